@@ -1,0 +1,210 @@
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { type App, VERSION, createApp } from './app.js';
+import { authenticateKey } from './core/auth.js';
+import { bootstrapIfEmpty } from './core/bootstrap.js';
+import type { OrgContext } from './core/context.js';
+import { AppError } from './core/errors.js';
+import * as keys from './core/keys.js';
+import { seedDemoData } from './core/seed.js';
+import * as workspaces from './core/workspaces.js';
+import { ConfigError, loadConfig } from './config.js';
+import { DatabaseLockedError } from './db/connect.js';
+import { createLogger } from './log.js';
+import { startHttpServer } from './transport/http.js';
+import { runStdio } from './transport/stdio.js';
+
+const csv = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const print = (json: boolean, value: unknown, text: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`);
+
+/** Opens the app for a one-shot command; logs go to stderr so stdout stays clean for --json. */
+async function withApp<T>(fn: (app: App) => Promise<T>, destination: 'stdout' | 'stderr' = 'stderr'): Promise<T> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, destination);
+  const app = await createApp(config, log);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** The CLI acts for the organization's owner: every scope, every workspace. */
+async function ownerContext(app: App, org?: string): Promise<OrgContext> {
+  const organizationId = await workspaces.defaultOrganization(app.db, app.clock, org);
+  return {
+    db: app.db,
+    clock: app.clock,
+    log: app.log,
+    requestId: 'cli',
+    principal: { keyId: 'cli', organizationId, name: 'cli', scopes: ['*'], allWorkspaces: true, workspaceIds: [] },
+  };
+}
+
+export function mcpJsonSnippet(url: string, key: string): string {
+  return JSON.stringify({ mcpServers: { switchboard: { type: 'http', url: `${url}/mcp`, headers: { Authorization: `Bearer ${key}` } } } }, null, 2);
+}
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'stdout');
+  const app = await createApp(config, log);
+  const server = await startHttpServer(app);
+  const publicUrl = config.publicUrl ?? server.url;
+  log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
+  const boot = await bootstrapIfEmpty(app.db, app.clock);
+  if (boot) {
+    // Printed, never logged: the key appears once, on the terminal of whoever started the server.
+    process.stdout.write(
+      `\nFirst start: created workspace "${boot.workspaceSlug}" (a test workspace: nothing is really sent) and a full-access API key:\n\n` +
+        `  ${boot.key.secret}\n\nIt is shown only this once. Paste this into your MCP client's mcp.json:\n\n${mcpJsonSnippet(publicUrl, boot.key.secret)}\n\n`,
+    );
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await server.close();
+    await app.close();
+    log.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: string; readOnly?: boolean }): Promise<void> {
+  const config = loadConfig();
+  if (!config.apiKey) throw new ConfigError('SWITCHBOARD_API_KEY is not set: switchboard stdio needs an API key (create one with `switchboard keys create`)');
+  const log = createLogger(config.logLevel, 'stderr');
+  const app = await createApp(config, log);
+  try {
+    const principal = await authenticateKey(app.db, app.clock, config.apiKey);
+    if (!principal) throw new ConfigError('SWITCHBOARD_API_KEY is invalid, revoked or expired');
+    await runStdio(app, principal, {
+      toolsets: opts.toolsets ? csv(opts.toolsets) : undefined,
+      tools: opts.tools ? csv(opts.tools) : undefined,
+      excludeTools: opts.excludeTools ? csv(opts.excludeTools) : undefined,
+      readOnly: opts.readOnly,
+    });
+  } finally {
+    await app.close();
+  }
+}
+
+const program = new Command('switchboard').description('Self-hosted MCP server with workspace-scoped business tools').version(VERSION);
+
+program.command('serve').description('Run the HTTP server (MCP at /mcp, REST at /api/v1)').action(serve);
+
+program
+  .command('stdio')
+  .description('Run MCP over stdin/stdout, authenticated by SWITCHBOARD_API_KEY')
+  .option('--toolsets <names>', 'only these toolsets (comma-separated)')
+  .option('--tools <names>', 'only these tools, or these in addition to --toolsets')
+  .option('--exclude-tools <names>', 'never these tools')
+  .option('--read-only', 'only tools that change nothing')
+  .action(stdio);
+
+program
+  .command('migrate')
+  .description('Apply database migrations and exit')
+  .action(() => withApp(async () => void process.stderr.write('database is up to date\n')));
+
+const ws = program.command('workspaces').description('Manage workspaces');
+ws.command('create')
+  .requiredOption('--name <name>', 'display name')
+  .option('--slug <slug>', 'unique short name (default: from the name)')
+  .option('--test', 'a test workspace: never sends real email')
+  .option('--timezone <tz>', 'IANA time zone', 'UTC')
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON')
+  .action((o) =>
+    withApp(async (app) => {
+      const w = await workspaces.createWorkspace(await ownerContext(app, o.org), { name: o.name, slug: o.slug, is_test: Boolean(o.test), timezone: o.timezone });
+      print(o.json, w, `created workspace ${w.slug} (${w.id})${w.is_test ? ' [test]' : ''}`);
+    }),
+  );
+ws.command('list')
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON')
+  .action((o) =>
+    withApp(async (app) => {
+      const list = await workspaces.listWorkspaces(await ownerContext(app, o.org));
+      print(o.json, { workspaces: list }, list.map((w) => `${w.id}  ${w.slug}${w.is_test ? '  [test]' : ''}  ${w.name}`).join('\n') || 'no workspaces');
+    }),
+  );
+
+const k = program.command('keys').description('Manage API keys');
+k.command('create')
+  .requiredOption('--workspace <ids...>', 'workspace ids or slugs, or "all"')
+  .requiredOption('--scopes <scopes>', 'comma-separated scopes, e.g. prospects:read,suppression:read, or *')
+  .option('--name <name>', 'what the key is for', 'cli')
+  .option('--expires-at <iso>', 'expiry instant (ISO 8601)')
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON (includes the key, shown this one time)')
+  .action((o) =>
+    withApp(async (app) => {
+      const refs: string[] = o.workspace.flatMap(csv);
+      const created = await keys.createKey(await ownerContext(app, o.org), {
+        name: o.name,
+        scopes: csv(o.scopes),
+        workspaces: refs.includes('all') ? 'all' : refs,
+        expires_at: o.expiresAt,
+      });
+      print(o.json, created, `created key ${created.api_key.id} (${created.api_key.prefix}...)\n\n  ${created.secret}\n\nStore it now: it is not shown again.`);
+    }),
+  );
+k.command('list')
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON')
+  .action((o) =>
+    withApp(async (app) => {
+      const list = await keys.listKeys(await ownerContext(app, o.org));
+      const line = (x: keys.ApiKey) => `${x.id}  ${x.prefix}...  ${x.status}  ${x.scopes.join(',')}  ${x.workspaces === 'all' ? 'all' : x.workspaces.join(',')}  ${x.name}`;
+      print(o.json, { api_keys: list }, list.map(line).join('\n') || 'no keys');
+    }),
+  );
+k.command('revoke <keyId>')
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON')
+  .action((keyId, o) =>
+    withApp(async (app) => {
+      const revoked = await keys.revokeKey(await ownerContext(app, o.org), keyId);
+      print(o.json, revoked, `revoked key ${revoked.id}`);
+    }),
+  );
+k.command('rotate <keyId>')
+  .addOption(new Option('--grace-seconds <n>', 'how long the old key keeps working').argParser((v) => Number.parseInt(v, 10)).default(0))
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON (includes the new key, shown this one time)')
+  .action((keyId, o) =>
+    withApp(async (app) => {
+      const created = await keys.rotateKey(await ownerContext(app, o.org), keyId, o.graceSeconds);
+      print(o.json, created, `rotated ${keyId} into ${created.api_key.id}\n\n  ${created.secret}\n\nStore it now: it is not shown again.`);
+    }),
+  );
+
+program
+  .command('seed')
+  .description('Add a few fictional prospects to a workspace, to try the tools')
+  .option('--workspace <id>', 'workspace id or slug', 'demo')
+  .option('--org <id>', 'organization (default: the default one)')
+  .action((o) =>
+    withApp(async (app) => {
+      const ctx = await ownerContext(app, o.org);
+      const workspace = await workspaces.resolveWorkspace(app.db, ctx.principal, o.workspace);
+      const n = await seedDemoData({ ...ctx, workspace });
+      process.stderr.write(`seeded ${n} prospects into ${workspace.slug}\n`);
+    }),
+  );
+
+function fail(err: unknown, log?: Logger): never {
+  const message =
+    err instanceof AppError ? `${err.code}: ${err.message}` : err instanceof ConfigError || err instanceof DatabaseLockedError ? err.message : String((err as Error)?.stack ?? err);
+  log?.flush();
+  process.stderr.write(`switchboard: ${message}\n`);
+  process.exit(1);
+}
+
+program.parseAsync().catch((err) => fail(err));

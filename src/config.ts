@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const list = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined));
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .optional()
+  .transform((s) => s === '1' || s === 'true');
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SWITCHBOARD_DATA_DIR: z.string().min(1).default('./.switchboard'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  SWITCHBOARD_PUBLIC_URL: z.url().optional(),
+  SWITCHBOARD_MCP_STATELESS: flag,
+  SWITCHBOARD_MCP_SESSION_TTL_SECONDS: z.coerce.number().int().min(10).default(1800),
+  SWITCHBOARD_MCP_MAX_SESSIONS: z.coerce.number().int().min(1).default(10_000),
+  SWITCHBOARD_ALLOWED_HOSTS: list,
+  SWITCHBOARD_ALLOWED_ORIGINS: list,
+  SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  SWITCHBOARD_API_KEY: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  mcp: { stateless: boolean; sessionTtlMs: number; maxSessions: number };
+  /** Host header values accepted; undefined accepts any (a server bound to all interfaces behind a proxy). */
+  allowedHosts: string[] | undefined;
+  /** Origin header values accepted besides the allowed hosts' own origins; `*` accepts any. */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  apiKey: string | undefined;
+  logLevel: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment once; a bad value stops start-up with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR },
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),
+    mcp: { stateless: e.SWITCHBOARD_MCP_STATELESS, sessionTtlMs: e.SWITCHBOARD_MCP_SESSION_TTL_SECONDS * 1000, maxSessions: e.SWITCHBOARD_MCP_MAX_SESSIONS },
+    // DNS-rebinding protection: on a loopback bind only loopback names are accepted unless told otherwise.
+    allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : undefined),
+    allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
+    maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
+    apiKey: e.SWITCHBOARD_API_KEY,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.js';
+import type { Clock } from './clock.js';
+
+/** Who is calling: an API key, resolved and checked by a transport. */
+export interface Principal {
+  keyId: string;
+  organizationId: string;
+  name: string;
+  scopes: readonly string[];
+  /** True when the key is granted every workspace of its organization, present and future. */
+  allWorkspaces: boolean;
+  /** The granted workspaces when `allWorkspaces` is false. */
+  workspaceIds: readonly string[];
+}
+
+export interface Workspace {
+  id: string;
+  organization_id: string;
+  name: string;
+  slug: string;
+  is_test: boolean;
+  timezone: string;
+  settings: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What an organization-level service (keys, workspaces) receives. */
+export interface OrgContext {
+  db: Kysely<Database>;
+  principal: Principal;
+  clock: Clock;
+  log: Logger;
+  requestId: string;
+}
+
+/** What a workspace service receives: the workspace is already resolved and granted. */
+export interface RequestContext extends OrgContext {
+  workspace: Workspace;
+}

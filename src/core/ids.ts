@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+
+// Crockford base32: sortable, case-insensitive, no ambiguous letters.
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+function encodeBase32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+/**
+ * A prefixed id like `pro_01jd3...`: 48 bits of milliseconds then 80 random bits, so ids sort by
+ * creation time (good index locality) and cannot be guessed.
+ */
+export function newId(prefix: string, at: Date = new Date()): string {
+  const bytes = new Uint8Array(16);
+  let ms = at.getTime();
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes.set(randomBytes(10), 6);
+  return `${prefix}_${encodeBase32(bytes)}`;
+}
+
+/** A secret of `bytes` random bytes, base32-encoded. */
+export function randomToken(bytes: number): string {
+  return encodeBase32(randomBytes(bytes));
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { AppError } from './errors.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** A page is cut short (`truncated`) once its items pass this many bytes of JSON, so one result never floods a model's context. */
+export const MAX_PAGE_BYTES = 64 * 1024;
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+  has_more: boolean;
+  truncated: boolean;
+}
+
+type CursorValue = string | number | null;
+
+/**
+ * Cursors are opaque to callers: the sort key of the last item plus a fingerprint of the filters,
+ * so a cursor replayed with other filters is rejected instead of silently skipping rows.
+ */
+export function encodeCursor(values: CursorValue[], filters: unknown): string {
+  return Buffer.from(JSON.stringify({ v: values, f: fingerprint(filters) })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, filters: unknown, arity: number): CursorValue[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const p = parsed as { v?: unknown; f?: unknown } | undefined;
+  if (!p || !Array.isArray(p.v) || p.v.length !== arity || !p.v.every((x) => x === null || ['string', 'number'].includes(typeof x))) {
+    throw new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', { param: 'cursor' });
+  }
+  if (p.f !== fingerprint(filters)) {
+    throw new AppError('invalid_request', 'cursor was issued for different filters: repeat the same filters, or start again without a cursor', { param: 'cursor' });
+  }
+  return p.v as CursorValue[];
+}
+
+function fingerprint(filters: unknown): string {
+  return createHash('sha256').update(JSON.stringify(filters ?? null)).digest('base64url').slice(0, 12);
+}
+
+/**
+ * Turns `limit + 1` fetched rows into a page: the extra row only says more exist. Items are kept
+ * while they fit in MAX_PAGE_BYTES (always at least one), and the cursor continues after the last kept.
+ */
+export function buildPage<R, T>(rows: R[], limit: number, toItem: (row: R) => T, cursorOf: (row: R) => CursorValue[], filters: unknown): Page<T> {
+  const items: T[] = [];
+  let bytes = 0;
+  let truncated = false;
+  let last: R | undefined;
+  for (const row of rows.slice(0, limit)) {
+    const item = toItem(row);
+    bytes += JSON.stringify(item).length;
+    if (items.length > 0 && bytes > MAX_PAGE_BYTES) {
+      truncated = true;
+      break;
+    }
+    items.push(item);
+    last = row;
+  }
+  const has_more = truncated || rows.length > limit;
+  return { items, has_more, truncated, next_cursor: has_more && last ? encodeCursor(cursorOf(last), filters) : null };
+}

@@ -1,0 +1,18 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as foundation from './migrations/2026_11_22_1500_create_foundation.js';
+
+// Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
+// the same migrations without depending on the working directory.
+const MIGRATIONS: Record<string, Migration> = {
+  '2026_11_22_1500_create_foundation': foundation,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Applies every pending migration; Kysely's migration lock makes concurrent starts safe. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

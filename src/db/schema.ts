@@ -1,0 +1,106 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface WorkspaceTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  slug: string;
+  is_test: boolean;
+  timezone: string;
+  settings: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: string[];
+  all_workspaces: boolean;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface ApiKeyWorkspaceTable {
+  organization_id: string;
+  key_id: string;
+  workspace_id: string;
+}
+
+export interface ProspectTable {
+  workspace_id: string;
+  id: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  title: string | null;
+  phone: string | null;
+  status: string;
+  tags: string[];
+  custom_fields: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventTable {
+  workspace_id: string;
+  id: string;
+  type: string;
+  prospect_id: string | null;
+  data: Json<Record<string, unknown>>;
+  is_test: boolean;
+  created_at: Timestamp;
+}
+
+export interface SuppressionTable {
+  workspace_id: string;
+  id: string;
+  kind: 'email' | 'domain';
+  value: string;
+  reason: string;
+  source: string;
+  created_at: Timestamp;
+}
+
+export interface IdempotencyKeyTable {
+  organization_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  response: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  workspaces: WorkspaceTable;
+  api_keys: ApiKeyTable;
+  api_key_workspaces: ApiKeyWorkspaceTable;
+  prospects: ProspectTable;
+  events: EventTable;
+  suppressions: SuppressionTable;
+  idempotency_keys: IdempotencyKeyTable;
+}
+
+export type WorkspaceRow = Selectable<WorkspaceTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
+export type ProspectRow = Selectable<ProspectTable>;
+export type NewProspect = Insertable<ProspectTable>;
+export type ProspectUpdate = Updateable<ProspectTable>;
+export type EventRow = Selectable<EventTable>;
+export type SuppressionRow = Selectable<SuppressionTable>;

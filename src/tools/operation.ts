@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import type { OrgContext, RequestContext } from '../core/context.js';
+
+export const TOOLSETS = {
+  workspaces: 'Workspace configuration',
+  prospects: 'Prospects: list, read, upsert, history',
+  suppression: 'The do-not-contact list',
+  admin: 'Workspaces and API keys (REST only)',
+} as const;
+export type Toolset = keyof typeof TOOLSETS;
+
+export interface Annotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** OpenAPI-style path under /api/v1, e.g. `/prospects/{prospect_id}`. */
+  path: string;
+  /** Status of a success; 200 unless the operation creates something. */
+  status?: 200 | 201;
+}
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+interface OperationBase<I extends AnyObject, O extends AnyObject> {
+  name: string;
+  title: string;
+  /** Written for a model: when to use it, what it returns, what fails. */
+  description: string;
+  toolset: Toolset;
+  scope: string;
+  input: I;
+  output: O;
+  annotations: Annotations;
+  http?: HttpRoute;
+  /** `false` keeps an operation off MCP: administrative acts an agent should not perform. */
+  mcp?: boolean;
+}
+
+/** An operation on one workspace's data: the registry resolves `workspace_id` into `ctx.workspace`. */
+export interface WorkspaceOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
+  tenancy: 'workspace';
+  handler: (ctx: RequestContext, input: z.output<I>) => Promise<z.input<O>>;
+}
+
+/** An operation on the organization itself (workspaces, keys). */
+export interface OrgOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
+  tenancy: 'organization';
+  handler: (ctx: OrgContext, input: z.output<I>) => Promise<z.input<O>>;
+}
+
+export type Operation = WorkspaceOperation<any, any> | OrgOperation<any, any>;
+
+export const defineOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<WorkspaceOperation<I, O>, 'tenancy'>): WorkspaceOperation<I, O> => ({
+  ...op,
+  tenancy: 'workspace',
+});
+
+export const defineOrgOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<OrgOperation<I, O>, 'tenancy'>): OrgOperation<I, O> => ({
+  ...op,
+  tenancy: 'organization',
+});

@@ -1,0 +1,138 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { hasScope } from '../core/auth.js';
+import type { Clock } from '../core/clock.js';
+import type { OrgContext, Principal } from '../core/context.js';
+import { AppError } from '../core/errors.js';
+import { requestHash, runIdempotent } from '../core/idempotency.js';
+import { resolveWorkspace } from '../core/workspaces.js';
+import type { Database } from '../db/schema.js';
+import { IdempotencyKeyInput } from './inputs.js';
+import { keyOperations } from './keys.js';
+import { type Operation, TOOLSETS } from './operation.js';
+import { prospectOperations } from './prospects.js';
+import { suppressionOperations } from './suppression.js';
+import { workspaceOperations } from './workspaces.js';
+
+/** Every operation, in the stable order `tools/list` and the OpenAPI document use. */
+export const OPERATIONS: readonly Operation[] = [...workspaceOperations, ...prospectOperations, ...suppressionOperations, ...keyOperations];
+
+export interface ToolFilter {
+  toolsets?: string[] | undefined;
+  tools?: string[] | undefined;
+  excludeTools?: string[] | undefined;
+  readOnly?: boolean | undefined;
+}
+
+export interface CompiledOperation {
+  op: Operation;
+  /** The input as callers send it: strict (unknown fields are errors), plus idempotency_key on writes. */
+  input: z.ZodObject;
+  inputJsonSchema: Record<string, unknown>;
+  outputJsonSchema: Record<string, unknown>;
+  acceptsIdempotencyKey: boolean;
+}
+
+export interface InvokeOptions {
+  requestId: string;
+  log: Logger;
+  /** From the REST `Idempotency-Key` header; MCP callers pass `idempotency_key` in the arguments. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface Deps {
+  db: Kysely<Database>;
+  clock: Clock;
+}
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+function compile(op: Operation): CompiledOperation {
+  const acceptsIdempotencyKey = !op.annotations.readOnlyHint;
+  const input = (acceptsIdempotencyKey ? op.input.extend({ idempotency_key: IdempotencyKeyInput }) : op.input).strict();
+  return { op, input, inputJsonSchema: jsonSchema(input, 'input'), outputJsonSchema: jsonSchema(op.output, 'output'), acceptsIdempotencyKey };
+}
+
+/** The operations, compiled once at start, and the one place where calls are checked and run. */
+export class Registry {
+  readonly operations: readonly CompiledOperation[];
+  private readonly byName: Map<string, CompiledOperation>;
+
+  constructor(
+    private readonly deps: Deps,
+    operations: readonly Operation[] = OPERATIONS,
+  ) {
+    this.operations = operations.map(compile);
+    this.byName = new Map(this.operations.map((c) => [c.op.name, c]));
+  }
+
+  get(name: string): CompiledOperation | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Rejects unknown toolset or tool names: a typo must not silently widen or empty the tool list. */
+  validateFilter(filter: ToolFilter): void {
+    const badSets = (filter.toolsets ?? []).filter((t) => !(t in TOOLSETS));
+    if (badSets.length) {
+      throw new AppError('invalid_request', `Unknown toolset(s): ${badSets.join(', ')}. Known toolsets: ${Object.keys(TOOLSETS).join(', ')}`, { param: 'toolsets' });
+    }
+    for (const [param, names] of [['tools', filter.tools], ['exclude_tools', filter.excludeTools]] as const) {
+      const bad = (names ?? []).filter((n) => !this.byName.has(n));
+      if (bad.length) throw new AppError('invalid_request', `Unknown tool(s) in ${param}: ${bad.join(', ')}`, { param });
+    }
+  }
+
+  /** The operations a principal may use on a surface, narrowed by the filter, in registry order. */
+  select(principal: Pick<Principal, 'scopes'>, filter: ToolFilter, surface: 'mcp' | 'rest'): CompiledOperation[] {
+    const narrowed = Boolean(filter.toolsets?.length || filter.tools?.length);
+    return this.operations.filter(({ op }) => {
+      if (surface === 'mcp' && op.mcp === false) return false;
+      if (surface === 'rest' && !op.http) return false;
+      if (narrowed && !filter.toolsets?.includes(op.toolset) && !filter.tools?.includes(op.name)) return false;
+      if (filter.excludeTools?.includes(op.name)) return false;
+      if (filter.readOnly && !op.annotations.readOnlyHint) return false;
+      return hasScope(principal, op.scope);
+    });
+  }
+
+  /**
+   * Checks scope, parses input, resolves the workspace, applies idempotency, runs the handler and
+   * checks its output against the declared schema. Throws AppError (or ZodError for bad input).
+   */
+  async invoke(compiled: CompiledOperation, principal: Principal, args: unknown, opts: InvokeOptions): Promise<{ output: unknown; replayed: boolean }> {
+    const { op } = compiled;
+    if (!hasScope(principal, op.scope)) {
+      throw new AppError('forbidden', `${op.name} needs the ${op.scope} scope, which this API key does not have`);
+    }
+    const { idempotency_key: argKey, ...input } = compiled.input.parse(args ?? {}) as Record<string, unknown> & { idempotency_key?: string };
+    if (argKey && opts.idempotencyKey && argKey !== opts.idempotencyKey) {
+      throw new AppError('invalid_request', 'The Idempotency-Key header and idempotency_key differ; send one of them', { param: 'idempotency_key' });
+    }
+    const idempotencyKey = opts.idempotencyKey ?? argKey;
+    if (idempotencyKey && !compiled.acceptsIdempotencyKey) {
+      throw new AppError('invalid_request', `${op.name} only reads, so it takes no idempotency key`, { param: 'idempotency_key' });
+    }
+
+    const base: OrgContext = { db: this.deps.db, clock: this.deps.clock, principal, log: opts.log, requestId: opts.requestId };
+    const workspace = op.tenancy === 'workspace' ? await resolveWorkspace(base.db, principal, input.workspace_id as string | undefined) : undefined;
+    const run = async (db: Kysely<Database>) => {
+      const ctx = { ...base, db };
+      const raw = workspace ? await op.handler({ ...ctx, workspace }, input) : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(ctx, input);
+      const checked = op.output.safeParse(raw);
+      if (!checked.success) {
+        opts.log.error({ operation: op.name, issues: checked.error.issues }, 'operation output does not match its schema');
+        throw new AppError('internal', 'The server produced an invalid result; the error was logged');
+      }
+      return checked.data as unknown;
+    };
+    if (!idempotencyKey) return { output: await run(base.db), replayed: false };
+
+    const hashed = requestHash(op.name, { ...input, workspace_id: workspace?.id });
+    const { result, replayed } = await runIdempotent(base.db, base.clock, { organizationId: principal.organizationId, key: idempotencyKey, operation: op.name, hash: hashed }, run);
+    return { output: result, replayed };
+  }
+}

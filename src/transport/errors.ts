@@ -1,0 +1,52 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { AppError, type ErrorCode } from '../core/errors.js';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  session_expired: 410,
+  payload_too_large: 413,
+  suppressed: 422,
+  rate_limited: 429,
+  quota_exceeded: 429,
+  upstream_error: 502,
+  internal: 500,
+};
+
+const errorType = (code: ErrorCode): string =>
+  code === 'internal' || code === 'upstream_error'
+    ? 'api_error'
+    : code === 'unauthorized' || code === 'forbidden'
+      ? 'authentication_error'
+      : code === 'rate_limited' || code === 'quota_exceeded'
+        ? 'rate_limit_error'
+        : 'invalid_request_error';
+
+/** Every error leaving a transport goes through here: known ones pass, the rest are logged and hidden. */
+export function toAppError(err: unknown, log: Logger, requestId: string): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) {
+    const first = err.issues[0];
+    const describe = (i: (typeof err.issues)[number]) => {
+      const path = i.path.join('.');
+      if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
+      return `${path || 'input'}: ${i.message}`;
+    };
+    const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
+    return new AppError('invalid_request', `Invalid input: ${err.issues.map(describe).join('; ')}`, param ? { param } : undefined);
+  }
+  log.error({ err, requestId }, 'unhandled error');
+  return new AppError('internal', `Internal error (request ${requestId}); it has been logged`);
+}
+
+export const toToolResult = (e: AppError): CallToolResult => ({ isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }] });
+
+export const toHttp = (e: AppError) => ({
+  status: HTTP_STATUS[e.code],
+  body: { error: { code: e.code, message: e.message, ...(e.details?.param ? { param: e.details.param } : {}), type: errorType(e.code) } },
+});

@@ -1,0 +1,60 @@
+import type { Context, Hono } from 'hono';
+import type { App } from '../app.js';
+import type { Principal } from '../core/context.js';
+import { AppError } from '../core/errors.js';
+import type { CompiledOperation } from '../tools/registry.js';
+import type { HttpEnv } from './http.js';
+
+export const REST_PREFIX = '/api/v1';
+
+export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+export const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+
+/** Query strings carry text; turn each value into the type the operation's schema declares. */
+function coerceQuery(c: Context, compiled: CompiledOperation): Record<string, unknown> {
+  const props = (compiled.inputJsonSchema.properties ?? {}) as Record<string, { type?: string }>;
+  const out: Record<string, unknown> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    const type = props[name]?.type;
+    const value = values[values.length - 1]!;
+    if (type === 'array') out[name] = values.flatMap((v) => v.split(',')).filter(Boolean);
+    else if ((type === 'integer' || type === 'number') && value.trim() !== '' && !Number.isNaN(Number(value))) out[name] = Number(value);
+    else if (type === 'boolean' && ['true', 'false', '1', '0'].includes(value)) out[name] = value === 'true' || value === '1';
+    else out[name] = value;
+  }
+  return out;
+}
+
+async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_request', 'The request body is not valid JSON');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('invalid_request', 'The request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** Mounts every operation that declares an HTTP route, generated from the registry. */
+export function mountRest(api: Hono<HttpEnv>, app: App): void {
+  for (const compiled of app.registry.operations) {
+    const route = compiled.op.http;
+    if (!route) continue;
+    api.on(route.method, honoPath(route.path), async (c) => {
+      const args: Record<string, unknown> = coerceQuery(c, compiled);
+      if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c));
+      for (const name of pathParams(route.path)) args[name] = c.req.param(name);
+      const principal = c.get('principal') as Principal;
+      const { output, replayed } = await app.registry.invoke(compiled, principal, args, {
+        requestId: c.get('requestId'),
+        log: c.get('log'),
+        idempotencyKey: c.req.header('idempotency-key') || undefined,
+      });
+      if (replayed) c.header('Idempotent-Replayed', 'true');
+      return c.json(output as object, route.status ?? 200);
+    });
+  }
+}
