@@ -49,9 +49,7 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
   }
   try {
     const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir, 'pgdata'), loadDataDir ? { loadDataDir } : {});
-    // PGlite is a single connection: a pool of one serialises queries and transactions.
-    const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = kyselyOverPglite(pglite);
     return {
       db,
       kind: 'pglite',
@@ -65,6 +63,13 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
     await release?.();
     throw err;
   }
+}
+
+/** Kysely over PGlite through its node-postgres adapter, so both databases share one code path. */
+export function kyselyOverPglite(pglite: PGlite): Kysely<Database> {
+  // PGlite is a single connection: a pool of one serialises queries and transactions.
+  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 async function lockDataDir(dir: string): Promise<() => Promise<void>> {

@@ -1,0 +1,90 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
+import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
+import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
+
+const MCP_TOOLS = [
+  'get_workspace_config',
+  'list_workspaces',
+  'list_prospects',
+  'get_prospect',
+  'upsert_prospect',
+  'get_prospect_history',
+  'add_to_suppression_list',
+  'check_suppression',
+  'list_suppressions',
+];
+
+for (const stateless of [false, true]) {
+  describe(`MCP over streamable HTTP (${stateless ? 'stateless' : 'session'} mode)`, () => {
+    let t: TestApp;
+    let server: RunningServer;
+    let client: Client;
+    let key: string;
+
+    beforeAll(async () => {
+      t = await createTestApp({ mcp: { stateless, sessionTtlMs: 60_000, maxSessions: 100 } });
+      const org = await createOrg(t.app);
+      const ws = await addWorkspace(t.app, org, 'main', true);
+      key = await addKey(t.app, org, ['*'], [ws]);
+      server = await startHttpServer(t.app, { port: 0 });
+      client = await connectHttp(server.url, key);
+    });
+    afterAll(async () => {
+      await client?.close();
+      await server?.close();
+      await t?.close();
+    });
+
+    it('lists every MCP tool in a stable order, with annotations, titles and output schemas', async () => {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(MCP_TOOLS);
+      for (const tool of tools) {
+        expect(tool.title).toBeTruthy();
+        expect(tool.outputSchema?.type).toBe('object');
+        expect(Object.keys(tool.annotations ?? {})).toEqual(expect.arrayContaining(['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']));
+      }
+      expect(client.getInstructions()).toMatch(/Switchboard/);
+    });
+
+    it('calls each tool end to end', async () => {
+      const config = await callOk(client, 'get_workspace_config');
+      expect(config.workspace.slug).toBe('main');
+      expect((await callOk(client, 'list_workspaces')).workspaces).toHaveLength(1);
+
+      const up = await callOk(client, 'upsert_prospect', { email: 'Ada@Example.com', first_name: 'Ada', tags: ['vip'] });
+      expect(up).toMatchObject({ created: true, prospect: { email: 'ada@example.com', status: 'new' } });
+      const id = up.prospect.id;
+      expect((await callOk(client, 'get_prospect', { prospect_id: id })).prospect.first_name).toBe('Ada');
+      const list = await callOk(client, 'list_prospects', { tag: 'vip' });
+      expect(list.prospects.map((p: { id: string }) => p.id)).toEqual([id]);
+
+      const added = await callOk(client, 'add_to_suppression_list', { email: 'ada@example.com', reason: 'asked to stop' });
+      expect(added.created).toBe(true);
+      expect((await callOk(client, 'check_suppression', { email: 'ADA@example.com' })).suppressed).toBe(true);
+      expect((await callOk(client, 'list_suppressions')).suppressions).toHaveLength(1);
+
+      const history = await callOk(client, 'get_prospect_history', { prospect_id: id });
+      expect(history.events.map((e: { type: string }) => e.type)).toEqual(['prospect.created', 'suppression.added']);
+      expect(history.events.every((e: { is_test: boolean }) => e.is_test)).toBe(true);
+    });
+
+    it('returns the same data as JSON text and as structuredContent', async () => {
+      const result = await client.callTool({ name: 'list_workspaces', arguments: {} });
+      const text = (result.content as { type: string; text: string }[])[0]!.text;
+      expect(JSON.parse(text)).toEqual(result.structuredContent);
+    });
+
+    it('reports bad input as an isError result that says what to fix', async () => {
+      expect(await callErr(client, 'get_prospect', { prospect_id: 'pro_nope' })).toMatch(/^not_found: Prospect pro_nope not found/);
+      expect(await callErr(client, 'list_prospects', { limit: 1000 })).toMatch(/^invalid_request: .*limit/);
+      expect(await callErr(client, 'list_prospects', { bogus: 1 })).toMatch(/^invalid_request: .*unknown field\(s\) bogus/);
+      expect(await callErr(client, 'upsert_prospect', { email: 'not-an-email' })).toMatch(/^invalid_request: .*email/);
+    });
+
+    it('answers an unknown tool with a protocol error', async () => {
+      await expect(client.callTool({ name: 'remove_suppression', arguments: {} })).rejects.toThrow(/Unknown tool/);
+    });
+  });
+}

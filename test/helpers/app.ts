@@ -1,0 +1,79 @@
+import pino from 'pino';
+import { type App, createApp } from '../../src/app.js';
+import { authenticateKey } from '../../src/core/auth.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { RequestContext, Workspace } from '../../src/core/context.js';
+import { newId } from '../../src/core/ids.js';
+import { insertKey } from '../../src/core/keys.js';
+import { insertWorkspace, resolveWorkspace } from '../../src/core/workspaces.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createTestDatabase } from './db.js';
+
+export const silentLog = pino({ level: 'silent' });
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0' }), ...overrides };
+}
+
+export interface TestApp {
+  app: App;
+  close(): Promise<void>;
+}
+
+/** An App over a fresh database of this project's kind. */
+export async function createTestApp(overrides: Partial<Config> = {}, opts: { clock?: Clock } = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const app = await createApp(testConfig(overrides), silentLog, { database: database.handle, ...opts });
+  return { app, close: () => database.close() };
+}
+
+export async function createOrg(app: App, name = 'Acme'): Promise<string> {
+  const id = newId('org');
+  await app.db.insertInto('organizations').values({ id, name, created_at: app.clock.now() }).execute();
+  return id;
+}
+
+export function addWorkspace(app: App, orgId: string, slug: string, isTest = false): Promise<Workspace> {
+  return insertWorkspace(app.db, app.clock, orgId, { name: slug, slug, is_test: isTest });
+}
+
+/** A key's plaintext secret. */
+export async function addKey(app: App, orgId: string, scopes: string[], workspaces: Workspace[] | 'all'): Promise<string> {
+  const created = await insertKey(app.db, orgId, app.clock.now(), {
+    name: 'test',
+    scopes,
+    allWorkspaces: workspaces === 'all',
+    workspaceIds: workspaces === 'all' ? [] : workspaces.map((w) => w.id),
+    expiresAt: null,
+  });
+  return created.secret;
+}
+
+/** The context a service sees for this key in this workspace, built the way the registry builds it. */
+export async function contextFor(app: App, secret: string, workspaceRef?: string): Promise<RequestContext> {
+  const principal = await authenticateKey(app.db, app.clock, secret);
+  if (!principal) throw new Error('test key does not authenticate');
+  const workspace = await resolveWorkspace(app.db, principal, workspaceRef);
+  return { db: app.db, clock: app.clock, log: silentLog, requestId: 'test', principal, workspace };
+}
+
+/** Two organizations: `acme` with workspaces `main` and `other`, and `rival` with `theirs`. */
+export async function twoTenants(app: App) {
+  const acme = await createOrg(app, 'Acme');
+  const rival = await createOrg(app, 'Rival');
+  const main = await addWorkspace(app, acme, 'main');
+  const other = await addWorkspace(app, acme, 'other');
+  const theirs = await addWorkspace(app, rival, 'theirs');
+  return {
+    acme,
+    rival,
+    main,
+    other,
+    theirs,
+    /** Every scope, only workspace `main`. */
+    mainKey: await addKey(app, acme, ['*'], [main]),
+    /** Every scope, every Acme workspace. */
+    acmeAllKey: await addKey(app, acme, ['*'], 'all'),
+    rivalKey: await addKey(app, rival, ['*'], 'all'),
+  };
+}

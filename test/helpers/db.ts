@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+
+export type TestDbKind = 'pglite' | 'postgres';
+export const TEST_DB_KIND: TestDbKind = process.env.SWITCHBOARD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
+/** The server the postgres project creates its databases on (trust auth on the CI machine). */
+export const TEST_PG_ADMIN_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  handle: DatabaseHandle;
+  /** For a spawned CLI: DATABASE_URL pointing at a fresh database of its own (postgres only). */
+  url?: string;
+  close(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database with a unique name, dropped by the returned function. */
+export async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `sb_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(TEST_PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** A migrated, empty database of the kind this test project runs on. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (TEST_DB_KIND === 'pglite') {
+    const snapshot = new Blob([readFileSync(inject('pgliteSnapshot'))]);
+    const handle = await openDatabase({ kind: 'pglite', dataDir: 'memory://', loadDataDir: snapshot });
+    return { handle, close: () => handle.close() };
+  }
+  const { url, drop } = await createPgDatabase();
+  const handle = await openDatabase({ kind: 'postgres', url, poolSize: 10 });
+  await migrateToLatest(handle.db);
+  return {
+    handle,
+    url,
+    close: async () => {
+      await handle.close();
+      await drop();
+    },
+  };
+}
