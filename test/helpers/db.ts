@@ -56,3 +56,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * A database a spawned `switchboard` process can open too: a PGlite data directory (closed here
+ * before the child starts, since PGlite allows one process) or a fresh PostgreSQL database.
+ * `env` is what the child needs to find it.
+ */
+export async function createSharedTestDatabase(dataDir: string): Promise<{ handle: DatabaseHandle; env: Record<string, string>; drop(): Promise<void> }> {
+  if (TEST_DB_KIND === 'pglite') {
+    const snapshot = new Blob([readFileSync(inject('pgliteSnapshot'))]);
+    const handle = await openDatabase({ kind: 'pglite', dataDir, loadDataDir: snapshot });
+    return { handle, env: { SWITCHBOARD_DATA_DIR: dataDir }, drop: async () => {} };
+  }
+  const { url, drop } = await createPgDatabase();
+  const handle = await openDatabase({ kind: 'postgres', url });
+  await migrateToLatest(handle.db);
+  return { handle, env: { DATABASE_URL: url }, drop };
+}

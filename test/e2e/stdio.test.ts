@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { addKey, addWorkspace, createOrg, silentLog, testConfig } from '../helpers/app.js';
+import { createSharedTestDatabase } from '../helpers/db.js';
+import { callErr, callOk } from '../helpers/mcp.js';
+
+const CLI = path.resolve('bin/switchboard.js');
+
+describe('MCP over stdio (the built CLI)', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-stdio-'));
+  let env: Record<string, string>;
+  let drop: () => Promise<void>;
+  let fullKey: string;
+  let readKey: string;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    const shared = await createSharedTestDatabase(path.join(dataDir, 'db'));
+    const app = await createApp(testConfig(), silentLog, { database: shared.handle });
+    const org = await createOrg(app);
+    const ws = await addWorkspace(app, org, 'main', true);
+    fullKey = await addKey(app, org, ['*'], [ws]);
+    readKey = await addKey(app, org, ['prospects:read', 'suppression:read', 'workspaces:read'], [ws]);
+    await app.close();
+    env = { ...shared.env, LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' };
+    drop = shared.drop;
+  });
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await drop?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function connect(key: string, args: string[] = []): Promise<Client> {
+    const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'stdio', ...args], env: { ...env, SWITCHBOARD_API_KEY: key }, stderr: 'pipe' }));
+    clients.push(client);
+    return client;
+  }
+
+  it('lists and calls every tool', async () => {
+    const client = await connect(fullKey);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('list_prospects');
+    expect(tools.map((t) => t.name)).not.toContain('remove_suppression');
+
+    const { prospect } = await callOk(client, 'upsert_prospect', { email: 'grace@example.com', first_name: 'Grace' });
+    expect((await callOk(client, 'get_prospect', { prospect_id: prospect.id })).prospect.email).toBe('grace@example.com');
+    expect((await callOk(client, 'list_prospects')).prospects).toHaveLength(1);
+    expect((await callOk(client, 'get_prospect_history', { prospect_id: prospect.id })).events[0].type).toBe('prospect.created');
+    expect((await callOk(client, 'add_to_suppression_list', { email: '@spam.example', reason: 'domain opted out' })).created).toBe(true);
+    expect((await callOk(client, 'check_suppression', { email: 'x@spam.example' })).suppressed).toBe(true);
+    expect((await callOk(client, 'list_suppressions')).suppressions).toHaveLength(1);
+    expect((await callOk(client, 'get_workspace_config')).workspace.is_test).toBe(true);
+    expect((await callOk(client, 'list_workspaces')).workspaces).toHaveLength(1);
+    expect(await callErr(client, 'get_prospect', { prospect_id: 'pro_missing' })).toMatch(/^not_found/);
+    await client.close();
+  });
+
+  it('narrows the tools with --toolsets, --exclude-tools and --read-only', async () => {
+    const client = await connect(fullKey, ['--toolsets', 'suppression', '--read-only']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['check_suppression', 'list_suppressions']);
+    await client.close();
+    const other = await connect(fullKey, ['--toolsets', 'prospects', '--tools', 'check_suppression', '--exclude-tools', 'upsert_prospect']);
+    expect((await other.listTools()).tools.map((t) => t.name)).toEqual(['list_prospects', 'get_prospect', 'get_prospect_history', 'check_suppression']);
+    await other.close();
+  });
+
+  it('shows a read-only key only read-only tools', async () => {
+    const client = await connect(readKey);
+    const { tools } = await client.listTools();
+    expect(tools.length).toBeGreaterThan(0);
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    await client.close();
+  });
+
+  function run(args: string[], extraEnv: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      if (stdin !== undefined) child.stdin.end(stdin);
+    });
+  }
+
+  it('writes nothing but protocol messages to stdout', async () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+    const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+    const { stdout } = await run(['stdio'], { SWITCHBOARD_API_KEY: fullKey, LOG_LEVEL: 'debug' }, `${JSON.stringify(init)}\n${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n${JSON.stringify(list)}\n`);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual([1, 2]);
+  });
+
+  it('refuses to start without a valid key, or with an unknown toolset, saying why', async () => {
+    const missing = await run(['stdio'], {}, '');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/SWITCHBOARD_API_KEY is not set/);
+    const wrong = await run(['stdio'], { SWITCHBOARD_API_KEY: 'sb_wrong' }, '');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/invalid, revoked or expired/);
+    const unknown = await run(['stdio', '--toolsets', 'prospects,nope'], { SWITCHBOARD_API_KEY: fullKey }, '');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/Unknown toolset\(s\): nope/);
+    expect(unknown.stdout).toBe('');
+  });
+});
