@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Endpoint, get, keepAliveAgent, post } from './http.js';
+import { type Child, freePort, spawnPinned, waitFor } from './processes.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The built CLI, exactly what a user runs: the bench measures dist/, not the TypeScript sources. */
+export const CLI = path.join(REPO_ROOT, 'bin/switchboard.js');
+
+export interface RunningSwitchboard {
+  child: Child;
+  port: number;
+  /** The bootstrap key, printed on the first start against an empty database. */
+  bootstrapKey: string | undefined;
+}
+
+/**
+ * `switchboard serve` on PostgreSQL, pinned to `cpu`. LOG_LEVEL=warn keeps per-request logs out
+ * of the measurement unless the caller asks for another level.
+ */
+export async function startSwitchboard(opts: { databaseUrl: string; stateless: boolean; cpu: string; logLevel: string; expectBootstrap: boolean }): Promise<RunningSwitchboard> {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATABASE_URL: opts.databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: opts.logLevel,
+    SWITCHBOARD_MCP_STATELESS: opts.stateless ? '1' : '0',
+  };
+  const child = spawnPinned(opts.cpu, process.execPath, [CLI, 'serve'], env);
+  const health: Endpoint = { host: '127.0.0.1', port, path: '/api/v1/health' };
+  await waitFor('switchboard serve', child, async () => ((await get(health)).status === 200 ? true : undefined));
+  // The key is written right after the server starts listening, so it may trail the first health answer.
+  const bootstrapKey = opts.expectBootstrap
+    ? await waitFor('bootstrap key', child, async () => child.stdout().match(/\b(sb_[a-z0-9]+)\b/)?.[1], 10_000)
+    : undefined;
+  return { child, port, bootstrapKey };
+}
+
+/** Fictional prospects (example.com, RFC 2606) with tags and custom fields, so rows have a realistic size. */
+export async function seedProspects(port: number, key: string, count: number): Promise<void> {
+  const agent = keepAliveAgent(1);
+  const endpoint: Endpoint = { host: '127.0.0.1', port, path: '/api/v1/prospects' };
+  try {
+    for (let i = 0; i < count; i++) {
+      const body = Buffer.from(
+        JSON.stringify({
+          workspace_id: 'demo',
+          email: `prospect.${i}@example.com`,
+          first_name: `First${i}`,
+          last_name: `Last${i}`,
+          company: `Example Company ${i % 7}`,
+          title: i % 2 ? 'Head of Operations' : 'CTO',
+          phone: `+1 555 0100 ${String(i).padStart(3, '0')}`,
+          tags: ['bench', i % 3 ? 'saas' : 'enterprise'],
+          custom_fields: { source: 'bench', score: i, city: 'Springfield' },
+        }),
+      );
+      const headers = { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${key}` };
+      const reply = await post(agent, endpoint, headers, body);
+      if (reply.status !== 201 && reply.status !== 200) throw new Error(`seeding prospect ${i}: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Switchboard MCP benchmark: list_prospects over streamable HTTP against real PostgreSQL, session
+ * and stateless modes, next to a bare-SDK echo server; then `switchboard stdio` start-up times.
+ * The server under test runs pinned to CPU 1, this process (the load generator) to CPU 0.
+ * See bench/README.md. Run with `npm run bench`.
+ *
+ * Env knobs: BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (2000), BENCH_CONCURRENCY (1,8,32),
+ * BENCH_STDIO_RUNS (5), BENCH_COLD_RUNS (3), BENCH_LOG_LEVEL (warn), BENCH_ONLY (switchboard,sdk,stdio).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+import { type LoadResult, runLoad } from './lib/loadgen.js';
+import { type McpTarget, type ToolCall, openSession, statelessSession, toolCaller } from './lib/mcp.js';
+import { createDatabase } from './lib/postgres.js';
+import { type Child, cpuCount, freePort, pinSelf, spawnPinned, stopAll, waitFor } from './lib/processes.js';
+import { fmt, markdownTable, median } from './lib/stats.js';
+import { timeStdioColdStartToKeyCheck, timeStdioStartup } from './lib/stdio-startup.js';
+import { CLI, REPO_ROOT, seedProspects, startSwitchboard } from './lib/switchboard.js';
+
+const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const SETTINGS = {
+  warmupMs: num('BENCH_WARMUP_MS', 2000),
+  durationMs: num('BENCH_DURATION_MS', 6000),
+  concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number),
+  maxCalls: 500_000,
+  stdioRuns: num('BENCH_STDIO_RUNS', 5),
+  coldRuns: num('BENCH_COLD_RUNS', 3),
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  only: new Set((process.env.BENCH_ONLY ?? 'switchboard,sdk,stdio').split(',')),
+  prospects: 25,
+};
+/** The issue's target, checked at this concurrency. */
+const TARGET = { concurrency: 8, p99Ms: 25 };
+
+const LIST_PROSPECTS: ToolCall = {
+  name: 'list_prospects',
+  arguments: { workspace_id: 'demo', limit: 20 },
+  verify: (r) => {
+    const rows = (r.structuredContent?.prospects as unknown[] | undefined)?.length;
+    if (rows !== 20) return `expected 20 prospects, got ${rows}: ${JSON.stringify(r).slice(0, 300)}`;
+    if (typeof r.content?.[0]?.text !== 'string') return 'no text content';
+    return undefined;
+  },
+};
+
+const ECHO: ToolCall = {
+  name: 'echo',
+  arguments: { text: 'hello' },
+  verify: (r) => (r.content?.[0]?.text === 'hello' ? undefined : `unexpected echo result ${JSON.stringify(r)}`),
+};
+
+interface Row {
+  server: string;
+  mode: 'session' | 'stateless';
+  result: LoadResult;
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Worker i: a session of its own (initialize + initialized) unless stateless; one call is checked before any clock runs. */
+function mcpWorker(target: McpTarget, call: ToolCall, stateless: boolean) {
+  return async (i: number, agent: http.Agent) => {
+    const session = stateless ? statelessSession() : await openSession(agent, target);
+    const caller = toolCaller(agent, target, session, call, i + 1);
+    await caller();
+    return caller;
+  };
+}
+
+async function measureAll(server: string, mode: Row['mode'], child: Child, target: McpTarget, call: ToolCall, rows: Row[]): Promise<void> {
+  for (const concurrency of SETTINGS.concurrencies) {
+    const result = await runLoad({
+      concurrency,
+      warmupMs: SETTINGS.warmupMs,
+      durationMs: SETTINGS.durationMs,
+      maxCalls: SETTINGS.maxCalls,
+      serverPid: child.pid,
+      makeWorker: mcpWorker(target, call, mode === 'stateless'),
+    });
+    log(
+      `  ${server} ${mode} c=${concurrency}: ${fmt(result.callsPerSecond, 0)} calls/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, ` +
+        `server CPU ${fmt(result.serverCpuPercent, 0)}%, client CPU ${fmt(result.clientCpuPercent, 0)}%, errors ${result.errors}`,
+    );
+    // Fail loudly: numbers from a server that answers errors would be meaningless.
+    if (result.errors > 0) throw new Error(`${server} ${mode} c=${concurrency}: ${result.errors} failed calls; first: ${result.firstError}`);
+    rows.push({ server, mode, result });
+  }
+}
+
+async function benchSwitchboard(serverCpu: string, rows: Row[]): Promise<{ databaseUrl: string; key: string }> {
+  const db = await createDatabase();
+  cleanups.push(db.drop);
+  let key: string | undefined;
+  for (const stateless of [false, true]) {
+    const mode = stateless ? 'stateless' : 'session';
+    log(`switchboard serve (${mode}, PostgreSQL, LOG_LEVEL=${SETTINGS.logLevel}) on CPU ${serverCpu}`);
+    const sb = await startSwitchboard({ databaseUrl: db.url, stateless, cpu: serverCpu, logLevel: SETTINGS.logLevel, expectBootstrap: key === undefined });
+    try {
+      if (!key) {
+        key = sb.bootstrapKey!;
+        await seedProspects(sb.port, key, SETTINGS.prospects);
+      }
+      const target: McpTarget = { endpoint: { host: '127.0.0.1', port: sb.port, path: '/mcp' }, apiKey: key };
+      await measureAll('switchboard list_prospects', mode, sb.child, target, LIST_PROSPECTS, rows);
+    } finally {
+      await sb.child.stop();
+    }
+  }
+  return { databaseUrl: db.url, key: key! };
+}
+
+async function benchSdkEcho(serverCpu: string, rows: Row[]): Promise<void> {
+  for (const json of [false, true]) {
+    const name = `bare SDK echo (${json ? 'JSON' : 'SSE'} responses)`;
+    log(`${name} on CPU ${serverCpu}`);
+    const port = await freePort();
+    const child = spawnPinned(serverCpu, process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/sdk-echo-server.ts')], {
+      ...process.env,
+      PORT: String(port),
+      SDK_JSON_RESPONSE: json ? '1' : '0',
+    });
+    try {
+      await waitFor(name, child, async () => (child.stdout().includes('listening') ? true : undefined));
+      await measureAll(name, 'session', child, { endpoint: { host: '127.0.0.1', port, path: '/mcp' } }, ECHO, rows);
+    } finally {
+      await child.stop();
+    }
+  }
+}
+
+interface StartupRow {
+  what: string;
+  runsMs: number[];
+}
+
+async function benchStdio(pg: { databaseUrl: string; key: string } | undefined): Promise<StartupRow[]> {
+  const rows: StartupRow[] = [];
+  const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  delete base.DATABASE_URL;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
+
+  log('stdio start-up: PGlite, first start on a fresh directory');
+  const cold: number[] = [];
+  for (let i = 0; i < SETTINGS.coldRuns; i++) {
+    const dir = path.join(tmp, `cold-${i}`);
+    cold.push(await timeStdioColdStartToKeyCheck({ ...base, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_API_KEY: `sb_${'0'.repeat(40)}` }));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rows.push({ what: 'PGlite, first start on an empty directory (initdb + migrations), timed to the key check', runsMs: cold });
+
+  const warmDir = path.join(tmp, 'warm');
+  // `keys create` initialises the directory and makes a key, as a user would before configuring stdio.
+  const created = JSON.parse(
+    execFileSync(process.execPath, [CLI, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], {
+      env: { ...base, SWITCHBOARD_DATA_DIR: warmDir },
+      encoding: 'utf8',
+    }),
+  ) as { secret: string };
+  log('stdio start-up: PGlite, initialised directory');
+  const warm: number[] = [];
+  for (let i = 0; i < SETTINGS.stdioRuns; i++) warm.push(await timeStdioStartup({ ...base, SWITCHBOARD_DATA_DIR: warmDir, SWITCHBOARD_API_KEY: created.secret }));
+  rows.push({ what: 'PGlite, initialised directory', runsMs: warm });
+
+  if (pg) {
+    log('stdio start-up: PostgreSQL');
+    const runs: number[] = [];
+    for (let i = 0; i < SETTINGS.stdioRuns; i++) runs.push(await timeStdioStartup({ ...base, DATABASE_URL: pg.databaseUrl, SWITCHBOARD_API_KEY: pg.key }));
+    rows.push({ what: 'PostgreSQL (migrated database)', runsMs: runs });
+  }
+  return rows;
+}
+
+function report(rows: Row[], startup: StartupRow[]): boolean {
+  const out: string[] = [];
+  if (rows.length) {
+    out.push(
+      markdownTable(
+        ['server / tool', 'mode', 'concurrency', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU %', 'client CPU %', 'calls measured'],
+        rows.map(({ server, mode, result: r }) => [
+          server,
+          mode,
+          String(r.concurrency),
+          fmt(r.callsPerSecond, 0),
+          fmt(r.p50Ms, 2),
+          fmt(r.p99Ms, 2),
+          fmt(r.maxMs, 1),
+          fmt(r.serverCpuPercent, 0),
+          fmt(r.clientCpuPercent, 0),
+          String(r.calls),
+        ]),
+      ),
+    );
+  }
+  let met = true;
+  const at = (server: string, mode: string) => rows.find((r) => r.server.startsWith(server) && r.mode === mode && r.result.concurrency === TARGET.concurrency)?.result;
+  const baselines = rows.filter((r) => r.server.startsWith('bare SDK') && r.result.concurrency === TARGET.concurrency);
+  if (baselines.length && at('switchboard', 'session')) {
+    out.push('', `Target at concurrency ${TARGET.concurrency}: calls/s >= bare SDK echo (session mode), p99 < ${TARGET.p99Ms} ms`);
+    for (const mode of ['session', 'stateless']) {
+      const r = at('switchboard', mode)!;
+      for (const b of baselines) {
+        const ok = r.callsPerSecond >= b.result.callsPerSecond && r.p99Ms < TARGET.p99Ms;
+        met &&= ok;
+        out.push(
+          `- ${mode}: ${fmt(r.callsPerSecond, 0)} calls/s vs ${b.server} ${fmt(b.result.callsPerSecond, 0)} calls/s ` +
+            `(${fmt((r.callsPerSecond / b.result.callsPerSecond) * 100, 0)}%), p99 ${fmt(r.p99Ms, 2)} ms: ${ok ? 'MET' : 'NOT MET'}`,
+        );
+      }
+    }
+  }
+  if (startup.length) {
+    out.push(
+      '',
+      markdownTable(
+        ['stdio start-up (spawn to initialize answer)', 'median ms', 'runs (ms)'],
+        startup.map((s) => [s.what, fmt(median(s.runsMs), 0), s.runsMs.map((v) => fmt(v, 0)).join(', ')]),
+      ),
+    );
+  }
+  process.stdout.write(`\n${out.join('\n')}\n`);
+  return met;
+}
+
+async function main(): Promise<void> {
+  const cores = cpuCount();
+  // One core for the server, the other for this process; on a single core both share it (and say so).
+  const serverCpu = cores >= 2 ? '1' : '0';
+  if (cores >= 2) pinSelf(0);
+  else log('warning: one CPU only, server and load generator share it; numbers are not comparable');
+  log(`node ${process.version}, ${cores} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load generator on CPU 0, servers on CPU ${serverCpu}`);
+
+  const rows: Row[] = [];
+  const pg = SETTINGS.only.has('switchboard') ? await benchSwitchboard(serverCpu, rows) : undefined;
+  if (SETTINGS.only.has('sdk')) await benchSdkEcho(serverCpu, rows);
+  const startup = SETTINGS.only.has('stdio') ? await benchStdio(pg) : [];
+  const met = report(rows, startup);
+  log(met ? 'targets met' : 'targets NOT met');
+}
+
+async function cleanup(): Promise<void> {
+  await stopAll();
+  for (const fn of cleanups.reverse()) await fn().catch((err) => log(`cleanup: ${err}`));
+  cleanups.length = 0;
+}
+
+process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+try {
+  await main();
+} catch (err) {
+  log(`bench failed: ${(err as Error).stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

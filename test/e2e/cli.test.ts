@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DB_KIND, createPgDatabase } from '../helpers/db.js';
+import { callOk, connectHttp } from '../helpers/mcp.js';
+
+const CLI = path.resolve('bin/switchboard.js');
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `switchboard serve` and resolves once it printed its URL, with everything printed so far. */
+function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env } });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const url = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];
+      if (url && out.includes('switchboard listening')) resolve({ child, output: () => out, url });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+describe('the switchboard command', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-cli-'));
+  let env: Record<string, string>;
+  let drop = async () => {};
+
+  beforeAll(async () => {
+    if (TEST_DB_KIND === 'postgres') {
+      const pg = await createPgDatabase();
+      env = { DATABASE_URL: pg.url };
+      drop = pg.drop;
+    } else {
+      env = { SWITCHBOARD_DATA_DIR: path.join(dir, 'data') };
+    }
+  });
+  afterAll(async () => {
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serve bootstraps a demo workspace and key once, prints an mcp.json snippet that works, and stops cleanly on SIGTERM', async () => {
+    const first = await startServe(env);
+    await new Promise((r) => setTimeout(r, 300));
+    const printed = first.output();
+    const key = printed.match(/\b(sb_[a-z0-9]+)\b/)?.[1];
+    expect(key).toBeDefined();
+    const snippet = JSON.parse(printed.slice(printed.indexOf('{\n'), printed.indexOf('\n}\n') + 2));
+    expect(snippet.mcpServers.switchboard.url).toBe(`${first.url}/mcp`);
+    expect(snippet.mcpServers.switchboard.headers.Authorization).toBe(`Bearer ${key}`);
+
+    const client = await connectHttp(first.url, key!);
+    const { workspace } = await callOk(client, 'get_workspace_config');
+    expect(workspace).toMatchObject({ slug: 'demo', is_test: true });
+    await client.close();
+
+    const exited = new Promise<number | null>((r) => first.child.on('exit', r));
+    first.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    // A second start finds the key and prints none.
+    const second = await startServe(env);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second.output()).not.toMatch(/sb_[a-z0-9]{20,}/);
+    const stopped = new Promise<number | null>((r) => second.child.on('exit', r));
+    second.child.kill('SIGINT');
+    expect(await stopped).toBe(0);
+  });
+
+  it('manages workspaces and keys with --json output', async () => {
+    const created = await run(['workspaces', 'create', '--name', 'Sales Team', '--test', '--json'], env);
+    expect(created.code).toBe(0);
+    const ws = JSON.parse(created.stdout);
+    expect(ws).toMatchObject({ slug: 'sales-team', is_test: true });
+
+    const listed = JSON.parse((await run(['workspaces', 'list', '--json'], env)).stdout);
+    expect(listed.workspaces.map((w: { slug: string }) => w.slug)).toContain('sales-team');
+
+    const duplicate = await run(['workspaces', 'create', '--name', 'Sales Team'], env);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/conflict: .*sales-team/);
+
+    const key = JSON.parse((await run(['keys', 'create', '--workspace', 'sales-team', '--scopes', 'prospects:read', '--name', 'reader', '--json'], env)).stdout);
+    expect(key.secret).toMatch(/^sb_/);
+    expect(key.api_key).toMatchObject({ name: 'reader', scopes: ['prospects:read'], workspaces: [ws.id], status: 'active' });
+
+    const keys = JSON.parse((await run(['keys', 'list', '--json'], env)).stdout);
+    expect(keys.api_keys.map((k: { id: string }) => k.id)).toContain(key.api_key.id);
+    expect(JSON.stringify(keys)).not.toContain(key.secret);
+
+    const revoked = JSON.parse((await run(['keys', 'revoke', key.api_key.id, '--json'], env)).stdout);
+    expect(revoked.status).toBe('revoked');
+
+    const badScope = await run(['keys', 'create', '--workspace', 'sales-team', '--scopes', 'prospects:fly'], env);
+    expect(badScope.code).toBe(1);
+    expect(badScope.stderr).toMatch(/Unknown scope\(s\): prospects:fly/);
+
+    const badWorkspace = await run(['keys', 'create', '--workspace', 'nowhere', '--scopes', '*'], env);
+    expect(badWorkspace.code).toBe(1);
+    expect(badWorkspace.stderr).toMatch(/not_found: Workspace nowhere not found/);
+  });
+
+  it.runIf(TEST_DB_KIND === 'pglite')('refuses a second process on the same PGlite directory with the remedy, and the data survives', async () => {
+    const server = await startServe(env);
+    const second = await run(['workspaces', 'list'], env);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/already open in another Switchboard process/);
+    expect(second.stderr).toMatch(/DATABASE_URL/);
+    const exited = new Promise((r) => server.child.on('exit', r));
+    server.child.kill('SIGTERM');
+    await exited;
+    const after = await run(['workspaces', 'list', '--json'], env);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout).workspaces.map((w: { slug: string }) => w.slug)).toEqual(expect.arrayContaining(['demo', 'sales-team']));
+  });
+
+  it('fails fast on bad configuration, naming the variable', async () => {
+    const bad = await run(['migrate'], { ...env, PORT: 'eighty' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/PORT/);
+  });
+});
