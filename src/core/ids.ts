@@ -19,18 +19,29 @@ function encodeBase32(bytes: Uint8Array): string {
   return out;
 }
 
+let lastMs = -1;
+let lastRandom = new Uint8Array(10);
+
 /**
- * A prefixed id like `pro_01jd3...`: 48 bits of milliseconds then 80 random bits, so ids sort by
- * creation time (good index locality) and cannot be guessed.
+ * A prefixed id like `pro_06h07...`: 48 bits of milliseconds then 80 random bits, so ids sort by
+ * creation time (good index locality) and cannot be guessed. Within one millisecond the random
+ * part counts up (as in monotonic ULIDs), so rows created in order also sort in order.
  */
 export function newId(prefix: string, at: Date = new Date()): string {
   const bytes = new Uint8Array(16);
-  let ms = at.getTime();
+  const time = at.getTime();
+  let ms = time;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;
     ms = Math.floor(ms / 256);
   }
-  bytes.set(randomBytes(10), 6);
+  if (time === lastMs) {
+    for (let i = 9; i >= 0 && ++lastRandom[i]! === 256; i--) lastRandom[i] = 0;
+  } else {
+    lastMs = time;
+    lastRandom = new Uint8Array(randomBytes(10));
+  }
+  bytes.set(lastRandom, 6);
   return `${prefix}_${encodeBase32(bytes)}`;
 }
 

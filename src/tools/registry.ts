@@ -133,6 +133,7 @@ export class Registry {
 
     const hashed = requestHash(op.name, { ...input, workspace_id: workspace?.id });
     const { result, replayed } = await runIdempotent(base.db, base.clock, { organizationId: principal.organizationId, key: idempotencyKey, operation: op.name, hash: hashed }, run);
-    return { output: result, replayed };
+    // A stored result comes back from jsonb with its keys reordered; parsing restores the declared order.
+    return { output: replayed ? op.output.parse(result) : result, replayed };
   }
 }

@@ -1,0 +1,448 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticateKey } from '../../src/core/auth.js';
+import type { RequestContext } from '../../src/core/context.js';
+import { newId } from '../../src/core/ids.js';
+import { upsertProspect } from '../../src/core/prospects.js';
+import { addSuppression } from '../../src/core/suppression.js';
+import type { CompiledOperation } from '../../src/tools/registry.js';
+import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
+import { REST_PREFIX, pathParams } from '../../src/transport/rest.js';
+import { type TestApp, addKey, contextFor, createTestApp, twoTenants } from '../helpers/app.js';
+import { callOk, callTool, connectHttp } from '../helpers/mcp.js';
+
+/**
+ * Tenant isolation through the real transports. The key under test (mainKey) has every scope but
+ * only workspace `main` of Acme; `other` is Acme's too (not granted) and `theirs` belongs to Rival.
+ * Whatever it asks about them must be answered exactly as if they did not exist.
+ */
+
+interface Records {
+  prospectId: string;
+  prospectEmail: string;
+  suppressionId: string;
+  suppressedEmail: string;
+}
+
+const MISSING_WORKSPACE = 'ws_doesnotexist';
+const MISSING_RECORDS: Records = {
+  prospectId: 'pro_doesnotexist',
+  prospectEmail: 'nobody@example.com',
+  suppressionId: 'sup_doesnotexist',
+  suppressedEmail: 'nobody@example.com',
+};
+
+/** Inputs that name a record living in one workspace. */
+const RECORD_PARAMS = ['prospect_id', 'suppression_id'] as const;
+
+/** How to fill each required input. A new operation with an unknown required input fails loudly here. */
+const FILL: Record<string, (r: Records) => unknown> = {
+  prospect_id: (r) => r.prospectId,
+  suppression_id: (r) => r.suppressionId,
+  email: (r) => r.suppressedEmail,
+  reason: () => 'tenancy probe',
+};
+
+function argsFor(schema: { properties?: Record<string, unknown>; required?: string[] }, workspaceRef: string, recs: Records): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const name of schema.required ?? []) {
+    const fill = FILL[name];
+    if (!fill) throw new Error(`tenancy.test.ts does not know how to fill the required input "${name}": add it to FILL`);
+    args[name] = fill(recs);
+  }
+  if ('workspace_id' in (schema.properties ?? {})) args.workspace_id = workspaceRef;
+  return args;
+}
+
+const hasRecordParam = (schema: { properties?: Record<string, unknown> }) => RECORD_PARAMS.some((p) => p in (schema.properties ?? {}));
+
+/** The message with the caller-supplied reference blanked, so two not_found answers can be compared. */
+const shape = (message: string, ...refs: string[]) => refs.reduce((m, ref) => m.replaceAll(ref, '<ref>'), message);
+
+let t: TestApp;
+let tn: Awaited<ReturnType<typeof twoTenants>>;
+let server: RunningServer;
+let client: Client;
+let mainRecs: Records;
+let otherRecs: Records;
+let theirsRecs: Records;
+/** Every value of `other` and `theirs` that must never show up in an answer to mainKey. */
+let foreignValues: string[];
+
+async function seed(ctx: RequestContext, label: string): Promise<Records> {
+  const prospect = await upsertProspect(ctx, { email: 'shared@example.com', first_name: `${label}-first`, company: `${label}-corp` });
+  await upsertProspect(ctx, { email: `only-${label}@example.com` });
+  const suppression = await addSuppression(ctx, { email: 'blocked@example.com', reason: `${label}-reason` });
+  await addSuppression(ctx, { email: `@${label}-only.example`, reason: `${label}-domain` });
+  return { prospectId: prospect.prospect.id, prospectEmail: 'shared@example.com', suppressionId: suppression.suppression.id, suppressedEmail: 'blocked@example.com' };
+}
+
+async function counts(workspaceId: string) {
+  const count = async (table: 'prospects' | 'suppressions' | 'events') =>
+    Number((await t.app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow()).n);
+  return { prospects: await count('prospects'), suppressions: await count('suppressions'), events: await count('events') };
+}
+
+const idsIn = async (table: 'prospects' | 'suppressions', workspaceId: string) =>
+  (await t.app.db.selectFrom(table).select('id').where('workspace_id', '=', workspaceId).execute()).map((r) => r.id);
+
+const keyId = async (secret: string) => (await authenticateKey(t.app.db, t.app.clock, secret))!.keyId;
+
+async function rest(method: string, path: string, opts: { key?: string; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> } = {}) {
+  const url = new URL(`${server.url}${REST_PREFIX}${path}`);
+  for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
+  const res = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${opts.key ?? tn.mainKey}`,
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
+}
+
+/** The REST request for a workspace operation: path params filled, workspace_id in the query (GET, DELETE) or the body. */
+function restRequest(c: CompiledOperation, workspaceRef: string, recs: Records) {
+  const route = c.op.http!;
+  const inPath = pathParams(route.path);
+  const values = argsFor(c.inputJsonSchema as { properties?: Record<string, unknown>; required?: string[] }, workspaceRef, recs);
+  let path = route.path;
+  for (const p of inPath) {
+    const value = values[p] ?? FILL[p]?.(recs);
+    if (value === undefined) throw new Error(`tenancy.test.ts cannot fill the path parameter {${p}} of ${c.op.name}`);
+    path = path.replace(`{${p}}`, encodeURIComponent(String(value)));
+  }
+  const rest = Object.fromEntries(Object.entries(values).filter(([k]) => !inPath.includes(k)));
+  const inQuery = route.method === 'GET' || route.method === 'DELETE';
+  return { method: route.method, path, query: inQuery ? rest : undefined, body: inQuery ? undefined : rest };
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  tn = await twoTenants(t.app);
+  otherRecs = await seed(await contextFor(t.app, tn.acmeAllKey, 'other'), 'other');
+  theirsRecs = await seed(await contextFor(t.app, tn.rivalKey, 'theirs'), 'theirs');
+  const mainCtx = await contextFor(t.app, tn.mainKey);
+  const mine = await upsertProspect(mainCtx, { email: 'mine@example.com', first_name: 'Mine' });
+  const mineSup = await addSuppression(mainCtx, { email: 'mine-blocked@example.com', reason: 'main-reason' });
+  mainRecs = { prospectId: mine.prospect.id, prospectEmail: 'mine@example.com', suppressionId: mineSup.suppression.id, suppressedEmail: 'mine-blocked@example.com' };
+  foreignValues = [
+    ...[otherRecs, theirsRecs].flatMap((r) => [r.prospectId, r.suppressionId]),
+    'other-first', 'other-corp', 'other-reason', 'only-other@example.com', 'theirs-first', 'theirs-corp', 'theirs-reason', 'only-theirs@example.com',
+  ];
+  server = await startHttpServer(t.app, { port: 0 });
+  client = await connectHttp(server.url, tn.mainKey);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await server?.close();
+  await t?.close();
+});
+
+describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
+  let tools: Tool[];
+  /** Tools that take no workspace_id, with the test below that covers them. */
+  const ORG_TOOLS: Record<string, string> = { list_workspaces: 'list_workspaces shows only main' };
+
+  beforeAll(async () => {
+    tools = (await client.listTools()).tools;
+  });
+
+  const workspaceTools = () => tools.filter((tool) => 'workspace_id' in (tool.inputSchema.properties ?? {}));
+
+  it('knows every tool: each takes a workspace_id or is an organization tool covered on its own', () => {
+    expect(workspaceTools().map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(['get_workspace_config', 'list_prospects', 'get_prospect', 'upsert_prospect', 'add_to_suppression_list', 'check_suppression']),
+    );
+    for (const tool of tools.filter((x) => !workspaceTools().includes(x))) {
+      expect(ORG_TOOLS, `${tool.name} takes no workspace_id: give it a tenancy test and list it in ORG_TOOLS`).toHaveProperty(tool.name);
+    }
+  });
+
+  it('every tool works on main with the same arguments (so the failures below are about the workspace)', async () => {
+    for (const tool of workspaceTools()) {
+      const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', mainRecs));
+      expect(result.isError, `${tool.name}: ${JSON.stringify(result.content)}`).toBeFalsy();
+    }
+  });
+
+  const targets = [
+    { label: 'other (same org, not granted) by id', ref: () => tn.other.id, recs: () => otherRecs },
+    { label: 'other (same org, not granted) by slug', ref: () => 'other', recs: () => otherRecs },
+    { label: 'theirs (other org) by id', ref: () => tn.theirs.id, recs: () => theirsRecs },
+    { label: 'theirs (other org) by slug', ref: () => 'theirs', recs: () => theirsRecs },
+  ];
+  for (const target of targets) {
+    it(`every workspace tool answers not_found for ${target.label}, worded like a workspace that does not exist`, async () => {
+      const before = [await counts(tn.other.id), await counts(tn.theirs.id)];
+      for (const tool of workspaceTools()) {
+        const result = await callTool(client, tool.name, argsFor(tool.inputSchema, target.ref(), target.recs()));
+        expect(result.isError, `${tool.name} must fail`).toBe(true);
+        expect(result.structuredContent, tool.name).toBeUndefined();
+        const text = (result.content[0] as { text: string }).text;
+        const missing = (await callTool(client, tool.name, argsFor(tool.inputSchema, MISSING_WORKSPACE, target.recs()))).content[0] as { text: string };
+        expect(text, tool.name).toMatch(/^not_found: /);
+        expect(shape(text, target.ref()), tool.name).toBe(shape(missing.text, MISSING_WORKSPACE));
+        for (const value of foreignValues) expect(text, `${tool.name} leaks ${value}`).not.toContain(value);
+      }
+      expect([await counts(tn.other.id), await counts(tn.theirs.id)]).toEqual(before);
+    });
+  }
+
+  it('record ids of other, asked for in main, are not_found like ids that do not exist', async () => {
+    const byRecord = workspaceTools().filter((tool) => hasRecordParam(tool.inputSchema));
+    expect(byRecord.map((tool) => tool.name)).toEqual(expect.arrayContaining(['get_prospect', 'get_prospect_history']));
+    for (const recs of [otherRecs, theirsRecs]) {
+      for (const tool of byRecord) {
+        const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', recs));
+        expect(result.isError, `${tool.name} must fail`).toBe(true);
+        const text = (result.content[0] as { text: string }).text;
+        const missing = ((await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS))).content[0] as { text: string }).text;
+        expect(text, tool.name).toMatch(/^not_found: /);
+        expect(shape(text, recs.prospectId, recs.suppressionId), tool.name).toBe(shape(missing, MISSING_RECORDS.prospectId, MISSING_RECORDS.suppressionId));
+      }
+    }
+  });
+});
+
+describe('MCP: what mainKey sees in its own workspace', () => {
+  it('list_workspaces shows only main', async () => {
+    const { workspaces } = await callOk(client, 'list_workspaces');
+    expect(workspaces.map((w: { slug: string }) => w.slug)).toEqual(['main']);
+  });
+
+  it('list_prospects returns only main rows, with or without workspace_id', async () => {
+    const mainIds = await idsIn('prospects', tn.main.id);
+    for (const args of [{}, { workspace_id: 'main' }, { workspace_id: tn.main.id }]) {
+      const { prospects } = await callOk(client, 'list_prospects', { ...args, limit: 100 });
+      const ids = prospects.map((p: { id: string }) => p.id);
+      expect(ids).toContain(mainRecs.prospectId);
+      expect(ids.every((id: string) => mainIds.includes(id))).toBe(true);
+      expect(JSON.stringify(prospects)).not.toMatch(/other-|theirs-|only-/);
+    }
+  });
+
+  it('list_prospects searching for text that exists only elsewhere finds nothing', async () => {
+    const page = await callOk(client, 'list_prospects', { q: 'only-' });
+    expect(page).toMatchObject({ prospects: [], has_more: false, next_cursor: null });
+  });
+
+  it('list_suppressions returns only main entries', async () => {
+    const { suppressions } = await callOk(client, 'list_suppressions', { limit: 100 });
+    const mainIds = await idsIn('suppressions', tn.main.id);
+    expect(suppressions.map((s: { id: string }) => s.id)).toContain(mainRecs.suppressionId);
+    expect(suppressions.every((s: { id: string }) => mainIds.includes(s.id))).toBe(true);
+    const blocked = await callOk(client, 'list_suppressions', { q: 'blocked' });
+    expect(blocked.suppressions.map((s: { value: string }) => s.value)).toEqual(['mine-blocked@example.com']);
+  });
+
+  it("check_suppression in main does not see other's entries", async () => {
+    expect(await callOk(client, 'check_suppression', { email: 'blocked@example.com' })).toEqual({ email: 'blocked@example.com', suppressed: false, matches: [] });
+    expect((await callOk(client, 'check_suppression', { email: 'anyone@other-only.example' })).suppressed).toBe(false);
+    // The control: main's own entry is seen.
+    expect((await callOk(client, 'check_suppression', { email: 'mine-blocked@example.com' })).suppressed).toBe(true);
+  });
+
+  it('upsert_prospect with an email that exists in other creates a separate prospect in main', async () => {
+    const up = await callOk(client, 'upsert_prospect', { email: 'shared@example.com', first_name: 'Main' });
+    expect(up.created).toBe(true);
+    expect(up.prospect.id).not.toBe(otherRecs.prospectId);
+    expect(up.prospect.id).not.toBe(theirsRecs.prospectId);
+    const rows = await t.app.db.selectFrom('prospects').select(['workspace_id', 'first_name']).where('email', '=', 'shared@example.com').orderBy('first_name').execute();
+    expect(rows).toEqual([
+      { workspace_id: tn.main.id, first_name: 'Main' },
+      { workspace_id: tn.other.id, first_name: 'other-first' },
+      { workspace_id: tn.theirs.id, first_name: 'theirs-first' },
+    ]);
+    const history = await callOk(client, 'get_prospect_history', { prospect_id: up.prospect.id });
+    expect(history.events.map((e: { type: string }) => e.type)).toEqual(['prospect.created']);
+  });
+});
+
+describe('REST: every route, aimed at a workspace the key is not granted', () => {
+  const httpOps = () => t.app.registry.operations.filter((c) => c.op.http);
+  const workspaceOps = () => httpOps().filter((c) => c.op.tenancy === 'workspace');
+  /** Organization-level routes (no workspace_id), each with its own test below. */
+  const ORG_ROUTES = ['list_workspaces', 'create_workspace', 'create_api_key', 'list_api_keys', 'revoke_api_key', 'rotate_api_key'];
+
+  it('knows every route: each is workspace-scoped or an organization route covered on its own', () => {
+    expect(workspaceOps().map((c) => c.op.name)).toEqual(expect.arrayContaining(['get_workspace_config', 'get_prospect', 'upsert_prospect', 'remove_suppression']));
+    for (const c of httpOps().filter((x) => x.op.tenancy === 'organization')) {
+      expect(ORG_ROUTES, `${c.op.name} is an organization route: give it a tenancy test and list it in ORG_ROUTES`).toContain(c.op.name);
+    }
+  });
+
+  it('every non-destructive route works on main with the same request (so the failures below are about the workspace)', async () => {
+    for (const c of workspaceOps().filter((x) => !x.op.annotations.destructiveHint)) {
+      const req = restRequest(c, 'main', mainRecs);
+      const res = await rest(req.method, req.path, { query: req.query, body: req.body });
+      expect(res.status, `${c.op.name}: ${res.text}`).toBe(c.op.http!.status ?? 200);
+    }
+  });
+
+  const targets = [
+    { label: 'other (same org, not granted) by id', ref: () => tn.other.id, recs: () => otherRecs },
+    { label: 'other (same org, not granted) by slug', ref: () => 'other', recs: () => otherRecs },
+    { label: 'theirs (other org) by id', ref: () => tn.theirs.id, recs: () => theirsRecs },
+    { label: 'theirs (other org) by slug', ref: () => 'theirs', recs: () => theirsRecs },
+  ];
+  for (const target of targets) {
+    it(`every workspace route answers 404 not_found for ${target.label}, worded like a workspace that does not exist`, async () => {
+      const before = [await counts(tn.other.id), await counts(tn.theirs.id)];
+      for (const c of workspaceOps()) {
+        const req = restRequest(c, target.ref(), target.recs());
+        const res = await rest(req.method, req.path, { query: req.query, body: req.body });
+        const missingReq = restRequest(c, MISSING_WORKSPACE, target.recs());
+        const missing = await rest(missingReq.method, missingReq.path, { query: missingReq.query, body: missingReq.body });
+        expect(res.status, `${c.op.name}: ${res.text}`).toBe(404);
+        expect(res.body.error, c.op.name).toMatchObject({ code: 'not_found', param: 'workspace_id' });
+        expect(shape(res.body.error.message, target.ref()), c.op.name).toBe(shape(missing.body.error.message, MISSING_WORKSPACE));
+        for (const value of foreignValues) expect(res.text, `${c.op.name} leaks ${value}`).not.toContain(value);
+      }
+      expect([await counts(tn.other.id), await counts(tn.theirs.id)]).toEqual(before);
+    });
+  }
+
+  it('record ids of other workspaces, asked for in main, are 404 like ids that do not exist', async () => {
+    const byRecord = workspaceOps().filter((c) => hasRecordParam(c.inputJsonSchema as { properties?: Record<string, unknown> }));
+    expect(byRecord.map((c) => c.op.name)).toEqual(expect.arrayContaining(['get_prospect', 'get_prospect_history', 'remove_suppression']));
+    for (const recs of [otherRecs, theirsRecs]) {
+      for (const c of byRecord) {
+        const req = restRequest(c, 'main', recs);
+        const res = await rest(req.method, req.path, { query: req.query, body: req.body });
+        const missingReq = restRequest(c, 'main', MISSING_RECORDS);
+        const missing = await rest(missingReq.method, missingReq.path, { query: missingReq.query, body: missingReq.body });
+        expect(res.status, `${c.op.name}: ${res.text}`).toBe(404);
+        expect(res.body.error.code).toBe('not_found');
+        expect(res.body.error.param).toBe(missing.body.error.param);
+        expect(shape(res.body.error.message, recs.prospectId, recs.suppressionId), c.op.name).toBe(
+          shape(missing.body.error.message, MISSING_RECORDS.prospectId, MISSING_RECORDS.suppressionId),
+        );
+      }
+    }
+    // remove_suppression above must not have deleted anything elsewhere.
+    expect(await idsIn('suppressions', tn.other.id)).toContain(otherRecs.suppressionId);
+    expect(await idsIn('suppressions', tn.theirs.id)).toContain(theirsRecs.suppressionId);
+  });
+
+  it('GET /workspaces lists only main', async () => {
+    const res = await rest('GET', '/workspaces');
+    expect(res.status).toBe(200);
+    expect(res.body.workspaces.map((w: { id: string }) => w.id)).toEqual([tn.main.id]);
+  });
+
+  it('GET /prospects lists only main rows', async () => {
+    const res = await rest('GET', '/prospects', { query: { limit: 100 } });
+    const mainIds = await idsIn('prospects', tn.main.id);
+    expect(res.status).toBe(200);
+    expect(res.body.prospects.length).toBeGreaterThan(0);
+    expect(res.body.prospects.every((p: { id: string }) => mainIds.includes(p.id))).toBe(true);
+  });
+
+  it('POST /workspaces is forbidden to a key granted only some workspaces', async () => {
+    // Not a tenancy leak but a rule: creating a workspace would widen what the organization's
+    // "all workspaces" keys reach, so only such a key may do it. mainKey has scope * (so scope is
+    // not the reason) but only `main`, hence 403 rather than 404.
+    const res = await rest('POST', '/workspaces', { body: { name: 'Sneaky', slug: 'sneaky' } });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('forbidden');
+    expect(await t.app.db.selectFrom('workspaces').select('id').where('slug', '=', 'sneaky').execute()).toEqual([]);
+  });
+
+  it('POST /keys cannot grant a workspace the key does not reach: 404 like a missing one', async () => {
+    const missing = await rest('POST', '/keys', { body: { name: 'probe', scopes: ['prospects:read'], workspaces: [MISSING_WORKSPACE] } });
+    expect(missing.status).toBe(404);
+    for (const ref of [tn.other.id, 'other', tn.theirs.id, 'theirs']) {
+      const res = await rest('POST', '/keys', { body: { name: 'probe', scopes: ['prospects:read'], workspaces: ['main', ref] } });
+      expect(res.status, ref).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+      expect(shape(res.body.error.message, ref)).toBe(shape(missing.body.error.message, MISSING_WORKSPACE));
+    }
+    expect(await t.app.db.selectFrom('api_keys').select('id').where('name', '=', 'probe').execute()).toEqual([]);
+  });
+
+  it("GET /keys lists only keys within main: not rival's, not broader ones", async () => {
+    const mainReadKey = await addKey(t.app, tn.acme, ['prospects:read'], [tn.main]);
+    const otherOnlyKey = await addKey(t.app, tn.acme, ['*'], [tn.other]);
+    const mainAndOtherKey = await addKey(t.app, tn.acme, ['*'], [tn.main, tn.other]);
+    const res = await rest('GET', '/keys');
+    expect(res.status).toBe(200);
+    const ids = res.body.api_keys.map((k: { id: string }) => k.id).sort();
+    expect(ids).toEqual([await keyId(tn.mainKey), await keyId(mainReadKey)].sort());
+    for (const hidden of [tn.rivalKey, tn.acmeAllKey, otherOnlyKey, mainAndOtherKey]) expect(ids).not.toContain(await keyId(hidden));
+  });
+
+  for (const action of ['revoke', 'rotate'] as const) {
+    it(`POST /keys/{id}/${action} on a key mainKey does not manage is 404 and changes nothing`, async () => {
+      const otherOnlyKey = await addKey(t.app, tn.acme, ['*'], [tn.other]);
+      const missing = await rest('POST', `/keys/key_doesnotexist/${action}`, { body: {} });
+      expect(missing.status).toBe(404);
+      for (const secret of [tn.rivalKey, tn.acmeAllKey, otherOnlyKey]) {
+        const id = await keyId(secret);
+        const res = await rest('POST', `/keys/${id}/${action}`, { body: {} });
+        expect(res.status, id).toBe(404);
+        expect(res.body.error).toMatchObject({ code: 'not_found', param: 'key_id' });
+        expect(shape(res.body.error.message, id)).toBe(shape(missing.body.error.message, 'key_doesnotexist'));
+        // The key still works.
+        expect((await rest('GET', '/workspaces', { key: secret })).status).toBe(200);
+      }
+    });
+  }
+});
+
+describe('idempotency keys do not cross keys or organizations', () => {
+  it('a replay never hands a key the result of a request it could not make itself', async () => {
+    // acmeAllKey creates an all-workspaces key; mainKey (scope *, only main) repeats the very same
+    // request with the same Idempotency-Key. Replaying would give it the secret of a key broader
+    // than itself: it must be refused as if it had made the request fresh.
+    const request = { name: 'deploy', scopes: ['*'], workspaces: 'all' };
+    const headers = { 'idempotency-key': 'tenancy-create-key-1' };
+    const first = await rest('POST', '/keys', { key: tn.acmeAllKey, body: request, headers });
+    expect(first.status).toBe(201);
+    const repeat = await rest('POST', '/keys', { body: request, headers });
+    expect(repeat.text).not.toContain(first.body.secret);
+    expect(repeat.status).toBe(403);
+    expect(repeat.body.error.code).toBe('forbidden');
+  });
+
+  it('the same Idempotency-Key in another organization is a different request', async () => {
+    const headers = { 'idempotency-key': 'tenancy-shared-key' };
+    const acme = await rest('POST', '/suppressions', { key: tn.acmeAllKey, body: { workspace_id: 'other', email: 'idem@example.com', reason: 'r' }, headers });
+    const rival = await rest('POST', '/suppressions', { key: tn.rivalKey, body: { workspace_id: 'theirs', email: 'idem@example.com', reason: 'r' }, headers });
+    expect([acme.status, rival.status]).toEqual([201, 201]);
+    expect(rival.headers.get('idempotent-replayed')).toBeNull();
+    expect(rival.body.suppression.id).not.toBe(acme.body.suppression.id);
+    const rows = await t.app.db.selectFrom('suppressions').select('workspace_id').where('value', '=', 'idem@example.com').orderBy('workspace_id').execute();
+    expect(rows.map((r) => r.workspace_id).sort()).toEqual([tn.other.id, tn.theirs.id].sort());
+  });
+});
+
+describe('the database refuses cross-workspace references', () => {
+  const event = (prospectId: string) => ({
+    workspace_id: tn.main.id,
+    id: newId('evt'),
+    type: 'prospect.updated',
+    prospect_id: prospectId,
+    data: '{}',
+    is_test: false,
+    created_at: new Date(),
+  });
+
+  it('an event in main cannot reference a prospect of other (foreign key violation)', async () => {
+    await expect(t.app.db.insertInto('events').values(event(otherRecs.prospectId)).execute()).rejects.toMatchObject({ code: '23503' });
+    // The control: the same insert with main's own prospect is accepted.
+    await expect(t.app.db.insertInto('events').values(event(mainRecs.prospectId)).execute()).resolves.toBeDefined();
+  });
+
+  it("a key cannot be granted another organization's workspace (foreign key violation)", async () => {
+    const id = await keyId(tn.mainKey);
+    await expect(t.app.db.insertInto('api_key_workspaces').values({ organization_id: tn.acme, key_id: id, workspace_id: tn.theirs.id }).execute()).rejects.toMatchObject({
+      code: '23503',
+    });
+  });
+});
