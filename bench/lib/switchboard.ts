@@ -28,7 +28,9 @@ export async function startSwitchboard(opts: { databaseUrl: string; stateless: b
     LOG_LEVEL: opts.logLevel,
     SWITCHBOARD_MCP_STATELESS: opts.stateless ? '1' : '0',
   };
-  const child = spawnPinned(opts.cpu, process.execPath, [CLI, 'serve'], env);
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the server under load.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawnPinned(opts.cpu, process.execPath, [...nodeArgs, CLI, 'serve'], env);
   const health: Endpoint = { host: '127.0.0.1', port, path: '/api/v1/health' };
   await waitFor('switchboard serve', child, async () => ((await get(health)).status === 200 ? true : undefined));
   // The key is written right after the server starts listening, so it may trail the first health answer.
