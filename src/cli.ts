@@ -175,7 +175,7 @@ k.command('revoke <keyId>')
     }),
   );
 k.command('rotate <keyId>')
-  .addOption(new Option('--grace-seconds <n>', 'how long the old key keeps working').argParser((v) => Number.parseInt(v, 10)).default(0))
+  .addOption(new Option('--grace-seconds <n>', 'how long the old key keeps working').argParser(Number).default(0))
   .option('--org <id>', 'organization (default: the default one)')
   .option('--json', 'print JSON (includes the new key, shown this one time)')
   .action((keyId, o) =>

@@ -35,6 +35,8 @@ export interface CreateKeyInput {
   expires_at?: string | undefined;
 }
 
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
 const KEY_COLUMNS = ['id', 'organization_id', 'name', 'prefix', 'scopes', 'all_workspaces', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'] as const;
 type KeyRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
 
@@ -148,6 +150,9 @@ export async function revokeKey(ctx: OrgContext, keyId: string): Promise<ApiKey>
  * working after `graceSeconds` (immediately by default), so deployments can switch without downtime.
  */
 export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0): Promise<CreatedKey> {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
+    throw new AppError('invalid_request', `grace_seconds must be a whole number from 0 to ${MAX_GRACE_SECONDS} (7 days)`, { param: 'grace_seconds' });
+  }
   return transact(ctx.db, async (trx) => {
     const { row, workspaceIds } = await lockManagedKey(trx, ctx.principal, keyId);
     const now = ctx.clock.now();

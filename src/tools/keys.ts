@@ -42,6 +42,7 @@ export const createApiKey = defineOrgOperation({
   output: CreatedKey,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   http: { method: 'POST', path: '/keys', status: 201 },
+  idempotency: false,
   handler: (ctx, input) => keys.createKey(ctx, input),
 });
 
@@ -78,11 +79,12 @@ export const rotateApiKey = defineOrgOperation({
     'grace_seconds (immediately by default). Fails with conflict if the key is revoked or expired.',
   input: z.object({
     key_id: KeyIdInput,
-    grace_seconds: z.number().int().min(0).max(7 * 24 * 3600).optional().describe('How long the old secret keeps working, at most 7 days'),
+    grace_seconds: z.number().int().min(0).max(keys.MAX_GRACE_SECONDS).optional().describe('How long the old secret keeps working, at most 7 days'),
   }),
   output: CreatedKey,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   http: { method: 'POST', path: '/keys/{key_id}/rotate', status: 201 },
+  idempotency: false,
   handler: (ctx, { key_id, grace_seconds }) => keys.rotateKey(ctx, key_id, grace_seconds),
 });
 

@@ -20,8 +20,8 @@ export interface HttpRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI-style path under /api/v1, e.g. `/prospects/{prospect_id}`. */
   path: string;
-  /** Status of a success; 200 unless the operation creates something. */
-  status?: 200 | 201;
+  /** Status of a success: 200 by default; `created` answers 201 when the output says `created: true`. */
+  status?: 200 | 201 | 'created';
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -39,6 +39,11 @@ interface OperationBase<I extends AnyObject, O extends AnyObject> {
   http?: HttpRoute;
   /** `false` keeps an operation off MCP: administrative acts an agent should not perform. */
   mcp?: boolean;
+  /**
+   * Whether a write accepts an idempotency key (default: every write). Off where the result holds a
+   * secret, since a stored result would keep the plaintext that is otherwise never stored.
+   */
+  idempotency?: boolean;
 }
 
 /** An operation on one workspace's data: the registry resolves `workspace_id` into `ctx.workspace`. */

@@ -101,7 +101,7 @@ export const upsertProspect = defineOperation({
     changed_fields: z.array(z.string()).describe('Fields this call changed on an existing prospect; empty when nothing changed'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  http: { method: 'POST', path: '/prospects' },
+  http: { method: 'POST', path: '/prospects', status: 'created' },
   handler: (ctx, { workspace_id: _, ...input }) => prospects.upsertProspect(ctx, input),
 });
 

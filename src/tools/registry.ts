@@ -59,7 +59,7 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
 };
 
 function compile(op: Operation): CompiledOperation {
-  const acceptsIdempotencyKey = !op.annotations.readOnlyHint;
+  const acceptsIdempotencyKey = !op.annotations.readOnlyHint && op.idempotency !== false;
   const input = (acceptsIdempotencyKey ? op.input.extend({ idempotency_key: IdempotencyKeyInput }) : op.input).strict();
   return { op, input, inputJsonSchema: jsonSchema(input, 'input'), outputJsonSchema: jsonSchema(op.output, 'output'), acceptsIdempotencyKey };
 }
@@ -121,7 +121,7 @@ export class Registry {
     }
     const idempotencyKey = opts.idempotencyKey ?? argKey;
     if (idempotencyKey && !compiled.acceptsIdempotencyKey) {
-      throw new AppError('invalid_request', `${op.name} only reads, so it takes no idempotency key`, { param: 'idempotency_key' });
+      throw new AppError('invalid_request', `${op.name} takes no idempotency key`, { param: 'idempotency_key' });
     }
 
     const base: OrgContext = { db: this.deps.db, clock: this.deps.clock, principal, log: opts.log, requestId: opts.requestId };

@@ -29,7 +29,7 @@ export const addToSuppressionList = defineOperation({
   }),
   output: z.object({ suppression: Suppression, created: z.boolean().describe('False if the entry already existed') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  http: { method: 'POST', path: '/suppressions', status: 201 },
+  http: { method: 'POST', path: '/suppressions', status: 'created' },
   handler: (ctx, { email, reason }) => suppression.addSuppression(ctx, { email, reason }),
 });
 

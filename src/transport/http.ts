@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import { type App, VERSION } from '../app.js';
 import { authenticateKey } from '../core/auth.js';
@@ -105,6 +106,32 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
     checkHostAndOrigin(c, app);
     await next();
   });
+  // Browser-based clients (the MCP Inspector, web apps) need CORS; the check above already refused
+  // origins that are not allowed, so whatever reaches here may be echoed back.
+  hono.use(
+    '*',
+    cors({
+      origin: (origin) => origin,
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowHeaders: [
+        'Authorization',
+        'Content-Type',
+        'Accept',
+        'X-API-Key',
+        'Idempotency-Key',
+        'Mcp-Session-Id',
+        'Mcp-Protocol-Version',
+        'Last-Event-ID',
+        'X-Request-Id',
+        'X-Switchboard-Toolsets',
+        'X-Switchboard-Tools',
+        'X-Switchboard-Exclude-Tools',
+        'X-Switchboard-Read-Only',
+      ],
+      exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'Idempotent-Replayed', 'WWW-Authenticate'],
+      maxAge: 600,
+    }),
+  );
 
   hono.get(`${REST_PREFIX}/health`, async (c) => {
     try {
@@ -154,7 +181,8 @@ export async function startHttpServer(app: App, opts: { host?: string; port?: nu
     s.once('error', reject);
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // A wildcard bind is reachable locally as localhost; that is the address worth printing.
+  const host = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
     close: async () => {

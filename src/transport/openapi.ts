@@ -1,8 +1,10 @@
 import { VERSION } from '../app.js';
 import { ERROR_CODES } from '../core/errors.js';
 import type { Registry } from '../tools/registry.js';
-import { TOOLSETS } from '../tools/operation.js';
+import { type HttpRoute, TOOLSETS } from '../tools/operation.js';
 import { REST_PREFIX, pathParams } from './rest.js';
+
+const successStatuses = (status: HttpRoute['status']) => (status === 'created' ? [200, 201] : [status ?? 200]);
 
 const errorResponse = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 
@@ -34,8 +36,12 @@ export function buildOpenApi(registry: Registry): Record<string, unknown> {
       description: op.description,
       tags: [op.toolset],
       'x-required-scope': op.scope,
+      'x-mcp-tool': op.mcp === false ? false : op.name,
       parameters,
-      responses: { [op.http.status ?? 200]: { description: 'Success', content: { 'application/json': { schema: c.outputJsonSchema } } }, default: errorResponse },
+      responses: {
+        ...Object.fromEntries(successStatuses(op.http.status).map((s) => [s, { description: s === 201 ? 'Created' : 'Success', content: { 'application/json': { schema: c.outputJsonSchema } } }])),
+        default: errorResponse,
+      },
     };
     if (op.http.method === 'GET' || op.http.method === 'DELETE') {
       for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'query', required: required.includes(name), schema });
@@ -53,7 +59,7 @@ export function buildOpenApi(registry: Registry): Record<string, unknown> {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Switchboard REST API', version: VERSION, description: 'Every operation here is also an MCP tool at /mcp unless marked REST-only.' },
+    info: { title: 'Switchboard REST API', version: VERSION, description: 'Every operation here is also an MCP tool at /mcp, named by x-mcp-tool; x-mcp-tool: false marks the REST-only ones.' },
     servers: [{ url: '/' }],
     tags: Object.entries(TOOLSETS).map(([name, description]) => ({ name, description })),
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],

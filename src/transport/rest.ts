@@ -54,7 +54,8 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
         idempotencyKey: c.req.header('idempotency-key') || undefined,
       });
       if (replayed) c.header('Idempotent-Replayed', 'true');
-      return c.json(output as object, route.status ?? 200);
+      const created = route.status === 201 || (route.status === 'created' && (output as { created?: boolean }).created === true);
+      return c.json(output as object, created ? 201 : 200);
     });
   }
 }
