@@ -22,35 +22,35 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * Runs a write at most once per (organization, key). The key row is inserted first in the same
+ * Runs a write at most once per (API key, idempotency key). The key row is inserted first in the same
  * transaction as the write, so a concurrent repeat waits on it and then replays the stored result,
  * and a failed write leaves no record behind (a retry runs it again).
  */
 export async function runIdempotent<T>(
   db: Kysely<Database>,
   clock: Clock,
-  scope: { organizationId: string; key: string; operation: string; hash: string },
+  scope: { organizationId: string; apiKeyId: string; key: string; operation: string; hash: string },
   run: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<{ result: T; replayed: boolean }> {
   return transact(db, async (trx) => {
     const now = clock.now();
     await trx
       .deleteFrom('idempotency_keys')
-      .where('organization_id', '=', scope.organizationId)
+      .where('api_key_id', '=', scope.apiKeyId)
       .where('key', '=', scope.key)
       .where('created_at', '<', new Date(now.getTime() - IDEMPOTENCY_TTL_MS))
       .execute();
     const claimed = await trx
       .insertInto('idempotency_keys')
-      .values({ organization_id: scope.organizationId, key: scope.key, operation: scope.operation, request_hash: scope.hash, response: 'null', created_at: now })
-      .onConflict((oc) => oc.columns(['organization_id', 'key']).doNothing())
+      .values({ organization_id: scope.organizationId, api_key_id: scope.apiKeyId, key: scope.key, operation: scope.operation, request_hash: scope.hash, response: 'null', created_at: now })
+      .onConflict((oc) => oc.columns(['api_key_id', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst();
     if (!claimed) {
       const prior = await trx
         .selectFrom('idempotency_keys')
         .select(['operation', 'request_hash', 'response'])
-        .where('organization_id', '=', scope.organizationId)
+        .where('api_key_id', '=', scope.apiKeyId)
         .where('key', '=', scope.key)
         .executeTakeFirstOrThrow();
       if (prior.operation !== scope.operation || prior.request_hash !== scope.hash) {
@@ -66,7 +66,7 @@ export async function runIdempotent<T>(
     await trx
       .updateTable('idempotency_keys')
       .set({ response: JSON.stringify(result) })
-      .where('organization_id', '=', scope.organizationId)
+      .where('api_key_id', '=', scope.apiKeyId)
       .where('key', '=', scope.key)
       .execute();
     return { result, replayed: false };

@@ -166,7 +166,9 @@ export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0
       workspaceIds,
       expiresAt: row.expires_at,
     });
-    const oldEnd = new Date(now.getTime() + graceSeconds * 1000);
+    // Rotation never extends a key's life beyond the expiry it already had.
+    const graceEnd = new Date(now.getTime() + graceSeconds * 1000);
+    const oldEnd = row.expires_at && row.expires_at < graceEnd ? row.expires_at : graceEnd;
     await trx
       .updateTable('api_keys')
       .set(graceSeconds > 0 ? { expires_at: oldEnd } : { revoked_at: now })

@@ -79,6 +79,7 @@ export interface SuppressionTable {
 
 export interface IdempotencyKeyTable {
   organization_id: string;
+  api_key_id: string;
   key: string;
   operation: string;
   request_hash: string;

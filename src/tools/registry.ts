@@ -139,7 +139,7 @@ export class Registry {
     if (!idempotencyKey) return { output: await run(base.db), replayed: false };
 
     const hashed = requestHash(op.name, { ...input, workspace_id: workspace?.id });
-    const { result, replayed } = await runIdempotent(base.db, base.clock, { organizationId: principal.organizationId, key: idempotencyKey, operation: op.name, hash: hashed }, run);
+    const { result, replayed } = await runIdempotent(base.db, base.clock, { organizationId: principal.organizationId, apiKeyId: principal.keyId, key: idempotencyKey, operation: op.name, hash: hashed }, run);
     // A stored result comes back from jsonb with its keys reordered; parsing restores the declared order.
     return { output: replayed ? op.output.parse(result) : result, replayed };
   }

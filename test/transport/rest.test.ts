@@ -219,7 +219,7 @@ describe('request errors', () => {
 
   it('answers a cursor reused with different filters with 400 param cursor', async () => {
     for (const email of ['filter-a@example.com', 'filter-b@example.com']) {
-      expect((await api('POST', '/prospects', { body: { email, tags: ['filtered'] } })).status).toBe(200);
+      expect((await api('POST', '/prospects', { body: { email, tags: ['filtered'] } })).status).toBe(201);
     }
     const first = await api('GET', '/prospects', { query: { tag: 'filtered', limit: 1 } });
     expect(first.body.next_cursor).toEqual(expect.any(String));
@@ -294,6 +294,38 @@ describe('idempotency', () => {
   it('answers an Idempotency-Key on a read-only route with 400', async () => {
     const res = await api('GET', '/prospects', { headers: { 'idempotency-key': 'rest-idem-3' } });
     expectError(res, 400, 'invalid_request', 'idempotency_key');
+  });
+
+  it('answers an Idempotency-Key on the routes that return a secret with 400, creating nothing', async () => {
+    // A stored result would keep the plaintext secret that is otherwise never stored.
+    const headers = { 'idempotency-key': 'rest-idem-secret' };
+    const create = await api('POST', '/keys', { key: adminKey, body: { name: 'idem-secret', scopes: ['prospects:read'], workspaces: ['main'] }, headers });
+    expectError(create, 400, 'invalid_request', 'idempotency_key');
+    expect(await t.app.db.selectFrom('api_keys').select('id').where('name', '=', 'idem-secret').execute()).toEqual([]);
+
+    const victim = await addKey(t.app, org, ['prospects:read'], [main]);
+    const rotate = await api('POST', `/keys/${await keyId(victim)}/rotate`, { key: adminKey, body: {}, headers });
+    expectError(rotate, 400, 'invalid_request', 'idempotency_key');
+    expect((await api('GET', '/prospects', { key: victim })).status).toBe(200);
+  });
+});
+
+describe('success statuses', () => {
+  it('POST /prospects answers 201 when it creates and 200 when the prospect exists', async () => {
+    const created = await api('POST', '/prospects', { body: { email: 'status@example.com' } });
+    expect(created.status).toBe(201);
+    expect(created.body.created).toBe(true);
+    const updated = await api('POST', '/prospects', { body: { email: 'status@example.com', first_name: 'Stat' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ created: false, changed_fields: ['first_name'] });
+  });
+
+  it('POST /suppressions answers 201 when it adds and 200 when the entry exists', async () => {
+    const body = { email: 'status-sup@example.com', reason: 'test' };
+    expect((await api('POST', '/suppressions', { body })).status).toBe(201);
+    const again = await api('POST', '/suppressions', { body });
+    expect(again.status).toBe(200);
+    expect(again.body.created).toBe(false);
   });
 });
 

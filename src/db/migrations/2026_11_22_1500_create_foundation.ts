@@ -100,13 +100,16 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('idempotency_keys')
-    .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id'))
+    .addColumn('organization_id', 'text', (c) => c.notNull())
+    .addColumn('api_key_id', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('operation', 'text', (c) => c.notNull())
     .addColumn('request_hash', 'text', (c) => c.notNull())
     .addColumn('response', 'jsonb', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
-    .addPrimaryKeyConstraint('idempotency_keys_pkey', ['organization_id', 'key'])
+    // Scoped to the API key: a replay must never hand one key the result of another key's request.
+    .addPrimaryKeyConstraint('idempotency_keys_pkey', ['api_key_id', 'key'])
+    .addForeignKeyConstraint('idempotency_keys_key_fk', ['organization_id', 'api_key_id'], 'api_keys', ['organization_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
 }
 
