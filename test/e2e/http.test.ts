@@ -83,6 +83,21 @@ for (const stateless of [false, true]) {
       expect(await callErr(client, 'upsert_prospect', { email: 'not-an-email' })).toMatch(/^invalid_request: .*email/);
     });
 
+    it('answers malformed JSON-RPC with a JSON-RPC error, not a stack trace', async () => {
+      const post = (body: string) =>
+        fetch(`${server.url}/mcp`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body,
+        });
+      const notJson = await post('{"jsonrpc":');
+      expect(notJson.status).toBe(400);
+      expect((await notJson.json()).error.code).toBe(-32700);
+      const notRpc = await post('{"hello":"world"}');
+      expect(notRpc.status).toBe(400);
+      expect(JSON.stringify(await notRpc.json())).toMatch(/"code":-32\d{3}/);
+    });
+
     it('answers an unknown tool with a protocol error', async () => {
       await expect(client.callTool({ name: 'remove_suppression', arguments: {} })).rejects.toThrow(/Unknown tool/);
     });
