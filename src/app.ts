@@ -1,44 +1,71 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './core/clock.js';
+import type { Services } from './core/context.js';
 import type { Config } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
+import { JobQueue } from './jobs/queue.js';
+import { type Embedder, HttpEmbedder } from './llm/embeddings.js';
 import { Registry } from './tools/registry.js';
 
 export const VERSION = '0.1.0';
 
 /** Everything a transport needs, built once per process. */
-export interface App {
+export interface App extends Services {
   config: Config;
-  db: Kysely<Database>;
   dbKind: DatabaseHandle['kind'];
   registry: Registry;
-  clock: Clock;
   log: Logger;
   close(): Promise<void>;
 }
 
-/** Opens (or adopts) the database, applies migrations, and compiles the operations. */
-export async function createApp(config: Config, log: Logger, opts: { database?: DatabaseHandle; clock?: Clock } = {}): Promise<App> {
+export interface AppOptions {
+  database?: DatabaseHandle;
+  clock?: Clock;
+  /** Replaces the configured embeddings provider (tests, benchmarks). */
+  embeddings?: Embedder | null;
+  jobPollingIntervalSeconds?: number;
+}
+
+/** Opens (or adopts) the database, applies migrations, starts the job queue and compiles the operations. */
+export async function createApp(config: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
   const handle = opts.database ?? (await openDatabase(config.database));
+  let jobs: JobQueue | undefined;
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
+    jobs = new JobQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds });
+    await jobs.start();
+    const services: Services = {
+      db: handle.db,
+      clock: opts.clock ?? systemClock,
+      jobs,
+      embeddings: await usableEmbedder(handle.db, config, log, opts.embeddings),
+    };
+    let closed: Promise<void> | undefined;
+    const started = jobs;
+    return {
+      ...services,
+      config,
+      dbKind: handle.kind,
+      registry: new Registry(services),
+      log,
+      close: () => (closed ??= started.stop().finally(() => handle.close())),
+    };
   } catch (err) {
+    await jobs?.stop().catch(() => {});
     await handle.close();
     throw err;
   }
-  const clock = opts.clock ?? systemClock;
-  let closed: Promise<void> | undefined;
-  return {
-    config,
-    db: handle.db,
-    dbKind: handle.kind,
-    registry: new Registry({ db: handle.db, clock }),
-    clock,
-    log,
-    close: () => (closed ??= handle.close()),
-  };
+}
+
+async function usableEmbedder(db: Kysely<Database>, config: Config, log: Logger, override: Embedder | null | undefined): Promise<Embedder | null> {
+  const embedder = override !== undefined ? override : config.embeddings ? new HttpEmbedder(config.embeddings) : null;
+  if (!embedder) return null;
+  const { rows } = await sql<{ ok: boolean }>`select to_regclass('kb_chunk_embeddings') is not null as ok`.execute(db);
+  if (rows[0]?.ok) return embedder;
+  log.warn('an embeddings provider is configured but this PostgreSQL server has no pgvector extension: knowledge-base search stays full-text');
+  return null;
 }

@@ -35,6 +35,8 @@ async function ownerContext(app: App, org?: string): Promise<OrgContext> {
   return {
     db: app.db,
     clock: app.clock,
+    jobs: app.jobs,
+    embeddings: app.embeddings,
     log: app.log,
     requestId: 'cli',
     principal: { keyId: 'cli', organizationId, name: 'cli', scopes: ['*'], allWorkspaces: true, workspaceIds: [] },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EmbeddingsConfig } from './llm/embeddings.js';
 
 const list = z
   .string()
@@ -23,6 +24,11 @@ const EnvSchema = z.object({
   SWITCHBOARD_ALLOWED_ORIGINS: list,
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   SWITCHBOARD_API_KEY: z.string().optional(),
+  SWITCHBOARD_EMBEDDINGS_URL: z.url().optional(),
+  SWITCHBOARD_EMBEDDINGS_MODEL: z.string().min(1).optional(),
+  SWITCHBOARD_EMBEDDINGS_PROVIDER: z.enum(['voyage', 'openai']).optional(),
+  SWITCHBOARD_EMBEDDINGS_API_KEY: z.string().min(1).optional(),
+  VOYAGE_API_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -38,6 +44,8 @@ export interface Config {
   allowedOrigins: string[];
   maxBodyBytes: number;
   apiKey: string | undefined;
+  /** Unset: knowledge-base search is full-text only. */
+  embeddings: EmbeddingsConfig | undefined;
   logLevel: string;
 }
 
@@ -46,6 +54,18 @@ export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWit
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function embeddingsConfig(e: z.infer<typeof EnvSchema>): EmbeddingsConfig | undefined {
+  const url = e.SWITCHBOARD_EMBEDDINGS_URL ?? (e.VOYAGE_API_KEY ? 'https://api.voyageai.com/v1' : undefined);
+  if (!url) return undefined;
+  const provider = e.SWITCHBOARD_EMBEDDINGS_PROVIDER ?? (e.VOYAGE_API_KEY || url.includes('voyageai') ? 'voyage' : 'openai');
+  return {
+    url,
+    provider,
+    model: e.SWITCHBOARD_EMBEDDINGS_MODEL ?? (provider === 'voyage' ? 'voyage-3' : 'text-embedding-3-small'),
+    apiKey: e.SWITCHBOARD_EMBEDDINGS_API_KEY ?? e.VOYAGE_API_KEY,
+  };
 }
 
 /** Reads the environment once; a bad value stops start-up with a message naming the variable. */
@@ -69,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     apiKey: e.SWITCHBOARD_API_KEY,
+    embeddings: embeddingsConfig(e),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { Embedder } from '../llm/embeddings.js';
 import type { Clock } from './clock.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
@@ -27,11 +29,18 @@ export interface Workspace {
   updated_at: string;
 }
 
-/** What an organization-level service (keys, workspaces) receives. */
-export interface OrgContext {
+/** What every service may use, built once per process. */
+export interface Services {
   db: Kysely<Database>;
-  principal: Principal;
   clock: Clock;
+  jobs: JobQueue;
+  /** Null when no embeddings provider is configured or the database lacks pgvector. */
+  embeddings: Embedder | null;
+}
+
+/** What an organization-level service (keys, workspaces) receives. */
+export interface OrgContext extends Services {
+  principal: Principal;
   log: Logger;
   requestId: string;
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { vector } from '@electric-sql/pglite-pgvector';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
@@ -48,7 +49,7 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
     release = await lockDataDir(dir);
   }
   try {
-    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir, 'pgdata'), loadDataDir ? { loadDataDir } : {});
+    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir, 'pgdata'), pgliteOptions(loadDataDir));
     const db = kyselyOverPglite(pglite);
     return {
       db,
@@ -64,6 +65,9 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
     throw err;
   }
 }
+
+/** PGlite with the extensions Switchboard uses (pgvector, for hybrid knowledge-base search). */
+export const pgliteOptions = (loadDataDir?: Blob) => ({ extensions: { vector }, ...(loadDataDir ? { loadDataDir } : {}) });
 
 /** Kysely over PGlite through its node-postgres adapter, so both databases share one code path. */
 export function kyselyOverPglite(pglite: PGlite): Kysely<Database> {

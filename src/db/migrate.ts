@@ -1,10 +1,12 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as foundation from './migrations/2026_11_22_1500_create_foundation.js';
+import * as knowledgeBases from './migrations/2026_11_22_1600_create_knowledge_bases.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_22_1500_create_foundation': foundation,
+  '2026_11_22_1600_create_knowledge_bases': knowledgeBases,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -87,6 +87,54 @@ export interface IdempotencyKeyTable {
   created_at: Timestamp;
 }
 
+export interface KnowledgeBaseTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  language: string;
+  chunk_size: number;
+  chunk_overlap: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface KbDocumentTable {
+  workspace_id: string;
+  id: string;
+  knowledge_base_id: string;
+  name: string;
+  content_type: string;
+  size_bytes: number;
+  content_hash: string;
+  content: Buffer;
+  status: 'processing' | 'ready' | 'failed';
+  progress: number;
+  error: string | null;
+  chunk_count: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface KbChunkTable {
+  workspace_id: string;
+  id: string;
+  knowledge_base_id: string;
+  document_id: string;
+  ordinal: number;
+  content: string;
+  location: Json<Record<string, unknown>>;
+  tsv: ColumnType<string, string, string>;
+}
+
+export interface KbChunkEmbeddingTable {
+  workspace_id: string;
+  chunk_id: string;
+  knowledge_base_id: string;
+  model: string;
+  embedding: ColumnType<string, string, string>;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   workspaces: WorkspaceTable;
@@ -96,6 +144,10 @@ export interface Database {
   events: EventTable;
   suppressions: SuppressionTable;
   idempotency_keys: IdempotencyKeyTable;
+  knowledge_bases: KnowledgeBaseTable;
+  kb_documents: KbDocumentTable;
+  kb_chunks: KbChunkTable;
+  kb_chunk_embeddings: KbChunkEmbeddingTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { hasScope } from '../core/auth.js';
-import type { Clock } from '../core/clock.js';
-import type { OrgContext, Principal } from '../core/context.js';
+import type { OrgContext, Principal, Services } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { requestHash, runIdempotent } from '../core/idempotency.js';
 import { resolveWorkspace } from '../core/workspaces.js';
@@ -41,10 +40,6 @@ export interface InvokeOptions {
   idempotencyKey?: string | undefined;
 }
 
-export interface Deps {
-  db: Kysely<Database>;
-  clock: Clock;
-}
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, {
@@ -70,7 +65,7 @@ export class Registry {
   private readonly byName: Map<string, CompiledOperation>;
 
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: Services,
     operations: readonly Operation[] = OPERATIONS,
   ) {
     this.operations = operations.map(compile);
@@ -124,7 +119,7 @@ export class Registry {
       throw new AppError('invalid_request', `${op.name} takes no idempotency key`, { param: 'idempotency_key' });
     }
 
-    const base: OrgContext = { db: this.deps.db, clock: this.deps.clock, principal, log: opts.log, requestId: opts.requestId };
+    const base: OrgContext = { ...this.deps, principal, log: opts.log, requestId: opts.requestId };
     const workspace = op.tenancy === 'workspace' ? await resolveWorkspace(base.db, principal, input.workspace_id as string | undefined) : undefined;
     const run = async (db: Kysely<Database>) => {
       const ctx = { ...base, db };

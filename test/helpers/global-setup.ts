@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
-import { kyselyOverPglite } from '../../src/db/connect.js';
+import { kyselyOverPglite, pgliteOptions } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 declare module 'vitest' {
@@ -19,7 +19,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
   const file = path.join(dir, 'snapshot.tar.gz');
-  const pglite = await PGlite.create();
+  const pglite = await PGlite.create(pgliteOptions());
   const db = kyselyOverPglite(pglite);
   await migrateToLatest(db);
   await db.destroy();

@@ -1,0 +1,87 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.js';
+
+/** Every background job, with its payload. Payloads carry ids only: the database holds the rest. */
+export interface JobPayloads {
+  'kb.ingest': { workspace_id: string; document_id: string };
+}
+export type JobName = keyof JobPayloads;
+const JOB_NAMES: JobName[] = ['kb.ingest'];
+
+export interface JobContext {
+  /** 1 on the first try; a crash or a thrown error leads to another try, up to `retryLimit + 1`. */
+  attempt: number;
+  lastAttempt: boolean;
+}
+
+export type JobHandler<N extends JobName> = (data: JobPayloads[N], job: JobContext) => Promise<void>;
+
+const RETRY_LIMIT = 3;
+
+const executorFor = (db: Kysely<Database>): PgBoss.Db => ({
+  executeSql: async (text, values) => ({ rows: (await db.executeQuery(CompiledQuery.raw(text, values ?? []))).rows as unknown[] }),
+});
+
+/**
+ * Durable jobs in PostgreSQL (pg-boss), over the app's own connection so PGlite works too.
+ * A job is enqueued inside the transaction that makes it necessary: it exists exactly when the
+ * change does. A crashed worker's job expires and is tried again, so handlers must be idempotent.
+ */
+export class JobQueue {
+  private readonly boss: PgBoss;
+  private started = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: Logger,
+    private readonly opts: { pollingIntervalSeconds?: number; expireInSeconds?: number } = {},
+  ) {
+    this.boss = new PgBoss({
+      db: executorFor(db),
+      schema: 'pgboss',
+      schedule: false,
+      supervise: true,
+      migrate: true,
+      retryLimit: RETRY_LIMIT,
+      retryDelay: 2,
+      retryBackoff: true,
+      expireInSeconds: opts.expireInSeconds ?? 15 * 60,
+    });
+    this.boss.on('error', (err) => log.error({ err }, 'job queue error'));
+  }
+
+  /** Creates the queue tables (first run) and queues. Needed before enqueue or work. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.boss.start();
+    for (const name of JOB_NAMES) await this.boss.createQueue(name);
+    this.started = true;
+  }
+
+  /** Enqueues in the caller's transaction. `singletonKey` collapses duplicates that are still queued. */
+  async enqueue<N extends JobName>(trx: Kysely<Database>, name: N, data: JobPayloads[N], opts: { singletonKey?: string } = {}): Promise<void> {
+    await this.boss.send(name, data, { db: executorFor(trx), ...opts });
+  }
+
+  /** Runs `handler` for jobs of `name` in this process, one at a time. */
+  async work<N extends JobName>(name: N, handler: JobHandler<N>): Promise<void> {
+    await this.boss.work<JobPayloads[N]>(name, { pollingIntervalSeconds: this.opts.pollingIntervalSeconds ?? 0.5, batchSize: 1, includeMetadata: true }, async ([job]) => {
+      if (!job) return;
+      const attempt = (job as PgBoss.JobWithMetadata<JobPayloads[N]>).retryCount + 1;
+      try {
+        await handler(job.data, { attempt, lastAttempt: attempt > RETRY_LIMIT });
+      } catch (err) {
+        this.log.warn({ err, job: name, jobId: job.id, attempt }, 'job failed; it will be retried if tries remain');
+        throw err;
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, close: false, timeout: 10_000 });
+  }
+}
