@@ -11,6 +11,7 @@ import * as workspaces from './core/workspaces.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DatabaseLockedError } from './db/connect.js';
 import { createLogger } from './log.js';
+import { startWorkers } from './jobs/workers.js';
 import { startHttpServer } from './transport/http.js';
 import { runStdio } from './transport/stdio.js';
 
@@ -51,6 +52,7 @@ async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'stdout');
   const app = await createApp(config, log);
+  await startWorkers(app);
   const server = await startHttpServer(app);
   const publicUrl = config.publicUrl ?? server.url;
   log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
@@ -84,6 +86,7 @@ async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: s
   try {
     const principal = await authenticateKey(app.db, app.clock, config.apiKey);
     if (!principal) throw new ConfigError('SWITCHBOARD_API_KEY is invalid, revoked or expired');
+    await startWorkers(app);
     await runStdio(app, principal, {
       toolsets: opts.toolsets ? csv(opts.toolsets) : undefined,
       tools: opts.tools ? csv(opts.tools) : undefined,

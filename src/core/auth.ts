@@ -12,6 +12,8 @@ export const SCOPES = {
   'prospects:write': 'Create and update prospects',
   'suppression:read': 'Check and list the suppression list',
   'suppression:write': 'Add addresses and domains to the suppression list',
+  'kb:read': 'List knowledge bases and documents, and search them',
+  'kb:write': 'Create, change and delete knowledge bases and their documents',
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 

@@ -43,6 +43,8 @@ export interface OrgContext extends Services {
   principal: Principal;
   log: Logger;
   requestId: string;
+  /** Set when the caller asked for progress (MCP progressToken); long operations report through it. */
+  progress?: ((done: number, total: number, message: string) => Promise<void>) | undefined;
 }
 
 /** What a workspace service receives: the workspace is already resolved and granted. */

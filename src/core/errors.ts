@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'quota_exceeded',
   'session_expired',
   'payload_too_large',
+  'file_too_large',
   'suppressed',
   'upstream_error',
   'internal',

@@ -5,6 +5,7 @@ export const TOOLSETS = {
   workspaces: 'Workspace configuration',
   prospects: 'Prospects: list, read, upsert, history',
   suppression: 'The do-not-contact list',
+  knowledge: 'Knowledge bases: documents and search',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
 export type Toolset = keyof typeof TOOLSETS;
@@ -22,6 +23,11 @@ export interface HttpRoute {
   path: string;
   /** Status of a success: 200 by default; `created` answers 201 when the output says `created: true`. */
   status?: 200 | 201 | 'created';
+  /**
+   * Also accept `multipart/form-data` with the file in field `file`, passed to the operation as
+   * `content_base64`, `name` and `content_type`; bodies up to MAX_UPLOAD_BYTES.
+   */
+  upload?: boolean;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

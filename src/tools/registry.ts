@@ -9,13 +9,14 @@ import { resolveWorkspace } from '../core/workspaces.js';
 import type { Database } from '../db/schema.js';
 import { IdempotencyKeyInput } from './inputs.js';
 import { keyOperations } from './keys.js';
+import { knowledgeOperations } from './knowledge.js';
 import { type Operation, TOOLSETS } from './operation.js';
 import { prospectOperations } from './prospects.js';
 import { suppressionOperations } from './suppression.js';
 import { workspaceOperations } from './workspaces.js';
 
 /** Every operation, in the stable order `tools/list` and the OpenAPI document use. */
-export const OPERATIONS: readonly Operation[] = [...workspaceOperations, ...prospectOperations, ...suppressionOperations, ...keyOperations];
+export const OPERATIONS: readonly Operation[] = [...workspaceOperations, ...prospectOperations, ...suppressionOperations, ...knowledgeOperations, ...keyOperations];
 
 export interface ToolFilter {
   toolsets?: string[] | undefined;
@@ -38,6 +39,7 @@ export interface InvokeOptions {
   log: Logger;
   /** From the REST `Idempotency-Key` header; MCP callers pass `idempotency_key` in the arguments. */
   idempotencyKey?: string | undefined;
+  progress?: OrgContext['progress'];
 }
 
 
@@ -119,7 +121,7 @@ export class Registry {
       throw new AppError('invalid_request', `${op.name} takes no idempotency key`, { param: 'idempotency_key' });
     }
 
-    const base: OrgContext = { ...this.deps, principal, log: opts.log, requestId: opts.requestId };
+    const base: OrgContext = { ...this.deps, principal, log: opts.log, requestId: opts.requestId, progress: opts.progress };
     const workspace = op.tenancy === 'workspace' ? await resolveWorkspace(base.db, principal, input.workspace_id as string | undefined) : undefined;
     const run = async (db: Kysely<Database>) => {
       const ctx = { ...base, db };

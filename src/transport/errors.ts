@@ -11,6 +11,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   session_expired: 410,
   payload_too_large: 413,
+  file_too_large: 413,
   suppressed: 422,
   rate_limited: 429,
   quota_exceeded: 429,

@@ -158,7 +158,6 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
   });
 
   const api = new Hono<HttpEnv>();
-  api.use('*', bodyLimit({ maxSize: app.config.maxBodyBytes, onError: tooLarge }));
   api.use('*', async (c, next) => {
     await authenticate(c, app);
     await next();

@@ -9,7 +9,7 @@ import { toAppError, toToolResult } from './errors.js';
 
 export const INSTRUCTIONS =
   'Switchboard gives you workspace-scoped business tools: prospects and their history, a suppression (do-not-contact) list, ' +
-  'and workspace configuration. Start with get_workspace_config (or list_workspaces when your key reaches several ' +
+  'knowledge bases to answer from (kb_search returns passages with citations), and workspace configuration. Start with get_workspace_config (or list_workspaces when your key reaches several ' +
   'workspaces) and respect what it says: in an is_test workspace nothing reaches real people. Never contact an address ' +
   'before check_suppression says it is not suppressed; add anyone who asks not to be contacted with add_to_suppression_list. ' +
   'List tools return one page and a next_cursor. Write tools accept an idempotency_key: reuse it when retrying the same call. ' +
@@ -74,7 +74,13 @@ export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilt
     const log = app.log.child({ requestId, tool: compiled.op.name, keyId: principal.keyId });
     const started = performance.now();
     try {
-      const { output } = await app.registry.invoke(compiled, principal, req.params.arguments, { requestId, log });
+      const token = req.params._meta?.progressToken;
+      const progress =
+        token === undefined
+          ? undefined
+          : (done: number, total: number, message: string) =>
+              extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: done, total, message } });
+      const { output } = await app.registry.invoke(compiled, principal, req.params.arguments, { requestId, log, progress });
       log.debug({ ms: Math.round(performance.now() - started) }, 'tool call');
       return { structuredContent: output as Record<string, unknown>, content: [{ type: 'text', text: JSON.stringify(output) }] };
     } catch (err) {

@@ -1,7 +1,9 @@
 import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../app.js';
 import type { Principal } from '../core/context.js';
 import { AppError } from '../core/errors.js';
+import { MAX_DOCUMENT_BYTES } from '../core/kb-documents.js';
 import type { CompiledOperation } from '../tools/registry.js';
 import type { HttpEnv } from './http.js';
 
@@ -25,6 +27,27 @@ function coerceQuery(c: Context, compiled: CompiledOperation): Record<string, un
   return out;
 }
 
+/** Multipart bodies carry the file plus a little form overhead. */
+const MAX_UPLOAD_BODY_BYTES = MAX_DOCUMENT_BYTES + 1024 * 1024;
+
+/** A multipart upload as operation input: the `file` field becomes name, content_type and content_base64. */
+async function readUpload(c: Context): Promise<Record<string, unknown>> {
+  const form = await c.req.formData().catch(() => {
+    throw new AppError('invalid_request', 'The multipart body could not be read');
+  });
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of form) if (typeof value === 'string' && key !== 'file') args[key] = value;
+  const file = form.get('file');
+  if (!(file instanceof File)) throw new AppError('invalid_request', 'Send the document in the multipart field "file"', { param: 'file' });
+  if (file.size > MAX_DOCUMENT_BYTES) throw new AppError('file_too_large', `The file is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' });
+  args.name ??= file.name;
+  if (file.type) args.content_type ??= file.type;
+  args.content_base64 = Buffer.from(await file.arrayBuffer()).toString('base64');
+  return args;
+}
+
+const isMultipart = (c: Context) => (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+
 async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   if (!text.trim()) return {};
@@ -43,9 +66,18 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
   for (const compiled of app.registry.operations) {
     const route = compiled.op.http;
     if (!route) continue;
-    api.on(route.method, honoPath(route.path), async (c) => {
+    const limit = bodyLimit({
+      maxSize: route.upload ? MAX_UPLOAD_BODY_BYTES : app.config.maxBodyBytes,
+      onError: () => {
+        throw route.upload
+          ? new AppError('file_too_large', `The upload is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' })
+          : new AppError('payload_too_large', `The request body is larger than ${app.config.maxBodyBytes} bytes`);
+      },
+    });
+    api.on(route.method, honoPath(route.path), limit, async (c) => {
       const args: Record<string, unknown> = coerceQuery(c, compiled);
-      if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c));
+      if (route.upload && isMultipart(c)) Object.assign(args, await readUpload(c));
+      else if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c));
       for (const name of pathParams(route.path)) args[name] = c.req.param(name);
       const principal = c.get('principal') as Principal;
       const { output, replayed } = await app.registry.invoke(compiled, principal, args, {

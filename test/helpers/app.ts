@@ -1,7 +1,6 @@
 import pino from 'pino';
-import { type App, createApp } from '../../src/app.js';
+import { type App, type AppOptions, createApp } from '../../src/app.js';
 import { authenticateKey } from '../../src/core/auth.js';
-import type { Clock } from '../../src/core/clock.js';
 import type { RequestContext, Workspace } from '../../src/core/context.js';
 import { newId } from '../../src/core/ids.js';
 import { insertKey } from '../../src/core/keys.js';
@@ -20,11 +19,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** An App over a fresh database of this project's kind. */
-export async function createTestApp(overrides: Partial<Config> = {}, opts: { clock?: Clock } = {}): Promise<TestApp> {
+/** An App over a fresh database of this project's kind. Jobs poll fast so tests need not wait. */
+export async function createTestApp(overrides: Partial<Config> = {}, opts: Omit<AppOptions, 'database'> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await createApp(testConfig(overrides), silentLog, { database: database.handle, ...opts });
-  return { app, close: () => database.close() };
+  const app = await createApp(testConfig(overrides), silentLog, { database: database.handle, jobPollingIntervalSeconds: 0.5, ...opts });
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
 }
 
 export async function createOrg(app: App, name = 'Acme'): Promise<string> {

@@ -12,9 +12,8 @@ export const TEST_PG_ADMIN_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'p
 
 export interface TestDatabase {
   handle: DatabaseHandle;
-  /** For a spawned CLI: DATABASE_URL pointing at a fresh database of its own (postgres only). */
-  url?: string;
-  close(): Promise<void>;
+  /** Removes the database once its handle is closed (the PostgreSQL one; PGlite's lives in memory). */
+  drop(): Promise<void>;
 }
 
 /** A fresh PostgreSQL database with a unique name, dropped by the returned function. */
@@ -42,19 +41,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (TEST_DB_KIND === 'pglite') {
     const snapshot = new Blob([readFileSync(inject('pgliteSnapshot'))]);
     const handle = await openDatabase({ kind: 'pglite', dataDir: 'memory://', loadDataDir: snapshot });
-    return { handle, close: () => handle.close() };
+    return { handle, drop: async () => {} };
   }
   const { url, drop } = await createPgDatabase();
   const handle = await openDatabase({ kind: 'postgres', url, poolSize: 10 });
   await migrateToLatest(handle.db);
-  return {
-    handle,
-    url,
-    close: async () => {
-      await handle.close();
-      await drop();
-    },
-  };
+  return { handle, drop };
 }
 
 /**
