@@ -23,17 +23,7 @@ export const DEFAULT_CHUNK_OVERLAP = 150;
 
 const COLUMNS = ['kb.id', 'kb.name', 'kb.description', 'kb.language', 'kb.chunk_size', 'kb.chunk_overlap', 'kb.created_at', 'kb.updated_at'] as const;
 
-interface KbRow {
-  id: string;
-  name: string;
-  description: string | null;
-  language: string;
-  chunk_size: number;
-  chunk_overlap: number;
-  created_at: Date;
-  updated_at: Date;
-  document_count: string | number | null;
-}
+type KbRow = Omit<KnowledgeBase, 'document_count' | 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date; document_count: string | number | null };
 
 function toKnowledgeBase(row: KbRow): KnowledgeBase {
   return { ...row, document_count: Number(row.document_count), created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };

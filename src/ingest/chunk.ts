@@ -30,6 +30,7 @@ interface OpenChunk {
   budget: number;
   hasBody: boolean;
   page: number | null;
+  lastPage: number | undefined;
   rows: [number, number] | null;
 }
 
@@ -92,6 +93,8 @@ class Chunker {
       this.close();
       this.jsonPath = b.jsonPath;
     }
+    // A new page starts a new chunk, so a page citation covers the whole chunk.
+    if (b.page !== undefined && this.cur?.hasBody && this.cur.lastPage !== b.page) this.flush(true);
     const item = LIST_ITEM.test(b.text);
     const sep = item && this.lastListItem ? '\n' : '\n\n';
     this.lastListItem = item;
@@ -145,11 +148,14 @@ class Chunker {
 
   private unit(text: string, sep: string, page: number | undefined, row: number | undefined, word: boolean): void {
     if (this.append(text, sep, page, row)) return;
-    if (this.cur?.hasBody) {
-      this.flush(row === undefined);
-      if (this.append(text, sep, page, row)) return;
+    // A sentence that fits a chunk of its own starts one; a longer one fills this chunk first.
+    if (word || text.length <= this.size) {
+      if (this.cur?.hasBody) {
+        this.flush(row === undefined);
+        if (this.append(text, sep, page, row)) return;
+      }
+      if (this.dropCarry() && this.append(text, sep, page, row)) return;
     }
-    if (this.dropCarry() && this.append(text, sep, page, row)) return;
     if (!word) {
       let first = true;
       for (const [w, s] of pieces(text, WORD_BREAK)) {
@@ -175,7 +181,7 @@ class Chunker {
     const fixed = (headText ? headText.length + 2 : 0) + (this.tablePrefix ? this.tablePrefix.length + 1 : 0);
     this.cur = {
       head, headText, prefix: this.tablePrefix, parts: this.carry ? [this.carry] : [], len: this.carry.length,
-      budget: Math.max(this.size - fixed, Math.ceil(this.size / 2)), hasBody: false, page: head[0]?.page ?? page ?? null, rows: null,
+      budget: Math.max(this.size - fixed, Math.ceil(this.size / 2)), hasBody: false, page: head[0]?.page ?? page ?? null, lastPage: page, rows: null,
     };
     this.carry = '';
     return this.cur;
@@ -188,6 +194,7 @@ class Chunker {
     if (c.len > 0) c.parts.push(sep);
     c.parts.push(text);
     c.len += need;
+    c.lastPage = page;
     if (!c.hasBody) {
       c.hasBody = true;
       if (!c.head.length) c.page = page ?? null;

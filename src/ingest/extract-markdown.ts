@@ -57,120 +57,140 @@ function codeText(lines: string[]): string {
   return kept.map((l) => l.slice(indent)).join('\n');
 }
 
-/** Markdown: ATX and setext headings, paragraphs, list items, fenced/indented code, GFM tables. */
-export function extractMarkdown(bytes: Uint8Array): Block[] {
-  const lines = decodeText(bytes, 'Markdown file').split('\n');
-  const blocks: Block[] = [];
-  let para: string[] = [];
-  let marker = '';
-  let inList = false;
-  const flush = () => {
-    const text = para.length ? stripInline(para.join(' ')) : '';
-    if (text !== '') blocks.push({ kind: 'paragraph', text: marker + text });
-    para = [];
-    marker = '';
-  };
+/** Reads lines into blocks; each `read*` method consumes one construct and says whether it did. */
+class MarkdownReader {
+  readonly blocks: Block[] = [];
+  private i = 0;
+  private para: string[] = [];
+  private marker = '';
+  private inList = false;
 
-  let i = 0;
-  if (/^---[ \t]*$/.test(lines[0] ?? '')) {
-    // YAML front matter: kept as one paragraph of `key: value` lines, not misread as a setext heading.
-    const end = lines.findIndex((l, n) => n > 0 && /^(?:---|\.\.\.)[ \t]*$/.test(l));
-    if (end > 0) {
-      const text = cleanLines(lines.slice(1, end).join('\n'));
-      if (text !== '') blocks.push({ kind: 'paragraph', text });
-      i = end + 1;
-    }
-  }
+  constructor(private readonly lines: string[]) {}
 
-  while (i < lines.length) {
-    const line = lines[i]!;
-    if (line.trim() === '') {
-      flush();
-      i++;
-      continue;
-    }
-    const fence = FENCE.exec(line);
-    if (fence) {
-      flush();
-      const close = new RegExp(`^ {0,3}${fence[2]![0] === '`' ? '`' : '~'}{${fence[2]!.length},}[ \\t]*$`);
-      let end = i + 1;
-      while (end < lines.length && !close.test(lines[end]!)) end++;
-      const code = codeText(lines.slice(i + 1, end));
-      if (code !== '') blocks.push({ kind: 'paragraph', text: code });
-      i = end + 1;
-      continue;
-    }
-    if (para.length === 0 && !inList && /^(?: {4}|\t)/.test(line)) {
-      let end = i;
-      while (end < lines.length && (/^(?: {4}|\t)/.test(lines[end]!) || lines[end]!.trim() === '')) end++;
-      const code = codeText(lines.slice(i, end));
-      if (code !== '') blocks.push({ kind: 'paragraph', text: code });
-      i = end;
-      continue;
-    }
-    const atx = ATX.exec(line);
-    if (atx) {
-      flush();
-      inList = false;
-      const text = stripInline(atx[2] ?? '');
-      if (text !== '') blocks.push({ kind: 'heading', level: atx[1]!.length, text });
-      i++;
-      continue;
-    }
-    if (para.length && marker === '' && SETEXT.test(line)) {
-      const text = stripInline(para.join(' '));
-      para = [];
-      if (text !== '') blocks.push({ kind: 'heading', level: line.trim()[0] === '=' ? 1 : 2, text });
-      i++;
-      continue;
-    }
-    if (RULE.test(line)) {
-      flush();
-      inList = false;
-      i++;
-      continue;
-    }
-    if (line.includes('|') && DELIMITER_ROW.test(lines[i + 1] ?? '') && lines[i + 1]!.includes('|')) {
-      const header = splitRow(line);
-      if (splitRow(lines[i + 1]!).length === header.length) {
-        flush();
-        const rows: string[][] = [];
-        i += 2;
-        while (i < lines.length && lines[i]!.trim() !== '' && lines[i]!.includes('|')) {
-          const cells = splitRow(lines[i]!);
-          rows.push(header.map((_, n) => cells[n] ?? ''));
-          i++;
-        }
-        blocks.push({ kind: 'table', header, rows });
-        continue;
+  read(): Block[] {
+    this.readFrontMatter();
+    while (this.i < this.lines.length) {
+      const line = this.lines[this.i]!;
+      if (line.trim() === '') {
+        this.flush();
+        this.i++;
+      } else if (!(this.readFence(line) || this.readIndentedCode(line) || this.readHeading(line) || this.readRule(line) ||
+        this.readTable(line) || this.readSkipped(line) || this.readListItem(line))) {
+        if (this.para.length === 0 && !/^\s/.test(line)) this.inList = false;
+        this.para.push(/^ {0,3}>/.test(line) ? line.replace(/^(?: {0,3}> ?)+/, '') : line);
+        this.i++;
       }
     }
-    if (line.startsWith('<!--')) {
-      flush();
-      while (i < lines.length && !lines[i]!.includes('-->')) i++;
-      i++;
-      continue;
-    }
-    if (LINK_DEFINITION.test(line)) {
-      i++;
-      continue;
-    }
-    const item = LIST_ITEM.exec(line);
-    if (item && (para.length === 0 || marker !== '' || inList || item[1] === '')) {
-      flush();
-      inList = true;
-      const depth = Math.min(Math.floor(item[1]!.replace(/\t/g, '    ').length / 2), 6);
-      const bullet = /\d/.test(item[2]!) ? `${item[2]!.slice(0, -1)}.` : '-';
-      marker = `${'  '.repeat(depth)}${bullet} `;
-      para = [item[3] ?? ''];
-      i++;
-      continue;
-    }
-    const quote = /^ {0,3}>/.test(line) ? line.replace(/^(?: {0,3}> ?)+/, '') : line;
-    if (para.length === 0 && !/^\s/.test(line)) inList = false;
-    para.push(quote);
-    i++;
+    this.flush();
+    return this.blocks;
   }
-  flush();
-  return blocks;
+
+  private flush(): void {
+    const text = this.para.length ? stripInline(this.para.join(' ')) : '';
+    if (text !== '') this.blocks.push({ kind: 'paragraph', text: this.marker + text });
+    this.para = [];
+    this.marker = '';
+  }
+
+  private code(lines: string[]): void {
+    const text = codeText(lines);
+    if (text !== '') this.blocks.push({ kind: 'paragraph', text });
+  }
+
+  /** YAML front matter: one paragraph of `key: value` lines, not misread as a setext heading. */
+  private readFrontMatter(): void {
+    if (!/^---[ \t]*$/.test(this.lines[0] ?? '')) return;
+    const end = this.lines.findIndex((l, n) => n > 0 && /^(?:---|\.\.\.)[ \t]*$/.test(l));
+    if (end < 0) return;
+    const text = cleanLines(this.lines.slice(1, end).join('\n'));
+    if (text !== '') this.blocks.push({ kind: 'paragraph', text });
+    this.i = end + 1;
+  }
+
+  private readFence(line: string): boolean {
+    const fence = FENCE.exec(line);
+    if (!fence) return false;
+    this.flush();
+    const close = new RegExp(`^ {0,3}${fence[2]![0] === '`' ? '`' : '~'}{${fence[2]!.length},}[ \\t]*$`);
+    let end = this.i + 1;
+    while (end < this.lines.length && !close.test(this.lines[end]!)) end++;
+    this.code(this.lines.slice(this.i + 1, end));
+    this.i = end + 1;
+    return true;
+  }
+
+  private readIndentedCode(line: string): boolean {
+    if (this.para.length > 0 || this.inList || !/^(?: {4}|\t)/.test(line)) return false;
+    let end = this.i;
+    while (end < this.lines.length && (/^(?: {4}|\t)/.test(this.lines[end]!) || this.lines[end]!.trim() === '')) end++;
+    this.code(this.lines.slice(this.i, end));
+    this.i = end;
+    return true;
+  }
+
+  private readHeading(line: string): boolean {
+    const atx = ATX.exec(line);
+    const setext = !atx && this.para.length > 0 && this.marker === '' && SETEXT.test(line);
+    if (!atx && !setext) return false;
+    const text = stripInline(atx ? (atx[2] ?? '') : this.para.join(' '));
+    if (atx) this.flush();
+    this.para = [];
+    this.inList = false;
+    const level = atx ? atx[1]!.length : line.trim()[0] === '=' ? 1 : 2;
+    if (text !== '') this.blocks.push({ kind: 'heading', level, text });
+    this.i++;
+    return true;
+  }
+
+  private readRule(line: string): boolean {
+    if (!RULE.test(line)) return false;
+    this.flush();
+    this.inList = false;
+    this.i++;
+    return true;
+  }
+
+  /** A GFM table: a header row, a delimiter row with as many cells, then rows until a blank line. */
+  private readTable(line: string): boolean {
+    const delimiter = this.lines[this.i + 1] ?? '';
+    if (!line.includes('|') || !delimiter.includes('|') || !DELIMITER_ROW.test(delimiter)) return false;
+    const header = splitRow(line);
+    if (splitRow(delimiter).length !== header.length) return false;
+    this.flush();
+    const rows: string[][] = [];
+    this.i += 2;
+    while (this.i < this.lines.length && this.lines[this.i]!.trim() !== '' && this.lines[this.i]!.includes('|')) {
+      const cells = splitRow(this.lines[this.i++]!);
+      rows.push(header.map((_, n) => cells[n] ?? ''));
+    }
+    this.blocks.push({ kind: 'table', header, rows });
+    return true;
+  }
+
+  /** HTML comments and link reference definitions are not text a reader sees. */
+  private readSkipped(line: string): boolean {
+    if (line.startsWith('<!--')) {
+      this.flush();
+      while (this.i < this.lines.length && !this.lines[this.i]!.includes('-->')) this.i++;
+    } else if (!LINK_DEFINITION.test(line)) return false;
+    this.i++;
+    return true;
+  }
+
+  private readListItem(line: string): boolean {
+    const item = LIST_ITEM.exec(line);
+    if (!item || !(this.para.length === 0 || this.marker !== '' || this.inList || item[1] === '')) return false;
+    this.flush();
+    this.inList = true;
+    const depth = Math.min(Math.floor(item[1]!.replace(/\t/g, '    ').length / 2), 6);
+    this.marker = `${'  '.repeat(depth)}${/\d/.test(item[2]!) ? `${item[2]!.slice(0, -1)}.` : '-'} `;
+    this.para = [item[3] ?? ''];
+    this.i++;
+    return true;
+  }
+}
+
+/** Markdown: ATX and setext headings, paragraphs, list items, fenced/indented code, GFM tables. */
+export function extractMarkdown(bytes: Uint8Array): Block[] {
+  return new MarkdownReader(decodeText(bytes, 'Markdown file').split('\n')).read();
 }
