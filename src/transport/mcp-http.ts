@@ -20,6 +20,9 @@ const jsonRpcError = (status: number, code: number, message: string, headers: Re
     headers: { 'content-type': 'application/json', ...headers },
   });
 
+const wantsProgress = (body: unknown): boolean =>
+  (Array.isArray(body) ? body : [body]).some((m) => (m as { params?: { _meta?: { progressToken?: unknown } } })?.params?._meta?.progressToken !== undefined);
+
 /**
  * Streamable HTTP for MCP. In session mode each session keeps its server and transport, bound to
  * the key that opened it; every request is still authenticated, and a session presented with
@@ -61,7 +64,8 @@ export class McpHttpHandler {
 
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
-      enableJsonResponse: true,
+      // Answers stream as SSE so progress notifications reach the client during a long call.
+      enableJsonResponse: false,
       onsessioninitialized: (id) => {
         this.sessions.set(id, { server, transport, keyId: principal.keyId, lastSeen: Date.now() });
       },
@@ -78,14 +82,15 @@ export class McpHttpHandler {
     if (req.method !== 'POST') {
       return jsonRpcError(405, -32000, 'Method not allowed: this server is stateless (SWITCHBOARD_MCP_STATELESS=1); use POST', { allow: 'POST' });
     }
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    // A plain JSON answer is cheapest; a call that asked for progress gets an SSE stream to carry it.
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
     const server = createMcpServer(this.app, this.catalog, filter, principalFromAuthInfo);
     await server.connect(transport);
     try {
       return await transport.handleRequest(req, { parsedBody: body, authInfo: authInfo as never });
     } finally {
-      // With JSON responses the answer is complete here, so the pair can go.
-      void server.close();
+      // Closing after the answer: a JSON body is complete; an SSE stream closes itself after its last event.
+      if (!wantsProgress(body)) void server.close();
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers } from '../../src/jobs/workers.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
@@ -14,6 +15,16 @@ const MCP_TOOLS = [
   'add_to_suppression_list',
   'check_suppression',
   'list_suppressions',
+  'list_knowledge_bases',
+  'get_knowledge_base',
+  'create_knowledge_base',
+  'update_knowledge_base',
+  'delete_knowledge_base',
+  'add_document',
+  'list_documents',
+  'get_document',
+  'delete_document',
+  'kb_search',
 ];
 
 for (const stateless of [false, true]) {
@@ -25,6 +36,7 @@ for (const stateless of [false, true]) {
 
     beforeAll(async () => {
       t = await createTestApp({ mcp: { stateless, sessionTtlMs: 60_000, maxSessions: 100 } });
+      await startWorkers(t.app);
       const org = await createOrg(t.app);
       const ws = await addWorkspace(t.app, org, 'main', true);
       key = await addKey(t.app, org, ['*'], [ws]);
@@ -68,6 +80,23 @@ for (const stateless of [false, true]) {
       const history = await callOk(client, 'get_prospect_history', { prospect_id: id });
       expect(history.events.map((e: { type: string }) => e.type)).toEqual(['prospect.created', 'suppression.added']);
       expect(history.events.every((e: { is_test: boolean }) => e.is_test)).toBe(true);
+    });
+
+    it('calls each knowledge-base tool end to end', async () => {
+      const { knowledge_base: kb } = await callOk(client, 'create_knowledge_base', { name: 'Notes', language: 'english' });
+      expect((await callOk(client, 'update_knowledge_base', { knowledge_base_id: kb.id, description: 'team notes' })).knowledge_base.description).toBe('team notes');
+      expect((await callOk(client, 'get_knowledge_base', { knowledge_base_id: kb.id })).knowledge_base.name).toBe('Notes');
+      expect((await callOk(client, 'list_knowledge_bases')).knowledge_bases.map((k: { id: string }) => k.id)).toContain(kb.id);
+      const { document } = await callOk(client, 'add_document', { knowledge_base_id: kb.id, name: 'standup.md', content: '# Standup\n\nThe standup meeting starts at nine.', wait: true });
+      expect(document.status).toBe('ready');
+      expect((await callOk(client, 'get_document', { knowledge_base_id: kb.id, document_id: document.id })).document.chunk_count).toBe(1);
+      expect((await callOk(client, 'list_documents', { knowledge_base_id: kb.id, status: 'ready' })).documents).toHaveLength(1);
+      const found = await callOk(client, 'kb_search', { knowledge_base_id: kb.id, query: 'when does the standup start' });
+      expect(found.results[0]).toMatchObject({ document_id: document.id, location: { heading_path: ['Standup'] } });
+      expect((await callOk(client, 'delete_document', { knowledge_base_id: kb.id, document_id: document.id })).document.id).toBe(document.id);
+      expect((await callOk(client, 'kb_search', { knowledge_base_id: kb.id, query: 'standup' })).results).toEqual([]);
+      expect((await callOk(client, 'delete_knowledge_base', { knowledge_base_id: kb.id })).knowledge_base.id).toBe(kb.id);
+      expect(await callErr(client, 'get_knowledge_base', { knowledge_base_id: kb.id })).toMatch(/^not_found/);
     });
 
     it('returns the same data as JSON text and as structuredContent', async () => {

@@ -104,6 +104,27 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
     expect(again.unchanged).toBe(true);
   });
 
+  for (const stateless of [false, true]) {
+    it(`reports ingestion progress to an MCP client that asks for it (${stateless ? 'stateless' : 'session'} mode)`, async () => {
+      const http = stateless ? await startHttpServer({ ...t.app, config: { ...t.app.config, mcp: { ...t.app.config.mcp, stateless: true } } }, { port: 0 }) : server;
+      const c = stateless ? await connectHttp(http.url, key) : client;
+      const updates: { progress: number; total?: number; message?: string }[] = [];
+      const result = await c.callTool(
+        { name: 'add_document', arguments: { knowledge_base_id: guide, name: `progress-${stateless}.md`, content: '# Suivi\n\nLe suivi des colis est disponible en ligne.', wait: true } },
+        undefined,
+        { onprogress: (p) => void updates.push(p) },
+      );
+      expect(result.isError).toBeFalsy();
+      expect((result.structuredContent as { document: { status: string } }).document.status).toBe('ready');
+      expect(updates.length).toBeGreaterThan(0);
+      expect(updates.at(-1)).toMatchObject({ progress: 100, total: 100 });
+      if (stateless) {
+        await c.close();
+        await http.close();
+      }
+    });
+  }
+
   it('sends documents and queries to the embeddings provider in its wire format', async () => {
     if (EXPECTED_MODE !== 'hybrid') {
       expect(fake.requests).toEqual([]);

@@ -6,10 +6,13 @@ import type { RequestContext } from '../../src/core/context.js';
 import { newId } from '../../src/core/ids.js';
 import { upsertProspect } from '../../src/core/prospects.js';
 import { addSuppression } from '../../src/core/suppression.js';
+import { addDocument } from '../../src/core/kb-documents.js';
+import { ingestDocument } from '../../src/core/kb-ingest.js';
+import { createKnowledgeBase } from '../../src/core/knowledge-bases.js';
 import type { CompiledOperation } from '../../src/tools/registry.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/rest.js';
-import { type TestApp, addKey, contextFor, createTestApp, twoTenants } from '../helpers/app.js';
+import { type TestApp, addKey, contextFor, createTestApp, silentLog, twoTenants } from '../helpers/app.js';
 import { callOk, callTool, connectHttp } from '../helpers/mcp.js';
 
 /**
@@ -23,6 +26,8 @@ interface Records {
   prospectEmail: string;
   suppressionId: string;
   suppressedEmail: string;
+  knowledgeBaseId: string;
+  documentId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -31,18 +36,26 @@ const MISSING_RECORDS: Records = {
   prospectEmail: 'nobody@example.com',
   suppressionId: 'sup_doesnotexist',
   suppressedEmail: 'nobody@example.com',
+  knowledgeBaseId: 'kb_doesnotexist',
+  documentId: 'doc_doesnotexist',
 };
 
 /** Inputs that name a record living in one workspace. */
-const RECORD_PARAMS = ['prospect_id', 'suppression_id'] as const;
+const RECORD_PARAMS = ['prospect_id', 'suppression_id', 'knowledge_base_id', 'document_id'] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
 const FILL: Record<string, (r: Records) => unknown> = {
   prospect_id: (r) => r.prospectId,
   suppression_id: (r) => r.suppressionId,
+  knowledge_base_id: (r) => r.knowledgeBaseId,
+  document_id: (r) => r.documentId,
   email: (r) => r.suppressedEmail,
   reason: () => 'tenancy probe',
+  name: () => 'probe.md',
+  query: () => 'tenancy probe',
 };
+/** Optional inputs a call still needs to succeed (add_document wants content or content_base64). */
+const OPTIONAL_FILL: Record<string, () => unknown> = { content: () => '# Probe\n\ntenancy probe' };
 
 function argsFor(schema: { properties?: Record<string, unknown>; required?: string[] }, workspaceRef: string, recs: Records): Record<string, unknown> {
   const args: Record<string, unknown> = {};
@@ -51,6 +64,9 @@ function argsFor(schema: { properties?: Record<string, unknown>; required?: stri
     if (!fill) throw new Error(`tenancy.test.ts does not know how to fill the required input "${name}": add it to FILL`);
     args[name] = fill(recs);
   }
+  // Record references are filled even where optional (kb_search's knowledge_base_id): they are what is probed.
+  for (const name of RECORD_PARAMS) if (name in (schema.properties ?? {})) args[name] = FILL[name]!(recs);
+  for (const [name, fill] of Object.entries(OPTIONAL_FILL)) if (name in (schema.properties ?? {})) args[name] = fill();
   if ('workspace_id' in (schema.properties ?? {})) args.workspace_id = workspaceRef;
   return args;
 }
@@ -75,13 +91,30 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
   await upsertProspect(ctx, { email: `only-${label}@example.com` });
   const suppression = await addSuppression(ctx, { email: 'blocked@example.com', reason: `${label}-reason` });
   await addSuppression(ctx, { email: `@${label}-only.example`, reason: `${label}-domain` });
-  return { prospectId: prospect.prospect.id, prospectEmail: 'shared@example.com', suppressionId: suppression.suppression.id, suppressedEmail: 'blocked@example.com' };
+  const kb = await createKnowledgeBase(ctx, { name: `${label}-kb` });
+  const doc = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'probe.md', content: new TextEncoder().encode(`# Probe\n\ntenancy probe ${label}-secretword`) });
+  await ingestDocument(t.app, silentLog, { workspace_id: ctx.workspace.id, document_id: doc.document.id }, { attempt: 1, lastAttempt: false });
+  return {
+    prospectId: prospect.prospect.id,
+    prospectEmail: 'shared@example.com',
+    suppressionId: suppression.suppression.id,
+    suppressedEmail: 'blocked@example.com',
+    knowledgeBaseId: kb.id,
+    documentId: doc.document.id,
+  };
 }
 
 async function counts(workspaceId: string) {
-  const count = async (table: 'prospects' | 'suppressions' | 'events') =>
+  const count = async (table: 'prospects' | 'suppressions' | 'events' | 'knowledge_bases' | 'kb_documents' | 'kb_chunks') =>
     Number((await t.app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow()).n);
-  return { prospects: await count('prospects'), suppressions: await count('suppressions'), events: await count('events') };
+  return {
+    prospects: await count('prospects'),
+    suppressions: await count('suppressions'),
+    events: await count('events'),
+    knowledge_bases: await count('knowledge_bases'),
+    kb_documents: await count('kb_documents'),
+    kb_chunks: await count('kb_chunks'),
+  };
 }
 
 const idsIn = async (table: 'prospects' | 'suppressions', workspaceId: string) =>
@@ -129,9 +162,20 @@ beforeAll(async () => {
   const mainCtx = await contextFor(t.app, tn.mainKey);
   const mine = await upsertProspect(mainCtx, { email: 'mine@example.com', first_name: 'Mine' });
   const mineSup = await addSuppression(mainCtx, { email: 'mine-blocked@example.com', reason: 'main-reason' });
-  mainRecs = { prospectId: mine.prospect.id, prospectEmail: 'mine@example.com', suppressionId: mineSup.suppression.id, suppressedEmail: 'mine-blocked@example.com' };
+  const mineKb = await createKnowledgeBase(mainCtx, { name: 'main-kb' });
+  const mineDoc = await addDocument(mainCtx, { knowledge_base_id: mineKb.id, name: 'mine.md', content: new TextEncoder().encode('# Mine\n\ntenancy probe main') });
+  await ingestDocument(t.app, silentLog, { workspace_id: tn.main.id, document_id: mineDoc.document.id }, { attempt: 1, lastAttempt: false });
+  mainRecs = {
+    prospectId: mine.prospect.id,
+    prospectEmail: 'mine@example.com',
+    suppressionId: mineSup.suppression.id,
+    suppressedEmail: 'mine-blocked@example.com',
+    knowledgeBaseId: mineKb.id,
+    documentId: mineDoc.document.id,
+  };
   foreignValues = [
-    ...[otherRecs, theirsRecs].flatMap((r) => [r.prospectId, r.suppressionId]),
+    ...[otherRecs, theirsRecs].flatMap((r) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId]),
+    'other-secretword', 'theirs-secretword', 'other-kb', 'theirs-kb',
     'other-first', 'other-corp', 'other-reason', 'only-other@example.com', 'theirs-first', 'theirs-corp', 'theirs-reason', 'only-theirs@example.com',
   ];
   server = await startHttpServer(t.app, { port: 0 });
@@ -165,7 +209,8 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
   });
 
   it('every tool works on main with the same arguments (so the failures below are about the workspace)', async () => {
-    for (const tool of workspaceTools()) {
+    // Destructive tools are left out: they would remove the records the next calls use.
+    for (const tool of workspaceTools().filter((x) => !x.annotations?.destructiveHint)) {
       const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', mainRecs));
       expect(result.isError, `${tool.name}: ${JSON.stringify(result.content)}`).toBeFalsy();
     }
@@ -204,7 +249,8 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
         const text = (result.content[0] as { text: string }).text;
         const missing = ((await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS))).content[0] as { text: string }).text;
         expect(text, tool.name).toMatch(/^not_found: /);
-        expect(shape(text, recs.prospectId, recs.suppressionId), tool.name).toBe(shape(missing, MISSING_RECORDS.prospectId, MISSING_RECORDS.suppressionId));
+        const refs = (r: Records) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId];
+        expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
     }
   });
@@ -320,8 +366,8 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
         expect(res.status, `${c.op.name}: ${res.text}`).toBe(404);
         expect(res.body.error.code).toBe('not_found');
         expect(res.body.error.param).toBe(missing.body.error.param);
-        expect(shape(res.body.error.message, recs.prospectId, recs.suppressionId), c.op.name).toBe(
-          shape(missing.body.error.message, MISSING_RECORDS.prospectId, MISSING_RECORDS.suppressionId),
+        expect(shape(res.body.error.message, recs.prospectId, recs.suppressionId, recs.knowledgeBaseId, recs.documentId), c.op.name).toBe(
+          shape(missing.body.error.message, MISSING_RECORDS.prospectId, MISSING_RECORDS.suppressionId, MISSING_RECORDS.knowledgeBaseId, MISSING_RECORDS.documentId),
         );
       }
     }
