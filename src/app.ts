@@ -7,7 +7,12 @@ import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
 import { JobQueue } from './jobs/queue.js';
+import { AnthropicLlm } from './llm/anthropic.js';
 import { type Embedder, HttpEmbedder } from './llm/embeddings.js';
+import { OfflineLlm } from './llm/offline.js';
+import { ResendSender } from './mail/resend.js';
+import { SinkSender } from './mail/sink.js';
+import { SmtpSender } from './mail/smtp.js';
 import { Registry } from './tools/registry.js';
 
 export const VERSION = '0.1.0';
@@ -26,6 +31,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Replaces the configured embeddings provider (tests, benchmarks). */
   embeddings?: Embedder | null;
+  /** Replaces the mail senders built from the configuration (tests). */
+  mail?: Services['mail'];
   jobPollingIntervalSeconds?: number;
 }
 
@@ -43,6 +50,16 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       clock: opts.clock ?? systemClock,
       jobs,
       embeddings: await usableEmbedder(handle.db, config, log, opts.embeddings),
+      llm: config.anthropic
+        ? new AnthropicLlm({
+            apiKey: config.anthropic.apiKey,
+            baseURL: config.anthropic.baseUrl,
+            generationModel: config.anthropic.generationModel,
+            classificationModel: config.anthropic.classificationModel,
+          })
+        : new OfflineLlm(),
+      mail: opts.mail ?? mailSenders(config),
+      publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
     };
     let closed: Promise<void> | undefined;
     const started = jobs;
@@ -59,6 +76,16 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
     await handle.close();
     throw err;
   }
+}
+
+/** SMTP if configured, else Resend, else none (only is_test workspaces then send, to the sink). */
+function mailSenders(config: Config): Services['mail'] {
+  const live = config.mail.smtpUrl
+    ? new SmtpSender(config.mail.smtpUrl)
+    : config.mail.resend
+      ? new ResendSender({ apiKey: config.mail.resend.apiKey, baseUrl: config.mail.resend.baseUrl })
+      : null;
+  return { live, sink: new SinkSender() };
 }
 
 async function usableEmbedder(db: Kysely<Database>, config: Config, log: Logger, override: Embedder | null | undefined): Promise<Embedder | null> {

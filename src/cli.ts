@@ -34,10 +34,7 @@ async function withApp<T>(fn: (app: App) => Promise<T>, destination: 'stdout' | 
 async function ownerContext(app: App, org?: string): Promise<OrgContext> {
   const organizationId = await workspaces.defaultOrganization(app.db, app.clock, org);
   return {
-    db: app.db,
-    clock: app.clock,
-    jobs: app.jobs,
-    embeddings: app.embeddings,
+    ...app,
     log: app.log,
     requestId: 'cli',
     principal: { keyId: 'cli', organizationId, name: 'cli', scopes: ['*'], allWorkspaces: true, workspaceIds: [] },

@@ -24,6 +24,14 @@ const EnvSchema = z.object({
   SWITCHBOARD_ALLOWED_ORIGINS: list,
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   SWITCHBOARD_API_KEY: z.string().optional(),
+  SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RESEND_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  SWITCHBOARD_GENERATION_MODEL: z.string().min(1).optional(),
+  SWITCHBOARD_CLASSIFICATION_MODEL: z.string().min(1).optional(),
+  RESEND_WEBHOOK_SECRET: z.string().min(1).optional(),
   SWITCHBOARD_EMBEDDINGS_URL: z.url().optional(),
   SWITCHBOARD_EMBEDDINGS_MODEL: z.string().min(1).optional(),
   SWITCHBOARD_EMBEDDINGS_PROVIDER: z.enum(['voyage', 'openai']).optional(),
@@ -46,6 +54,10 @@ export interface Config {
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
+  /** SMTP wins over Resend when both are set; neither: only is_test workspaces can send (to the sink). */
+  mail: { smtpUrl: string | undefined; resend: { apiKey: string; baseUrl: string | undefined } | undefined; resendWebhookSecret: string | undefined };
+  /** Unset: drafts are the rendered templates and replies are classified by rules. */
+  anthropic: { apiKey: string; baseUrl: string | undefined; generationModel: string | undefined; classificationModel: string | undefined } | undefined;
   logLevel: string;
 }
 
@@ -55,6 +67,9 @@ export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWit
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+// Links in sent emails reach the server by its public name, which must then pass the Host check.
+const withPublicHost = (hosts: string[], publicUrl: string | undefined) => (publicUrl ? [...new Set([...hosts, new URL(publicUrl).hostname])] : hosts);
 
 function embeddingsConfig(e: z.infer<typeof EnvSchema>): EmbeddingsConfig | undefined {
   const url = e.SWITCHBOARD_EMBEDDINGS_URL ?? (e.VOYAGE_API_KEY ? 'https://api.voyageai.com/v1' : undefined);
@@ -85,11 +100,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),
     mcp: { stateless: e.SWITCHBOARD_MCP_STATELESS, sessionTtlMs: e.SWITCHBOARD_MCP_SESSION_TTL_SECONDS * 1000, maxSessions: e.SWITCHBOARD_MCP_MAX_SESSIONS },
     // DNS-rebinding protection: on a loopback bind only loopback names are accepted unless told otherwise.
-    allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? ['localhost', '127.0.0.1', '[::1]'] : undefined),
+    allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? withPublicHost(['localhost', '127.0.0.1', '[::1]'], e.SWITCHBOARD_PUBLIC_URL) : undefined),
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),
+    mail: {
+      smtpUrl: e.SWITCHBOARD_SMTP_URL,
+      resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
+      resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
+    },
+    anthropic: e.ANTHROPIC_API_KEY
+      ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, generationModel: e.SWITCHBOARD_GENERATION_MODEL, classificationModel: e.SWITCHBOARD_CLASSIFICATION_MODEL }
+      : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }

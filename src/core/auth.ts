@@ -14,6 +14,11 @@ export const SCOPES = {
   'suppression:write': 'Add addresses and domains to the suppression list',
   'kb:read': 'List knowledge bases and documents, and search them',
   'kb:write': 'Create, change and delete knowledge bases and their documents',
+  'templates:read': 'List, read and render templates',
+  'templates:write': 'Create, change and delete templates',
+  'drafts:read': 'List and read drafts',
+  'drafts:write': 'Create and edit drafts',
+  'drafts:approve': 'Approve or reject drafts (approval sends)',
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Embedder } from '../llm/embeddings.js';
+import type { Llm } from '../llm/llm.js';
+import type { MailSender } from '../mail/sender.js';
 import type { Clock } from './clock.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
@@ -36,6 +38,12 @@ export interface Services {
   jobs: JobQueue;
   /** Null when no embeddings provider is configured or the database lacks pgvector. */
   embeddings: Embedder | null;
+  /** Claude when ANTHROPIC_API_KEY is set, else rule-based. */
+  llm: Llm;
+  /** `live` sends for real (null when neither SMTP nor Resend is configured); `sink` records, for is_test workspaces. */
+  mail: { live: MailSender | null; sink: MailSender };
+  /** Base of the links in sent emails (unsubscribe, tracking). */
+  publicUrl: string;
 }
 
 /** What an organization-level service (keys, workspaces) receives. */

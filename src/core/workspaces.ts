@@ -5,6 +5,7 @@ import { canSeeWorkspace } from './auth.js';
 import type { Clock } from './clock.js';
 import type { OrgContext, Principal, RequestContext, Workspace } from './context.js';
 import { AppError } from './errors.js';
+import { appendEvent } from './events.js';
 import { newId } from './ids.js';
 
 const WORKSPACE_COLUMNS = ['id', 'organization_id', 'name', 'slug', 'is_test', 'timezone', 'settings', 'created_at', 'updated_at'] as const;
@@ -137,5 +138,20 @@ export async function defaultOrganization(db: Kysely<Database>, clock: Clock, or
     const id = newId('org', now);
     await trx.insertInto('organizations').values({ id, name: 'Default', created_at: now }).execute();
     return id;
+  });
+}
+
+/** Replaces the outreach settings (sender, caps, window, personalization); clearing `paused` resumes sending. */
+export async function updateOutreachSettings(ctx: RequestContext, outreach: Record<string, unknown>): Promise<Workspace> {
+  const now = ctx.clock.now();
+  return transact(ctx.db, async (trx) => {
+    const row = await trx
+      .updateTable('workspaces')
+      .set({ settings: sql`jsonb_set(settings, '{outreach}', ${JSON.stringify(outreach)}::jsonb)`, updated_at: now })
+      .where('id', '=', ctx.workspace.id)
+      .returning(WORKSPACE_COLUMNS)
+      .executeTakeFirstOrThrow();
+    await appendEvent(trx, ctx.workspace, 'workspace.settings_updated', { by_key: ctx.principal.keyId }, now);
+    return toWorkspace(row);
   });
 }

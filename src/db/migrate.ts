@@ -1,12 +1,16 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as drafts from './migrations/2026_11_22_1800_create_drafts.js';
 import * as foundation from './migrations/2026_11_22_1500_create_foundation.js';
 import * as knowledgeBases from './migrations/2026_11_22_1600_create_knowledge_bases.js';
+import * as templates from './migrations/2026_11_22_1700_create_templates.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
 const MIGRATIONS: Record<string, Migration> = {
   '2026_11_22_1500_create_foundation': foundation,
   '2026_11_22_1600_create_knowledge_bases': knowledgeBases,
+  '2026_11_22_1700_create_templates': templates,
+  '2026_11_22_1800_create_drafts': drafts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

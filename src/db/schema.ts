@@ -135,6 +135,42 @@ export interface KbChunkEmbeddingTable {
   embedding: ColumnType<string, string, string>;
 }
 
+export interface TemplateTable {
+  workspace_id: string;
+  id: string;
+  key: string;
+  name: string;
+  category: 'custom' | 'chat' | 'widget' | 'agent' | 'email';
+  subject: string | null;
+  body: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DraftTable {
+  workspace_id: string;
+  id: string;
+  prospect_id: string;
+  to_email: string;
+  subject: string;
+  body: string;
+  status: 'pending_approval' | 'approved' | 'rejected' | 'sending' | 'sent' | 'failed';
+  variables: Json<Record<string, unknown>>;
+  provenance: Json<Record<string, unknown>>;
+  rejection_reason: string | null;
+  approved_by: string | null;
+  approved_at: Timestamp | null;
+  token: string;
+  send_attempts: ColumnType<number, number | undefined, number>;
+  send_lease_until: Timestamp | null;
+  send_error: string | null;
+  provider: string | null;
+  provider_message_id: string | null;
+  sent_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   workspaces: WorkspaceTable;
@@ -148,6 +184,8 @@ export interface Database {
   kb_documents: KbDocumentTable;
   kb_chunks: KbChunkTable;
   kb_chunk_embeddings: KbChunkEmbeddingTable;
+  templates: TemplateTable;
+  drafts: DraftTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;
@@ -157,3 +195,4 @@ export type NewProspect = Insertable<ProspectTable>;
 export type ProspectUpdate = Updateable<ProspectTable>;
 export type EventRow = Selectable<EventTable>;
 export type SuppressionRow = Selectable<SuppressionTable>;
+export type TemplateRow = Selectable<TemplateTable>;

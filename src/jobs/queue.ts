@@ -6,9 +6,10 @@ import type { Database } from '../db/schema.js';
 /** Every background job, with its payload. Payloads carry ids only: the database holds the rest. */
 export interface JobPayloads {
   'kb.ingest': { workspace_id: string; document_id: string };
+  'outreach.send': { workspace_id: string; draft_id: string };
 }
 export type JobName = keyof JobPayloads;
-const JOB_NAMES: JobName[] = ['kb.ingest'];
+const JOB_NAMES: JobName[] = ['kb.ingest', 'outreach.send'];
 
 export interface JobContext {
   /** 1 on the first try; a crash or a thrown error leads to another try, up to `retryLimit + 1`. */
@@ -60,8 +61,11 @@ export class JobQueue {
     this.started = true;
   }
 
-  /** Enqueues in the caller's transaction. `singletonKey` collapses duplicates that are still queued. */
-  async enqueue<N extends JobName>(trx: Kysely<Database>, name: N, data: JobPayloads[N], opts: { singletonKey?: string } = {}): Promise<void> {
+  /**
+   * Enqueues in the caller's transaction. `startAfter` delays the job; `singletonKey` collapses
+   * duplicates that are still queued.
+   */
+  async enqueue<N extends JobName>(trx: Kysely<Database>, name: N, data: JobPayloads[N], opts: { singletonKey?: string; startAfter?: Date } = {}): Promise<void> {
     await this.boss.send(name, data, { db: executorFor(trx), ...opts });
   }
 

@@ -6,6 +6,8 @@ export const TOOLSETS = {
   prospects: 'Prospects: list, read, upsert, history',
   suppression: 'The do-not-contact list',
   knowledge: 'Knowledge bases: documents and search',
+  templates: 'Message and prompt templates with {{variable}} placeholders',
+  drafts: 'Email drafts: create, review, approve (sending follows approval)',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
 export type Toolset = keyof typeof TOOLSETS;

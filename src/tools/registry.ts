@@ -13,10 +13,12 @@ import { knowledgeOperations } from './knowledge.js';
 import { type Operation, TOOLSETS } from './operation.js';
 import { prospectOperations } from './prospects.js';
 import { suppressionOperations } from './suppression.js';
+import { templateOperations } from './templates.js';
+import { draftOperations } from './drafts.js';
 import { workspaceOperations } from './workspaces.js';
 
 /** Every operation, in the stable order `tools/list` and the OpenAPI document use. */
-export const OPERATIONS: readonly Operation[] = [...workspaceOperations, ...prospectOperations, ...suppressionOperations, ...knowledgeOperations, ...keyOperations];
+export const OPERATIONS: readonly Operation[] = [...workspaceOperations, ...prospectOperations, ...suppressionOperations, ...templateOperations, ...draftOperations, ...knowledgeOperations, ...keyOperations];
 
 export interface ToolFilter {
   toolsets?: string[] | undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OutreachSettings } from '../core/outreach-settings.js';
 import * as workspaces from '../core/workspaces.js';
 import { Timestamp, WorkspaceIdInput } from './inputs.js';
 import { defineOperation, defineOrgOperation } from './operation.js';
@@ -69,4 +70,21 @@ export const createWorkspace = defineOrgOperation({
   handler: async (ctx, input) => ({ workspace: await workspaces.createWorkspace(ctx, input) }),
 });
 
-export const workspaceOperations = [getWorkspaceConfig, listWorkspaces, createWorkspace];
+export const updateOutreachSettings = defineOperation({
+  name: 'update_outreach_settings',
+  title: 'Update outreach settings',
+  toolset: 'admin',
+  scope: 'admin',
+  mcp: false,
+  description:
+    'Set how a workspace sends email: sender, daily cap, minimum gap between sends, sending window (in the workspace time ' +
+    'zone) and personalization. Replaces the whole outreach settings object; omitted fields take their defaults. Setting ' +
+    'paused to null resumes a workspace that paused itself.',
+  input: z.object({ workspace_id: WorkspaceIdInput, outreach: OutreachSettings.describe('The outreach settings') }),
+  output: z.object({ workspace: Workspace }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  http: { method: 'PUT', path: '/workspaces/{workspace_id}/outreach' },
+  handler: async (ctx, { outreach }) => ({ workspace: await workspaces.updateOutreachSettings(ctx, outreach) }),
+});
+
+export const workspaceOperations = [getWorkspaceConfig, listWorkspaces, createWorkspace, updateOutreachSettings];

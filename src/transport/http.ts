@@ -14,6 +14,7 @@ import { toAppError, toHttp } from './errors.js';
 import { McpHttpHandler } from './mcp-http.js';
 import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
+import { mountResendHook, mountTracking } from './tracking.js';
 
 export type HttpEnv = { Variables: { requestId: string; log: Logger; principal: Principal } };
 
@@ -142,6 +143,8 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
     }
   });
   hono.get('/api/openapi.json', (c) => c.json(openApi));
+  mountTracking(hono, app);
+  mountResendHook(hono, app);
 
   hono.all('/mcp', bodyLimit({ maxSize: app.config.maxBodyBytes, onError: tooLarge }), async (c) => {
     const principal = await authenticate(c, app);

@@ -1,8 +1,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTemplate } from '../../src/core/templates.js';
 import { startWorkers } from '../../src/jobs/workers.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
-import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
+import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp } from '../helpers/app.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
 
 const MCP_TOOLS = [
@@ -15,6 +16,9 @@ const MCP_TOOLS = [
   'add_to_suppression_list',
   'check_suppression',
   'list_suppressions',
+  'list_templates',
+  'get_template',
+  'render_template',
   'list_knowledge_bases',
   'get_knowledge_base',
   'create_knowledge_base',
@@ -97,6 +101,21 @@ for (const stateless of [false, true]) {
       expect((await callOk(client, 'kb_search', { knowledge_base_id: kb.id, query: 'standup' })).results).toEqual([]);
       expect((await callOk(client, 'delete_knowledge_base', { knowledge_base_id: kb.id })).knowledge_base.id).toBe(kb.id);
       expect(await callErr(client, 'get_knowledge_base', { knowledge_base_id: kb.id })).toMatch(/^not_found/);
+    });
+
+    it('calls each template tool end to end (templates are written over REST only)', async () => {
+      const ctx = await contextFor(t.app, key);
+      const created = await createTemplate(ctx, { key: 'intro', name: 'Intro', category: 'email', subject: 'Hi {{ first_name }}', body: '{{ first_name }}, meet {{ company | "us" }}.' });
+      const list = await callOk(client, 'list_templates', { category: 'email' });
+      expect(list.templates.map((x: { id: string }) => x.id)).toEqual([created.id]);
+      expect((await callOk(client, 'get_template', { template_id: 'intro' })).template).toMatchObject({ id: created.id, variables: ['first_name', 'company'] });
+      expect(await callOk(client, 'render_template', { template_id: created.id, variables: { first_name: 'Ada' } })).toEqual({
+        subject: 'Hi Ada',
+        body: 'Ada, meet us.',
+        variables_used: ['first_name', 'company'],
+      });
+      expect(await callErr(client, 'render_template', { template_id: 'intro' })).toMatch(/^invalid_request: Missing template variables: first_name\./);
+      await expect(client.callTool({ name: 'create_template', arguments: { key: 'x', name: 'x', body: 'x' } })).rejects.toThrow(/Unknown tool/);
     });
 
     it('returns the same data as JSON text and as structuredContent', async () => {

@@ -9,6 +9,7 @@ import { addSuppression } from '../../src/core/suppression.js';
 import { addDocument } from '../../src/core/kb-documents.js';
 import { ingestDocument } from '../../src/core/kb-ingest.js';
 import { createKnowledgeBase } from '../../src/core/knowledge-bases.js';
+import { createTemplate } from '../../src/core/templates.js';
 import type { CompiledOperation } from '../../src/tools/registry.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/rest.js';
@@ -28,6 +29,7 @@ interface Records {
   suppressedEmail: string;
   knowledgeBaseId: string;
   documentId: string;
+  templateId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -38,10 +40,11 @@ const MISSING_RECORDS: Records = {
   suppressedEmail: 'nobody@example.com',
   knowledgeBaseId: 'kb_doesnotexist',
   documentId: 'doc_doesnotexist',
+  templateId: 'tpl_doesnotexist',
 };
 
 /** Inputs that name a record living in one workspace. */
-const RECORD_PARAMS = ['prospect_id', 'suppression_id', 'knowledge_base_id', 'document_id'] as const;
+const RECORD_PARAMS = ['prospect_id', 'suppression_id', 'knowledge_base_id', 'document_id', 'template_id'] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
 const FILL: Record<string, (r: Records) => unknown> = {
@@ -49,13 +52,18 @@ const FILL: Record<string, (r: Records) => unknown> = {
   suppression_id: (r) => r.suppressionId,
   knowledge_base_id: (r) => r.knowledgeBaseId,
   document_id: (r) => r.documentId,
+  template_id: (r) => r.templateId,
   email: (r) => r.suppressedEmail,
   reason: () => 'tenancy probe',
   name: () => 'probe.md',
   query: () => 'tenancy probe',
+  // A fresh key each time: create_template succeeds on main once, and must not fail there on a taken key.
+  key: () => `probe-${++probeKeys}`,
+  body: () => 'Hello {{ name | "there" }}',
 };
 /** Optional inputs a call still needs to succeed (add_document wants content or content_base64). */
-const OPTIONAL_FILL: Record<string, () => unknown> = { content: () => '# Probe\n\ntenancy probe' };
+const OPTIONAL_FILL: Record<string, () => unknown> = { content: () => '# Probe\n\ntenancy probe', variables: () => ({ prospect: { first_name: 'Probe' } }) };
+let probeKeys = 0;
 
 function argsFor(schema: { properties?: Record<string, unknown>; required?: string[] }, workspaceRef: string, recs: Records): Record<string, unknown> {
   const args: Record<string, unknown> = {};
@@ -94,6 +102,7 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
   const kb = await createKnowledgeBase(ctx, { name: `${label}-kb` });
   const doc = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'probe.md', content: new TextEncoder().encode(`# Probe\n\ntenancy probe ${label}-secretword`) });
   await ingestDocument(t.app, silentLog, { workspace_id: ctx.workspace.id, document_id: doc.document.id }, { attempt: 1, lastAttempt: false });
+  const template = await createTemplate(ctx, { key: 'welcome', name: `${label}-template`, body: `Hi {{ prospect.first_name }}, ${label}-tplsecret` });
   return {
     prospectId: prospect.prospect.id,
     prospectEmail: 'shared@example.com',
@@ -101,11 +110,12 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     suppressedEmail: 'blocked@example.com',
     knowledgeBaseId: kb.id,
     documentId: doc.document.id,
+    templateId: template.id,
   };
 }
 
 async function counts(workspaceId: string) {
-  const count = async (table: 'prospects' | 'suppressions' | 'events' | 'knowledge_bases' | 'kb_documents' | 'kb_chunks') =>
+  const count = async (table: 'prospects' | 'suppressions' | 'events' | 'knowledge_bases' | 'kb_documents' | 'kb_chunks' | 'templates') =>
     Number((await t.app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow()).n);
   return {
     prospects: await count('prospects'),
@@ -114,6 +124,7 @@ async function counts(workspaceId: string) {
     knowledge_bases: await count('knowledge_bases'),
     kb_documents: await count('kb_documents'),
     kb_chunks: await count('kb_chunks'),
+    templates: await count('templates'),
   };
 }
 
@@ -165,6 +176,7 @@ beforeAll(async () => {
   const mineKb = await createKnowledgeBase(mainCtx, { name: 'main-kb' });
   const mineDoc = await addDocument(mainCtx, { knowledge_base_id: mineKb.id, name: 'mine.md', content: new TextEncoder().encode('# Mine\n\ntenancy probe main') });
   await ingestDocument(t.app, silentLog, { workspace_id: tn.main.id, document_id: mineDoc.document.id }, { attempt: 1, lastAttempt: false });
+  const mineTemplate = await createTemplate(mainCtx, { key: 'welcome', name: 'main-template', body: 'Hi {{ prospect.first_name }}' });
   mainRecs = {
     prospectId: mine.prospect.id,
     prospectEmail: 'mine@example.com',
@@ -172,10 +184,12 @@ beforeAll(async () => {
     suppressedEmail: 'mine-blocked@example.com',
     knowledgeBaseId: mineKb.id,
     documentId: mineDoc.document.id,
+    templateId: mineTemplate.id,
   };
   foreignValues = [
-    ...[otherRecs, theirsRecs].flatMap((r) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId]),
+    ...[otherRecs, theirsRecs].flatMap((r) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId, r.templateId]),
     'other-secretword', 'theirs-secretword', 'other-kb', 'theirs-kb',
+    'other-template', 'theirs-template', 'other-tplsecret', 'theirs-tplsecret',
     'other-first', 'other-corp', 'other-reason', 'only-other@example.com', 'theirs-first', 'theirs-corp', 'theirs-reason', 'only-theirs@example.com',
   ];
   server = await startHttpServer(t.app, { port: 0 });
@@ -249,7 +263,7 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
         const text = (result.content[0] as { text: string }).text;
         const missing = ((await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS))).content[0] as { text: string }).text;
         expect(text, tool.name).toMatch(/^not_found: /);
-        const refs = (r: Records) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId];
+        const refs = (r: Records) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId, r.templateId];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
     }
@@ -292,6 +306,16 @@ describe('MCP: what mainKey sees in its own workspace', () => {
     expect((await callOk(client, 'check_suppression', { email: 'anyone@other-only.example' })).suppressed).toBe(false);
     // The control: main's own entry is seen.
     expect((await callOk(client, 'check_suppression', { email: 'mine-blocked@example.com' })).suppressed).toBe(true);
+  });
+
+  it("get_template and render_template by a key that other workspaces also use find main's template", async () => {
+    const { template } = await callOk(client, 'get_template', { template_id: 'welcome' });
+    expect(template).toMatchObject({ id: mainRecs.templateId, name: 'main-template' });
+    const rendered = await callOk(client, 'render_template', { template_id: 'welcome', variables: { prospect: { first_name: 'Ada' } } });
+    expect(rendered).toEqual({ subject: null, body: 'Hi Ada', variables_used: ['prospect.first_name'] });
+    const { templates } = await callOk(client, 'list_templates', { limit: 100 });
+    expect(templates.map((x: { id: string }) => x.id)).toContain(mainRecs.templateId);
+    expect(JSON.stringify(templates)).not.toMatch(/other-|theirs-/);
   });
 
   it('upsert_prospect with an email that exists in other creates a separate prospect in main', async () => {
@@ -366,14 +390,26 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
         expect(res.status, `${c.op.name}: ${res.text}`).toBe(404);
         expect(res.body.error.code).toBe('not_found');
         expect(res.body.error.param).toBe(missing.body.error.param);
-        expect(shape(res.body.error.message, recs.prospectId, recs.suppressionId, recs.knowledgeBaseId, recs.documentId), c.op.name).toBe(
-          shape(missing.body.error.message, MISSING_RECORDS.prospectId, MISSING_RECORDS.suppressionId, MISSING_RECORDS.knowledgeBaseId, MISSING_RECORDS.documentId),
+        expect(shape(res.body.error.message, recs.prospectId, recs.suppressionId, recs.knowledgeBaseId, recs.documentId, recs.templateId), c.op.name).toBe(
+          shape(
+            missing.body.error.message,
+            MISSING_RECORDS.prospectId,
+            MISSING_RECORDS.suppressionId,
+            MISSING_RECORDS.knowledgeBaseId,
+            MISSING_RECORDS.documentId,
+            MISSING_RECORDS.templateId,
+          ),
         );
       }
     }
     // remove_suppression above must not have deleted anything elsewhere.
     expect(await idsIn('suppressions', tn.other.id)).toContain(otherRecs.suppressionId);
     expect(await idsIn('suppressions', tn.theirs.id)).toContain(theirsRecs.suppressionId);
+    // Nor delete_template, update_template.
+    for (const [ws, recs, label] of [[tn.other.id, otherRecs, 'other'], [tn.theirs.id, theirsRecs, 'theirs']] as const) {
+      const row = await t.app.db.selectFrom('templates').select(['id', 'name']).where('workspace_id', '=', ws).where('key', '=', 'welcome').executeTakeFirst();
+      expect(row).toEqual({ id: recs.templateId, name: `${label}-template` });
+    }
   });
 
   it('GET /workspaces lists only main', async () => {

@@ -59,7 +59,7 @@ export async function contextFor(app: App, secret: string, workspaceRef?: string
   const principal = await authenticateKey(app.db, app.clock, secret);
   if (!principal) throw new Error('test key does not authenticate');
   const workspace = await resolveWorkspace(app.db, principal, workspaceRef);
-  return { db: app.db, clock: app.clock, jobs: app.jobs, embeddings: app.embeddings, log: silentLog, requestId: 'test', principal, workspace };
+  return { ...app, log: silentLog, requestId: 'test', principal, workspace };
 }
 
 /** Two organizations: `acme` with workspaces `main` and `other`, and `rival` with `theirs`. */

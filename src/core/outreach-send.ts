@@ -1,0 +1,136 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.js';
+import { transact } from '../db/transact.js';
+import type { JobContext, JobPayloads } from '../jobs/queue.js';
+import type { OutgoingEmail } from '../mail/sender.js';
+import type { Services, Workspace } from './context.js';
+import { AppError } from './errors.js';
+import { appendEvent } from './events.js';
+import { type OutreachSettings, outreachSettings } from './outreach-settings.js';
+import { inWindow, nextWindowStart, startOfLocalDay } from './send-window.js';
+import { isSuppressed } from './suppression.js';
+import { toWorkspace } from './workspaces.js';
+import { renderEmail } from './email-body.js';
+
+const LEASE_MS = 5 * 60_000;
+
+type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
+
+/** Whether the workspace may send now: not paused, inside its window, under its daily cap, past the minimum gap. */
+async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings: OutreachSettings, now: Date): Promise<Gate> {
+  if (settings.paused) return { ok: false, retryAt: new Date(now.getTime() + 3600_000), reason: `sending paused: ${settings.paused.reason}` };
+  if (!inWindow(now, workspace.timezone, settings.sending_window)) {
+    return { ok: false, retryAt: nextWindowStart(now, workspace.timezone, settings.sending_window) ?? new Date(now.getTime() + 86_400_000), reason: 'outside the sending window' };
+  }
+  const dayStart = startOfLocalDay(now, workspace.timezone);
+  const sentToday = await db
+    .selectFrom('drafts')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('workspace_id', '=', workspace.id)
+    .where('sent_at', '>=', dayStart)
+    .executeTakeFirstOrThrow();
+  if (Number(sentToday.n) >= settings.daily_cap) {
+    const tomorrow = new Date(dayStart.getTime() + 86_400_000 + 60_000);
+    return { ok: false, retryAt: nextWindowStart(tomorrow, workspace.timezone, settings.sending_window) ?? tomorrow, reason: `daily cap of ${settings.daily_cap} reached` };
+  }
+  const { last } = await db
+    .selectFrom('drafts')
+    .select((eb) => eb.fn.max('sent_at').as('last'))
+    .where('workspace_id', '=', workspace.id)
+    .executeTakeFirstOrThrow();
+  if (last && now.getTime() - new Date(last).getTime() < settings.min_gap_seconds * 1000) {
+    return { ok: false, retryAt: new Date(new Date(last).getTime() + settings.min_gap_seconds * 1000), reason: 'minimum gap between sends' };
+  }
+  return { ok: true };
+}
+
+/**
+ * The `outreach.send` job. Every gate is checked again here (suppression, pause, window, cap, gap),
+ * because approval may be long before sending. A lease on the draft keeps two workers from sending
+ * it at once; the provider idempotency key is the draft id, so a retry after a crash is deduplicated
+ * where the provider supports it (Resend), and at worst sent again (SMTP) — never lost.
+ */
+export async function sendApprovedDraft(services: Services, log: Logger, data: JobPayloads['outreach.send'], job: JobContext): Promise<void> {
+  const { db, clock } = services;
+  const wsRow = await db
+    .selectFrom('workspaces')
+    .select(['id', 'organization_id', 'name', 'slug', 'is_test', 'timezone', 'settings', 'created_at', 'updated_at'])
+    .where('id', '=', data.workspace_id)
+    .executeTakeFirst();
+  if (!wsRow) return;
+  const workspace = toWorkspace(wsRow);
+  const settings = outreachSettings(workspace);
+  const now = clock.now();
+
+  const draft = await db
+    .selectFrom('drafts')
+    .select(['id', 'prospect_id', 'to_email', 'subject', 'body', 'status', 'token', 'send_lease_until'])
+    .where('workspace_id', '=', workspace.id)
+    .where('id', '=', data.draft_id)
+    .executeTakeFirst();
+  if (!draft || !(draft.status === 'approved' || (draft.status === 'sending' && (!draft.send_lease_until || draft.send_lease_until < now)))) return;
+
+  if (await isSuppressed(db, workspace.id, draft.to_email)) {
+    await finish(db, workspace, draft, 'failed', now, { send_error: 'suppressed at send time' }, 'email.failed', { reason: 'suppressed' });
+    return;
+  }
+  const gate = await sendingGate(db, workspace, settings, now);
+  if (!gate.ok) {
+    log.info({ draftId: draft.id, reason: gate.reason, retryAt: gate.retryAt }, 'send deferred');
+    await services.jobs.enqueue(db, 'outreach.send', data, { startAfter: gate.retryAt, singletonKey: `send:${draft.id}` });
+    return;
+  }
+
+  const claimed = await db
+    .updateTable('drafts')
+    .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + LEASE_MS), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
+    .where('workspace_id', '=', workspace.id)
+    .where('id', '=', draft.id)
+    .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'sending'), eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)])])]))
+    .returning('id')
+    .executeTakeFirst();
+  if (!claimed) return;
+
+  const sender = workspace.is_test ? services.mail.sink : services.mail.live;
+  try {
+    if (!sender) throw new AppError('upstream_error', 'No mail sender is configured: set SWITCHBOARD_SMTP_URL or RESEND_API_KEY', { permanent: true });
+    if (!settings.sender) throw new AppError('invalid_request', 'The workspace has no sender configured', { permanent: true });
+    const email: OutgoingEmail = renderEmail(services.publicUrl, settings.sender, draft);
+    const sent = await sender.send(email);
+    await finish(db, workspace, draft, 'sent', clock.now(), { provider: sent.provider, provider_message_id: sent.providerMessageId, sent_at: clock.now(), send_error: null }, 'email.sent', {
+      provider: sent.provider,
+    });
+  } catch (err) {
+    const permanent = err instanceof AppError && (err.details?.permanent === true || err.code !== 'upstream_error');
+    const reason = err instanceof AppError ? err.message : 'internal error';
+    if (permanent || job.lastAttempt) {
+      await finish(db, workspace, draft, 'failed', clock.now(), { send_error: reason }, 'email.failed', { reason });
+      return;
+    }
+    // Give the draft back so the retry can claim it at once.
+    await db.updateTable('drafts').set({ status: 'approved', send_lease_until: null, send_error: reason }).where('workspace_id', '=', workspace.id).where('id', '=', draft.id).execute();
+    throw err;
+  }
+}
+
+async function finish(
+  db: Kysely<Database>,
+  workspace: Workspace,
+  draft: { id: string; prospect_id: string },
+  status: 'sent' | 'failed',
+  at: Date,
+  fields: Record<string, unknown>,
+  event: string,
+  eventData: Record<string, unknown>,
+): Promise<void> {
+  await transact(db, async (trx) => {
+    await trx
+      .updateTable('drafts')
+      .set({ ...fields, status, send_lease_until: null, updated_at: at })
+      .where('workspace_id', '=', workspace.id)
+      .where('id', '=', draft.id)
+      .execute();
+    await appendEvent(trx, workspace, event, { draft_id: draft.id, ...eventData }, at, draft.prospect_id);
+  });
+}
