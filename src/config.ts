@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   SWITCHBOARD_ALLOWED_HOSTS: list,
   SWITCHBOARD_ALLOWED_ORIGINS: list,
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  SWITCHBOARD_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SWITCHBOARD_API_KEY: z.string().optional(),
   SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   RESEND_API_KEY: z.string().min(1).optional(),
@@ -51,6 +52,8 @@ export interface Config {
   /** Origin header values accepted besides the allowed hosts' own origins; `*` accepts any. */
   allowedOrigins: string[];
   maxBodyBytes: number;
+  /** How long a resolved API key is reused before it is looked up again (revocation delay). */
+  keyCacheMs: number;
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? withPublicHost(['localhost', '127.0.0.1', '[::1]'], e.SWITCHBOARD_PUBLIC_URL) : undefined),
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
+    keyCacheMs: e.SWITCHBOARD_KEY_CACHE_MS,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),
     mail: {

@@ -6,11 +6,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import { type App, VERSION } from '../app.js';
-import { authenticateKey } from '../core/auth.js';
 import type { Principal } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { ToolFilter } from '../tools/registry.js';
 import { toAppError, toHttp } from './errors.js';
+import { KeyCache } from './key-cache.js';
 import { McpHttpHandler } from './mcp-http.js';
 import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
@@ -45,11 +45,11 @@ function checkHostAndOrigin(c: Context, app: App): void {
   }
 }
 
-async function authenticate(c: Context<HttpEnv>, app: App): Promise<Principal> {
+async function authenticate(c: Context<HttpEnv>, keys: KeyCache): Promise<Principal> {
   const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
   const presented = (bearer ?? c.req.header('x-api-key'))?.trim();
   if (!presented) throw new AppError('unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header');
-  const principal = await authenticateKey(app.db, app.clock, presented);
+  const principal = await keys.authenticate(presented);
   if (!principal) throw new AppError('unauthorized', 'The API key is invalid, revoked or expired', { presented: true });
   c.set('principal', principal);
   c.set('log', c.get('log').child({ keyId: principal.keyId }));
@@ -86,6 +86,7 @@ function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
 export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHandler } {
   const hono = new Hono<HttpEnv>();
   const mcp = new McpHttpHandler(app);
+  const keys = new KeyCache(app);
   const openApi = buildOpenApi(app.registry);
   const tooLarge = () => {
     throw new AppError('payload_too_large', `The request body is larger than ${app.config.maxBodyBytes} bytes`);
@@ -147,7 +148,7 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
   mountResendHook(hono, app);
 
   hono.all('/mcp', bodyLimit({ maxSize: app.config.maxBodyBytes, onError: tooLarge }), async (c) => {
-    const principal = await authenticate(c, app);
+    const principal = await authenticate(c, keys);
     const filter = toolFilter(c, app);
     let body: unknown;
     if (c.req.method === 'POST') {
@@ -162,7 +163,7 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
 
   const api = new Hono<HttpEnv>();
   api.use('*', async (c, next) => {
-    await authenticate(c, app);
+    await authenticate(c, keys);
     await next();
   });
   mountRest(api, app);

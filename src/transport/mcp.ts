@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
 import { VERSION } from '../app.js';
@@ -14,6 +15,9 @@ export const INSTRUCTIONS =
   'before check_suppression says it is not suppressed; add anyone who asks not to be contacted with add_to_suppression_list. ' +
   'List tools return one page and a next_cursor. Write tools accept an idempotency_key: reuse it when retrying the same call. ' +
   'Errors start with a code (not_found, invalid_request, forbidden, conflict, ...) followed by what to fix.';
+
+// Each Server would otherwise build its own Ajv instance, a large share of a stateless request's cost.
+const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
 /** Who the current MCP request is from: the HTTP transport passes it per request, stdio once. */
 export type PrincipalSource = (authInfo: { extra?: Record<string, unknown> } | undefined) => Principal;
@@ -60,7 +64,10 @@ export class ToolCatalog {
 
 /** An MCP server exposing the operations a principal may use under a filter. */
 export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, principalOf: PrincipalSource): Server {
-  const server = new Server({ name: 'switchboard', title: 'Switchboard', version: VERSION }, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const server = new Server(
+    { name: 'switchboard', title: 'Switchboard', version: VERSION },
+    { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_VALIDATOR },
+  );
 
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get(principalOf(extra.authInfo), filter).tools }));
 

@@ -11,7 +11,8 @@ import { createTestDatabase } from './db.js';
 export const silentLog = pino({ level: 'silent' });
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0' }), ...overrides };
+  // No key cache: tests revoke keys and expect the next request to fail (test/transport/key-cache.test.ts covers the cache).
+  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_KEY_CACHE_MS: '0' }), ...overrides };
 }
 
 export interface TestApp {
