@@ -38,7 +38,7 @@ const normalize = (text: string) =>
  * an unsubscribe footer) must not decide the intent of the reply to it.
  */
 function ownWords(normalized: string): string {
-  const cut = -1;
+  const cut = normalized.search(QUOTE_START);
   const head = cut >= 0 ? normalized.slice(0, cut) : normalized;
   return head
     .split('\n')
