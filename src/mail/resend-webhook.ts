@@ -97,7 +97,7 @@ export function verifyResendWebhook(rawBody: string, headers: HeaderBag, secret:
   const expected = Buffer.from(createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.${rawBody}`).digest('base64'));
   const matches = signatures.split(' ').some((entry) => {
     const [version, value] = entry.split(',', 2);
-    if (!value) return false;
+    if (version !== 'v1' || !value) return false;
     const given = Buffer.from(value);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });

@@ -118,7 +118,8 @@ export class SmtpSender implements MailSender {
         // The credentials, not the message, are wrong: worth retrying once an operator fixes them.
         return sendFailure(`SMTP server ${where} refused the login (${code}); check the user and password in the SMTP URL`, { provider: 'smtp', permanent: false, smtp_code: code, reason: 'auth' }, err);
       }
-      const permanent = typeof e.permanent === 'boolean' ? e.permanent : code >= 500;
+      // 5xx is a final no (RFC 5321 4.2.1); 503 "bad sequence" is the exception, a protocol hiccup rather than a verdict.
+      const permanent = code >= 500 && code !== 503;
       const verb = permanent ? 'rejected the message' : 'deferred the message';
       return sendFailure(`SMTP server ${where} ${verb} (${code}): ${reply}`, { provider: 'smtp', permanent, smtp_code: code }, err);
     }

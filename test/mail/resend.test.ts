@@ -110,17 +110,17 @@ describe('ResendSender', () => {
   });
 
   it('times out a hanging request, retries, then reports upstream_error', async () => {
-    const quick = new ResendSender({ apiKey: fake.apiKey, baseUrl: fake.url, timeoutMs: 200, backoffMs: 10 });
+    const quick = new ResendSender({ apiKey: fake.apiKey, baseUrl: fake.url, timeoutMs: 400, backoffMs: 10 });
     fake.hangNext(3);
     const err = await caught(quick.send(email()));
     expect(fake.requests).toHaveLength(3);
     expect(err.code).toBe('upstream_error');
-    expect(err.message).toContain('no answer within 200 ms');
+    expect(err.message).toContain('no answer within 400 ms');
     expect(err.details).toMatchObject({ provider: 'resend', permanent: false });
   });
 
   it('after a lost answer, the retry gets the id of the email already sent, and nothing is sent twice', async () => {
-    const quick = new ResendSender({ apiKey: fake.apiKey, baseUrl: fake.url, timeoutMs: 200, backoffMs: 10 });
+    const quick = new ResendSender({ apiKey: fake.apiKey, baseUrl: fake.url, timeoutMs: 400, backoffMs: 10 });
     fake.hangNext(1, { process: true });
     const sent = await quick.send(email());
     expect(fake.requests).toHaveLength(2);

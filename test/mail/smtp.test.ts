@@ -82,11 +82,13 @@ describe('SmtpSender', () => {
   });
 
   it('reports a 4xx deferral as a retryable upstream_error, and the retry goes through', async () => {
-    sink.rejectNext(1, 450, { stage: 'data', message: 'Greylisted, try again later' });
+    // The server echoes the login name, which must not reach the error.
+    sink.rejectNext(1, 450, { stage: 'data', message: `Greylisted ${CREDENTIALS.user}, try again later` });
     const err = await caught(sender.send(email()));
     expect(err.code).toBe('upstream_error');
     expect(err.details).toMatchObject({ provider: 'smtp', permanent: false, smtp_code: 450 });
-    expect(err.message).toContain('450');
+    expect(err.message).toContain('450 Greylisted ***, try again later');
+    expect(err.message).not.toContain(CREDENTIALS.user);
     expect(isPermanentSendFailure(err)).toBe(false);
     expect(sink.received).toHaveLength(0);
 
@@ -126,6 +128,15 @@ describe('SmtpSender', () => {
     expect(err.details).toMatchObject({ provider: 'smtp', smtp_code: 535, reason: 'auth', permanent: false });
     expect(err.message).toContain('refused the login');
     expect(err.message).not.toContain('wrong-Pa55');
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it('verifies the configuration by logging in without sending', async () => {
+    await sender.verify();
+    const wrong = new SmtpSender(sink.url({ user: CREDENTIALS.user, pass: 'nope' }), { timeoutMs: 2000 });
+    const err = await caught(wrong.verify());
+    await wrong.close();
+    expect(err.details).toMatchObject({ reason: 'auth', smtp_code: 535 });
     expect(sink.received).toHaveLength(0);
   });
 
