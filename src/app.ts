@@ -43,7 +43,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
-    jobs = new JobQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds });
+    jobs = new JobQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
     await jobs.start();
     const services: Services = {
       db: handle.db,

@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   SWITCHBOARD_ALLOWED_HOSTS: list,
   SWITCHBOARD_ALLOWED_ORIGINS: list,
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  SWITCHBOARD_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   SWITCHBOARD_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SWITCHBOARD_API_KEY: z.string().optional(),
   SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
@@ -52,6 +53,8 @@ export interface Config {
   /** Origin header values accepted besides the allowed hosts' own origins; `*` accepts any. */
   allowedOrigins: string[];
   maxBodyBytes: number;
+  /** A job (and a send's lease on its draft) not finished in this time is presumed crashed and run again. */
+  jobTimeoutSeconds: number;
   /** How long a resolved API key is reused before it is looked up again (revocation delay). */
   keyCacheMs: number;
   apiKey: string | undefined;
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     keyCacheMs: e.SWITCHBOARD_KEY_CACHE_MS,
+    jobTimeoutSeconds: e.SWITCHBOARD_JOB_TIMEOUT_SECONDS,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),
     mail: {

@@ -13,8 +13,6 @@ import { isSuppressed } from './suppression.js';
 import { toWorkspace } from './workspaces.js';
 import { renderEmail } from './email-body.js';
 
-const LEASE_MS = 5 * 60_000;
-
 type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
 
 /** Whether the workspace may send now: not paused, inside its window, under its daily cap, past the minimum gap. */
@@ -48,7 +46,7 @@ async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings:
 /**
  * The `outreach.send` job. Every gate is checked again here (suppression, pause, window, cap, gap),
  * because approval may be long before sending. A lease on the draft keeps two workers from sending
- * it at once; the provider idempotency key is the draft id, so a retry after a crash is deduplicated
+ * it at once (for the job timeout, after which a crashed send is taken over); the provider idempotency key is the draft id, so a retry after a crash is deduplicated
  * where the provider supports it (Resend), and at worst sent again (SMTP) — never lost.
  */
 export async function sendApprovedDraft(services: Services, log: Logger, data: JobPayloads['outreach.send'], job: JobContext): Promise<void> {
@@ -84,7 +82,7 @@ export async function sendApprovedDraft(services: Services, log: Logger, data: J
 
   const claimed = await db
     .updateTable('drafts')
-    .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + LEASE_MS), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
+    .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + services.jobs.timeoutMs), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
     .where('workspace_id', '=', workspace.id)
     .where('id', '=', draft.id)
     .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'sending'), eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)])])]))

@@ -49,20 +49,22 @@ function fingerprint(filters: unknown): string {
  * while they fit in MAX_PAGE_BYTES (always at least one), and the cursor continues after the last kept.
  */
 export function buildPage<R, T>(rows: R[], limit: number, toItem: (row: R) => T, cursorOf: (row: R) => CursorValue[], filters: unknown): Page<T> {
-  const items: T[] = [];
-  let bytes = 0;
+  const kept = rows.slice(0, limit);
+  const all = kept.map(toItem);
+  let items = all;
   let truncated = false;
-  let last: R | undefined;
-  for (const row of rows.slice(0, limit)) {
-    const item = toItem(row);
-    bytes += JSON.stringify(item).length;
-    if (items.length > 0 && bytes > MAX_PAGE_BYTES) {
-      truncated = true;
-      break;
+  // One measure of the whole page in the usual case; item by item only when it is too large.
+  if (JSON.stringify(all).length > MAX_PAGE_BYTES) {
+    let bytes = 0;
+    items = [];
+    for (const item of all) {
+      bytes += JSON.stringify(item).length;
+      if (items.length > 0 && bytes > MAX_PAGE_BYTES) break;
+      items.push(item);
     }
-    items.push(item);
-    last = row;
+    truncated = items.length < all.length;
   }
+  const last = kept[items.length - 1];
   const has_more = truncated || rows.length > limit;
   return { items, has_more, truncated, next_cursor: has_more && last ? encodeCursor(cursorOf(last), filters) : null };
 }

@@ -24,7 +24,8 @@ export class DatabaseLockedError extends Error {
     super(
       `The embedded database in ${dataDir} is already open in another Switchboard process, and PGlite allows only one. ` +
         'Stop that process, point this one at a PostgreSQL server with DATABASE_URL, or connect your MCP client to the ' +
-        'running server over HTTP (http://HOST:PORT/mcp) instead of starting a second one.',
+        'running server over HTTP (http://HOST:PORT/mcp) instead of starting a second one. If that process crashed, ' +
+        'its lock expires within 20 seconds.',
     );
     this.name = 'DatabaseLockedError';
   }

@@ -33,11 +33,12 @@ const executorFor = (db: Kysely<Database>): PgBoss.Db => ({
 export class JobQueue {
   private readonly boss: PgBoss;
   private started = false;
+  readonly timeoutMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly log: Logger,
-    private readonly opts: { pollingIntervalSeconds?: number; expireInSeconds?: number } = {},
+    private readonly opts: { pollingIntervalSeconds?: number | undefined; timeoutSeconds: number },
   ) {
     this.boss = new PgBoss({
       db: executorFor(db),
@@ -48,8 +49,11 @@ export class JobQueue {
       retryLimit: RETRY_LIMIT,
       retryDelay: 2,
       retryBackoff: true,
-      expireInSeconds: opts.expireInSeconds ?? 15 * 60,
+      expireInSeconds: opts.timeoutSeconds,
+      // Expiry is found by maintenance, so it must run often enough for a crashed job to come back in time.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(120, Math.floor(opts.timeoutSeconds / 3))),
     });
+    this.timeoutMs = opts.timeoutSeconds * 1000;
     this.boss.on('error', (err) => log.error({ err }, 'job queue error'));
   }
 

@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DB_KIND, createPgDatabase } from '../helpers/db.js';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
+
+const CLI = path.resolve('bin/switchboard.js');
+const DRAFTS = 8;
+
+/** `switchboard serve`, resolved once it listens, with what it printed. */
+function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env } });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const url = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];
+      if (url) resolve({ child, url, output: () => out });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+describe('sending survives a crash: the server killed mid-way and restarted sends each approved draft exactly once', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-crash-'));
+  let smtp: SmtpSink;
+  let env: Record<string, string>;
+  let drop = async () => {};
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    const db = TEST_DB_KIND === 'postgres' ? await createPgDatabase() : undefined;
+    drop = db?.drop ?? drop;
+    env = {
+      ...(db ? { DATABASE_URL: db.url } : { SWITCHBOARD_DATA_DIR: path.join(dir, 'data') }),
+      SWITCHBOARD_SMTP_URL: smtp.url(),
+      // A killed send is presumed dead after 2 s (in production: 15 minutes).
+      SWITCHBOARD_JOB_TIMEOUT_SECONDS: '2',
+    };
+  });
+  afterAll(async () => {
+    await smtp?.stop();
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers every approved draft once', { timeout: 90_000 }, async () => {
+    let server = await serve(env);
+    await new Promise((r) => setTimeout(r, 300));
+    const key = server.output().match(/\b(sb_[a-z0-9]{20,})\b/)![1]!;
+    const api = async (method: string, p: string, body?: unknown) => {
+      const res = await fetch(`${server.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      return res.json();
+    };
+    await api('POST', '/workspaces', { name: 'Live', slug: 'live' });
+    await api('PUT', '/workspaces/live/outreach', { outreach: { sender: { email: 'sam@sender.example' }, min_gap_seconds: 0, daily_cap: 100 } });
+    await api('POST', '/templates', { workspace_id: 'live', key: 'hi', name: 'Hi', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello {{prospect.first_name}}' });
+    const ids: string[] = [];
+    for (let i = 0; i < DRAFTS; i++) {
+      const { prospect } = await api('POST', '/prospects', { workspace_id: 'live', email: `crash${i}@example.com`, first_name: `C${i}` });
+      ids.push((await api('POST', '/drafts', { workspace_id: 'live', prospect_id: prospect.id, template_key: 'hi' })).draft.id);
+    }
+    for (const id of ids) expect((await api('POST', `/drafts/${id}/approve?workspace_id=live`)).draft.status).toBe('approved');
+
+    // Kill it as soon as the first email is out, with the rest approved and not yet sent.
+    for (let i = 0; i < 200 && smtp.received.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    const dead = new Promise((r) => server.child.on('exit', r));
+    server.child.kill('SIGKILL');
+    await dead;
+    expect(smtp.received.length).toBeGreaterThan(0);
+
+    // A killed process's PGlite lock expires after its stale period: start again until it has.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        server = await serve(env);
+        break;
+      } catch (err) {
+        if (attempt > 30 || !String(err).includes('already open')) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    try {
+      for (let i = 0; i < 300; i++) {
+        const { drafts } = await api('GET', '/drafts?workspace_id=live&status=sent&limit=100');
+        if (drafts.length === DRAFTS) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { drafts } = await api('GET', '/drafts?workspace_id=live&limit=100');
+      expect(drafts.map((d: { status: string }) => d.status)).toEqual(Array(DRAFTS).fill('sent'));
+      const recipients = smtp.received.flatMap((m) => m.to).sort();
+      expect(recipients).toEqual(Array.from({ length: DRAFTS }, (_, i) => `crash${i}@example.com`).sort());
+    } finally {
+      const exited = new Promise((r) => server.child.on('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
