@@ -5,20 +5,21 @@
  * See bench/README.md. Run with `npm run bench`.
  *
  * Env knobs: BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (2000), BENCH_CONCURRENCY (1,8,32),
- * BENCH_STDIO_RUNS (5), BENCH_COLD_RUNS (3), BENCH_LOG_LEVEL (warn), BENCH_ONLY (switchboard,sdk,stdio).
+ * BENCH_STDIO_RUNS (5), BENCH_COLD_RUNS (3), BENCH_LOG_LEVEL (warn), BENCH_ONLY (switchboard,sdk,stdio),
+ * BENCH_QUIET_WAIT_MS (10000: how long to wait for other work on the machine to stop before each
+ * measurement), BENCH_JSON_OUT (a file to write the raw results to, for comparing runs).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import { type LoadResult, runLoad } from './lib/loadgen.js';
 import { type McpTarget, type ToolCall, openSession, statelessSession, toolCaller } from './lib/mcp.js';
-import { createDatabase } from './lib/postgres.js';
-import { type Child, cpuCount, freePort, pinSelf, spawnPinned, stopAll, waitFor } from './lib/processes.js';
+import { backendPids, createDatabase } from './lib/postgres.js';
+import { type Child, cpuCount, freePort, machineBusyPercent, pinSelf, spawnPinned, stopAll, waitFor, waitForQuiet } from './lib/processes.js';
 import { fmt, markdownTable, median } from './lib/stats.js';
-import { timeStdioColdStartToKeyCheck, timeStdioStartup } from './lib/stdio-startup.js';
-import { CLI, REPO_ROOT, seedProspects, startSwitchboard } from './lib/switchboard.js';
+import { type StartupRow, benchStdioStartup } from './lib/stdio-startup.js';
+import { REPO_ROOT, seedProspects, startSwitchboard } from './lib/switchboard.js';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const SETTINGS = {
@@ -29,6 +30,7 @@ const SETTINGS = {
   stdioRuns: num('BENCH_STDIO_RUNS', 5),
   coldRuns: num('BENCH_COLD_RUNS', 3),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  quietWaitMs: num('BENCH_QUIET_WAIT_MS', 10_000),
   only: new Set((process.env.BENCH_ONLY ?? 'switchboard,sdk,stdio').split(',')),
   prospects: 25,
 };
@@ -71,19 +73,22 @@ function mcpWorker(target: McpTarget, call: ToolCall, stateless: boolean) {
   };
 }
 
-async function measureAll(server: string, mode: Row['mode'], child: Child, target: McpTarget, call: ToolCall, rows: Row[]): Promise<void> {
+async function measureAll(server: string, mode: Row['mode'], child: Child, database: string | undefined, target: McpTarget, call: ToolCall, rows: Row[]): Promise<void> {
   for (const concurrency of SETTINGS.concurrencies) {
+    const busy = await waitForQuiet(SETTINGS.quietWaitMs);
+    if (busy >= 25) log(`  (the machine is still ${fmt(busy, 0)}% busy with other work: this measurement will be skewed)`);
     const result = await runLoad({
       concurrency,
       warmupMs: SETTINGS.warmupMs,
       durationMs: SETTINGS.durationMs,
       maxCalls: SETTINGS.maxCalls,
-      serverPid: child.pid,
+      watch: async () => ({ server: [child.pid], ...(database ? { postgres: await backendPids(database) } : {}) }),
       makeWorker: mcpWorker(target, call, mode === 'stateless'),
     });
+    const cpu = Object.entries(result.cpuPercent).map(([k, v]) => `${k} ${fmt(v, 0)}%`);
     log(
       `  ${server} ${mode} c=${concurrency}: ${fmt(result.callsPerSecond, 0)} calls/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, ` +
-        `server CPU ${fmt(result.serverCpuPercent, 0)}%, client CPU ${fmt(result.clientCpuPercent, 0)}%, errors ${result.errors}`,
+        `server ${fmt(serverMsPerCall(result), 2)} ms CPU/call, errors ${result.errors}; CPU: ${cpu.join(', ')}`,
     );
     // Fail loudly: numbers from a server that answers errors would be meaningless.
     if (result.errors > 0) throw new Error(`${server} ${mode} c=${concurrency}: ${result.errors} failed calls; first: ${result.firstError}`);
@@ -91,7 +96,7 @@ async function measureAll(server: string, mode: Row['mode'], child: Child, targe
   }
 }
 
-async function benchSwitchboard(serverCpu: string, rows: Row[]): Promise<{ databaseUrl: string; key: string }> {
+async function benchSwitchboard(serverCpu: string, rows: Row[]): Promise<void> {
   const db = await createDatabase();
   cleanups.push(db.drop);
   let key: string | undefined;
@@ -105,12 +110,11 @@ async function benchSwitchboard(serverCpu: string, rows: Row[]): Promise<{ datab
         await seedProspects(sb.port, key, SETTINGS.prospects);
       }
       const target: McpTarget = { endpoint: { host: '127.0.0.1', port: sb.port, path: '/mcp' }, apiKey: key };
-      await measureAll('switchboard list_prospects', mode, sb.child, target, LIST_PROSPECTS, rows);
+      await measureAll('switchboard list_prospects', mode, sb.child, db.name, target, LIST_PROSPECTS, rows);
     } finally {
       await sb.child.stop();
     }
   }
-  return { databaseUrl: db.url, key: key! };
 }
 
 async function benchSdkEcho(serverCpu: string, rows: Row[]): Promise<void> {
@@ -125,62 +129,26 @@ async function benchSdkEcho(serverCpu: string, rows: Row[]): Promise<void> {
     });
     try {
       await waitFor(name, child, async () => (child.stdout().includes('listening') ? true : undefined));
-      await measureAll(name, 'session', child, { endpoint: { host: '127.0.0.1', port, path: '/mcp' } }, ECHO, rows);
+      await measureAll(name, 'session', child, undefined, { endpoint: { host: '127.0.0.1', port, path: '/mcp' } }, ECHO, rows);
     } finally {
       await child.stop();
     }
   }
 }
 
-interface StartupRow {
-  what: string;
-  runsMs: number[];
-}
+/**
+ * Server CPU time per call: unlike calls/s it barely moves when other work shares the machine, so
+ * it is the number to compare between runs (and between versions) on a busy machine.
+ */
+const serverMsPerCall = (r: LoadResult) => ((r.cpuPercent.server ?? Number.NaN) / 100 / r.callsPerSecond) * 1000;
 
-async function benchStdio(pg: { databaseUrl: string; key: string } | undefined): Promise<StartupRow[]> {
-  const rows: StartupRow[] = [];
-  const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-  delete base.DATABASE_URL;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
-  cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
-
-  log('stdio start-up: PGlite, first start on a fresh directory');
-  const cold: number[] = [];
-  for (let i = 0; i < SETTINGS.coldRuns; i++) {
-    const dir = path.join(tmp, `cold-${i}`);
-    cold.push(await timeStdioColdStartToKeyCheck({ ...base, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_API_KEY: `sb_${'0'.repeat(40)}` }));
-    rmSync(dir, { recursive: true, force: true });
-  }
-  rows.push({ what: 'PGlite, first start on an empty directory (initdb + migrations), timed to the key check', runsMs: cold });
-
-  const warmDir = path.join(tmp, 'warm');
-  // `keys create` initialises the directory and makes a key, as a user would before configuring stdio.
-  const created = JSON.parse(
-    execFileSync(process.execPath, [CLI, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], {
-      env: { ...base, SWITCHBOARD_DATA_DIR: warmDir },
-      encoding: 'utf8',
-    }),
-  ) as { secret: string };
-  log('stdio start-up: PGlite, initialised directory');
-  const warm: number[] = [];
-  for (let i = 0; i < SETTINGS.stdioRuns; i++) warm.push(await timeStdioStartup({ ...base, SWITCHBOARD_DATA_DIR: warmDir, SWITCHBOARD_API_KEY: created.secret }));
-  rows.push({ what: 'PGlite, initialised directory', runsMs: warm });
-
-  if (pg) {
-    log('stdio start-up: PostgreSQL');
-    const runs: number[] = [];
-    for (let i = 0; i < SETTINGS.stdioRuns; i++) runs.push(await timeStdioStartup({ ...base, DATABASE_URL: pg.databaseUrl, SWITCHBOARD_API_KEY: pg.key }));
-    rows.push({ what: 'PostgreSQL (migrated database)', runsMs: runs });
-  }
-  return rows;
-}
-
-function report(rows: Row[], startup: StartupRow[]): boolean {
+/** Prints the tables; returns whether the target was met, or undefined when it could not be judged. */
+function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
   const out: string[] = [];
   if (rows.length) {
     out.push(
       markdownTable(
-        ['server / tool', 'mode', 'concurrency', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU %', 'client CPU %', 'calls measured'],
+        ['server / tool', 'mode', 'conc.', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU ms/call', 'CPU % server', 'postgres', 'load gen.', 'others', 'calls'],
         rows.map(({ server, mode, result: r }) => [
           server,
           mode,
@@ -189,14 +157,18 @@ function report(rows: Row[], startup: StartupRow[]): boolean {
           fmt(r.p50Ms, 2),
           fmt(r.p99Ms, 2),
           fmt(r.maxMs, 1),
-          fmt(r.serverCpuPercent, 0),
-          fmt(r.clientCpuPercent, 0),
+          fmt(serverMsPerCall(r), 2),
+          fmt(r.cpuPercent.server, 0),
+          fmt(r.cpuPercent.postgres, 0),
+          fmt(r.cpuPercent.client, 0),
+          // Flag rows that shared the machine with noticeable other work.
+          `${fmt(r.cpuPercent.other, 0)}${(r.cpuPercent.other ?? 0) >= 25 ? ' ⚠' : ''}`,
           String(r.calls),
         ]),
       ),
     );
   }
-  let met = true;
+  let met: boolean | undefined;
   const at = (server: string, mode: string) => rows.find((r) => r.server.startsWith(server) && r.mode === mode && r.result.concurrency === TARGET.concurrency)?.result;
   const baselines = rows.filter((r) => r.server.startsWith('bare SDK') && r.result.concurrency === TARGET.concurrency);
   if (baselines.length && at('switchboard', 'session')) {
@@ -205,7 +177,7 @@ function report(rows: Row[], startup: StartupRow[]): boolean {
       const r = at('switchboard', mode)!;
       for (const b of baselines) {
         const ok = r.callsPerSecond >= b.result.callsPerSecond && r.p99Ms < TARGET.p99Ms;
-        met &&= ok;
+        met = (met ?? true) && ok;
         out.push(
           `- ${mode}: ${fmt(r.callsPerSecond, 0)} calls/s vs ${b.server} ${fmt(b.result.callsPerSecond, 0)} calls/s ` +
             `(${fmt((r.callsPerSecond / b.result.callsPerSecond) * 100, 0)}%), p99 ${fmt(r.p99Ms, 2)} ms: ${ok ? 'MET' : 'NOT MET'}`,
@@ -217,8 +189,13 @@ function report(rows: Row[], startup: StartupRow[]): boolean {
     out.push(
       '',
       markdownTable(
-        ['stdio start-up (spawn to initialize answer)', 'median ms', 'runs (ms)'],
-        startup.map((s) => [s.what, fmt(median(s.runsMs), 0), s.runsMs.map((v) => fmt(v, 0)).join(', ')]),
+        ['stdio start-up (spawn to initialize answer)', 'median ms', 'runs (ms)', 'others before a run, max %'],
+        startup.map((s) => [
+          s.what,
+          fmt(median(s.runsMs), 0),
+          s.runsMs.map((v) => fmt(v, 0)).join(', '),
+          `${fmt(s.maxBusyBeforePercent, 0)}${s.maxBusyBeforePercent >= 25 ? ' ⚠' : ''}`,
+        ]),
       ),
     );
   }
@@ -233,13 +210,25 @@ async function main(): Promise<void> {
   if (cores >= 2) pinSelf(0);
   else log('warning: one CPU only, server and load generator share it; numbers are not comparable');
   log(`node ${process.version}, ${cores} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load generator on CPU 0, servers on CPU ${serverCpu}`);
+  // Other work on the machine skews every number; say so up front rather than publish them silently.
+  const busy = await machineBusyPercent();
+  log(`machine busy before start: ${fmt(busy, 0)}% of one core${busy > 20 ? '  WARNING: something else is running; results will be low and noisy' : ''}`);
 
   const rows: Row[] = [];
-  const pg = SETTINGS.only.has('switchboard') ? await benchSwitchboard(serverCpu, rows) : undefined;
+  if (SETTINGS.only.has('switchboard')) await benchSwitchboard(serverCpu, rows);
   if (SETTINGS.only.has('sdk')) await benchSdkEcho(serverCpu, rows);
-  const startup = SETTINGS.only.has('stdio') ? await benchStdio(pg) : [];
+  const startup = SETTINGS.only.has('stdio')
+    ? await benchStdioStartup({
+        coldRuns: SETTINGS.coldRuns,
+        warmRuns: SETTINGS.stdioRuns,
+        quietWaitMs: SETTINGS.quietWaitMs,
+        log,
+        onCleanup: (fn) => cleanups.push(fn),
+      })
+    : [];
   const met = report(rows, startup);
-  log(met ? 'targets met' : 'targets NOT met');
+  if (process.env.BENCH_JSON_OUT) writeFileSync(process.env.BENCH_JSON_OUT, `${JSON.stringify({ node: process.version, cores, rows, startup, targetMet: met }, null, 2)}\n`);
+  if (met !== undefined) log(met ? 'target met' : 'target NOT met');
 }
 
 async function cleanup(): Promise<void> {
@@ -248,7 +237,9 @@ async function cleanup(): Promise<void> {
   cleanups.length = 0;
 }
 
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+// Interrupted or piped into `head`: still stop the servers and drop the database.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 try {
   await main();
 } catch (err) {

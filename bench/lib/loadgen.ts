@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keepAliveAgent } from './http.js';
-import { processCpuSeconds } from './processes.js';
+import { machineCpu, processCpuSeconds } from './processes.js';
 import { quantile } from './stats.js';
 
 export interface LoadOptions {
@@ -10,8 +10,11 @@ export interface LoadOptions {
   durationMs: number;
   /** Upper bound on measured calls: a very fast target still ends early. */
   maxCalls: number;
-  /** The server process, to report how busy its core was during the window. */
-  serverPid?: number | undefined;
+  /**
+   * Processes whose CPU time is reported per window, by group (e.g. server, postgres), looked up
+   * once the warm-up has filled the connection pools.
+   */
+  watch?: () => Promise<Record<string, number[]>>;
   /** Makes worker i's call; sessions are opened here, before any clock starts. Throws on a bad reply. */
   makeWorker(i: number, agent: http.Agent): Promise<() => Promise<void>>;
 }
@@ -26,10 +29,25 @@ export interface LoadResult {
   maxMs: number;
   errors: number;
   firstError: string | undefined;
-  /** CPU time of the load generator over the window, in % of one core: near 100 would mean the client is the bottleneck. */
-  clientCpuPercent: number;
-  /** CPU time of the server process over the window, in % of one core (it is pinned to one). */
-  serverCpuPercent: number | undefined;
+  /**
+   * CPU used over the window, in % of one core: `client` is this process (near 100 would mean the
+   * load generator is the bottleneck), one entry per watched group, `machine` is every CPU together
+   * (200 = both cores busy), and `other` what none of those account for: other people's work.
+   */
+  cpuPercent: Record<string, number>;
+}
+
+/** CPU seconds of a set of processes; one that has exited meanwhile counts as zero. */
+function groupCpuSeconds(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      out.set(pid, processCpuSeconds(pid));
+    } catch {
+      // gone: its share is unknown, and small against a window of seconds
+    }
+  }
+  return out;
 }
 
 /**
@@ -70,15 +88,27 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     const workers = calls.map(worker);
 
     await sleep(opts.warmupMs);
+    const groups = (await opts.watch?.()) ?? {};
+    const groupsAtStart = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, groupCpuSeconds(pids)]));
+    const machineAtStart = machineCpu();
     const cpuAtStart = process.cpuUsage();
-    const serverCpuAtStart = opts.serverPid ? processCpuSeconds(opts.serverPid) : undefined;
     windowStart = performance.now();
     phase = errors >= 50 ? 'done' : 'measure';
     await Promise.race([sleep(opts.durationMs), maxReached]);
     const seconds = (performance.now() - windowStart) / 1000;
     phase = 'done';
     const cpu = process.cpuUsage(cpuAtStart);
-    const serverCpu = serverCpuAtStart !== undefined && opts.serverPid ? processCpuSeconds(opts.serverPid) - serverCpuAtStart : undefined;
+    const machine = machineCpu();
+    const cpuPercent: Record<string, number> = { client: ((cpu.user + cpu.system) / 1e6 / seconds) * 100 };
+    for (const [name, before] of Object.entries(groupsAtStart)) {
+      const after = groupCpuSeconds([...before.keys()]);
+      let used = 0;
+      for (const [pid, t] of after) used += t - before.get(pid)!;
+      cpuPercent[name] = (used / seconds) * 100;
+    }
+    cpuPercent.machine = ((machine.busy - machineAtStart.busy) / (machine.total - machineAtStart.total)) * machine.cpus * 100;
+    const ours = Object.entries(cpuPercent).reduce((sum, [k, v]) => (k === 'machine' ? sum : sum + v), 0);
+    cpuPercent.other = Math.max(0, cpuPercent.machine - ours);
     await Promise.all(workers);
 
     const sorted = Float64Array.from(latencies).sort();
@@ -92,8 +122,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       maxMs: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
       errors,
       firstError,
-      clientCpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
-      serverCpuPercent: serverCpu === undefined ? undefined : (serverCpu / seconds) * 100,
+      cpuPercent,
     };
   } finally {
     agent.destroy();

@@ -19,6 +19,35 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** Busy and total jiffies of all CPUs together, from the first line of /proc/stat. */
+export function machineCpu(): { busy: number; total: number; cpus: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  // user nice system idle iowait irq softirq steal: idle and iowait are the not-busy part.
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = lines[0]!.trim().split(/\s+/).slice(1, 9).map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy, total: busy + idle! + iowait!, cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
+}
+
+/** How busy the machine is over `ms`, in % of one core (so up to 100 × CPUs), before anything starts. */
+export async function machineBusyPercent(ms = 1000): Promise<number> {
+  const a = machineCpu();
+  await sleep(ms);
+  const b = machineCpu();
+  return ((b.busy - a.busy) / (b.total - a.total)) * b.cpus * 100;
+}
+
+/**
+ * On a shared machine, waits (up to `maxMs`) for a moment when other work uses less than
+ * `threshold` % of one core, so a measurement does not start in the middle of someone's build.
+ * Returns the last reading; the caller reports it if the machine never went quiet.
+ */
+export async function waitForQuiet(maxMs: number, threshold = 25): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let busy = await machineBusyPercent(500);
+  while (busy >= threshold && Date.now() < deadline) busy = await machineBusyPercent(500);
+  return busy;
+}
+
 export const cpuCount = (): number => {
   try {
     return Number(execFileSync('nproc', { encoding: 'utf8' }).trim());

@@ -1,5 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createDatabase } from './postgres.js';
+import { waitForQuiet } from './processes.js';
 import { CLI } from './switchboard.js';
 
 const INITIALIZE = `${JSON.stringify({
@@ -69,4 +74,70 @@ export async function timeStdioColdStartToKeyCheck(env: NodeJS.ProcessEnv, timeo
   }
   if (code !== 1 || !/invalid, revoked or expired/.test(stderr)) throw new Error(`cold stdio start: expected the key check to fail, got exit ${code}: ${stderr}`);
   return ms;
+}
+
+export interface StartupRow {
+  what: string;
+  runsMs: number[];
+  /** The highest reading of other work on the machine just before a run, in % of one core. */
+  maxBusyBeforePercent: number;
+}
+
+/** `switchboard keys create` for every workspace: initialises the database, as a user does before configuring stdio. */
+function createKey(env: NodeJS.ProcessEnv): string {
+  const out = execFileSync(process.execPath, [CLI, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], { env, encoding: 'utf8' });
+  return (JSON.parse(out) as { secret: string }).secret;
+}
+
+/** Runs `time` `runs` times, each after the machine has gone quiet (or `quietWaitMs` passed). */
+async function series(what: string, runs: number, quietWaitMs: number, time: (i: number) => Promise<number>): Promise<StartupRow> {
+  const row: StartupRow = { what, runsMs: [], maxBusyBeforePercent: 0 };
+  for (let i = 0; i < runs; i++) {
+    row.maxBusyBeforePercent = Math.max(row.maxBusyBeforePercent, await waitForQuiet(quietWaitMs));
+    row.runsMs.push(await time(i));
+  }
+  return row;
+}
+
+/**
+ * The three start-ups a user meets: the very first on PGlite, later ones on PGlite, and PostgreSQL.
+ * Everything it creates (temporary directories, a database) is removed through `onCleanup`.
+ */
+export async function benchStdioStartup(opts: {
+  coldRuns: number;
+  warmRuns: number;
+  quietWaitMs: number;
+  log: (line: string) => void;
+  onCleanup: (fn: () => Promise<unknown>) => void;
+}): Promise<StartupRow[]> {
+  const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  delete base.DATABASE_URL;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  opts.onCleanup(async () => rmSync(tmp, { recursive: true, force: true }));
+  const rows: StartupRow[] = [];
+
+  opts.log('stdio start-up: PGlite, first start on an empty directory');
+  rows.push(
+    await series('PGlite, first start on an empty directory (initdb + migrations), timed to the key check', opts.coldRuns, opts.quietWaitMs, async (i) => {
+      const dir = path.join(tmp, `cold-${i}`);
+      try {
+        return await timeStdioColdStartToKeyCheck({ ...base, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_API_KEY: `sb_${'0'.repeat(40)}` });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }),
+  );
+
+  opts.log('stdio start-up: PGlite, initialised directory');
+  const pgliteEnv = { ...base, SWITCHBOARD_DATA_DIR: path.join(tmp, 'warm') };
+  const pgliteKey = createKey(pgliteEnv);
+  rows.push(await series('PGlite, initialised directory', opts.warmRuns, opts.quietWaitMs, () => timeStdioStartup({ ...pgliteEnv, SWITCHBOARD_API_KEY: pgliteKey })));
+
+  opts.log('stdio start-up: PostgreSQL');
+  const db = await createDatabase();
+  opts.onCleanup(db.drop);
+  const pgEnv = { ...base, DATABASE_URL: db.url };
+  const pgKey = createKey(pgEnv);
+  rows.push(await series('PostgreSQL (migrated database)', opts.warmRuns, opts.quietWaitMs, () => timeStdioStartup({ ...pgEnv, SWITCHBOARD_API_KEY: pgKey })));
+  return rows;
 }
