@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../app.js';
 import { AppError } from '../core/errors.js';
 import { applyResendEvent } from '../core/mail-events.js';
@@ -40,7 +41,13 @@ export function mountTracking(hono: Hono<HttpEnv>, app: App): void {
 
 /** Resend's delivery webhooks (Svix-signed): the raw body is verified before anything is parsed. */
 export function mountResendHook(hono: Hono<HttpEnv>, app: App): void {
-  hono.post('/hooks/resend', async (c) => {
+  const limit = bodyLimit({
+    maxSize: 256 * 1024,
+    onError: () => {
+      throw new AppError('payload_too_large', 'A webhook body larger than 256 KB is not a Resend event');
+    },
+  });
+  hono.post('/hooks/resend', limit, async (c) => {
     const secret = app.config.mail.resendWebhookSecret;
     if (!secret) throw new AppError('not_found', 'Resend webhooks are not configured: set RESEND_WEBHOOK_SECRET');
     const event = verifyResendWebhook(await c.req.text(), c.req.raw.headers, secret, app.clock.now());
