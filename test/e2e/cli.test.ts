@@ -1,39 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DB_KIND, createPgDatabase } from '../helpers/db.js';
+import { runCli as run, startServe } from '../helpers/cli.js';
 import { callOk, connectHttp } from '../helpers/mcp.js';
-
-const CLI = path.resolve('bin/switchboard.js');
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Starts `switchboard serve` and resolves once it printed its URL, with everything printed so far. */
-function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env } });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      const url = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];
-      if (url && out.includes('switchboard listening')) resolve({ child, output: () => out, url });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
-}
 
 describe('the switchboard command', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-cli-'));

@@ -1,29 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe as serve, stop } from '../helpers/cli.js';
 import { TEST_DB_KIND, createPgDatabase } from '../helpers/db.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
 
-const CLI = path.resolve('bin/switchboard.js');
 const DRAFTS = 8;
-
-/** `switchboard serve`, resolved once it listens, with what it printed. */
-function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env } });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      const url = out.match(/"url":"(http:\/\/[^"]+)"/)?.[1];
-      if (url) resolve({ child, url, output: () => out });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
-}
 
 describe('sending survives a crash: the server killed mid-way and restarted sends each approved draft exactly once', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-crash-'));
@@ -68,9 +51,7 @@ describe('sending survives a crash: the server killed mid-way and restarted send
 
     // Kill it as soon as the first email is out, with the rest approved and not yet sent.
     for (let i = 0; i < 200 && smtp.received.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    const dead = new Promise((r) => server.child.on('exit', r));
-    server.child.kill('SIGKILL');
-    await dead;
+    await stop(server.child, 'SIGKILL');
     expect(smtp.received.length).toBeGreaterThan(0);
 
     // A killed process's PGlite lock expires after its stale period: start again until it has.
@@ -94,9 +75,7 @@ describe('sending survives a crash: the server killed mid-way and restarted send
       const recipients = smtp.received.flatMap((m) => m.to).sort();
       expect(recipients).toEqual(Array.from({ length: DRAFTS }, (_, i) => `crash${i}@example.com`).sort());
     } finally {
-      const exited = new Promise((r) => server.child.on('exit', r));
-      server.child.kill('SIGTERM');
-      await exited;
+      await stop(server.child);
     }
   });
 });

@@ -1,5 +1,5 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Server, type ServerResponse, createServer } from 'node:http';
+import { listenOnLoopback, readBody } from './loopback.js';
 
 /** A request as the fake saw it: the headers that matter and the parsed JSON body. */
 export interface FakeAnthropicRequest {
@@ -40,13 +40,6 @@ const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
   413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
 };
-
-const readBody = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => resolve(body));
-  });
 
 let counter = 0;
 const fakeId = (prefix: string) => `${prefix}_fake${String(++counter).padStart(8, '0')}`;
@@ -157,10 +150,9 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-01234567
     }
     answer();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const base = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: base,
     apiKey,
     requests,
     respond: (fn) => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Server, createServer } from 'node:http';
+import { listenOnLoopback, readBody } from './loopback.js';
 
 export const FAKE_DIMENSIONS = 64;
 
@@ -30,13 +30,6 @@ export interface FakeEmbeddingsServer {
   close(): Promise<void>;
 }
 
-const readBody = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => resolve(body));
-  });
-
 /** Speaks the embeddings wire format Voyage and OpenAI share: POST /v1/embeddings. */
 export async function startFakeEmbeddings(): Promise<FakeEmbeddingsServer> {
   const requests: FakeEmbeddingsServer['requests'] = [];
@@ -63,10 +56,9 @@ export async function startFakeEmbeddings(): Promise<FakeEmbeddingsServer> {
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const base = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${base}/v1`,
     requests,
     failNext: (n, status) => {
       failures = { left: n, status };

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Server, type ServerResponse, createServer } from 'node:http';
+import { listenOnLoopback, readBody } from './loopback.js';
 
 export interface FakeResendRequest {
   authorization: string | undefined;
@@ -32,13 +32,6 @@ export interface FakeResend {
   hangNext(n: number, options?: { process?: boolean }): void;
   close(): Promise<void>;
 }
-
-const readBody = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => resolve(body));
-  });
 
 // "email@example.com" or "Name <email@example.com>", the two `from` forms Resend documents.
 const FROM = /^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
@@ -106,10 +99,9 @@ export async function startFakeResend(apiKey = 're_test_key'): Promise<FakeResen
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: result.id }));
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const base = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: base,
     apiKey,
     requests,
     emails,
