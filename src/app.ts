@@ -34,6 +34,8 @@ export interface AppOptions {
   /** Replaces the mail senders built from the configuration (tests). */
   mail?: Services['mail'];
   jobPollingIntervalSeconds?: number;
+  /** false for one-shot commands, which enqueue nothing and should not pay for starting the queue. */
+  startJobs?: boolean;
 }
 
 /** Opens (or adopts) the database, applies migrations, starts the job queue and compiles the operations. */
@@ -44,7 +46,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
     jobs = new JobQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
-    await jobs.start();
+    if (opts.startJobs !== false) await jobs.start();
     const services: Services = {
       db: handle.db,
       clock: opts.clock ?? systemClock,

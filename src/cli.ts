@@ -22,7 +22,7 @@ const print = (json: boolean, value: unknown, text: string) => process.stdout.wr
 async function withApp<T>(fn: (app: App) => Promise<T>, destination: 'stdout' | 'stderr' = 'stderr'): Promise<T> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, destination);
-  const app = await createApp(config, log);
+  const app = await createApp(config, log, { startJobs: false });
   try {
     return await fn(app);
   } finally {

@@ -53,7 +53,7 @@ describe('the switchboard command', () => {
     expect(await stopped).toBe(0);
   });
 
-  it('manages workspaces and keys with --json output', async () => {
+  it('manages workspaces and keys with --json output', { timeout: 90_000 }, async () => {
     const created = await run(['workspaces', 'create', '--name', 'Sales Team', '--test', '--json'], env);
     expect(created.code).toBe(0);
     const ws = JSON.parse(created.stdout);
