@@ -60,7 +60,8 @@ export const toDraft = (row: DraftRow): Draft => ({
 /** The facts a template (and Claude) may use: the prospect's fields, the workspace name, the caller's variables. */
 function factsFor(prospect: Awaited<ReturnType<typeof getProspect>>, workspaceName: string, variables: Record<string, unknown>) {
   const { id: _id, created_at: _c, updated_at: _u, status: _s, tags: _t, ...fields } = prospect;
-  return { prospect: { ...fields, ...fields.custom_fields }, workspace: { name: workspaceName }, ...variables };
+  // The caller's variables cannot replace what is known about the prospect or the workspace.
+  return { ...variables, prospect: { ...fields, ...fields.custom_fields }, workspace: { name: workspaceName } };
 }
 
 /**
@@ -73,7 +74,7 @@ export async function createDraft(ctx: RequestContext, input: { prospect_id: str
   if (await isSuppressed(ctx.db, ctx.workspace.id, prospect.email)) {
     throw new AppError('suppressed', `${prospect.email} is on the suppression list: no draft can be made for it`, { param: 'prospect_id' });
   }
-  const template = await getTemplate(ctx, input.template_key);
+  const template = await getTemplate(ctx, input.template_key, 'template_key');
   const facts = factsFor(prospect, ctx.workspace.name, input.variables);
   const rendered = renderTemplate({ subject: template.subject ?? '', body: template.body }, facts);
   const settings = outreachSettings(ctx.workspace);
@@ -119,6 +120,8 @@ export async function getDraft(ctx: RequestContext, draftId: string): Promise<Dr
 
 /** Drafts newest first, by status or prospect. */
 export async function listDrafts(ctx: RequestContext, filters: { status?: DraftStatus | undefined; prospect_id?: string | undefined }, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<Draft>> {
+  // An unknown prospect is reported, not answered with an empty list that hides a typo.
+  if (filters.prospect_id) await getProspect(ctx, filters.prospect_id);
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   let q = ctx.db.selectFrom('drafts').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.status) q = q.where('status', '=', filters.status);
@@ -172,11 +175,11 @@ export async function rejectDraft(ctx: RequestContext, draftId: string, reason: 
 
 /** Approves a pending draft and queues its sending (a durable job, in the same transaction). */
 export async function approveDraft(ctx: RequestContext, draftId: string): Promise<Draft> {
-  if (!outreachSettings(ctx.workspace).sender) {
-    throw new AppError('invalid_request', 'This workspace has no sender: set settings.outreach.sender (email, name) before approving drafts');
-  }
   return transact(ctx.db, async (trx) => {
     const row = await lockPending(ctx, trx, draftId, 'approved');
+    if (!outreachSettings(ctx.workspace).sender) {
+      throw new AppError('invalid_request', 'This workspace has no sender: set it with update_outreach_settings (PUT /api/v1/workspaces/{id}/outreach) before approving drafts');
+    }
     if (await isSuppressed(trx, ctx.workspace.id, row.to_email)) {
       throw new AppError('suppressed', `${row.to_email} is on the suppression list: the draft cannot be approved; reject it instead`);
     }
