@@ -175,6 +175,16 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
     expect(listed.drafts.map((d: { id: string }) => d.id)).toEqual([draft.id]);
   });
 
+  it('surfaces a Claude outage as upstream_error and creates no half-made draft', async () => {
+    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sales', email: 'outage@example.org', first_name: 'Otto' });
+    claude.failNext(10, 529);
+    const error = await callErr(agent, 'create_draft', { workspace_id: 'sales', prospect_id: prospect.id, template_key: 'intro' });
+    expect(error).toMatch(/^upstream_error: /);
+    expect(error).not.toContain(claude.apiKey);
+    expect((await callOk(agent, 'list_drafts', { workspace_id: 'sales', prospect_id: prospect.id })).drafts).toEqual([]);
+    claude.failNext(0, 500);
+  });
+
   it('reports a missing template variable by name', async () => {
     await api('POST', '/templates', adminKey, { workspace_id: 'sandbox', key: 'needs-vars', name: 'Vars', category: 'email', subject: 'About {{topic}}', body: '{{greeting}} {{prospect.first_name}}' });
     const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sandbox', email: 'vars@sandbox.example', first_name: 'Val' });
