@@ -74,6 +74,24 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
       .execute();
     await appendEvent(trx, workspace, 'document.ready', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunks.length }, now);
   });
+  await maintainSearchIndex(db, chunks.length);
+}
+
+let chunksSinceMaintenance = 0;
+
+/**
+ * PGlite has no autovacuum (and a PostgreSQL server may have it off or lagging): without
+ * statistics kb_search plans a scan of the whole workspace, ten times slower, and the GIN index's
+ * pending list grows. Refresh both once the chunks written since the last run reach a fifth of
+ * the table, as autovacuum would.
+ */
+async function maintainSearchIndex(db: Kysely<Database>, written: number): Promise<void> {
+  chunksSinceMaintenance += written;
+  const { rows } = await sql<{ n: number }>`select reltuples::float8 as n from pg_class where oid = 'kb_chunks'::regclass`.execute(db);
+  const tuples = rows[0]?.n ?? -1;
+  if (tuples >= 0 && chunksSinceMaintenance < Math.max(1000, 0.2 * tuples)) return;
+  chunksSinceMaintenance = 0;
+  await sql`vacuum (analyze) kb_chunks`.execute(db);
 }
 
 async function insertChunks(

@@ -2,7 +2,6 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { RequestContext } from './context.js';
 import { AppError } from './errors.js';
-import { getKnowledgeBase, listKnowledgeBases } from './knowledge-bases.js';
 
 export interface SearchResult {
   chunk_id: string;
@@ -33,6 +32,11 @@ export interface SearchResponse {
 
 // Reciprocal rank fusion's usual constant: damps the weight of the very first ranks.
 const RRF_K = 60;
+// Ranking reads every matching chunk from the heap (~1 ms per 300 on a 2-core machine), so a query
+// matching much of a large knowledge base (a common word, a short prefix, the any-term fallback)
+// would take hundreds of ms. Past this many matches the query says too little for a full ranking
+// to matter: rank the first ones found.
+const MAX_RANKED = 1000;
 const HEADLINE_OPTIONS = 'StartSel=**, StopSel=**, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "';
 
 interface Candidate {
@@ -60,22 +64,23 @@ function tsQuery(language: string, query: string, mode: 'all' | 'any') {
   return sql.join(parts, sql.raw(mode === 'all' ? ' && ' : ' || '));
 }
 
-async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbIds: string[], language: string, query: string, documentIds: string[] | undefined, n: number): Promise<Candidate[]> {
-  for (const mode of ['all', 'any'] as const) {
-    const q = tsQuery(language, query, mode);
-    if (!q) return [];
-    const { rows } = await sql<Candidate>`
-      select c.id, ts_rank_cd(c.tsv, q.query, 32) as rank
+async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbIds: string[], language: string, query: string, documentIds: string[] | undefined, n: number, mode: 'all' | 'any'): Promise<Candidate[]> {
+  const q = tsQuery(language, query, mode);
+  if (!q) return [];
+  const { rows } = await sql<Candidate>`
+    select m.id, ts_rank_cd(m.tsv, m.query, 32) as rank
+    from (
+      select c.id, c.tsv, q.query
       from kb_chunks c, (select ${q} as query) q
       where c.workspace_id = ${workspaceId}
         and c.knowledge_base_id in (${sql.join(kbIds)})
         ${documentIds?.length ? sql`and c.document_id in (${sql.join(documentIds)})` : sql``}
         and c.tsv @@ q.query
-      order by rank desc, c.id
-      limit ${n}`.execute(db);
-    if (rows.length) return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
-  }
-  return [];
+      limit ${MAX_RANKED}
+    ) m
+    order by rank desc, m.id
+    limit ${n}`.execute(db);
+  return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
 
 async function vectorCandidates(ctx: RequestContext, kbIds: string[], query: string, documentIds: string[] | undefined, n: number): Promise<Candidate[]> {
@@ -104,65 +109,59 @@ export async function searchKnowledgeBases(ctx: RequestContext, input: SearchInp
   const query = input.query.trim();
   if (!query) throw new AppError('invalid_request', 'query is empty', { param: 'query' });
   const limit = input.limit ?? 5;
-  const kbs = input.knowledge_base_id ? [await getKnowledgeBase(ctx, input.knowledge_base_id)] : await listKnowledgeBases(ctx);
+  const kbs = await searchedKnowledgeBases(ctx, input.knowledge_base_id);
   if (!kbs.length) return { mode: 'fulltext', results: [] };
 
   const pool = Math.max(limit * 4, 20);
   const byLanguage = new Map<string, string[]>();
   for (const kb of kbs) byLanguage.set(kb.language, [...(byLanguage.get(kb.language) ?? []), kb.id]);
-  const lexical = (
-    await Promise.all([...byLanguage].map(([language, ids]) => fullTextCandidates(ctx.db, ctx.workspace.id, ids, language, query, input.document_ids, pool)))
-  )
-    .flat()
-    .sort((a, b) => b.rank - a.rank);
+  const lexicalIn = async (mode: 'all' | 'any') =>
+    (await Promise.all([...byLanguage].map(([language, ids]) => fullTextCandidates(ctx.db, ctx.workspace.id, ids, language, query, input.document_ids, pool, mode)))).flat();
+  // Any term only when no knowledge base has a passage with all of them: a per-language fallback
+  // would mix weak matches from one language with strong ones from another, and cost a wide scan.
+  let lexical = await lexicalIn('all');
+  if (!lexical.length) lexical = await lexicalIn('any');
+  lexical.sort((a, b) => b.rank - a.rank);
 
   const hybrid = ctx.embeddings !== null;
   const ranked = hybrid ? fuse([lexical, await vectorCandidates(ctx, kbs.map((k) => k.id), query, input.document_ids, pool)]) : lexical;
   const top = ranked.slice(0, limit);
   if (!top.length) return { mode: hybrid ? 'hybrid' : 'fulltext', results: [] };
 
-  const languageOf = new Map(kbs.map((k) => [k.id, k.language]));
-  const chunks = await ctx.db
-    .selectFrom('kb_chunks as c')
-    .innerJoin('kb_documents as d', (j) => j.onRef('d.workspace_id', '=', 'c.workspace_id').onRef('d.id', '=', 'c.document_id'))
-    .select(['c.id', 'c.content', 'c.location', 'c.document_id', 'c.knowledge_base_id', 'd.name as document_name'])
-    .where('c.workspace_id', '=', ctx.workspace.id)
-    .where('c.id', 'in', top.map((t) => t.id))
-    .execute();
-  const byId = new Map(chunks.map((c) => [c.id, c]));
-  const snippets = await headlines(ctx, chunks.map((c) => ({ id: c.id, language: languageOf.get(c.knowledge_base_id)! })), query);
-  return {
-    mode: hybrid ? 'hybrid' : 'fulltext',
-    results: top
-      .filter((t) => byId.has(t.id))
-      .map((t) => {
-        const c = byId.get(t.id)!;
-        return {
-          chunk_id: c.id,
-          content: c.content,
-          score: Math.round(Math.min(1, Math.max(0, t.rank)) * 1e4) / 1e4,
-          snippet: snippets.get(c.id) ?? c.content.slice(0, 240),
-          document_id: c.document_id,
-          document_name: c.document_name,
-          knowledge_base_id: c.knowledge_base_id,
-          location: c.location,
-        };
-      }),
-  };
+  return { mode: hybrid ? 'hybrid' : 'fulltext', results: await withSnippets(ctx, top, byLanguage, query) };
 }
 
-/** Highlighted passages, computed only for the chunks returned (ts_headline is costly). */
-async function headlines(ctx: RequestContext, chunks: { id: string; language: string }[], query: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const byLanguage = new Map<string, string[]>();
-  for (const c of chunks) byLanguage.set(c.language, [...(byLanguage.get(c.language) ?? []), c.id]);
-  for (const [language, ids] of byLanguage) {
+/** Id and language of the knowledge bases searched (all of the workspace's, or the one named). */
+async function searchedKnowledgeBases(ctx: RequestContext, id: string | undefined): Promise<{ id: string; language: string }[]> {
+  let q = ctx.db.selectFrom('knowledge_bases').select(['id', 'language']).where('workspace_id', '=', ctx.workspace.id);
+  if (id !== undefined) q = q.where('id', '=', id);
+  const rows = await q.orderBy('created_at').orderBy('id').execute();
+  if (id !== undefined && !rows.length) throw new AppError('not_found', `Knowledge base ${id} not found`, { param: 'knowledge_base_id' });
+  return rows;
+}
+
+/**
+ * The chunks ranked `top`, with document names and highlighted passages: one statement per
+ * language, ts_headline computed only for these rows (it is costly).
+ */
+async function withSnippets(ctx: RequestContext, top: Candidate[], kbsByLanguage: Map<string, string[]>, query: string): Promise<SearchResult[]> {
+  const ids = top.map((t) => t.id);
+  const found = new Map<string, Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>();
+  for (const [language, kbIds] of kbsByLanguage) {
     const q = tsQuery(language, query, 'any');
-    if (!q) continue;
-    const { rows } = await sql<{ id: string; snippet: string }>`
-      select c.id, ts_headline(${language}::regconfig, c.content, ${q}, ${HEADLINE_OPTIONS}) as snippet
-      from kb_chunks c where c.workspace_id = ${ctx.workspace.id} and c.id in (${sql.join(ids)})`.execute(ctx.db);
-    for (const r of rows) out.set(r.id, r.snippet);
+    const { rows } = await sql<Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>`
+      select c.id as chunk_id, c.content, c.location, c.document_id, c.knowledge_base_id, d.name as document_name,
+        ${q ? sql`ts_headline(${language}::regconfig, c.content, ${q}, ${HEADLINE_OPTIONS})` : sql`null`} as snippet
+      from kb_chunks c join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id
+      where c.workspace_id = ${ctx.workspace.id} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(ctx.db);
+    for (const r of rows) found.set(r.chunk_id, r);
+    if (found.size === ids.length) break;
   }
-  return out;
+  return top.flatMap((t) => {
+    const c = found.get(t.id);
+    if (!c) return [];
+    const score = Math.round(Math.min(1, Math.max(0, t.rank)) * 1e4) / 1e4;
+    const snippet = c.snippet ?? c.content.slice(0, 240);
+    return [{ chunk_id: c.chunk_id, content: c.content, score, snippet, document_id: c.document_id, document_name: c.document_name, knowledge_base_id: c.knowledge_base_id, location: c.location }];
+  });
 }

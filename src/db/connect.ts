@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
@@ -71,7 +72,7 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
 }
 
 /** PGlite with the extensions Switchboard uses (pgvector, for hybrid knowledge-base search). */
-export const pgliteOptions = (loadDataDir?: Blob) => ({ extensions: { vector }, ...(loadDataDir ? { loadDataDir } : {}) });
+export const pgliteOptions = (loadDataDir?: Blob) => ({ extensions: { vector, btree_gin }, ...(loadDataDir ? { loadDataDir } : {}) });
 
 /** Kysely over PGlite through its node-postgres adapter, so both databases share one code path. */
 export function kyselyOverPglite(pglite: PGlite): Kysely<Database> {
