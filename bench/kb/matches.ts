@@ -3,24 +3,8 @@
  * term). Used only to explain latencies (outside the timed calls): ranking cost grows with matches.
  */
 import { type Kysely, sql } from 'kysely';
+import { tsQuery } from '../../src/core/kb-search.js';
 import type { Database } from '../../src/db/schema.js';
-
-// Mirrors tsQuery() in src/core/kb-search.ts, which is not exported.
-function tsQuery(language: string, query: string, mode: 'all' | 'any') {
-  const prefixes = [...query.matchAll(/([\p{L}\p{N}]+)\*/gu)].map((m) => m[1]!.toLowerCase());
-  const rest = query.replace(/[\p{L}\p{N}]+\*/gu, ' ').trim();
-  const parts = [];
-  if (rest) {
-    parts.push(
-      mode === 'all'
-        ? sql`websearch_to_tsquery(${language}::regconfig, ${rest})`
-        : sql`replace(websearch_to_tsquery(${language}::regconfig, ${rest})::text, '&', '|')::tsquery`,
-    );
-  }
-  for (const p of prefixes) parts.push(sql`to_tsquery(${language}::regconfig, ${`${p}:*`})`);
-  if (!parts.length) return null;
-  return sql.join(parts, sql.raw(mode === 'all' ? ' && ' : ' || '));
-}
 
 export interface MatchCount {
   /** Chunks matched by the query that kb_search ranks: the all-terms one, or the any-term fallback. */

@@ -48,7 +48,7 @@ interface Candidate {
  * Words ending in `*` become prefix terms; the rest is read like a web search box ("quoted
  * phrase", -excluded, or). All terms must match; when nothing does, any term may.
  */
-function tsQuery(language: string, query: string, mode: 'all' | 'any') {
+export function tsQuery(language: string, query: string, mode: 'all' | 'any') {
   const prefixes = [...query.matchAll(/([\p{L}\p{N}]+)\*/gu)].map((m) => m[1]!.toLowerCase());
   const rest = query.replace(/[\p{L}\p{N}]+\*/gu, ' ').trim();
   const parts = [];
