@@ -24,7 +24,7 @@ const EnvSchema = z.object({
   SWITCHBOARD_ALLOWED_ORIGINS: list,
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   SWITCHBOARD_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-  SWITCHBOARD_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  SWITCHBOARD_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SWITCHBOARD_API_KEY: z.string().optional(),
   SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   RESEND_API_KEY: z.string().min(1).optional(),
@@ -56,7 +56,7 @@ export interface Config {
   /** A job (and a send's lease on its draft) not finished in this time is presumed crashed and run again. */
   jobTimeoutSeconds: number;
   /** How long a resolved API key is reused before it is looked up again (revocation delay). */
-  keyCacheMs: number;
+  cacheMs: number;
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
@@ -109,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? withPublicHost(['localhost', '127.0.0.1', '[::1]'], e.SWITCHBOARD_PUBLIC_URL) : undefined),
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
-    keyCacheMs: e.SWITCHBOARD_KEY_CACHE_MS,
+    cacheMs: e.SWITCHBOARD_CACHE_MS,
     jobTimeoutSeconds: e.SWITCHBOARD_JOB_TIMEOUT_SECONDS,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),

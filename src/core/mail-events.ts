@@ -101,5 +101,6 @@ async function pauseIfUnhealthy(services: Services, workspace: Workspace, now: D
     .set({ settings: sql`jsonb_set(settings, '{outreach}', coalesce(settings->'outreach', '{}'::jsonb) || ${JSON.stringify({ paused })}::jsonb)`, updated_at: now })
     .where('id', '=', workspace.id)
     .execute();
+  services.workspaceCache.forget(workspace.id);
   await appendEvent(services.db, workspace, 'sending.paused', { reason }, now);
 }

@@ -111,11 +111,11 @@ export async function resolveWorkspace(db: Kysely<Database>, p: Principal, idOrS
     .where('organization_id', '=', p.organizationId)
     .where((eb) => eb.or([eb('id', '=', idOrSlug), eb('slug', '=', idOrSlug)]))
     .executeTakeFirst();
-  if (!row || !canSeeWorkspace(p, row.id)) {
-    throw new AppError('not_found', `Workspace ${idOrSlug} not found`, { param: 'workspace_id' });
-  }
+  if (!row || !canSeeWorkspace(p, row.id)) throw workspaceNotFound(idOrSlug);
   return toWorkspace(row);
 }
+
+export const workspaceNotFound = (idOrSlug: string) => new AppError('not_found', `Workspace ${idOrSlug} not found`, { param: 'workspace_id' });
 
 /** The workspace's configuration, as the agent should respect it. */
 export async function getWorkspaceConfig(ctx: RequestContext): Promise<Workspace> {
@@ -153,5 +153,5 @@ export async function updateOutreachSettings(ctx: RequestContext, outreach: Reco
       .executeTakeFirstOrThrow();
     await appendEvent(trx, ctx.workspace, 'workspace.settings_updated', { by_key: ctx.principal.keyId }, now);
     return toWorkspace(row);
-  });
+  }).finally(() => ctx.workspaceCache.forget(ctx.workspace.id));
 }

@@ -5,7 +5,6 @@ import { hasScope } from '../core/auth.js';
 import type { OrgContext, Principal, Services } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { requestHash, runIdempotent } from '../core/idempotency.js';
-import { resolveWorkspace } from '../core/workspaces.js';
 import type { Database } from '../db/schema.js';
 import { IdempotencyKeyInput } from './inputs.js';
 import { keyOperations } from './keys.js';
@@ -124,7 +123,7 @@ export class Registry {
     }
 
     const base: OrgContext = { ...this.deps, principal, log: opts.log, requestId: opts.requestId, progress: opts.progress };
-    const workspace = op.tenancy === 'workspace' ? await resolveWorkspace(base.db, principal, input.workspace_id as string | undefined) : undefined;
+    const workspace = op.tenancy === 'workspace' ? await this.deps.workspaceCache.resolve(base.db, principal, input.workspace_id as string | undefined) : undefined;
     const run = async (db: Kysely<Database>) => {
       const ctx = { ...base, db };
       const raw = workspace ? await op.handler({ ...ctx, workspace }, input) : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(ctx, input);

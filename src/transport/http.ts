@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ServerType, serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import { type App, VERSION } from '../app.js';
 import type { Principal } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import type { ToolFilter } from '../tools/registry.js';
 import { toAppError, toHttp } from './errors.js';
+import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, wwwAuthenticate } from './http-guards.js';
 import { KeyCache } from './key-cache.js';
 import { McpHttpHandler } from './mcp-http.js';
 import { buildOpenApi } from './openapi.js';
@@ -18,83 +16,22 @@ import { mountResendHook, mountTracking } from './tracking.js';
 
 export type HttpEnv = { Variables: { requestId: string; log: Logger; principal: Principal } };
 
-const csv = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-
-function hostname(hostHeader: string): string {
-  const h = hostHeader.toLowerCase();
-  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!;
-}
-
-/** DNS-rebinding and cross-site protection: Host and Origin must be ones this server expects. */
-function checkHostAndOrigin(c: Context, app: App): void {
-  const { allowedHosts, allowedOrigins } = app.config;
-  const host = c.req.header('host');
-  if (allowedHosts && (!host || !allowedHosts.includes(hostname(host)))) {
-    throw new AppError('forbidden', `Host "${host ?? ''}" is not allowed; set SWITCHBOARD_ALLOWED_HOSTS to accept it`);
-  }
-  const origin = c.req.header('origin');
-  if (!origin || allowedOrigins.includes('*') || allowedOrigins.includes(origin)) return;
-  let originHost: string | undefined;
-  try {
-    originHost = new URL(origin).hostname;
-  } catch {
-    originHost = undefined;
-  }
-  if (!allowedHosts || !originHost || !allowedHosts.includes(originHost)) {
-    throw new AppError('forbidden', `Origin "${origin}" is not allowed; set SWITCHBOARD_ALLOWED_ORIGINS to accept it`);
-  }
-}
-
-async function authenticate(c: Context<HttpEnv>, keys: KeyCache): Promise<Principal> {
-  const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
-  const presented = (bearer ?? c.req.header('x-api-key'))?.trim();
-  if (!presented) throw new AppError('unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header');
-  const principal = await keys.authenticate(presented);
-  if (!principal) throw new AppError('unauthorized', 'The API key is invalid, revoked or expired', { presented: true });
-  c.set('principal', principal);
-  c.set('log', c.get('log').child({ keyId: principal.keyId }));
-  return principal;
-}
-
-/** Toolset filters, from the URL query or `X-Switchboard-*` headers, with the same names as `switchboard stdio`. */
-function toolFilter(c: Context, app: App): ToolFilter {
-  const pick = (query: string, header: string) => c.req.query(query) ?? c.req.header(header);
-  const readOnly = pick('read_only', 'x-switchboard-read-only');
-  if (readOnly !== undefined && !['', '0', '1', 'true', 'false'].includes(readOnly)) {
-    throw new AppError('invalid_request', 'read_only must be 1, true, 0 or false', { param: 'read_only' });
-  }
-  const filter: ToolFilter = {
-    toolsets: csv(pick('toolsets', 'x-switchboard-toolsets')),
-    tools: csv(pick('tools', 'x-switchboard-tools')),
-    excludeTools: csv(pick('exclude_tools', 'x-switchboard-exclude-tools')),
-    readOnly: readOnly === '1' || readOnly === 'true',
-  };
-  app.registry.validateFilter(filter);
-  return filter;
-}
+const partsOf = (c: Context): RequestParts => ({ header: (name) => c.req.header(name), query: (name) => c.req.query(name) });
 
 function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
   const appError = toAppError(err, c.get('log'), c.get('requestId'));
   const { status, body } = toHttp(appError);
-  if (appError.code === 'unauthorized') {
-    c.header('WWW-Authenticate', appError.details?.presented ? 'Bearer realm="switchboard", error="invalid_token"' : 'Bearer realm="switchboard"');
-  }
+  if (appError.code === 'unauthorized') c.header('WWW-Authenticate', wwwAuthenticate(appError));
   return c.json(body, status as 400);
 }
 
-/** The hono application: /mcp, /api/v1 (generated from the registry), health and OpenAPI. */
-export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHandler } {
+/** The hono application: /api/v1 (generated from the registry), health, OpenAPI, tracking links and hooks. */
+function createHonoApp(app: App, keys: KeyCache): Hono<HttpEnv> {
   const hono = new Hono<HttpEnv>();
-  const mcp = new McpHttpHandler(app);
-  const keys = new KeyCache(app);
   const openApi = buildOpenApi(app.registry);
-  const tooLarge = () => {
-    throw new AppError('payload_too_large', `The request body is larger than ${app.config.maxBodyBytes} bytes`);
-  };
 
   hono.use('*', async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const requestId = given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     c.set('log', app.log.child({ requestId }));
     const started = performance.now();
@@ -105,35 +42,12 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
   hono.onError((err, c) => errorResponse(c, err));
   hono.notFound((c) => errorResponse(c, new AppError('not_found', `No route ${c.req.method} ${c.req.path}; see /api/openapi.json`)));
   hono.use('*', async (c, next) => {
-    checkHostAndOrigin(c, app);
+    checkHostAndOrigin(app, partsOf(c));
+    const origin = c.req.header('origin');
+    if (c.req.method === 'OPTIONS' && origin) return c.body(null, 204, corsHeaders(origin, true));
     await next();
+    for (const [name, value] of Object.entries(corsHeaders(origin, false))) c.header(name, value);
   });
-  // Browser-based clients (the MCP Inspector, web apps) need CORS; the check above already refused
-  // origins that are not allowed, so whatever reaches here may be echoed back.
-  hono.use(
-    '*',
-    cors({
-      origin: (origin) => origin,
-      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: [
-        'Authorization',
-        'Content-Type',
-        'Accept',
-        'X-API-Key',
-        'Idempotency-Key',
-        'Mcp-Session-Id',
-        'Mcp-Protocol-Version',
-        'Last-Event-ID',
-        'X-Request-Id',
-        'X-Switchboard-Toolsets',
-        'X-Switchboard-Tools',
-        'X-Switchboard-Exclude-Tools',
-        'X-Switchboard-Read-Only',
-      ],
-      exposeHeaders: ['Mcp-Session-Id', 'X-Request-Id', 'Idempotent-Replayed', 'WWW-Authenticate'],
-      maxAge: 600,
-    }),
-  );
 
   hono.get(`${REST_PREFIX}/health`, async (c) => {
     try {
@@ -147,29 +61,19 @@ export function createHttpApp(app: App): { hono: Hono<HttpEnv>; mcp: McpHttpHand
   mountTracking(hono, app);
   mountResendHook(hono, app);
 
-  hono.all('/mcp', bodyLimit({ maxSize: app.config.maxBodyBytes, onError: tooLarge }), async (c) => {
-    const principal = await authenticate(c, keys);
-    const filter = toolFilter(c, app);
-    let body: unknown;
-    if (c.req.method === 'POST') {
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        return c.json({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not valid JSON' }, id: null }, 400);
-      }
-    }
-    return mcp.handle(c.req.raw, principal, filter, body);
-  });
-
   const api = new Hono<HttpEnv>();
   api.use('*', async (c, next) => {
-    await authenticate(c, keys);
+    const principal = await authenticate(keys, partsOf(c));
+    c.set('principal', principal);
+    c.set('log', c.get('log').child({ keyId: principal.keyId }));
     await next();
   });
   mountRest(api, app);
   hono.route(REST_PREFIX, api);
-  return { hono, mcp };
+  return hono;
 }
+
+const isMcpPath = (url: string | undefined) => url === '/mcp' || url?.startsWith('/mcp?') === true;
 
 export interface RunningServer {
   url: string;
@@ -178,10 +82,14 @@ export interface RunningServer {
 
 /** Listens on HOST:PORT; close() stops accepting, lets requests in flight finish, then closes sessions. */
 export async function startHttpServer(app: App, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
-  const { hono, mcp } = createHttpApp(app);
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: hono.fetch, hostname: opts.host ?? app.config.host, port: opts.port ?? app.config.port }, () => resolve(s));
-    s.once('error', reject);
+  const keys = new KeyCache(app);
+  const mcp = new McpHttpHandler(app, keys);
+  const rest = getRequestListener(createHonoApp(app, keys).fetch);
+  // /mcp is served on node:http directly (see mcp-http.ts); everything else goes through hono.
+  const server = createServer((req, res) => void (isMcpPath(req.url) ? mcp.handle(req, res) : rest(req, res)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? app.config.port, opts.host ?? app.config.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   // A wildcard bind is reachable locally as localhost; that is the address worth printing.
@@ -191,12 +99,12 @@ export async function startHttpServer(app: App, opts: { host?: string; port?: nu
     close: async () => {
       await mcp.close();
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => (server as import('node:http').Server).closeAllConnections?.(), 10_000).unref();
+        const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
         server.close(() => {
           clearTimeout(force);
           resolve();
         });
-        (server as import('node:http').Server).closeIdleConnections?.();
+        server.closeIdleConnections();
       });
     },
   };

@@ -5,7 +5,7 @@ import type { App } from '../app.js';
 const MAX_ENTRIES = 10_000;
 
 /**
- * Remembers resolved keys for a moment (SWITCHBOARD_KEY_CACHE_MS), so a burst of calls costs one
+ * Remembers resolved keys for a moment (SWITCHBOARD_CACHE_MS), so a burst of calls costs one
  * key lookup instead of one each. A revoked or rotated key keeps working that long at most: the
  * price of the saving. 0 turns the cache off.
  */
@@ -15,7 +15,7 @@ export class KeyCache {
 
   constructor(
     private readonly app: App,
-    private readonly ttlMs = app.config.keyCacheMs,
+    private readonly ttlMs = app.config.cacheMs,
   ) {}
 
   async authenticate(presented: string): Promise<Principal | null> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import { VERSION } from '../app.js';
 import type { Principal } from '../core/context.js';
@@ -19,13 +20,20 @@ export const INSTRUCTIONS =
 // Each Server would otherwise build its own Ajv instance, a large share of a stateless request's cost.
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** Who the current MCP request is from: the HTTP transport passes it per request, stdio once. */
-export type PrincipalSource = (authInfo: { extra?: Record<string, unknown> } | undefined) => Principal;
+/** Who sent the current MCP request, and the request id and logger of the HTTP request that carried it. */
+export interface Caller {
+  principal: Principal;
+  requestId?: string;
+  log?: Logger;
+}
 
-export const principalFromAuthInfo = (authInfo: { extra?: Record<string, unknown> } | undefined): Principal => {
-  const p = authInfo?.extra?.principal as Principal | undefined;
-  if (!p) throw new McpError(ErrorCode.InvalidRequest, 'unauthenticated request');
-  return p;
+/** Where a server finds its caller: the HTTP transport passes one per request (in authInfo.extra), stdio has one for good. */
+export type CallerSource = (authInfo: { extra?: Record<string, unknown> } | undefined) => Caller;
+
+export const callerFromAuthInfo: CallerSource = (authInfo) => {
+  const caller = authInfo?.extra as Caller | undefined;
+  if (!caller?.principal) throw new McpError(ErrorCode.InvalidRequest, 'unauthenticated request');
+  return caller;
 };
 
 function toTool(c: CompiledOperation): Tool {
@@ -63,22 +71,23 @@ export class ToolCatalog {
 }
 
 /** An MCP server exposing the operations a principal may use under a filter. */
-export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, principalOf: PrincipalSource): Server {
+export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, callerOf: CallerSource): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
     { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_VALIDATOR },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get(principalOf(extra.authInfo), filter).tools }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get(callerOf(extra.authInfo).principal, filter).tools }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const principal = principalOf(extra.authInfo);
+    const caller = callerOf(extra.authInfo);
+    const { principal } = caller;
     const compiled = catalog.get(principal, filter).byName.get(req.params.name);
     if (!compiled) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}. Call tools/list for the tools this key and filter allow.`);
     }
-    const requestId = randomUUID();
-    const log = app.log.child({ requestId, tool: compiled.op.name, keyId: principal.keyId });
+    const requestId = caller.requestId ?? randomUUID();
+    const log = (caller.log ?? app.log.child({ requestId, keyId: principal.keyId })).child({ tool: compiled.op.name });
     const started = performance.now();
     try {
       const token = req.params._meta?.progressToken;

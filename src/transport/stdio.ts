@@ -7,7 +7,7 @@ import { ToolCatalog, createMcpServer } from './mcp.js';
 /** MCP over stdin/stdout for one key. Resolves when the client disconnects. */
 export async function runStdio(app: App, principal: Principal, filter: ToolFilter): Promise<void> {
   app.registry.validateFilter(filter);
-  const server = createMcpServer(app, new ToolCatalog(app), filter, () => principal);
+  const server = createMcpServer(app, new ToolCatalog(app), filter, () => ({ principal }));
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.onclose = resolve;

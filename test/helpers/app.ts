@@ -11,8 +11,8 @@ import { createTestDatabase } from './db.js';
 export const silentLog = pino({ level: 'silent' });
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  // No key cache: tests revoke keys and expect the next request to fail (test/transport/key-cache.test.ts covers the cache).
-  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_KEY_CACHE_MS: '0' }), ...overrides };
+  // No caches: tests revoke keys and change workspaces and expect the next request to see it (test/transport/key-cache.test.ts and test/core/workspace-cache.test.ts cover them).
+  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '0' }), ...overrides };
 }
 
 export interface TestApp {
