@@ -31,7 +31,7 @@ const SETTINGS = {
   coldRuns: num('BENCH_COLD_RUNS', 3),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
   quietWaitMs: num('BENCH_QUIET_WAIT_MS', 10_000),
-  only: new Set((process.env.BENCH_ONLY ?? 'switchboard,sdk,stdio').split(',')),
+  only: new Set((process.env.BENCH_ONLY ?? 'switchboard,floor,sdk,stdio').split(',')),
   prospects: 25,
 };
 /** The issue's target, checked at this concurrency. */
@@ -115,6 +115,25 @@ async function benchSwitchboard(serverCpu: string, rows: Row[]): Promise<void> {
       await sb.child.stop();
     }
   }
+  if (SETTINGS.only.has('floor')) await benchSqlFloor(serverCpu, db, rows);
+}
+
+/** The same SQL and the same answer without any server around them (bench/sql-floor-server.ts), on the database just measured. */
+async function benchSqlFloor(serverCpu: string, db: { url: string; name: string }, rows: Row[]): Promise<void> {
+  const name = 'SQL floor: node:http + the same query';
+  log(`${name} on CPU ${serverCpu}`);
+  const port = await freePort();
+  const child = spawnPinned(serverCpu, process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/sql-floor-server.ts')], {
+    ...process.env,
+    PORT: String(port),
+    DATABASE_URL: db.url,
+  });
+  try {
+    await waitFor(name, child, async () => (child.stdout().includes('listening') ? true : undefined));
+    await measureAll(name, 'session', child, db.name, { endpoint: { host: '127.0.0.1', port, path: '/mcp' } }, LIST_PROSPECTS, rows);
+  } finally {
+    await child.stop();
+  }
 }
 
 async function benchSdkEcho(serverCpu: string, rows: Row[]): Promise<void> {
@@ -183,6 +202,13 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
             `(${fmt((r.callsPerSecond / b.result.callsPerSecond) * 100, 0)}%), p99 ${fmt(r.p99Ms, 2)} ms: ${ok ? 'MET' : 'NOT MET'}`,
         );
       }
+    }
+    const floor = at('SQL floor', 'session');
+    if (floor) {
+      out.push(
+        `- for scale, the SQL floor (no MCP, no auth, no validation): ${fmt(floor.callsPerSecond, 0)} calls/s, p99 ${fmt(floor.p99Ms, 2)} ms; ` +
+          baselines.map((b) => `${fmt((floor.callsPerSecond / b.result.callsPerSecond) * 100, 0)}% of ${b.server}`).join(', '),
+      );
     }
   }
   if (startup.length) {

@@ -228,9 +228,9 @@ export class McpHttpHandler {
     const started = performance.now();
     const parts = partsOf(req);
     const requestId = requestIdOf(parts.header('x-request-id'));
-    let log = this.app.log.child({ requestId });
     const origin = parts.header('origin');
     const headers: OutgoingHttpHeaders = { 'x-request-id': requestId, ...corsHeaders(origin, false) };
+    let keyId: string | undefined;
     try {
       checkHostAndOrigin(this.app, parts);
       if (req.method === 'OPTIONS') {
@@ -238,28 +238,34 @@ export class McpHttpHandler {
         return;
       }
       const principal = await authenticate(this.keys, parts);
-      log = log.child({ keyId: principal.keyId });
+      keyId = principal.keyId;
       const filter = toolFilter(this.app, parts);
-      if (req.method === 'POST') await this.post(req, res, parts, headers, { principal, requestId, log }, filter);
+      if (req.method === 'POST') await this.post(req, res, parts, headers, { principal, requestId }, filter);
       else if (req.method === 'DELETE' && !this.stateless) this.delete(res, parts, headers, principal);
       else throw new RpcHttpError(405, -32000, `Method not allowed: use POST${this.stateless ? '' : ' (DELETE closes a session)'}`, { allow: this.stateless ? 'POST' : 'POST, DELETE' });
     } catch (err) {
-      if (res.headersSent) {
-        toAppError(err, log, requestId);
-        res.destroy();
-      } else if (err instanceof RpcHttpError) {
-        res.writeHead(err.status, { ...headers, ...JSON_HEADERS, ...err.headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: err.code, message: err.message }, id: null }));
-      } else {
-        const appError = toAppError(err, log, requestId);
-        const { status, body } = toHttp(appError);
-        const extra: Record<string, string> = appError.code === 'unauthorized' ? { 'www-authenticate': wwwAuthenticate(appError) } : {};
-        // An oversized body is left unread: closing the connection is cheaper than draining it.
-        if (appError.code === 'payload_too_large') extra.connection = 'close';
-        res.writeHead(status, { ...headers, ...JSON_HEADERS, ...extra }).end(JSON.stringify(body));
-      }
+      this.fail(res, headers, err, requestId, keyId);
     } finally {
-      log.info({ method: req.method, path: '/mcp', status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      // A child logger per request would cost more than the line itself at the default level.
+      this.app.log.info({ requestId, keyId, method: req.method, path: '/mcp', status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
     }
+  }
+
+  private fail(res: ServerResponse, headers: OutgoingHttpHeaders, err: unknown, requestId: string, keyId: string | undefined): void {
+    if (err instanceof RpcHttpError && !res.headersSent) {
+      res.writeHead(err.status, { ...headers, ...JSON_HEADERS, ...err.headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: err.code, message: err.message }, id: null }));
+      return;
+    }
+    const appError = toAppError(err, this.app.log.child({ requestId, keyId }), requestId);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { status, body } = toHttp(appError);
+    const extra: Record<string, string> = appError.code === 'unauthorized' ? { 'www-authenticate': wwwAuthenticate(appError) } : {};
+    // An oversized body is left unread: closing the connection is cheaper than draining it.
+    if (appError.code === 'payload_too_large') extra.connection = 'close';
+    res.writeHead(status, { ...headers, ...JSON_HEADERS, ...extra }).end(JSON.stringify(body));
   }
 
   private async post(req: IncomingMessage, res: ServerResponse, parts: RequestParts, headers: OutgoingHttpHeaders, caller: Caller, filter: ToolFilter): Promise<void> {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import { VERSION } from '../app.js';
 import type { Principal } from '../core/context.js';
@@ -20,11 +19,10 @@ export const INSTRUCTIONS =
 // Each Server would otherwise build its own Ajv instance, a large share of a stateless request's cost.
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** Who sent the current MCP request, and the request id and logger of the HTTP request that carried it. */
+/** Who sent the current MCP request, and the id of the HTTP request that carried it. */
 export interface Caller {
   principal: Principal;
   requestId?: string;
-  log?: Logger;
 }
 
 /** Where a server finds its caller: the HTTP transport passes one per request (in authInfo.extra), stdio has one for good. */
@@ -87,7 +85,7 @@ export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilt
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}. Call tools/list for the tools this key and filter allow.`);
     }
     const requestId = caller.requestId ?? randomUUID();
-    const log = (caller.log ?? app.log.child({ requestId, keyId: principal.keyId })).child({ tool: compiled.op.name });
+    const log = app.log.child({ requestId, keyId: principal.keyId, tool: compiled.op.name });
     const started = performance.now();
     try {
       const token = req.params._meta?.progressToken;

@@ -343,9 +343,16 @@ describe('Host and Origin checks', () => {
     expectError(await api('GET', '/workspaces', { headers: { origin: 'http://evil.example' } }), 403, 'forbidden');
   });
 
-  it('accepts the Origin of the server itself', async () => {
-    const port = new URL(server.url).port;
-    expect((await api('GET', '/workspaces', { headers: { origin: `http://localhost:${port}` } })).status).toBe(200);
+  it('accepts the Origin of the server itself, with CORS headers and a preflight answer', async () => {
+    const origin = `http://localhost:${new URL(server.url).port}`;
+    const res = await api('GET', '/workspaces', { headers: { origin } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/Idempotent-Replayed/);
+    const preflight = await fetch(`${server.url}${REST_PREFIX}/prospects`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Idempotency-Key/);
   });
 });
 
