@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { transact } from '../db/transact.js';
@@ -15,30 +15,35 @@ import { renderEmail } from './email-body.js';
 
 type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
 
-/** Whether the workspace may send now: not paused, inside its window, under its daily cap, past the minimum gap. */
+/**
+ * Whether the workspace may send now: not paused, inside its window, under its daily cap, past the
+ * minimum gap. A draft another worker has claimed and is still sending counts as sent at its claim,
+ * so two workers (or two server nodes) cannot both pass the cap or the gap; the caller holds the
+ * workspace's send lock.
+ */
 async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings: OutreachSettings, now: Date): Promise<Gate> {
   if (settings.paused) return { ok: false, retryAt: new Date(now.getTime() + 3600_000), reason: `sending paused: ${settings.paused.reason}` };
   if (!inWindow(now, workspace.timezone, settings.sending_window)) {
     return { ok: false, retryAt: nextWindowStart(now, workspace.timezone, settings.sending_window) ?? new Date(now.getTime() + 86_400_000), reason: 'outside the sending window' };
   }
   const dayStart = startOfLocalDay(now, workspace.timezone);
-  const sentToday = await db
+  const inFlight = sql<boolean>`status = 'sending' and send_lease_until >= ${now}`;
+  const { today, last, claimed } = await db
     .selectFrom('drafts')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .select([
+      sql<string>`count(*) filter (where sent_at >= ${dayStart} or ${inFlight})`.as('today'),
+      (eb) => eb.fn.max('sent_at').as('last'),
+      sql<Date | null>`max(updated_at) filter (where ${inFlight})`.as('claimed'),
+    ])
     .where('workspace_id', '=', workspace.id)
-    .where('sent_at', '>=', dayStart)
     .executeTakeFirstOrThrow();
-  if (Number(sentToday.n) >= settings.daily_cap) {
+  if (Number(today) >= settings.daily_cap) {
     const tomorrow = new Date(dayStart.getTime() + 86_400_000 + 60_000);
     return { ok: false, retryAt: nextWindowStart(tomorrow, workspace.timezone, settings.sending_window) ?? tomorrow, reason: `daily cap of ${settings.daily_cap} reached` };
   }
-  const { last } = await db
-    .selectFrom('drafts')
-    .select((eb) => eb.fn.max('sent_at').as('last'))
-    .where('workspace_id', '=', workspace.id)
-    .executeTakeFirstOrThrow();
-  if (last && now.getTime() - new Date(last).getTime() < settings.min_gap_seconds * 1000) {
-    return { ok: false, retryAt: new Date(new Date(last).getTime() + settings.min_gap_seconds * 1000), reason: 'minimum gap between sends' };
+  const latest = Math.max(last ? new Date(last).getTime() : 0, claimed ? new Date(claimed).getTime() : 0);
+  if (latest && now.getTime() - latest < settings.min_gap_seconds * 1000) {
+    return { ok: false, retryAt: new Date(latest + settings.min_gap_seconds * 1000), reason: 'minimum gap between sends' };
   }
   return { ok: true };
 }
@@ -73,22 +78,29 @@ export async function sendApprovedDraft(services: Services, log: Logger, data: J
     await finish(db, workspace, draft, 'failed', now, { send_error: 'suppressed at send time' }, 'email.failed', { reason: 'suppressed' });
     return;
   }
-  const gate = await sendingGate(db, workspace, settings, now);
-  if (!gate.ok) {
-    log.info({ draftId: draft.id, reason: gate.reason, retryAt: gate.retryAt }, 'send deferred');
-    await services.jobs.enqueue(db, 'outreach.send', data, { startAfter: gate.retryAt, singletonKey: `send:${draft.id}` });
+  // Checking the gates and claiming the draft under one per-workspace lock makes them atomic across workers and nodes.
+  const outcome = await transact(db, async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`switchboard.send:${workspace.id}`}))`.execute(trx);
+    const gate = await sendingGate(trx, workspace, settings, now);
+    if (!gate.ok) {
+      await services.jobs.enqueue(trx, 'outreach.send', data, { startAfter: gate.retryAt, singletonKey: `send:${draft.id}` });
+      return gate;
+    }
+    const claimed = await trx
+      .updateTable('drafts')
+      .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + services.jobs.timeoutMs), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
+      .where('workspace_id', '=', workspace.id)
+      .where('id', '=', draft.id)
+      .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'sending'), eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)])])]))
+      .returning('id')
+      .executeTakeFirst();
+    return claimed ? gate : undefined;
+  });
+  if (!outcome) return;
+  if (!outcome.ok) {
+    log.info({ draftId: draft.id, reason: outcome.reason, retryAt: outcome.retryAt }, 'send deferred');
     return;
   }
-
-  const claimed = await db
-    .updateTable('drafts')
-    .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + services.jobs.timeoutMs), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
-    .where('workspace_id', '=', workspace.id)
-    .where('id', '=', draft.id)
-    .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'sending'), eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)])])]))
-    .returning('id')
-    .executeTakeFirst();
-  if (!claimed) return;
 
   const sender = workspace.is_test ? services.mail.sink : services.mail.live;
   try {

@@ -17,7 +17,14 @@ class ScriptedSender implements MailSender {
   readonly name = 'smtp' as const;
   sent: OutgoingEmail[] = [];
   failures: AppError[] = [];
+  /** While set, a send waits here (after `entered` fires): a send in flight. */
+  hold: { entered: () => void; release: Promise<void> } | undefined;
   async send(email: OutgoingEmail): Promise<SentEmail> {
+    const hold = this.hold;
+    if (hold) {
+      hold.entered();
+      await hold.release;
+    }
     const failure = this.failures.shift();
     if (failure) throw failure;
     this.sent.push(email);
@@ -85,6 +92,28 @@ describe('the sending job: gates, retries and crash recovery', () => {
     now = new Date(now.getTime() + 600_000);
     await job(b);
     expect(live.sent).toHaveLength(2);
+  });
+
+  it('counts a send still in flight on another worker against the gap and the cap', async () => {
+    for (const gate of [{ daily_cap: 100, min_gap_seconds: 600 }, { daily_cap: 1, min_gap_seconds: 0 }]) {
+      await settings(gate);
+      live.sent = [];
+      now = new Date(now.getTime() + 7 * 86_400_000);
+      const [a, b] = [await approvedDraft(), await approvedDraft()];
+      let release!: () => void;
+      const entered = new Promise<void>((resolve) => {
+        live.hold = { entered: resolve, release: new Promise((r) => (release = r)) };
+      });
+      const first = job(a);
+      await entered;
+      live.hold = undefined;
+      // The first draft is claimed but not yet recorded as sent: the second must wait for it.
+      await job(b);
+      release();
+      await first;
+      expect(live.sent.map((e) => e.to)).toEqual([(await getDraft(ctx, a)).to_email]);
+      expect((await getDraft(ctx, b)).status).toBe('approved');
+    }
   });
 
   it('sends only inside the sending window of the workspace time zone', async () => {
