@@ -45,6 +45,23 @@ function fingerprint(filters: unknown): string {
 }
 
 /**
+ * An upper bound of `JSON.stringify(value).length`: strings count as if every character needed a
+ * six-character escape, numbers as their longest form.
+ */
+export function jsonLengthBound(value: unknown): number {
+  if (typeof value === 'string') return 2 + 6 * value.length;
+  if (typeof value !== 'object' || value === null) return 24;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonLengthBound((value as { toJSON(): unknown }).toJSON());
+  let n = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) n += jsonLengthBound(item) + 1;
+    return n;
+  }
+  for (const key in value) n += 8 + 6 * key.length + jsonLengthBound((value as Record<string, unknown>)[key]);
+  return n;
+}
+
+/**
  * Turns `limit + 1` fetched rows into a page: the extra row only says more exist. Items are kept
  * while they fit in MAX_PAGE_BYTES (always at least one), and the cursor continues after the last kept.
  */
@@ -53,8 +70,9 @@ export function buildPage<R, T>(rows: R[], limit: number, toItem: (row: R) => T,
   const all = kept.map(toItem);
   let items = all;
   let truncated = false;
-  // One measure of the whole page in the usual case; item by item only when it is too large.
-  if (JSON.stringify(all).length > MAX_PAGE_BYTES) {
+  // Serialising the page to measure it is the costly part; a bound computed without serialising
+  // settles the usual case, and the exact measure, item by item, runs only when it might be too large.
+  if (jsonLengthBound(all) > MAX_PAGE_BYTES && JSON.stringify(all).length > MAX_PAGE_BYTES) {
     let bytes = 0;
     items = [];
     for (const item of all) {
