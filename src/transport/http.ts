@@ -97,7 +97,6 @@ export async function startHttpServer(app: App, opts: { host?: string; port?: nu
   return {
     url: `http://${host}:${address.port}`,
     close: async () => {
-      await mcp.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
         server.close(() => {
@@ -106,6 +105,8 @@ export async function startHttpServer(app: App, opts: { host?: string; port?: nu
         });
         server.closeIdleConnections();
       });
+      // Only once the calls in flight have been answered: closing a session cuts its running calls short.
+      await mcp.close();
     },
   };
 }

@@ -90,6 +90,15 @@ class Exchange {
     this.finished = true;
     this.resolve();
   }
+
+  /** The session closed under a running call: every request still unanswered gets an error, so no client hangs. */
+  abandon(): void {
+    for (const id of this.ids) {
+      if (!this.answers.has(id)) {
+        this.deliver({ jsonrpc: '2.0', id, error: { code: -32001, message: 'Session closed (expired, evicted, deleted or server shutting down) before this call finished; start a new session' } });
+      }
+    }
+  }
 }
 
 /** The SDK transport between one `Server` and the HTTP requests of its session (or of one stateless request). */
@@ -130,8 +139,9 @@ class HttpServerTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const exchange of this.waiting.values()) exchange.finish();
+    const running = new Set(this.waiting.values());
     this.waiting.clear();
+    for (const exchange of running) exchange.abandon();
     this.onclose?.();
   }
 }

@@ -160,6 +160,19 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     expect((await post(call(9, 'list_workspaces'), s)).status).toBe(200);
   });
 
+  it('answers a call still running when its session closes with an error, instead of leaving it hanging', async () => {
+    const session = await open();
+    const s = { 'mcp-session-id': session };
+    const kb = (await post(call(1, 'create_knowledge_base', { name: 'Slow' }), s)).json.result.structuredContent.knowledge_base;
+    // No ingestion worker runs in this app, so waiting for the document lasts until the session is gone.
+    const running = post(call(2, 'add_document', { knowledge_base_id: kb.id, name: 'a.md', content: '# A', wait: true }), s);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await send(server, 'DELETE', { authorization: `Bearer ${key}`, ...s })).status).toBe(200);
+    const res = await running;
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ jsonrpc: '2.0', id: 2, error: { code: -32001, message: expect.stringMatching(/Session closed/) } });
+  });
+
   it('binds a session to the key that opened it', async () => {
     const session = await open(key);
     const res = await post(call(1, 'list_workspaces'), { 'mcp-session-id': session }, otherKey);
