@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Services } from './core/context.js';
+import { KeyCache } from './core/key-cache.js';
 import { WorkspaceCache } from './core/workspace-cache.js';
 import type { Config } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
@@ -63,6 +64,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
         : new OfflineLlm(),
       mail: opts.mail ?? mailSenders(config),
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+      keyCache: new KeyCache(handle.db, opts.clock ?? systemClock, config.cacheMs),
       workspaceCache: new WorkspaceCache(config.cacheMs),
     };
     let closed: Promise<void> | undefined;

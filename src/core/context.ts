@@ -6,6 +6,7 @@ import type { Embedder } from '../llm/embeddings.js';
 import type { Llm } from '../llm/llm.js';
 import type { MailSender } from '../mail/sender.js';
 import type { Clock } from './clock.js';
+import type { KeyCache } from './key-cache.js';
 import type { WorkspaceCache } from './workspace-cache.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
@@ -45,6 +46,8 @@ export interface Services {
   mail: { live: MailSender | null; sink: MailSender };
   /** Base of the links in sent emails (unsubscribe, tracking). */
   publicUrl: string;
+  /** How transports resolve API keys; forget a key here after revoking or rotating it. */
+  keyCache: KeyCache;
   /** How tool calls resolve `workspace_id`; forget a workspace here after writing its row. */
   workspaceCache: WorkspaceCache;
 }

@@ -142,7 +142,7 @@ export async function revokeKey(ctx: OrgContext, keyId: string): Promise<ApiKey>
       ? row
       : await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).returning(KEY_COLUMNS).executeTakeFirstOrThrow();
     return toApiKey(updated, workspaceIds, now);
-  });
+  }).finally(() => ctx.keyCache.forget(keyId));
 }
 
 /**
@@ -175,7 +175,7 @@ export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0
       .where('id', '=', row.id)
       .execute();
     return created;
-  });
+  }).finally(() => ctx.keyCache.forget(keyId));
 }
 
 async function lockManagedKey(db: Kysely<Database>, p: Principal, keyId: string) {

@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import type { Principal } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { ToolFilter } from '../tools/registry.js';
-import type { KeyCache } from './key-cache.js';
+import type { KeyCache } from '../core/key-cache.js';
 
 /**
  * What every HTTP request passes through before it reaches MCP or REST. Both the hono application

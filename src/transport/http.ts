@@ -8,7 +8,6 @@ import type { Principal } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { toAppError, toHttp } from './errors.js';
 import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, wwwAuthenticate } from './http-guards.js';
-import { KeyCache } from './key-cache.js';
 import { McpHttpHandler } from './mcp-http.js';
 import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
@@ -26,7 +25,7 @@ function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
 }
 
 /** The hono application: /api/v1 (generated from the registry), health, OpenAPI, tracking links and hooks. */
-function createHonoApp(app: App, keys: KeyCache): Hono<HttpEnv> {
+function createHonoApp(app: App): Hono<HttpEnv> {
   const hono = new Hono<HttpEnv>();
   const openApi = buildOpenApi(app.registry);
 
@@ -63,7 +62,7 @@ function createHonoApp(app: App, keys: KeyCache): Hono<HttpEnv> {
 
   const api = new Hono<HttpEnv>();
   api.use('*', async (c, next) => {
-    const principal = await authenticate(keys, partsOf(c));
+    const principal = await authenticate(app.keyCache, partsOf(c));
     c.set('principal', principal);
     c.set('log', c.get('log').child({ keyId: principal.keyId }));
     await next();
@@ -82,9 +81,8 @@ export interface RunningServer {
 
 /** Listens on HOST:PORT; close() stops accepting, lets requests in flight finish, then closes sessions. */
 export async function startHttpServer(app: App, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
-  const keys = new KeyCache(app);
-  const mcp = new McpHttpHandler(app, keys);
-  const rest = getRequestListener(createHonoApp(app, keys).fetch);
+  const mcp = new McpHttpHandler(app);
+  const rest = getRequestListener(createHonoApp(app).fetch);
   // /mcp is served on node:http directly (see mcp-http.ts); everything else goes through hono.
   const server = createServer((req, res) => void (isMcpPath(req.url) ? mcp.handle(req, res) : rest(req, res)));
   await new Promise<void>((resolve, reject) => {

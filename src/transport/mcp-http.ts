@@ -9,7 +9,6 @@ import { AppError } from '../core/errors.js';
 import type { ToolFilter } from '../tools/registry.js';
 import { toAppError, toHttp } from './errors.js';
 import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, toolFilter, wwwAuthenticate } from './http-guards.js';
-import type { KeyCache } from './key-cache.js';
 import { type Caller, ToolCatalog, callerFromAuthInfo, createMcpServer } from './mcp.js';
 
 /*
@@ -221,10 +220,7 @@ export class McpHttpHandler {
   private readonly sweeper: NodeJS.Timeout | undefined;
   private readonly stateless: boolean;
 
-  constructor(
-    private readonly app: App,
-    private readonly keys: KeyCache,
-  ) {
+  constructor(private readonly app: App) {
     this.catalog = new ToolCatalog(app);
     this.stateless = app.config.mcp.stateless;
     if (!this.stateless) this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, app.config.mcp.sessionTtlMs)).unref();
@@ -247,7 +243,7 @@ export class McpHttpHandler {
         res.writeHead(204, { 'x-request-id': requestId, ...corsHeaders(origin, true) }).end();
         return;
       }
-      const principal = await authenticate(this.keys, parts);
+      const principal = await authenticate(this.app.keyCache, parts);
       keyId = principal.keyId;
       const filter = toolFilter(this.app, parts);
       if (req.method === 'POST') await this.post(req, res, parts, headers, { principal, requestId }, filter);

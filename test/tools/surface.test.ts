@@ -9,7 +9,7 @@ import { Registry } from '../../src/tools/registry.js';
  */
 describe('tool surface', () => {
   it('matches the reviewed snapshot', async () => {
-    const registry = new Registry({ db: undefined as never, clock: systemClock, jobs: undefined as never, embeddings: null, llm: undefined as never, mail: undefined as never, publicUrl: '', workspaceCache: undefined as never });
+    const registry = new Registry({ db: undefined as never, clock: systemClock, jobs: undefined as never, embeddings: null, llm: undefined as never, mail: undefined as never, publicUrl: '', keyCache: undefined as never, workspaceCache: undefined as never });
     const surface = registry.operations.map(({ op, inputJsonSchema, outputJsonSchema }) => ({
       name: op.name,
       title: op.title,
@@ -26,7 +26,7 @@ describe('tool surface', () => {
   });
 
   it('declares every annotation, a title and schema descriptions for each operation', () => {
-    const registry = new Registry({ db: undefined as never, clock: systemClock, jobs: undefined as never, embeddings: null, llm: undefined as never, mail: undefined as never, publicUrl: '', workspaceCache: undefined as never });
+    const registry = new Registry({ db: undefined as never, clock: systemClock, jobs: undefined as never, embeddings: null, llm: undefined as never, mail: undefined as never, publicUrl: '', keyCache: undefined as never, workspaceCache: undefined as never });
     const names = registry.operations.map((c) => c.op.name);
     expect(new Set(names).size).toBe(names.length);
     for (const { op, inputJsonSchema } of registry.operations) {
