@@ -55,7 +55,7 @@ export interface Config {
   maxBodyBytes: number;
   /** A job (and a send's lease on its draft) not finished in this time is presumed crashed and run again. */
   jobTimeoutSeconds: number;
-  /** How long a resolved API key is reused before it is looked up again (revocation delay). */
+  /** How long resolved API keys and workspaces are reused before they are looked up again. */
   cacheMs: number;
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */

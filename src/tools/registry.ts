@@ -29,8 +29,8 @@ export interface ToolFilter {
 
 export interface CompiledOperation {
   op: Operation;
-  /** Checks a handler's result against `outputJsonSchema` without copying it; compiled on first use. */
-  checkOutput: ValidateFunction;
+  /** The check of a handler's result against `outputJsonSchema`, without copying it; compiled on first use. */
+  outputCheck(): ValidateFunction;
   /** The input as callers send it: strict (unknown fields are errors), plus idempotency_key on writes. */
   input: z.ZodObject;
   inputJsonSchema: Record<string, unknown>;
@@ -71,14 +71,9 @@ function compile(op: Operation): CompiledOperation {
   const input = (acceptsIdempotencyKey ? op.input.extend({ idempotency_key: IdempotencyKeyInput }) : op.input).strict();
   const outputJsonSchema = jsonSchema(op.output, 'output');
   let check: ValidateFunction | undefined;
-  // Compiling is deferred to the first call: compiling every schema would slow down start-up (stdio) for tools never called.
-  const checkOutput = ((data: unknown) => {
-    check ??= ajv.compile(outputJsonSchema);
-    const ok = check(data);
-    checkOutput.errors = check.errors;
-    return ok;
-  }) as ValidateFunction;
-  return { op, input, inputJsonSchema: jsonSchema(input, 'input'), outputJsonSchema, checkOutput, acceptsIdempotencyKey };
+  // Compiled on first use: compiling every schema at start would slow down start-up (stdio) for tools never called.
+  const outputCheck = () => (check ??= ajv.compile(outputJsonSchema));
+  return { op, input, inputJsonSchema: jsonSchema(input, 'input'), outputJsonSchema, outputCheck, acceptsIdempotencyKey };
 }
 
 /** The operations, compiled once at start, and the one place where calls are checked and run. */
@@ -146,8 +141,9 @@ export class Registry {
     const run = async (db: Kysely<Database>) => {
       const ctx = { ...base, db };
       const output = workspace ? await op.handler({ ...ctx, workspace }, input) : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(ctx, input);
-      if (!compiled.checkOutput(output)) {
-        opts.log.error({ operation: op.name, issues: compiled.checkOutput.errors }, 'operation output does not match its schema');
+      const check = compiled.outputCheck();
+      if (!check(output)) {
+        opts.log.error({ operation: op.name, issues: check.errors }, 'operation output does not match its schema');
         throw new AppError('internal', 'The server produced an invalid result; the error was logged');
       }
       return output;

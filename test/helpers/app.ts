@@ -11,8 +11,9 @@ import { createTestDatabase } from './db.js';
 export const silentLog = pino({ level: 'silent' });
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  // No caches: tests revoke keys and change workspaces and expect the next request to see it (test/transport/key-cache.test.ts and test/core/workspace-cache.test.ts cover them).
-  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '0' }), ...overrides };
+  // Caches on, as in production, with a TTL long enough that no test depends on timing: changes made
+  // through the app are seen at once; test/core/key-cache.test.ts and workspace-cache.test.ts cover expiry.
+  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '60000' }), ...overrides };
 }
 
 export interface TestApp {
