@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { type App, VERSION, createApp } from './app.js';
-import { authenticateKey } from './core/auth.js';
 import { bootstrapIfEmpty } from './core/bootstrap.js';
 import type { OrgContext } from './core/context.js';
 import { AppError } from './core/errors.js';
@@ -81,10 +80,9 @@ async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: s
   const log = createLogger(config.logLevel, 'stderr');
   const app = await createApp(config, log);
   try {
-    const principal = await authenticateKey(app.db, app.clock, config.apiKey);
-    if (!principal) throw new ConfigError('SWITCHBOARD_API_KEY is invalid, revoked or expired');
+    if (!(await app.keyCache.authenticate(config.apiKey))) throw new ConfigError('SWITCHBOARD_API_KEY is invalid, revoked or expired');
     await startWorkers(app);
-    await runStdio(app, principal, {
+    await runStdio(app, config.apiKey, {
       toolsets: opts.toolsets ? csv(opts.toolsets) : undefined,
       tools: opts.tools ? csv(opts.tools) : undefined,
       excludeTools: opts.excludeTools ? csv(opts.excludeTools) : undefined,

@@ -75,5 +75,6 @@ export async function authenticateKey(db: Kysely<Database>, clock: Clock, plaint
     scopes: key.scopes,
     allWorkspaces: key.all_workspaces,
     workspaceIds,
+    expiresAt: key.expires_at,
   };
 }

@@ -19,6 +19,8 @@ export interface Principal {
   allWorkspaces: boolean;
   /** The granted workspaces when `allWorkspaces` is false. */
   workspaceIds: readonly string[];
+  /** When the key stops working, if it expires. */
+  expiresAt?: Date | null;
 }
 
 export interface Workspace {

@@ -27,8 +27,11 @@ export class KeyCache {
     const principal = await authenticateKey(this.db, this.clock, presented);
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
     // Unknown keys are not remembered: a flood of wrong keys must not push out the good ones.
-    if (principal && this.ttlMs > 0) this.entries.set(presented, { principal, until: now + this.ttlMs });
-    else this.entries.delete(presented);
+    if (principal && this.ttlMs > 0) {
+      // A key about to expire is remembered only until it does.
+      const left = principal.expiresAt ? principal.expiresAt.getTime() - this.clock.now().getTime() : Number.POSITIVE_INFINITY;
+      this.entries.set(presented, { principal, until: now + Math.min(this.ttlMs, left) });
+    } else this.entries.delete(presented);
     return principal;
   }
 

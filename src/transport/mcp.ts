@@ -25,8 +25,8 @@ export interface Caller {
   requestId?: string;
 }
 
-/** Where a server finds its caller: the HTTP transport passes one per request (in authInfo.extra), stdio has one for good. */
-export type CallerSource = (authInfo: { extra?: Record<string, unknown> } | undefined) => Caller;
+/** Where a server finds its caller: the HTTP transport passes one per request (in authInfo.extra), stdio checks its key again. */
+export type CallerSource = (authInfo: { extra?: Record<string, unknown> } | undefined) => Caller | Promise<Caller>;
 
 export const callerFromAuthInfo: CallerSource = (authInfo) => {
   const caller = authInfo?.extra as Caller | undefined;
@@ -75,10 +75,10 @@ export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilt
     { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_VALIDATOR },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get(callerOf(extra.authInfo).principal, filter).tools }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get((await callerOf(extra.authInfo)).principal, filter).tools }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const caller = callerOf(extra.authInfo);
+    const caller = await callerOf(extra.authInfo);
     const { principal } = caller;
     const compiled = catalog.get(principal, filter).byName.get(req.params.name);
     if (!compiled) {

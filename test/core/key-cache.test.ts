@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticateKey } from '../../src/core/auth.js';
 import { KeyCache } from '../../src/core/key-cache.js';
-import { revokeKey, rotateKey } from '../../src/core/keys.js';
+import { insertKey, revokeKey, rotateKey } from '../../src/core/keys.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp, silentLog } from '../helpers/app.js';
 
 describe('the key cache', () => {
@@ -29,6 +29,14 @@ describe('the key cache', () => {
     await new Promise((r) => setTimeout(r, 350));
     expect(await cache.authenticate(key)).toBeNull();
     expect(await new KeyCache(t.app.db, t.app.clock, 0).authenticate('sb_unknown')).toBeNull();
+  });
+
+  it('remembers a key no longer than until it expires', async () => {
+    const { secret } = await insertKey(t.app.db, org, new Date(), { name: 'short', scopes: ['*'], allWorkspaces: true, workspaceIds: [], expiresAt: new Date(Date.now() + 300) });
+    const cache = new KeyCache(t.app.db, t.app.clock, 60_000);
+    expect(await cache.authenticate(secret)).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await cache.authenticate(secret)).toBeNull();
   });
 
   it('forgets a key revoked or rotated through this process at once', async () => {

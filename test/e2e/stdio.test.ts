@@ -5,9 +5,11 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { type App, createApp } from '../../src/app.js';
+import { hashSecret } from '../../src/core/auth.js';
+import type { Workspace } from '../../src/core/context.js';
 import { addKey, addWorkspace, createOrg, silentLog, testConfig } from '../helpers/app.js';
-import { createSharedTestDatabase } from '../helpers/db.js';
+import { TEST_DB_KIND, createSharedTestDatabase } from '../helpers/db.js';
 import { callErr, callOk } from '../helpers/mcp.js';
 
 const CLI = path.resolve('bin/switchboard.js');
@@ -20,19 +22,25 @@ describe('MCP over stdio (the built CLI)', () => {
   let readKey: string;
   const clients: Client[] = [];
 
+  // On PostgreSQL the setup app stays open, so a test can change keys while a stdio process runs; a PGlite directory allows one process only.
+  let setupApp: App;
+  let org: string;
+  let ws: Workspace;
+
   beforeAll(async () => {
     const shared = await createSharedTestDatabase(path.join(dataDir, 'db'));
-    const app = await createApp(testConfig(), silentLog, { database: shared.handle });
-    const org = await createOrg(app);
-    const ws = await addWorkspace(app, org, 'main', true);
-    fullKey = await addKey(app, org, ['*'], [ws]);
-    readKey = await addKey(app, org, ['prospects:read', 'suppression:read', 'workspaces:read'], [ws]);
-    await app.close();
+    setupApp = await createApp(testConfig(), silentLog, { database: shared.handle, startJobs: false });
+    org = await createOrg(setupApp);
+    ws = await addWorkspace(setupApp, org, 'main', true);
+    fullKey = await addKey(setupApp, org, ['*'], [ws]);
+    readKey = await addKey(setupApp, org, ['prospects:read', 'suppression:read', 'workspaces:read'], [ws]);
+    if (TEST_DB_KIND === 'pglite') await setupApp.close();
     env = { ...shared.env, LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' };
     drop = shared.drop;
   });
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.close()));
+    if (TEST_DB_KIND === 'postgres') await setupApp?.close();
     await drop?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -99,6 +107,19 @@ describe('MCP over stdio (the built CLI)', () => {
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([1, 2]);
+  });
+
+  // Revoking from another process needs a database two processes can open: PostgreSQL.
+  it.runIf(TEST_DB_KIND === 'postgres')('stops serving a client whose key is revoked while it runs', async () => {
+    const doomed = await addKey(setupApp, org, ['*'], [ws]);
+    const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'stdio'], env: { ...env, SWITCHBOARD_API_KEY: doomed, SWITCHBOARD_CACHE_MS: '0' }, stderr: 'pipe' }));
+    clients.push(client);
+    expect((await callOk(client, 'list_workspaces')).workspaces).toHaveLength(1);
+    await setupApp.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('secret_hash', '=', hashSecret(doomed)).execute();
+    await expect(client.callTool({ name: 'list_workspaces', arguments: {} })).rejects.toThrow(/SWITCHBOARD_API_KEY has been revoked or has expired/);
+    await expect(client.listTools()).rejects.toThrow(/revoked/);
+    await client.close();
   });
 
   it('refuses to start without a valid key, or with an unknown toolset, saying why', async () => {
