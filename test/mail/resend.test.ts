@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/errors.js';
 import { ResendSender } from '../../src/mail/resend.js';
 import { type OutgoingEmail, isPermanentSendFailure } from '../../src/mail/sender.js';
 import { type FakeResend, startFakeResend } from '../helpers/fake-resend.js';
+import { caught } from '../helpers/errors.js';
 
 const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
   from: { email: 'sales@acme.test', name: 'Acme Sales, Inc.' },
@@ -18,15 +18,6 @@ const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
   tags: { draft_id: 'drf_123', workspace: 'ws 1/a' },
   ...over,
 });
-
-async function caught(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
 
 describe('ResendSender', () => {
   let fake: FakeResend;

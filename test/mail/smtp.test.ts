@@ -5,6 +5,7 @@ import { AppError } from '../../src/core/errors.js';
 import { type OutgoingEmail, isPermanentSendFailure, messageIdFor } from '../../src/mail/sender.js';
 import { SmtpSender } from '../../src/mail/smtp.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
+import { caught } from '../helpers/errors.js';
 
 // Characters that must survive percent-encoding in the URL and never show up in an error.
 const CREDENTIALS = { user: 'mailer@acme.test', pass: 'p@ss:w/rd%Secret9' };
@@ -24,15 +25,6 @@ const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
   idempotencyKey: 'draft-drf_123',
   ...over,
 });
-
-async function caught(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
 
 describe('SmtpSender', () => {
   let sink: SmtpSink;
