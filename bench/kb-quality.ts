@@ -5,9 +5,9 @@
  * 5-letter stems, 64 dimensions): it exercises the fusion machinery, not a real embedding model.
  * See bench/KB.md. Run with `npm run bench:kb-quality`.
  */
-import { createKnowledgeBase } from '../src/core/knowledge-bases.js';
-import { type SearchResult, searchKnowledgeBases } from '../src/core/kb-search.js';
-import { HttpEmbedder } from '../src/llm/embeddings.js';
+import { createKnowledgeBase } from '../src/domains/knowledge/bases.service.js';
+import { type SearchResult, searchKnowledgeBases } from '../src/domains/knowledge/search.service.js';
+import { HttpEmbedder } from '../src/adapters/llm/embeddings.js';
 import { startFakeEmbeddings } from '../test/helpers/fake-embeddings.js';
 import { DOCUMENTS, type LabelledQuery, QUERIES } from './kb/handbook.js';
 import { benchApp, fmt, ingest, markdownTable } from './kb/harness.js';

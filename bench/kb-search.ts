@@ -11,11 +11,11 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { sql } from 'kysely';
-import { type KnowledgeBase, createKnowledgeBase } from '../src/core/knowledge-bases.js';
-import { searchKnowledgeBases } from '../src/core/kb-search.js';
-import type { RequestContext } from '../src/core/context.js';
-import { extractBlocks } from '../src/ingest/extract.js';
-import { chunkBlocks } from '../src/ingest/chunk.js';
+import { type KnowledgeBase, createKnowledgeBase } from '../src/domains/knowledge/bases.service.js';
+import { searchKnowledgeBases } from '../src/domains/knowledge/search.service.js';
+import type { RequestContext } from '../src/kernel/context.js';
+import { extractBlocks } from '../src/domains/knowledge/ingest/extract.js';
+import { chunkBlocks } from '../src/domains/knowledge/ingest/chunk.js';
 import { type BenchQuery, type QueryKind, type Vocabulary, benchQueries, buildVocabulary, markdownDocument } from './kb/corpus.js';
 import { type BenchApp, type DbKind, benchApp, fmt, ingest, markdownTable, quantile } from './kb/harness.js';
 import { MATCH_BUCKETS, countMatches, matchBucket } from './kb/matches.js';

@@ -1,21 +1,21 @@
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from './core/clock.js';
-import type { Services } from './core/context.js';
-import { KeyCache } from './core/key-cache.js';
-import { WorkspaceCache } from './core/workspace-cache.js';
+import { type Clock, systemClock } from './kernel/clock.js';
+import type { Services } from './kernel/context.js';
+import { KeyCache } from './domains/tenancy/key-cache.js';
+import { WorkspaceCache } from './domains/tenancy/workspace-cache.js';
 import type { Config } from './config.js';
-import { type DatabaseHandle, openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
-import type { Database } from './db/schema.js';
-import { JobQueue } from './jobs/queue.js';
-import { AnthropicLlm } from './llm/anthropic.js';
-import { type Embedder, HttpEmbedder } from './llm/embeddings.js';
-import { OfflineLlm } from './llm/offline.js';
-import { ResendSender } from './mail/resend.js';
-import { SinkSender } from './mail/sink.js';
-import { SmtpSender } from './mail/smtp.js';
-import { Registry } from './tools/registry.js';
+import { type DatabaseHandle, openDatabase } from './adapters/db/connect.js';
+import { migrateToLatest } from './adapters/db/migrate.js';
+import type { Database } from './adapters/db/schema.js';
+import { JobQueue } from './adapters/jobs/queue.js';
+import { AnthropicLlm } from './adapters/llm/anthropic.js';
+import { type Embedder, HttpEmbedder } from './adapters/llm/embeddings.js';
+import { OfflineLlm } from './adapters/llm/offline.js';
+import { ResendSender } from './adapters/mail/resend.js';
+import { SinkSender } from './adapters/mail/sink.js';
+import { SmtpSender } from './adapters/mail/smtp.js';
+import { Registry } from './operations/invoker.js';
 
 export const VERSION = '0.1.0';
 

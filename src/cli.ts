@@ -1,18 +1,18 @@
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { type App, VERSION, createApp } from './app.js';
-import { bootstrapIfEmpty } from './core/bootstrap.js';
-import type { OrgContext } from './core/context.js';
-import { AppError } from './core/errors.js';
-import * as keys from './core/keys.js';
-import { seedDemoData } from './core/seed.js';
-import * as workspaces from './core/workspaces.js';
+import { bootstrapIfEmpty } from './domains/tenancy/bootstrap.js';
+import type { OrgContext } from './kernel/context.js';
+import { AppError } from './kernel/errors.js';
+import * as keys from './domains/tenancy/keys.service.js';
+import { seedDemoData } from './domains/prospects/seed.js';
+import * as workspaces from './domains/tenancy/workspaces.service.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DatabaseLockedError } from './db/connect.js';
+import { DatabaseLockedError } from './adapters/db/connect.js';
 import { createLogger } from './log.js';
-import { startWorkers } from './jobs/workers.js';
-import { startHttpServer } from './transport/http.js';
-import { runStdio } from './transport/stdio.js';
+import { startWorkers } from './workers.js';
+import { startHttpServer } from './transport/http/server.js';
+import { runStdio } from './transport/mcp/stdio.js';
 
 const csv = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const print = (json: boolean, value: unknown, text: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EmbeddingsConfig } from './llm/embeddings.js';
+import type { EmbeddingsConfig } from './adapters/llm/embeddings.js';
 
 const list = z
   .string()

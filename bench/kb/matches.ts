@@ -1,10 +1,10 @@
 /**
- * How many chunks a query matches, the way src/core/kb-search.ts reads it (all terms, else any
+ * How many chunks a query matches, the way src/domains/knowledge/search.service.ts reads it (all terms, else any
  * term). Used only to explain latencies (outside the timed calls): ranking cost grows with matches.
  */
 import { type Kysely, sql } from 'kysely';
-import { tsQuery } from '../../src/core/kb-search.js';
-import type { Database } from '../../src/db/schema.js';
+import { tsQuery } from '../../src/domains/knowledge/search.service.js';
+import type { Database } from '../../src/adapters/db/schema.js';
 
 export interface MatchCount {
   /** Chunks matched by the query that kb_search ranks: the all-terms one, or the any-term fallback. */

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
-import { AppError, type ErrorCode } from '../core/errors.js';
+import { AppError, type ErrorCode } from '../kernel/errors.js';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,

@@ -1,8 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTemplate } from '../../src/core/templates.js';
-import { startWorkers } from '../../src/jobs/workers.js';
-import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
+import { createTemplate } from '../../src/domains/templates/templates.service.js';
+import { startWorkers } from '../../src/workers.js';
+import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp } from '../helpers/app.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
 

@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers } from '../../src/jobs/workers.js';
-import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
+import { startWorkers } from '../../src/workers.js';
+import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
 import { TEST_DB_KIND } from '../helpers/db.js';
 import { makeDocx, makePdf } from '../helpers/documents.js';

@@ -1,9 +1,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers } from '../../src/jobs/workers.js';
-import { SinkSender } from '../../src/mail/sink.js';
-import { SmtpSender } from '../../src/mail/smtp.js';
-import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
+import { startWorkers } from '../../src/workers.js';
+import { SinkSender } from '../../src/adapters/mail/sink.js';
+import { SmtpSender } from '../../src/adapters/mail/smtp.js';
+import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
 import { type FakeAnthropicServer, startFakeAnthropic } from '../helpers/fake-anthropic.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';

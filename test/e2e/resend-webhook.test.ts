@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers } from '../../src/jobs/workers.js';
-import { ResendSender } from '../../src/mail/resend.js';
-import { SinkSender } from '../../src/mail/sink.js';
-import { type RunningServer, startHttpServer } from '../../src/transport/http.js';
+import { startWorkers } from '../../src/workers.js';
+import { ResendSender } from '../../src/adapters/mail/resend.js';
+import { SinkSender } from '../../src/adapters/mail/sink.js';
+import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
 import { type FakeResend, startFakeResend } from '../helpers/fake-resend.js';
 import { callOk, connectHttp } from '../helpers/mcp.js';

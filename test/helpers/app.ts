@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { type App, type AppOptions, createApp } from '../../src/app.js';
-import { authenticateKey } from '../../src/core/auth.js';
-import type { RequestContext, Workspace } from '../../src/core/context.js';
-import { newId } from '../../src/core/ids.js';
-import { insertKey } from '../../src/core/keys.js';
-import { insertWorkspace, resolveWorkspace } from '../../src/core/workspaces.js';
+import { authenticateKey } from '../../src/domains/tenancy/auth.js';
+import type { RequestContext, Workspace } from '../../src/kernel/context.js';
+import { newId } from '../../src/kernel/ids.js';
+import { insertKey } from '../../src/domains/tenancy/keys.service.js';
+import { insertWorkspace, resolveWorkspace } from '../../src/domains/tenancy/workspaces.service.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createTestDatabase } from './db.js';
 
@@ -12,7 +12,7 @@ export const silentLog = pino({ level: 'silent' });
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // Caches on, as in production, with a TTL long enough that no test depends on timing: changes made
-  // through the app are seen at once; test/core/key-cache.test.ts and workspace-cache.test.ts cover expiry.
+  // through the app are seen at once; test/domains/tenancy/key-cache.test.ts and workspace-cache.test.ts cover expiry.
   return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '60000' }), ...overrides };
 }
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import { type DatabaseHandle, openDatabase } from '../../src/adapters/db/connect.js';
+import { migrateToLatest } from '../../src/adapters/db/migrate.js';
 
 export type TestDbKind = 'pglite' | 'postgres';
 export const TEST_DB_KIND: TestDbKind = process.env.SWITCHBOARD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { AppError } from '../../src/core/errors.js';
+import { AppError } from '../../src/kernel/errors.js';
 
 /** The AppError a promise rejects with; fails the test if it resolves or rejects with anything else. */
 export async function caught(p: Promise<unknown>): Promise<AppError> {

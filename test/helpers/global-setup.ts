@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
-import { kyselyOverPglite, pgliteOptions } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import { kyselyOverPglite, pgliteOptions } from '../../src/adapters/db/connect.js';
+import { migrateToLatest } from '../../src/adapters/db/migrate.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

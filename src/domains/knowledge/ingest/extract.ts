@@ -1,0 +1,56 @@
+import { AppError } from '../../../kernel/errors.js';
+import type { ContentType } from './content-types.js';
+import { extractCsv } from './extract-csv.js';
+import { extractDocx, extractHtml } from './extract-html.js';
+import { extractJson } from './extract-json.js';
+import { extractMarkdown } from './extract-markdown.js';
+import { extractPdf } from './extract-pdf.js';
+import { extractPlainText } from './extract-text.js';
+
+/**
+ * One structural unit of a document, in reading order. List items and code blocks are paragraphs.
+ * `jsonPath` (JSON only) is where the block's value sits in the document, e.g. `$.items[3]`.
+ */
+export type Block =
+  | { kind: 'heading'; level: number; text: string; page?: number }
+  | { kind: 'paragraph'; text: string; page?: number; jsonPath?: string }
+  | { kind: 'table'; header: string[] | null; rows: string[][]; page?: number; firstRow?: number; jsonPath?: string };
+
+/** How error messages name each format to the person who uploaded it. */
+export const FORMAT_LABELS: Record<ContentType, string> = {
+  'text/plain': 'text file',
+  'text/markdown': 'Markdown file',
+  'text/html': 'HTML file',
+  'application/pdf': 'PDF',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word document (DOCX)',
+  'text/csv': 'CSV file',
+  'application/json': 'JSON file',
+};
+
+const EXTRACTORS: Record<ContentType, (bytes: Uint8Array) => Block[] | Promise<Block[]>> = {
+  'text/plain': extractPlainText,
+  'text/markdown': extractMarkdown,
+  'text/html': extractHtml,
+  'application/pdf': extractPdf,
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': extractDocx,
+  'text/csv': extractCsv,
+  'application/json': extractJson,
+};
+
+const hasText = (b: Block): boolean =>
+  b.kind === 'table' ? (b.header ?? []).some((c) => c !== '') || b.rows.some((r) => r.some((c) => c !== '')) : b.text !== '';
+
+/**
+ * The ordered structural blocks of a document. Throws invalid_request, naming the format and the
+ * problem, when the bytes are damaged, of another format, or contain no text.
+ */
+export async function extractBlocks(bytes: Uint8Array, type: ContentType): Promise<Block[]> {
+  const label = FORMAT_LABELS[type];
+  if (bytes.length === 0) throw new AppError('invalid_request', `The ${label} is empty: it contains no text`);
+  const blocks = (await EXTRACTORS[type](bytes)).filter(hasText);
+  if (blocks.length === 0) {
+    const hint = type === 'application/pdf' ? ' (a scanned PDF needs OCR before it can be added)' : '';
+    throw new AppError('invalid_request', `The ${label} contains no text${hint}`);
+  }
+  return blocks;
+}

@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { ResendEvent } from '../../adapters/mail/resend-webhook.js';
+import type { RequestContext, Services, Workspace } from '../../kernel/context.js';
+import { appendEvent } from '../../kernel/outbox.js';
+import { outreachSettings } from './settings.model.js';
+import { addSuppression } from '../suppression/suppression.service.js';
+import { toWorkspace } from '../tenancy/workspaces.service.js';
+
+/** Sending pauses itself past these rates over 24 h, before a provider suspends the account. */
+export const MAX_HARD_BOUNCE_RATE = 0.05;
+export const MAX_COMPLAINT_RATE = 0.001;
+
+const EVENT_TYPES: Record<string, string> = {
+  'email.delivered': 'email.delivered',
+  'email.bounced': 'email.bounced',
+  'email.complained': 'email.complained',
+  'email.opened': 'email.opened',
+  'email.clicked': 'email.clicked',
+};
+
+/**
+ * Applies a verified Resend delivery event to the draft it is about: records it (once, however
+ * often Resend redelivers), suppresses the address on a hard bounce or a complaint, and pauses the
+ * workspace's sending when bounces or complaints pass their limits.
+ */
+export async function applyResendEvent(services: Services, log: Logger, event: ResendEvent): Promise<'applied' | 'ignored'> {
+  if (!event.known || !EVENT_TYPES[event.type]) return 'ignored';
+  const row = await services.db
+    .selectFrom('drafts as d')
+    .innerJoin('workspaces as w', 'w.id', 'd.workspace_id')
+    .select(['d.id as draft_id', 'd.prospect_id', 'd.to_email'])
+    .select(['w.id', 'w.organization_id', 'w.name', 'w.slug', 'w.is_test', 'w.timezone', 'w.settings', 'w.created_at', 'w.updated_at'])
+    .where('d.provider', '=', 'resend')
+    .where('d.provider_message_id', '=', event.email_id)
+    .executeTakeFirst();
+  if (!row) return 'ignored';
+  const workspace = toWorkspace(row);
+  const seen = await services.db
+    .selectFrom('events')
+    .select('id')
+    .where('workspace_id', '=', workspace.id)
+    .where(sql<boolean>`data->>'webhook_id' = ${event.id}`)
+    .executeTakeFirst();
+  if (seen) return 'ignored';
+
+  const now = services.clock.now();
+  const data: Record<string, unknown> = { draft_id: row.draft_id, webhook_id: event.id, provider: 'resend' };
+  if (event.type === 'email.bounced') Object.assign(data, { bounce_type: event.bounce.kind, bounce_message: event.bounce.message });
+  if (event.type === 'email.clicked') data.url = event.click.link;
+  await appendEvent(services.db, workspace, EVENT_TYPES[event.type]!, data, now, row.prospect_id);
+
+  const suppress = (event.type === 'email.bounced' && event.bounce.kind === 'hard') || event.type === 'email.complained';
+  if (suppress) {
+    const ctx: RequestContext = {
+      ...services,
+      workspace,
+      log,
+      requestId: `resend:${event.id}`,
+      principal: { keyId: 'resend-webhook', organizationId: workspace.organization_id, name: 'Resend webhook', scopes: [], allWorkspaces: false, workspaceIds: [workspace.id] },
+    };
+    const source = event.type === 'email.complained' ? 'complaint' : 'bounce';
+    await addSuppression(ctx, { email: row.to_email, reason: source === 'bounce' ? 'hard bounce' : 'spam complaint' }, source);
+    await pauseIfUnhealthy(services, workspace, now);
+  }
+  return 'applied';
+}
+
+/** Pauses sending, with the reason in the workspace settings and an event, when the 24 h rates pass their limits. */
+async function pauseIfUnhealthy(services: Services, workspace: Workspace, now: Date): Promise<void> {
+  if (outreachSettings(workspace).paused) return;
+  const since = new Date(now.getTime() - 86_400_000);
+  const { sent } = await services.db
+    .selectFrom('drafts')
+    .select((eb) => eb.fn.countAll<string>().as('sent'))
+    .where('workspace_id', '=', workspace.id)
+    .where('sent_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  const counts = await services.db
+    .selectFrom('events')
+    .select([
+      sql<string>`count(*) filter (where type = 'email.bounced' and data->>'bounce_type' = 'hard')`.as('bounces'),
+      sql<string>`count(*) filter (where type = 'email.complained')`.as('complaints'),
+    ])
+    .where('workspace_id', '=', workspace.id)
+    .where('created_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  const total = Math.max(Number(sent), 1);
+  const bounceRate = Number(counts.bounces) / total;
+  const complaintRate = Number(counts.complaints) / total;
+  const reason =
+    bounceRate > MAX_HARD_BOUNCE_RATE
+      ? `hard-bounce rate ${(bounceRate * 100).toFixed(1)}% over 24 h is above ${MAX_HARD_BOUNCE_RATE * 100}%`
+      : complaintRate > MAX_COMPLAINT_RATE
+        ? `complaint rate ${(complaintRate * 100).toFixed(2)}% over 24 h is above ${MAX_COMPLAINT_RATE * 100}%`
+        : null;
+  if (!reason) return;
+  const paused = { reason, since: now.toISOString() };
+  await services.db
+    .updateTable('workspaces')
+    .set({ settings: sql`jsonb_set(settings, '{outreach}', coalesce(settings->'outreach', '{}'::jsonb) || ${JSON.stringify({ paused })}::jsonb)`, updated_at: now })
+    .where('id', '=', workspace.id)
+    .execute();
+  services.workspaceCache.forget(workspace.id);
+  await appendEvent(services.db, workspace, 'sending.paused', { reason }, now);
+}

@@ -1,0 +1,146 @@
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../../adapters/db/schema.js';
+import { transact } from '../../kernel/transact.js';
+import type { JobContext, JobPayloads } from '../../adapters/jobs/queue.js';
+import type { OutgoingEmail } from '../../adapters/mail/sender.js';
+import type { Services, Workspace } from '../../kernel/context.js';
+import { AppError } from '../../kernel/errors.js';
+import { appendEvent } from '../../kernel/outbox.js';
+import { type OutreachSettings, outreachSettings } from './settings.model.js';
+import { inWindow, nextWindowStart, startOfLocalDay } from './send-window.js';
+import { isSuppressed } from '../suppression/suppression.service.js';
+import { toWorkspace } from '../tenancy/workspaces.service.js';
+import { renderEmail } from './email-body.js';
+
+type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
+
+/**
+ * Whether the workspace may send now: not paused, inside its window, under its daily cap, past the
+ * minimum gap. A draft another worker has claimed and is still sending counts as sent at its claim,
+ * so two workers (or two server nodes) cannot both pass the cap or the gap; the caller holds the
+ * workspace's send lock.
+ */
+async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings: OutreachSettings, now: Date): Promise<Gate> {
+  if (settings.paused) return { ok: false, retryAt: new Date(now.getTime() + 3600_000), reason: `sending paused: ${settings.paused.reason}` };
+  if (!inWindow(now, workspace.timezone, settings.sending_window)) {
+    return { ok: false, retryAt: nextWindowStart(now, workspace.timezone, settings.sending_window) ?? new Date(now.getTime() + 86_400_000), reason: 'outside the sending window' };
+  }
+  const dayStart = startOfLocalDay(now, workspace.timezone);
+  const inFlight = sql<boolean>`status = 'sending' and send_lease_until >= ${now}`;
+  const { today, last, claimed } = await db
+    .selectFrom('drafts')
+    .select([
+      sql<string>`count(*) filter (where sent_at >= ${dayStart} or ${inFlight})`.as('today'),
+      (eb) => eb.fn.max('sent_at').as('last'),
+      sql<Date | null>`max(updated_at) filter (where ${inFlight})`.as('claimed'),
+    ])
+    .where('workspace_id', '=', workspace.id)
+    .executeTakeFirstOrThrow();
+  if (Number(today) >= settings.daily_cap) {
+    const tomorrow = new Date(dayStart.getTime() + 86_400_000 + 60_000);
+    return { ok: false, retryAt: nextWindowStart(tomorrow, workspace.timezone, settings.sending_window) ?? tomorrow, reason: `daily cap of ${settings.daily_cap} reached` };
+  }
+  const latest = Math.max(last ? new Date(last).getTime() : 0, claimed ? new Date(claimed).getTime() : 0);
+  if (latest && now.getTime() - latest < settings.min_gap_seconds * 1000) {
+    return { ok: false, retryAt: new Date(latest + settings.min_gap_seconds * 1000), reason: 'minimum gap between sends' };
+  }
+  return { ok: true };
+}
+
+/**
+ * The `outreach.send` job. Every gate is checked again here (suppression, pause, window, cap, gap),
+ * because approval may be long before sending. A lease on the draft keeps two workers from sending
+ * it at once (for the job timeout, after which a crashed send is taken over); the provider idempotency key is the draft id, so a retry after a crash is deduplicated
+ * where the provider supports it (Resend), and at worst sent again (SMTP) — never lost.
+ */
+export async function sendApprovedDraft(services: Services, log: Logger, data: JobPayloads['outreach.send'], job: JobContext): Promise<void> {
+  const { db, clock } = services;
+  const wsRow = await db
+    .selectFrom('workspaces')
+    .select(['id', 'organization_id', 'name', 'slug', 'is_test', 'timezone', 'settings', 'created_at', 'updated_at'])
+    .where('id', '=', data.workspace_id)
+    .executeTakeFirst();
+  if (!wsRow) return;
+  const workspace = toWorkspace(wsRow);
+  const settings = outreachSettings(workspace);
+  const now = clock.now();
+
+  const draft = await db
+    .selectFrom('drafts')
+    .select(['id', 'prospect_id', 'to_email', 'subject', 'body', 'status', 'token', 'send_lease_until'])
+    .where('workspace_id', '=', workspace.id)
+    .where('id', '=', data.draft_id)
+    .executeTakeFirst();
+  if (!draft || !(draft.status === 'approved' || (draft.status === 'sending' && (!draft.send_lease_until || draft.send_lease_until < now)))) return;
+
+  if (await isSuppressed(db, workspace.id, draft.to_email)) {
+    await finish(db, workspace, draft, 'failed', now, { send_error: 'suppressed at send time' }, 'email.failed', { reason: 'suppressed' });
+    return;
+  }
+  // Checking the gates and claiming the draft under one per-workspace lock makes them atomic across workers and nodes.
+  const outcome = await transact(db, async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`switchboard.send:${workspace.id}`}))`.execute(trx);
+    const gate = await sendingGate(trx, workspace, settings, now);
+    if (!gate.ok) {
+      await services.jobs.enqueue(trx, 'outreach.send', data, { startAfter: gate.retryAt, singletonKey: `send:${draft.id}` });
+      return gate;
+    }
+    const claimed = await trx
+      .updateTable('drafts')
+      .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + services.jobs.timeoutMs), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
+      .where('workspace_id', '=', workspace.id)
+      .where('id', '=', draft.id)
+      .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'sending'), eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)])])]))
+      .returning('id')
+      .executeTakeFirst();
+    return claimed ? gate : undefined;
+  });
+  if (!outcome) return;
+  if (!outcome.ok) {
+    log.info({ draftId: draft.id, reason: outcome.reason, retryAt: outcome.retryAt }, 'send deferred');
+    return;
+  }
+
+  const sender = workspace.is_test ? services.mail.sink : services.mail.live;
+  try {
+    if (!sender) throw new AppError('upstream_error', 'No mail sender is configured: set SWITCHBOARD_SMTP_URL or RESEND_API_KEY', { permanent: true });
+    if (!settings.sender) throw new AppError('invalid_request', 'The workspace has no sender configured', { permanent: true });
+    const email: OutgoingEmail = renderEmail(services.publicUrl, settings.sender, draft);
+    const sent = await sender.send(email);
+    await finish(db, workspace, draft, 'sent', clock.now(), { provider: sent.provider, provider_message_id: sent.providerMessageId, sent_at: clock.now(), send_error: null }, 'email.sent', {
+      provider: sent.provider,
+    });
+  } catch (err) {
+    const permanent = err instanceof AppError && (err.details?.permanent === true || err.code !== 'upstream_error');
+    const reason = err instanceof AppError ? err.message : 'internal error';
+    if (permanent || job.lastAttempt) {
+      await finish(db, workspace, draft, 'failed', clock.now(), { send_error: reason }, 'email.failed', { reason });
+      return;
+    }
+    // Give the draft back so the retry can claim it at once.
+    await db.updateTable('drafts').set({ status: 'approved', send_lease_until: null, send_error: reason }).where('workspace_id', '=', workspace.id).where('id', '=', draft.id).execute();
+    throw err;
+  }
+}
+
+async function finish(
+  db: Kysely<Database>,
+  workspace: Workspace,
+  draft: { id: string; prospect_id: string },
+  status: 'sent' | 'failed',
+  at: Date,
+  fields: Record<string, unknown>,
+  event: string,
+  eventData: Record<string, unknown>,
+): Promise<void> {
+  await transact(db, async (trx) => {
+    await trx
+      .updateTable('drafts')
+      .set({ ...fields, status, send_lease_until: null, updated_at: at })
+      .where('workspace_id', '=', workspace.id)
+      .where('id', '=', draft.id)
+      .execute();
+    await appendEvent(trx, workspace, event, { draft_id: draft.id, ...eventData }, at, draft.prospect_id);
+  });
+}

@@ -1,0 +1,69 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../adapters/db/schema.js';
+import type { JobQueue } from '../adapters/jobs/queue.js';
+import type { Embedder } from '../adapters/llm/embeddings.js';
+import type { Llm } from './ports.js';
+import type { MailSender } from '../adapters/mail/sender.js';
+import type { Clock } from './clock.js';
+import type { KeyCache } from '../domains/tenancy/key-cache.js';
+import type { WorkspaceCache } from '../domains/tenancy/workspace-cache.js';
+
+/** Who is calling: an API key, resolved and checked by a transport. */
+export interface Principal {
+  keyId: string;
+  organizationId: string;
+  name: string;
+  scopes: readonly string[];
+  /** True when the key is granted every workspace of its organization, present and future. */
+  allWorkspaces: boolean;
+  /** The granted workspaces when `allWorkspaces` is false. */
+  workspaceIds: readonly string[];
+  /** When the key stops working, if it expires. */
+  expiresAt?: Date | null;
+}
+
+export interface Workspace {
+  id: string;
+  organization_id: string;
+  name: string;
+  slug: string;
+  is_test: boolean;
+  timezone: string;
+  settings: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What every service may use, built once per process. */
+export interface Services {
+  db: Kysely<Database>;
+  clock: Clock;
+  jobs: JobQueue;
+  /** Null when no embeddings provider is configured or the database lacks pgvector. */
+  embeddings: Embedder | null;
+  /** Claude when ANTHROPIC_API_KEY is set, else rule-based. */
+  llm: Llm;
+  /** `live` sends for real (null when neither SMTP nor Resend is configured); `sink` records, for is_test workspaces. */
+  mail: { live: MailSender | null; sink: MailSender };
+  /** Base of the links in sent emails (unsubscribe, tracking). */
+  publicUrl: string;
+  /** How transports resolve API keys; forget a key here after revoking or rotating it. */
+  keyCache: KeyCache;
+  /** How tool calls resolve `workspace_id`; forget a workspace here after writing its row. */
+  workspaceCache: WorkspaceCache;
+}
+
+/** What an organization-level service (keys, workspaces) receives. */
+export interface OrgContext extends Services {
+  principal: Principal;
+  log: Logger;
+  requestId: string;
+  /** Set when the caller asked for progress (MCP progressToken); long operations report through it. */
+  progress?: ((done: number, total: number, message: string) => Promise<void>) | undefined;
+}
+
+/** What a workspace service receives: the workspace is already resolved and granted. */
+export interface RequestContext extends OrgContext {
+  workspace: Workspace;
+}

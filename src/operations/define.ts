@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import type { OrgContext, RequestContext } from '../kernel/context.js';
+
+export const TOOLSETS = {
+  workspaces: 'Workspace configuration',
+  prospects: 'Prospects: list, read, upsert, history',
+  suppression: 'The do-not-contact list',
+  knowledge: 'Knowledge bases: documents and search',
+  templates: 'Message and prompt templates with {{variable}} placeholders',
+  drafts: 'Email drafts: create, review, approve (sending follows approval)',
+  admin: 'Workspaces and API keys (REST only)',
+} as const;
+export type Toolset = keyof typeof TOOLSETS;
+
+export interface Annotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** OpenAPI-style path under /api/v1, e.g. `/prospects/{prospect_id}`. */
+  path: string;
+  /** Status of a success: 200 by default; `created` answers 201 when the output says `created: true`. */
+  status?: 200 | 201 | 'created';
+  /**
+   * Also accept `multipart/form-data` with the file in field `file`, passed to the operation as
+   * `content_base64`, `name` and `content_type`; bodies up to MAX_UPLOAD_BYTES.
+   */
+  upload?: boolean;
+}
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+interface OperationBase<I extends AnyObject, O extends AnyObject> {
+  name: string;
+  title: string;
+  /** Written for a model: when to use it, what it returns, what fails. */
+  description: string;
+  toolset: Toolset;
+  scope: string;
+  input: I;
+  output: O;
+  annotations: Annotations;
+  http?: HttpRoute;
+  /** `false` keeps an operation off MCP: administrative acts an agent should not perform. */
+  mcp?: boolean;
+  /**
+   * Whether a write accepts an idempotency key (default: every write). Off where the result holds a
+   * secret, since a stored result would keep the plaintext that is otherwise never stored.
+   */
+  idempotency?: boolean;
+}
+
+/** An operation on one workspace's data: the registry resolves `workspace_id` into `ctx.workspace`. */
+export interface WorkspaceOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
+  tenancy: 'workspace';
+  handler: (ctx: RequestContext, input: z.output<I>) => Promise<z.input<O>>;
+}
+
+/** An operation on the organization itself (workspaces, keys). */
+export interface OrgOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
+  tenancy: 'organization';
+  handler: (ctx: OrgContext, input: z.output<I>) => Promise<z.input<O>>;
+}
+
+export type Operation = WorkspaceOperation<any, any> | OrgOperation<any, any>;
+
+export const defineOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<WorkspaceOperation<I, O>, 'tenancy'>): WorkspaceOperation<I, O> => ({
+  ...op,
+  tenancy: 'workspace',
+});
+
+export const defineOrgOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<OrgOperation<I, O>, 'tenancy'>): OrgOperation<I, O> => ({
+  ...op,
+  tenancy: 'organization',
+});

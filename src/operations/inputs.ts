@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../kernel/pagination.js';
+
+export const WorkspaceIdInput = z
+  .string()
+  .min(1)
+  .max(64)
+  .optional()
+  .describe('Workspace id (ws_...) or slug. May be omitted when the API key is granted exactly one workspace.');
+
+export const IdempotencyKeyInput = z
+  .string()
+  .min(1)
+  .max(255)
+  .optional()
+  .describe('Optional. Repeating a call with the same key and the same input returns the first result without writing again.');
+
+export const CursorInput = z.string().min(1).max(1000).optional().describe('Opaque cursor: next_cursor from the previous page. Omit for the first page.');
+
+export const LimitInput = z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`);
+
+export const Timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
+
+export const pageOutput = <K extends string, T extends z.ZodType>(key: K, item: T) =>
+  z.object({
+    [key]: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as cursor to get the next page; null on the last page.'),
+    has_more: z.boolean().describe('Whether another page exists.'),
+    truncated: z.boolean().describe('True when this page was cut short to keep the result small; next_cursor continues after the last item.'),
+  } as { [P in K]: z.ZodArray<T> } & { next_cursor: z.ZodNullable<z.ZodString>; has_more: z.ZodBoolean; truncated: z.ZodBoolean });
+
+/** Renames a service page's `items` to the operation's plural noun. */
+export const toPageOutput = <K extends string, T>(key: K, page: { items: T[]; next_cursor: string | null; has_more: boolean; truncated: boolean }) =>
+  ({ [key]: page.items, next_cursor: page.next_cursor, has_more: page.has_more, truncated: page.truncated }) as { [P in K]: T[] } & {
+    next_cursor: string | null;
+    has_more: boolean;
+    truncated: boolean;
+  };

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { App } from '../../app.js';
+import type { Principal } from '../../kernel/context.js';
+import { AppError } from '../../kernel/errors.js';
+import type { ToolFilter } from '../../operations/invoker.js';
+import type { KeyCache } from '../../domains/tenancy/key-cache.js';
+
+/**
+ * What every HTTP request passes through before it reaches MCP or REST. Both the hono application
+ * and the MCP endpoint (which runs on node:http directly, see mcp-http.ts) call these, so the two
+ * cannot drift apart.
+ */
+
+/** Reads one request header (lower-case name) or query parameter. */
+export interface RequestParts {
+  header(name: string): string | undefined;
+  query(name: string): string | undefined;
+}
+
+/** The caller's X-Request-Id when it is a sane token, else a fresh one. */
+export function requestIdOf(given: string | undefined): string {
+  return given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+}
+
+const csv = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+
+function hostname(hostHeader: string): string {
+  const h = hostHeader.toLowerCase();
+  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!;
+}
+
+/** DNS-rebinding and cross-site protection: Host and Origin must be ones this server expects. */
+export function checkHostAndOrigin(app: App, req: RequestParts): void {
+  const { allowedHosts, allowedOrigins } = app.config;
+  const host = req.header('host');
+  if (allowedHosts && (!host || !allowedHosts.includes(hostname(host)))) {
+    throw new AppError('forbidden', `Host "${host ?? ''}" is not allowed; set SWITCHBOARD_ALLOWED_HOSTS to accept it`);
+  }
+  const origin = req.header('origin');
+  if (!origin || allowedOrigins.includes('*') || allowedOrigins.includes(origin)) return;
+  let originHost: string | undefined;
+  try {
+    originHost = new URL(origin).hostname;
+  } catch {
+    originHost = undefined;
+  }
+  if (!allowedHosts || !originHost || !allowedHosts.includes(originHost)) {
+    throw new AppError('forbidden', `Origin "${origin}" is not allowed; set SWITCHBOARD_ALLOWED_ORIGINS to accept it`);
+  }
+}
+
+const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Accept',
+  'X-API-Key',
+  'Idempotency-Key',
+  'Mcp-Session-Id',
+  'Mcp-Protocol-Version',
+  'Last-Event-ID',
+  'X-Request-Id',
+  'X-Switchboard-Toolsets',
+  'X-Switchboard-Tools',
+  'X-Switchboard-Exclude-Tools',
+  'X-Switchboard-Read-Only',
+].join(', ');
+const EXPOSED_HEADERS = 'Mcp-Session-Id, X-Request-Id, Idempotent-Replayed, WWW-Authenticate';
+
+/**
+ * CORS for browser-based clients (the MCP Inspector, web apps). checkHostAndOrigin has already
+ * refused origins that are not allowed, so whatever origin reaches here may be echoed back.
+ * `preflight` answers an OPTIONS request.
+ */
+export function corsHeaders(origin: string | undefined, preflight: boolean): Record<string, string> {
+  if (!origin) return {};
+  const headers: Record<string, string> = { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+  if (preflight) {
+    headers['Access-Control-Allow-Methods'] = ALLOWED_METHODS;
+    headers['Access-Control-Allow-Headers'] = ALLOWED_HEADERS;
+    headers['Access-Control-Max-Age'] = '600';
+  } else {
+    headers['Access-Control-Expose-Headers'] = EXPOSED_HEADERS;
+  }
+  return headers;
+}
+
+/** The key from `Authorization: Bearer` or `X-API-Key`, resolved; throws `unauthorized` otherwise. */
+export async function authenticate(keys: KeyCache, req: RequestParts): Promise<Principal> {
+  const bearer = req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
+  const presented = (bearer ?? req.header('x-api-key'))?.trim();
+  if (!presented) throw new AppError('unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header');
+  const principal = await keys.authenticate(presented);
+  if (!principal) throw new AppError('unauthorized', 'The API key is invalid, revoked or expired', { presented: true });
+  return principal;
+}
+
+/** The challenge a 401 carries (RFC 6750): `invalid_token` when a key was presented but refused. */
+export const wwwAuthenticate = (err: AppError): string =>
+  err.details?.presented ? 'Bearer realm="switchboard", error="invalid_token"' : 'Bearer realm="switchboard"';
+
+/** Toolset filters, from the URL query or `X-Switchboard-*` headers, with the same names as `switchboard stdio`. */
+export function toolFilter(app: App, req: RequestParts): ToolFilter {
+  const pick = (query: string, header: string) => req.query(query) ?? req.header(header);
+  const readOnly = pick('read_only', 'x-switchboard-read-only');
+  if (readOnly !== undefined && !['', '0', '1', 'true', 'false'].includes(readOnly)) {
+    throw new AppError('invalid_request', 'read_only must be 1, true, 0 or false', { param: 'read_only' });
+  }
+  const filter: ToolFilter = {
+    toolsets: csv(pick('toolsets', 'x-switchboard-toolsets')),
+    tools: csv(pick('tools', 'x-switchboard-tools')),
+    excludeTools: csv(pick('exclude_tools', 'x-switchboard-exclude-tools')),
+    readOnly: readOnly === '1' || readOnly === 'true',
+  };
+  app.registry.validateFilter(filter);
+  return filter;
+}

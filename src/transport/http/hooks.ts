@@ -1,0 +1,56 @@
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { App } from '../../app.js';
+import { AppError } from '../../kernel/errors.js';
+import { applyResendEvent } from '../../domains/outreach/delivery-events.service.js';
+import { recordClick, recordOpen, unsubscribe } from '../../domains/outreach/tracking.service.js';
+import { verifyResendWebhook } from '../../adapters/mail/resend-webhook.js';
+import type { HttpEnv } from './server.js';
+
+// The smallest transparent GIF.
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+const page = (title: string, body: string) =>
+  `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title></head>` +
+  `<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem">${body}</body></html>`;
+
+/**
+ * The links inside sent emails: one-click unsubscribe (RFC 8058), the open pixel and click
+ * redirects. They are reached by mail clients and people, without an API key.
+ */
+export function mountTracking(hono: Hono<HttpEnv>, app: App): void {
+  hono.get('/u/:token', (c) =>
+    c.html(
+      page(
+        'Unsubscribe',
+        `<h1>Unsubscribe</h1><p>Stop receiving these emails?</p><form method="post"><button type="submit" name="List-Unsubscribe" value="One-Click">Unsubscribe</button></form>`,
+      ),
+    ),
+  );
+  hono.post('/u/:token', async (c) => {
+    await unsubscribe(app, c.get('log'), c.req.param('token'));
+    return c.html(page('Unsubscribed', '<h1>Unsubscribed</h1><p>You will not receive these emails any more.</p>'));
+  });
+  hono.get('/t/o/:file', async (c) => {
+    // A pixel always answers with the image: a mail client shows nothing either way.
+    await recordOpen(app, c.req.param('file').replace(/\.gif$/, '')).catch(() => {});
+    return c.body(PIXEL, 200, { 'content-type': 'image/gif', 'cache-control': 'no-store' });
+  });
+  hono.get('/t/c/:token/:index{[0-9]+}', async (c) => c.redirect(await recordClick(app, c.req.param('token'), Number(c.req.param('index'))), 302));
+}
+
+/** Resend's delivery webhooks (Svix-signed): the raw body is verified before anything is parsed. */
+export function mountResendHook(hono: Hono<HttpEnv>, app: App): void {
+  const limit = bodyLimit({
+    maxSize: 256 * 1024,
+    onError: () => {
+      throw new AppError('payload_too_large', 'A webhook body larger than 256 KB is not a Resend event');
+    },
+  });
+  hono.post('/hooks/resend', limit, async (c) => {
+    const secret = app.config.mail.resendWebhookSecret;
+    if (!secret) throw new AppError('not_found', 'Resend webhooks are not configured: set RESEND_WEBHOOK_SECRET');
+    const event = verifyResendWebhook(await c.req.text(), c.req.raw.headers, secret, app.clock.now());
+    return c.json({ received: true, result: await applyResendEvent(app, c.get('log'), event) });
+  });
+}

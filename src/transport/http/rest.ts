@@ -1,0 +1,93 @@
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { App } from '../../app.js';
+import type { Principal } from '../../kernel/context.js';
+import { AppError } from '../../kernel/errors.js';
+import { MAX_DOCUMENT_BYTES } from '../../domains/knowledge/documents.service.js';
+import type { CompiledOperation } from '../../operations/invoker.js';
+import type { HttpEnv } from './server.js';
+
+export const REST_PREFIX = '/api/v1';
+
+export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+export const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+
+/** Query strings carry text; turn each value into the type the operation's schema declares. */
+function coerceQuery(c: Context, compiled: CompiledOperation): Record<string, unknown> {
+  const props = (compiled.inputJsonSchema.properties ?? {}) as Record<string, { type?: string }>;
+  const out: Record<string, unknown> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    const type = props[name]?.type;
+    const value = values[values.length - 1]!;
+    if (type === 'array') out[name] = values.flatMap((v) => v.split(',')).filter(Boolean);
+    else if ((type === 'integer' || type === 'number') && value.trim() !== '' && !Number.isNaN(Number(value))) out[name] = Number(value);
+    else if (type === 'boolean' && ['true', 'false', '1', '0'].includes(value)) out[name] = value === 'true' || value === '1';
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** Multipart bodies carry the file plus a little form overhead. */
+const MAX_UPLOAD_BODY_BYTES = MAX_DOCUMENT_BYTES + 1024 * 1024;
+
+/** A multipart upload as operation input: the `file` field becomes name, content_type and content_base64. */
+async function readUpload(c: Context): Promise<Record<string, unknown>> {
+  const form = await c.req.formData().catch(() => {
+    throw new AppError('invalid_request', 'The multipart body could not be read');
+  });
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of form) if (typeof value === 'string' && key !== 'file') args[key] = value;
+  const file = form.get('file');
+  if (!(file instanceof File)) throw new AppError('invalid_request', 'Send the document in the multipart field "file"', { param: 'file' });
+  if (file.size > MAX_DOCUMENT_BYTES) throw new AppError('file_too_large', `The file is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' });
+  args.name ??= file.name;
+  if (file.type) args.content_type ??= file.type;
+  args.content_base64 = Buffer.from(await file.arrayBuffer()).toString('base64');
+  return args;
+}
+
+const isMultipart = (c: Context) => (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+
+async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_request', 'The request body is not valid JSON');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('invalid_request', 'The request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** Mounts every operation that declares an HTTP route, generated from the registry. */
+export function mountRest(api: Hono<HttpEnv>, app: App): void {
+  for (const compiled of app.registry.operations) {
+    const route = compiled.op.http;
+    if (!route) continue;
+    const limit = bodyLimit({
+      maxSize: route.upload ? MAX_UPLOAD_BODY_BYTES : app.config.maxBodyBytes,
+      onError: () => {
+        throw route.upload
+          ? new AppError('file_too_large', `The upload is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' })
+          : new AppError('payload_too_large', `The request body is larger than ${app.config.maxBodyBytes} bytes`);
+      },
+    });
+    api.on(route.method, honoPath(route.path), limit, async (c) => {
+      const args: Record<string, unknown> = coerceQuery(c, compiled);
+      if (route.upload && isMultipart(c)) Object.assign(args, await readUpload(c));
+      else if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c));
+      for (const name of pathParams(route.path)) args[name] = c.req.param(name);
+      const principal = c.get('principal') as Principal;
+      const { output, replayed } = await app.registry.invoke(compiled, principal, args, {
+        requestId: c.get('requestId'),
+        log: c.get('log'),
+        idempotencyKey: c.req.header('idempotency-key') || undefined,
+      });
+      if (replayed) c.header('Idempotent-Replayed', 'true');
+      const created = route.status === 201 || (route.status === 'created' && (output as { created?: boolean }).created === true);
+      return c.json(output as object, created ? 201 : 200);
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { type Context, Hono } from 'hono';
+import type { Logger } from 'pino';
+import { type App, VERSION } from '../../app.js';
+import type { Principal } from '../../kernel/context.js';
+import { AppError } from '../../kernel/errors.js';
+import { toAppError, toHttp } from '../errors.js';
+import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, wwwAuthenticate } from './guards.js';
+import { McpHttpHandler } from '../mcp/streamable-http.js';
+import { buildOpenApi } from './openapi.js';
+import { REST_PREFIX, mountRest } from './rest.js';
+import { mountResendHook, mountTracking } from './hooks.js';
+
+export type HttpEnv = { Variables: { requestId: string; log: Logger; principal: Principal } };
+
+const partsOf = (c: Context): RequestParts => ({ header: (name) => c.req.header(name), query: (name) => c.req.query(name) });
+
+function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
+  const appError = toAppError(err, c.get('log'), c.get('requestId'));
+  const { status, body } = toHttp(appError);
+  if (appError.code === 'unauthorized') c.header('WWW-Authenticate', wwwAuthenticate(appError));
+  return c.json(body, status as 400);
+}
+
+/** The hono application: /api/v1 (generated from the registry), health, OpenAPI, tracking links and hooks. */
+function createHonoApp(app: App): Hono<HttpEnv> {
+  const hono = new Hono<HttpEnv>();
+  const openApi = buildOpenApi(app.registry);
+
+  hono.use('*', async (c, next) => {
+    const requestId = requestIdOf(c.req.header('x-request-id'));
+    c.set('requestId', requestId);
+    c.set('log', app.log.child({ requestId }));
+    const started = performance.now();
+    await next();
+    c.header('X-Request-Id', requestId);
+    c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+  hono.onError((err, c) => errorResponse(c, err));
+  hono.notFound((c) => errorResponse(c, new AppError('not_found', `No route ${c.req.method} ${c.req.path}; see /api/openapi.json`)));
+  hono.use('*', async (c, next) => {
+    checkHostAndOrigin(app, partsOf(c));
+    const origin = c.req.header('origin');
+    if (c.req.method === 'OPTIONS' && origin) return c.body(null, 204, corsHeaders(origin, true));
+    await next();
+    for (const [name, value] of Object.entries(corsHeaders(origin, false))) c.header(name, value);
+  });
+
+  hono.get(`${REST_PREFIX}/health`, async (c) => {
+    try {
+      await app.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+      return c.json({ status: 'ok', version: VERSION, database: app.dbKind });
+    } catch {
+      return c.json({ error: { code: 'upstream_error', message: 'The database does not answer', type: 'api_error' } }, 503);
+    }
+  });
+  hono.get('/api/openapi.json', (c) => c.json(openApi));
+  mountTracking(hono, app);
+  mountResendHook(hono, app);
+
+  const api = new Hono<HttpEnv>();
+  api.use('*', async (c, next) => {
+    const principal = await authenticate(app.keyCache, partsOf(c));
+    c.set('principal', principal);
+    c.set('log', c.get('log').child({ keyId: principal.keyId }));
+    await next();
+  });
+  mountRest(api, app);
+  hono.route(REST_PREFIX, api);
+  return hono;
+}
+
+const isMcpPath = (url: string | undefined) => url === '/mcp' || url?.startsWith('/mcp?') === true;
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on HOST:PORT; close() stops accepting, lets requests in flight finish, then closes sessions. */
+export async function startHttpServer(app: App, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
+  const mcp = new McpHttpHandler(app);
+  const rest = getRequestListener(createHonoApp(app).fetch);
+  // /mcp is served on node:http directly (see mcp-http.ts); everything else goes through hono.
+  const server = createServer((req, res) => void (isMcpPath(req.url) ? mcp.handle(req, res) : rest(req, res)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? app.config.port, opts.host ?? app.config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  // A wildcard bind is reachable locally as localhost; that is the address worth printing.
+  const host = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      // Only once the calls in flight have been answered: closing a session cuts its running calls short.
+      await mcp.close();
+    },
+  };
+}

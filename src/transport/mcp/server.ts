@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { App } from '../../app.js';
+import { VERSION } from '../../app.js';
+import type { Principal } from '../../kernel/context.js';
+import type { CompiledOperation, ToolFilter } from '../../operations/invoker.js';
+import { toAppError, toToolResult } from '../errors.js';
+
+export const INSTRUCTIONS =
+  'Switchboard gives you workspace-scoped business tools: prospects and their history, a suppression (do-not-contact) list, ' +
+  'knowledge bases to answer from (kb_search returns passages with citations), and workspace configuration. Start with get_workspace_config (or list_workspaces when your key reaches several ' +
+  'workspaces) and respect what it says: in an is_test workspace nothing reaches real people. Never contact an address ' +
+  'before check_suppression says it is not suppressed; add anyone who asks not to be contacted with add_to_suppression_list. ' +
+  'List tools return one page and a next_cursor. Write tools accept an idempotency_key: reuse it when retrying the same call. ' +
+  'Errors start with a code (not_found, invalid_request, forbidden, conflict, ...) followed by what to fix.';
+
+// Each Server would otherwise build its own Ajv instance, a large share of a stateless request's cost.
+const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
+
+/** Who sent the current MCP request, and the id of the HTTP request that carried it. */
+export interface Caller {
+  principal: Principal;
+  requestId?: string;
+}
+
+/** Where a server finds its caller: the HTTP transport passes one per request (in authInfo.extra), stdio checks its key again. */
+export type CallerSource = (authInfo: { extra?: Record<string, unknown> } | undefined) => Caller | Promise<Caller>;
+
+export const callerFromAuthInfo: CallerSource = (authInfo) => {
+  const caller = authInfo?.extra as Caller | undefined;
+  if (!caller?.principal) throw new McpError(ErrorCode.InvalidRequest, 'unauthenticated request');
+  return caller;
+};
+
+function toTool(c: CompiledOperation): Tool {
+  const { op } = c;
+  return {
+    name: op.name,
+    title: op.title,
+    description: op.description,
+    inputSchema: c.inputJsonSchema as Tool['inputSchema'],
+    outputSchema: c.outputJsonSchema as Tool['outputSchema'],
+    annotations: { title: op.title, ...op.annotations },
+  };
+}
+
+/**
+ * The tools/list answers, built once per (scopes, filter): the list only changes with those, and
+ * building it (JSON Schemas included) per request would dominate the cost of a call.
+ */
+export class ToolCatalog {
+  private readonly cache = new Map<string, { tools: Tool[]; byName: Map<string, CompiledOperation> }>();
+
+  constructor(private readonly app: App) {}
+
+  get(principal: Principal, filter: ToolFilter) {
+    const cacheKey = `${[...principal.scopes].sort().join(' ')}|${JSON.stringify(filter)}`;
+    let entry = this.cache.get(cacheKey);
+    if (!entry) {
+      const ops = this.app.registry.select(principal, filter, 'mcp');
+      entry = { tools: ops.map(toTool), byName: new Map(ops.map((c) => [c.op.name, c])) };
+      if (this.cache.size > 1000) this.cache.clear();
+      this.cache.set(cacheKey, entry);
+    }
+    return entry;
+  }
+}
+
+/** An MCP server exposing the operations a principal may use under a filter. */
+export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, callerOf: CallerSource): Server {
+  const server = new Server(
+    { name: 'switchboard', title: 'Switchboard', version: VERSION },
+    { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_VALIDATOR },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get((await callerOf(extra.authInfo)).principal, filter).tools }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const caller = await callerOf(extra.authInfo);
+    const { principal } = caller;
+    const compiled = catalog.get(principal, filter).byName.get(req.params.name);
+    if (!compiled) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}. Call tools/list for the tools this key and filter allow.`);
+    }
+    const requestId = caller.requestId ?? randomUUID();
+    const log = app.log.child({ requestId, keyId: principal.keyId, tool: compiled.op.name });
+    const started = performance.now();
+    try {
+      const token = req.params._meta?.progressToken;
+      const progress =
+        token === undefined
+          ? undefined
+          : (done: number, total: number, message: string) =>
+              extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: done, total, message } });
+      const { output } = await app.registry.invoke(compiled, principal, req.params.arguments, { requestId, log, progress });
+      log.debug({ ms: Math.round(performance.now() - started) }, 'tool call');
+      return { structuredContent: output as Record<string, unknown>, content: [{ type: 'text', text: JSON.stringify(output) }] };
+    } catch (err) {
+      const appError = toAppError(err, log, requestId);
+      log.info({ ms: Math.round(performance.now() - started), code: appError.code }, 'tool call failed');
+      return toToolResult(appError);
+    }
+  });
+  return server;
+}

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticateKey } from '../../../src/domains/tenancy/auth.js';
+import { KeyCache } from '../../../src/domains/tenancy/key-cache.js';
+import { insertKey, revokeKey, rotateKey } from '../../../src/domains/tenancy/keys.service.js';
+import { type TestApp, addKey, addWorkspace, createOrg, createTestApp, silentLog } from '../../helpers/app.js';
+
+describe('the key cache', () => {
+  let t: TestApp;
+  let org: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    org = await createOrg(t.app);
+    admin = await addKey(t.app, org, ['*'], 'all');
+    await addWorkspace(t.app, org, 'main');
+  });
+  afterAll(() => t?.close());
+
+  const adminContext = async (cache: KeyCache) => ({ ...t.app, keyCache: cache, log: silentLog, requestId: 'test', principal: (await authenticateKey(t.app.db, t.app.clock, admin))! });
+
+  it('reuses a resolved key for its TTL only when the change comes from elsewhere', async () => {
+    const key = await addKey(t.app, org, ['*'], 'all');
+    const cache = new KeyCache(t.app.db, t.app.clock, 300);
+    const principal = await cache.authenticate(key);
+    expect(principal).not.toBeNull();
+    await t.app.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', principal!.keyId).execute();
+    expect(await cache.authenticate(key)).toEqual(principal);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await cache.authenticate(key)).toBeNull();
+    expect(await new KeyCache(t.app.db, t.app.clock, 0).authenticate('sb_unknown')).toBeNull();
+  });
+
+  it('remembers a key no longer than until it expires', async () => {
+    const { secret } = await insertKey(t.app.db, org, new Date(), { name: 'short', scopes: ['*'], allWorkspaces: true, workspaceIds: [], expiresAt: new Date(Date.now() + 300) });
+    const cache = new KeyCache(t.app.db, t.app.clock, 60_000);
+    expect(await cache.authenticate(secret)).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await cache.authenticate(secret)).toBeNull();
+  });
+
+  it('forgets a key revoked or rotated through this process at once', async () => {
+    const cache = new KeyCache(t.app.db, t.app.clock, 60_000);
+    const ctx = await adminContext(cache);
+    const revoked = await addKey(t.app, org, ['*'], 'all');
+    const rotated = await addKey(t.app, org, ['*'], 'all');
+    const [a, b] = [await cache.authenticate(revoked), await cache.authenticate(rotated)];
+    await revokeKey(ctx, a!.keyId);
+    expect(await cache.authenticate(revoked)).toBeNull();
+    const replacement = await rotateKey(ctx, b!.keyId);
+    expect(await cache.authenticate(rotated)).toBeNull();
+    expect((await cache.authenticate(replacement.secret))?.keyId).toBe(replacement.api_key.id);
+  });
+});
