@@ -2,15 +2,16 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './kernel/clock.js';
 import type { Services } from './kernel/context.js';
-import { KeyCache } from './domains/tenancy/key-cache.js';
-import { WorkspaceCache } from './domains/tenancy/workspace-cache.js';
+import { KeyCache, WorkspaceCache } from './domains/tenancy/index.js';
+import type { Embedder } from './kernel/ports.js';
+import { JOB_NAMES } from './workers.js';
 import type { Config } from './config.js';
 import { type DatabaseHandle, openDatabase } from './adapters/db/connect.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import type { Database } from './adapters/db/schema.js';
-import { JobQueue } from './adapters/jobs/queue.js';
+import { PgBossQueue } from './adapters/jobs/queue.js';
 import { AnthropicLlm } from './adapters/llm/anthropic.js';
-import { type Embedder, HttpEmbedder } from './adapters/llm/embeddings.js';
+import { HttpEmbedder } from './adapters/llm/embeddings.js';
 import { OfflineLlm } from './adapters/llm/offline.js';
 import { ResendSender } from './adapters/mail/resend.js';
 import { SinkSender } from './adapters/mail/sink.js';
@@ -24,6 +25,9 @@ export interface App extends Services {
   config: Config;
   dbKind: DatabaseHandle['kind'];
   registry: Registry;
+  /** The job queue's own side: workers take jobs from it (services only enqueue). */
+  queue: PgBossQueue;
+  keyCache: KeyCache;
   log: Logger;
   close(): Promise<void>;
 }
@@ -43,12 +47,13 @@ export interface AppOptions {
 /** Opens (or adopts) the database, applies migrations, starts the job queue and compiles the operations. */
 export async function createApp(config: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
   const handle = opts.database ?? (await openDatabase(config.database));
-  let jobs: JobQueue | undefined;
+  let jobs: PgBossQueue | undefined;
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
-    jobs = new JobQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
-    if (opts.startJobs !== false) await jobs.start();
+    jobs = new PgBossQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
+    if (opts.startJobs !== false) await jobs.start(JOB_NAMES);
+    const keyCache = new KeyCache(handle.db, opts.clock ?? systemClock, config.cacheMs);
     const services: Services = {
       db: handle.db,
       clock: opts.clock ?? systemClock,
@@ -64,7 +69,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
         : new OfflineLlm(),
       mail: opts.mail ?? mailSenders(config),
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
-      keyCache: new KeyCache(handle.db, opts.clock ?? systemClock, config.cacheMs),
+      keyCache,
       workspaceCache: new WorkspaceCache(config.cacheMs),
     };
     let closed: Promise<void> | undefined;
@@ -73,6 +78,8 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       ...services,
       config,
       dbKind: handle.kind,
+      keyCache,
+      queue: started,
       registry: new Registry(services),
       log,
       close: () => (closed ??= started.stop().finally(() => handle.close())),

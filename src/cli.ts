@@ -1,12 +1,10 @@
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { type App, VERSION, createApp } from './app.js';
-import { bootstrapIfEmpty } from './domains/tenancy/bootstrap.js';
 import type { OrgContext } from './kernel/context.js';
 import { AppError } from './kernel/errors.js';
-import * as keys from './domains/tenancy/keys.service.js';
-import { seedDemoData } from './domains/prospects/seed.js';
-import * as workspaces from './domains/tenancy/workspaces.service.js';
+import { seedDemoData } from './domains/prospects/index.js';
+import { bootstrapIfEmpty, keys, workspaces } from './domains/tenancy/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DatabaseLockedError } from './adapters/db/connect.js';
 import { createLogger } from './log.js';

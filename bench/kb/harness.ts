@@ -16,7 +16,7 @@ import { newId } from '../../src/kernel/ids.js';
 import { insertKey } from '../../src/domains/tenancy/keys.service.js';
 import { insertWorkspace, resolveWorkspace } from '../../src/domains/tenancy/workspaces.service.js';
 import { type DatabaseHandle, openDatabase } from '../../src/adapters/db/connect.js';
-import type { Embedder } from '../../src/adapters/llm/embeddings.js';
+import type { Embedder } from '../../src/kernel/ports.js';
 
 export const silentLog = pino({ level: 'silent' });
 export type DbKind = 'pglite' | 'postgres';

@@ -1,13 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/schema.js';
-import type { JobQueue } from '../adapters/jobs/queue.js';
-import type { Embedder } from '../adapters/llm/embeddings.js';
-import type { Llm } from './ports.js';
-import type { MailSender } from '../adapters/mail/sender.js';
 import type { Clock } from './clock.js';
-import type { KeyCache } from '../domains/tenancy/key-cache.js';
-import type { WorkspaceCache } from '../domains/tenancy/workspace-cache.js';
+import type { Embedder, JobQueue, KeyResolver, Llm, MailSender, WorkspaceResolver } from './ports.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
 export interface Principal {
@@ -49,9 +44,9 @@ export interface Services {
   /** Base of the links in sent emails (unsubscribe, tracking). */
   publicUrl: string;
   /** How transports resolve API keys; forget a key here after revoking or rotating it. */
-  keyCache: KeyCache;
+  keyCache: KeyResolver;
   /** How tool calls resolve `workspace_id`; forget a workspace here after writing its row. */
-  workspaceCache: WorkspaceCache;
+  workspaceCache: WorkspaceResolver;
 }
 
 /** What an organization-level service (keys, workspaces) receives. */

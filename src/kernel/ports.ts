@@ -1,3 +1,9 @@
+// The outside world as the domains see it. Adapters implement these; nothing here imports an adapter.
+import type { Kysely } from 'kysely';
+import type { Database } from '../adapters/db/schema.js';
+import type { Logger } from 'pino';
+import type { Principal, Services, Workspace } from './context.js';
+
 /** What a draft rewrite starts from: the rendered template and the only facts the model may use. */
 export interface DraftRewriteRequest {
   /** The rendered template. */
@@ -48,4 +54,100 @@ export interface Llm {
   rewriteDraft(req: DraftRewriteRequest): Promise<DraftRewrite>;
   /** Classifies an inbound reply to an outreach email. */
   classifyReply(text: string): Promise<ReplyClassification>;
+}
+
+/** Turns texts into vectors. `kind` lets providers that distinguish them (Voyage) embed queries and documents differently. */
+export interface Embedder {
+  readonly model: string;
+  embed(texts: string[], kind: 'document' | 'query'): Promise<number[][]>;
+}
+
+export interface OutgoingEmail {
+  from: { email: string; name?: string };
+  /** One recipient. */
+  to: string;
+  replyTo?: string;
+  subject: string;
+  /** Plain-text body. */
+  text: string;
+  html?: string;
+  /** Extra headers, e.g. List-Unsubscribe, List-Unsubscribe-Post, X-Switchboard-Draft. */
+  headers: Record<string, string>;
+  /** Stable per message: providers that support it dedupe on it (Resend's Idempotency-Key); also used as Message-ID seed. */
+  idempotencyKey: string;
+  tags?: Record<string, string>;
+}
+
+export type MailProvider = 'smtp' | 'resend' | 'sink';
+
+export interface SentEmail {
+  provider: MailProvider;
+  providerMessageId: string;
+}
+
+/**
+ * Sends one email. Failures are `AppError`s: `invalid_request` for an email that can never be sent
+ * as given, `upstream_error` for the provider, with `details.permanent` telling a retry apart from
+ * a rejection (see `SendFailureDetails`).
+ */
+export interface MailSender {
+  readonly name: MailProvider;
+  send(email: OutgoingEmail): Promise<SentEmail>;
+  close?(): Promise<void>;
+}
+
+/** `details` of every `upstream_error` a sender throws. */
+export interface SendFailureDetails {
+  [key: string]: unknown;
+  provider: MailProvider;
+  /** True when sending the same message again cannot succeed (550 mailbox unavailable, 422 validation). */
+  permanent: boolean;
+  /** SMTP reply code, when the server gave one. */
+  smtp_code?: number;
+  /** HTTP status, when an HTTP API answered. */
+  status?: number;
+  /** What the provider asked us to wait before trying again, in seconds. */
+  retry_after_s?: number;
+}
+
+/**
+ * Every background job, with its payload. Empty here on purpose: each domain adds its own jobs from
+ * its `*.job.ts` (declaration merging), so the job map is owned by the domains that run the jobs.
+ * Payloads carry ids only: the database holds the rest.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the domains through declaration merging
+export interface JobPayloads {}
+export type JobName = keyof JobPayloads;
+
+export interface JobContext {
+  /** 1 on the first try; a crash or a thrown error leads to another try, up to the retry limit. */
+  attempt: number;
+  lastAttempt: boolean;
+}
+
+/** A job a domain runs in the background: declared in its `*.job.ts`, listed in its `index.ts`. */
+export interface JobDefinition<N extends JobName = JobName> {
+  name: N;
+  /** Must be idempotent: a crashed or timed-out try runs again. */
+  run(services: Services, log: Logger, data: JobPayloads[N], job: JobContext): Promise<void>;
+}
+
+/** Durable work. A job is enqueued inside the transaction that makes it necessary: it exists exactly when the change does. */
+export interface JobQueue {
+  /** How long a job may run before it is presumed crashed and tried again. */
+  readonly timeoutMs: number;
+  /** Enqueues in the caller's transaction. `startAfter` delays the job; `singletonKey` collapses duplicates that are still queued. */
+  enqueue<N extends JobName>(trx: Kysely<Database>, name: N, data: JobPayloads[N], opts?: { singletonKey?: string; startAfter?: Date }): Promise<void>;
+}
+
+/** How transports resolve presented API keys; a key is forgotten after it is revoked or rotated. */
+export interface KeyResolver {
+  authenticate(presented: string): Promise<Principal | null>;
+  forget(keyId: string): void;
+}
+
+/** How calls resolve `workspace_id` (ungranted = not found); a workspace is forgotten after its row changes. */
+export interface WorkspaceResolver {
+  resolve(db: Kysely<Database>, principal: Principal, idOrSlug: string | undefined): Promise<Workspace>;
+  forget(workspaceId: string): void;
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Scope } from '../domains/tenancy/index.js';
 import type { OrgContext, RequestContext } from '../kernel/context.js';
 
 export const TOOLSETS = {
@@ -40,7 +41,8 @@ interface OperationBase<I extends AnyObject, O extends AnyObject> {
   /** Written for a model: when to use it, what it returns, what fails. */
   description: string;
   toolset: Toolset;
-  scope: string;
+  /** The scope a key needs; `Scope` makes a misspelt scope a compile error. */
+  scope: Scope;
   input: I;
   output: O;
   annotations: Annotations;
@@ -54,7 +56,10 @@ interface OperationBase<I extends AnyObject, O extends AnyObject> {
   idempotency?: boolean;
 }
 
-/** An operation on one workspace's data: the registry resolves `workspace_id` into `ctx.workspace`. */
+/**
+ * An operation on one workspace's data. Its `input` leaves out `workspace_id`: the catalog adds it to
+ * the published schema, and the invoker resolves it into `ctx.workspace` and strips it before the handler.
+ */
 export interface WorkspaceOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
   tenancy: 'workspace';
   handler: (ctx: RequestContext, input: z.output<I>) => Promise<z.input<O>>;

@@ -11,7 +11,7 @@ import { ingestDocument } from '../../src/domains/knowledge/ingest.job.js';
 import { createKnowledgeBase } from '../../src/domains/knowledge/bases.service.js';
 import { createDraft } from '../../src/domains/outreach/drafts.service.js';
 import { createTemplate } from '../../src/domains/templates/templates.service.js';
-import type { CompiledOperation } from '../../src/operations/invoker.js';
+import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
 import { type TestApp, addKey, contextFor, createTestApp, silentLog, twoTenants } from '../helpers/app.js';

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/kernel/clock.js';
-import { Registry } from '../../src/operations/invoker.js';
+import { Catalog } from '../../src/operations/catalog.js';
 
 /**
  * The public API in one file: every operation's name, title, description, scope, toolset,
  * annotations, route and JSON Schemas. A diff here is an API change and is reviewed as one;
- * regenerate with `npx vitest run test/tools/surface.test.ts -u`.
+ * regenerate with `npx vitest run test/operations/surface.test.ts -u`.
  */
 describe('tool surface', () => {
   it('matches the reviewed snapshot', async () => {
-    const registry = new Registry({ db: undefined as never, clock: systemClock, jobs: undefined as never, embeddings: null, llm: undefined as never, mail: undefined as never, publicUrl: '', keyCache: undefined as never, workspaceCache: undefined as never });
-    const surface = registry.operations.map(({ op, inputJsonSchema, outputJsonSchema }) => ({
+    const catalog = new Catalog();
+    const surface = catalog.operations.map(({ op, inputJsonSchema, outputJsonSchema }) => ({
       name: op.name,
       title: op.title,
       description: op.description,
@@ -26,10 +25,10 @@ describe('tool surface', () => {
   });
 
   it('declares every annotation, a title and schema descriptions for each operation', () => {
-    const registry = new Registry({ db: undefined as never, clock: systemClock, jobs: undefined as never, embeddings: null, llm: undefined as never, mail: undefined as never, publicUrl: '', keyCache: undefined as never, workspaceCache: undefined as never });
-    const names = registry.operations.map((c) => c.op.name);
+    const catalog = new Catalog();
+    const names = catalog.operations.map((c) => c.op.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const { op, inputJsonSchema } of registry.operations) {
+    for (const { op, inputJsonSchema } of catalog.operations) {
       expect(Object.keys(op.annotations).sort()).toEqual(['destructiveHint', 'idempotentHint', 'openWorldHint', 'readOnlyHint']);
       expect(op.title.length).toBeGreaterThan(3);
       expect(op.description.length).toBeGreaterThan(40);

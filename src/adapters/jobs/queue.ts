@@ -1,21 +1,8 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import type { JobContext, JobName, JobPayloads, JobQueue } from '../../kernel/ports.js';
 import type { Database } from '../db/schema.js';
-
-/** Every background job, with its payload. Payloads carry ids only: the database holds the rest. */
-export interface JobPayloads {
-  'kb.ingest': { workspace_id: string; document_id: string };
-  'outreach.send': { workspace_id: string; draft_id: string };
-}
-export type JobName = keyof JobPayloads;
-const JOB_NAMES: JobName[] = ['kb.ingest', 'outreach.send'];
-
-export interface JobContext {
-  /** 1 on the first try; a crash or a thrown error leads to another try, up to `retryLimit + 1`. */
-  attempt: number;
-  lastAttempt: boolean;
-}
 
 export type JobHandler<N extends JobName> = (data: JobPayloads[N], job: JobContext) => Promise<void>;
 
@@ -30,7 +17,7 @@ const executorFor = (db: Kysely<Database>): PgBoss.Db => ({
  * A job is enqueued inside the transaction that makes it necessary: it exists exactly when the
  * change does. A crashed worker's job expires and is tried again, so handlers must be idempotent.
  */
-export class JobQueue {
+export class PgBossQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started = false;
   readonly timeoutMs: number;
@@ -57,11 +44,11 @@ export class JobQueue {
     this.boss.on('error', (err) => log.error({ err }, 'job queue error'));
   }
 
-  /** Creates the queue tables (first run) and queues. Needed before enqueue or work. */
-  async start(): Promise<void> {
+  /** Creates the queue tables (first run) and the named queues. Needed before enqueue or work. */
+  async start(names: readonly JobName[]): Promise<void> {
     if (this.started) return;
     await this.boss.start();
-    for (const name of JOB_NAMES) await this.boss.createQueue(name);
+    for (const name of names) await this.boss.createQueue(name);
     this.started = true;
   }
 

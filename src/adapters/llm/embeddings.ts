@@ -1,10 +1,5 @@
 import { AppError } from '../../kernel/errors.js';
-
-/** Turns texts into vectors. `kind` lets providers that distinguish them (Voyage) embed queries and documents differently. */
-export interface Embedder {
-  readonly model: string;
-  embed(texts: string[], kind: 'document' | 'query'): Promise<number[][]>;
-}
+import type { Embedder } from '../../kernel/ports.js';
 
 export interface EmbeddingsConfig {
   /** Base URL of an embeddings API: Voyage's (`https://api.voyageai.com/v1`) or any OpenAI-compatible one. */

@@ -1,5 +1,6 @@
 import type { AppError } from '../../kernel/errors.js';
-import { type MailSender, type OutgoingEmail, type SentEmail, assertSendable, formatAddress, sendFailure } from './sender.js';
+import type { MailSender, OutgoingEmail, SentEmail } from '../../kernel/ports.js';
+import { assertSendable, formatAddress, sendFailure } from './sender.js';
 
 export interface ResendConfig {
   apiKey: string;

@@ -1,53 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../kernel/errors.js';
-
-export interface OutgoingEmail {
-  from: { email: string; name?: string };
-  /** One recipient. */
-  to: string;
-  replyTo?: string;
-  subject: string;
-  /** Plain-text body. */
-  text: string;
-  html?: string;
-  /** Extra headers, e.g. List-Unsubscribe, List-Unsubscribe-Post, X-Switchboard-Draft. */
-  headers: Record<string, string>;
-  /** Stable per message: providers that support it dedupe on it (Resend's Idempotency-Key); also used as Message-ID seed. */
-  idempotencyKey: string;
-  tags?: Record<string, string>;
-}
-
-export type MailProvider = 'smtp' | 'resend' | 'sink';
-
-export interface SentEmail {
-  provider: MailProvider;
-  providerMessageId: string;
-}
-
-/**
- * Sends one email. Failures are `AppError`s: `invalid_request` for an email that can never be sent
- * as given, `upstream_error` for the provider, with `details.permanent` telling a retry apart from
- * a rejection (see `SendFailureDetails`).
- */
-export interface MailSender {
-  readonly name: MailProvider;
-  send(email: OutgoingEmail): Promise<SentEmail>;
-  close?(): Promise<void>;
-}
-
-/** `details` of every `upstream_error` a sender throws. */
-export interface SendFailureDetails {
-  [key: string]: unknown;
-  provider: MailProvider;
-  /** True when sending the same message again cannot succeed (550 mailbox unavailable, 422 validation). */
-  permanent: boolean;
-  /** SMTP reply code, when the server gave one. */
-  smtp_code?: number;
-  /** HTTP status, when an HTTP API answered. */
-  status?: number;
-  /** What the provider asked us to wait before trying again, in seconds. */
-  retry_after_s?: number;
-}
+import type { OutgoingEmail, SendFailureDetails } from '../../kernel/ports.js';
 
 export function sendFailure(message: string, details: SendFailureDetails, cause?: unknown): AppError {
   return new AppError('upstream_error', message, details, cause === undefined ? undefined : { cause });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type MailSender, type OutgoingEmail, type SentEmail, assertSendable, sendFailure } from './sender.js';
+import type { MailSender, OutgoingEmail, SentEmail } from '../../kernel/ports.js';
+import { assertSendable, sendFailure } from './sender.js';
 
 export interface SinkMessage {
   providerMessageId: string;

@@ -1,6 +1,7 @@
 import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
 import { AppError } from '../../kernel/errors.js';
-import { type MailSender, type OutgoingEmail, type SentEmail, assertSendable, messageIdFor, sendFailure } from './sender.js';
+import type { MailSender, OutgoingEmail, SentEmail } from '../../kernel/ports.js';
+import { assertSendable, messageIdFor, sendFailure } from './sender.js';
 
 export interface SmtpOptions {
   /** Upper bound for connecting, the greeting and each later reply, in ms. Nodemailer's defaults (2 and 10 minutes) would hold a send job far too long. */

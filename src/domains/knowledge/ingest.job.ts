@@ -5,11 +5,17 @@ import { transact } from '../../kernel/transact.js';
 import { type Chunk, chunkBlocks } from './ingest/chunk.js';
 import type { ContentType } from './ingest/content-types.js';
 import { extractBlocks } from './ingest/extract.js';
-import type { JobContext, JobPayloads } from '../../adapters/jobs/queue.js';
+import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import type { Services } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
+
+declare module '../../kernel/ports.js' {
+  interface JobPayloads {
+    'kb.ingest': { workspace_id: string; document_id: string };
+  }
+}
 
 const INSERT_BATCH = 500;
 
@@ -150,3 +156,5 @@ async function markFailed(db: Kysely<Database>, workspace: { id: string; is_test
     if (updated) await appendEvent(trx, workspace, 'document.failed', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, reason }, now);
   });
 }
+
+export const ingestJob: JobDefinition<'kb.ingest'> = { name: 'kb.ingest', run: ingestDocument };

@@ -3,7 +3,8 @@ import * as docs from './documents.service.js';
 import { searchKnowledgeBases } from './search.service.js';
 import * as kbs from './bases.service.js';
 import { AppError } from '../../kernel/errors.js';
-import { CursorInput, LimitInput, Timestamp, WorkspaceIdInput, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { destructive, idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
 const KnowledgeBase = z.object({
@@ -49,38 +50,37 @@ const DocIdInput = z.string().min(1).max(64).describe('Document id (doc_...)');
 const Language = z.string().min(1).max(64).describe('Text-search language (a PostgreSQL configuration): english, french, german, spanish, simple, ...');
 const ChunkSize = z.number().int().min(200).max(8000).describe('Target characters per passage (default 1200)');
 const ChunkOverlap = z.number().int().min(0).max(2000).describe('Characters carried over between passages of a section (default 150)');
-const read = { toolset: 'knowledge', scope: 'kb:read', annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } } as const;
-const write = { toolset: 'knowledge', scope: 'kb:write' } as const;
+const reads = { toolset: 'knowledge', scope: 'kb:read', annotations: readOnly } as const;
+const writes = { toolset: 'knowledge', scope: 'kb:write' } as const;
 
 export const listKnowledgeBases = defineOperation({
-  ...read,
+  ...reads,
   name: 'list_knowledge_bases',
   title: 'List knowledge bases',
   description: 'List the knowledge bases of a workspace with their language and number of documents. Use the ids with kb_search or add_document.',
-  input: z.object({ workspace_id: WorkspaceIdInput }),
+  input: z.object({}),
   output: z.object({ knowledge_bases: z.array(KnowledgeBase) }),
   http: { method: 'GET', path: '/knowledge-bases' },
   handler: async (ctx) => ({ knowledge_bases: await kbs.listKnowledgeBases(ctx) }),
 });
 
 export const getKnowledgeBase = defineOperation({
-  ...read,
+  ...reads,
   name: 'get_knowledge_base',
   title: 'Get knowledge base',
   description: 'Read one knowledge base. Fails with not_found if it does not exist in the workspace.',
-  input: z.object({ workspace_id: WorkspaceIdInput, knowledge_base_id: KbIdInput }),
+  input: z.object({ knowledge_base_id: KbIdInput }),
   output: z.object({ knowledge_base: KnowledgeBase }),
   http: { method: 'GET', path: '/knowledge-bases/{knowledge_base_id}' },
   handler: async (ctx, { knowledge_base_id }) => ({ knowledge_base: await kbs.getKnowledgeBase(ctx, knowledge_base_id) }),
 });
 
 export const createKnowledgeBase = defineOperation({
-  ...write,
+  ...writes,
   name: 'create_knowledge_base',
   title: 'Create knowledge base',
   description: 'Create a knowledge base: a searchable collection of documents in one language. Fails with invalid_request for an unknown language.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     name: z.string().trim().min(1).max(200).describe('Display name'),
     description: z.string().max(2000).optional().describe('What it contains'),
     language: Language.optional(),
@@ -88,18 +88,17 @@ export const createKnowledgeBase = defineOperation({
     chunk_overlap: ChunkOverlap.optional(),
   }),
   output: z.object({ knowledge_base: KnowledgeBase }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: write,
   http: { method: 'POST', path: '/knowledge-bases', status: 201 },
-  handler: async (ctx, { workspace_id: _, ...input }) => ({ knowledge_base: await kbs.createKnowledgeBase(ctx, input) }),
+  handler: async (ctx, { ...input }) => ({ knowledge_base: await kbs.createKnowledgeBase(ctx, input) }),
 });
 
 export const updateKnowledgeBase = defineOperation({
-  ...write,
+  ...writes,
   name: 'update_knowledge_base',
   title: 'Update knowledge base',
   description: 'Change the name, description, language or chunking of a knowledge base. Language and chunking apply to documents added or re-added afterwards.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     knowledge_base_id: KbIdInput,
     name: z.string().trim().min(1).max(200).optional().describe('Display name'),
     description: z.string().max(2000).nullable().optional().describe('What it contains; null clears it'),
@@ -108,19 +107,19 @@ export const updateKnowledgeBase = defineOperation({
     chunk_overlap: ChunkOverlap.optional(),
   }),
   output: z.object({ knowledge_base: KnowledgeBase }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotentWrite,
   http: { method: 'PUT', path: '/knowledge-bases/{knowledge_base_id}' },
-  handler: async (ctx, { workspace_id: _, knowledge_base_id, ...input }) => ({ knowledge_base: await kbs.updateKnowledgeBase(ctx, knowledge_base_id, input) }),
+  handler: async (ctx, { knowledge_base_id, ...input }) => ({ knowledge_base: await kbs.updateKnowledgeBase(ctx, knowledge_base_id, input) }),
 });
 
 export const deleteKnowledgeBase = defineOperation({
-  ...write,
+  ...writes,
   name: 'delete_knowledge_base',
   title: 'Delete knowledge base',
   description: 'Delete a knowledge base with all its documents and their index. Cannot be undone.',
-  input: z.object({ workspace_id: WorkspaceIdInput, knowledge_base_id: KbIdInput }),
+  input: z.object({ knowledge_base_id: KbIdInput }),
   output: z.object({ knowledge_base: KnowledgeBase }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   http: { method: 'DELETE', path: '/knowledge-bases/{knowledge_base_id}' },
   handler: async (ctx, { knowledge_base_id }) => ({ knowledge_base: await kbs.deleteKnowledgeBase(ctx, knowledge_base_id) }),
 });
@@ -128,7 +127,7 @@ export const deleteKnowledgeBase = defineOperation({
 const MAX_WAIT_SECONDS = 120;
 
 export const addDocument = defineOperation({
-  ...write,
+  ...writes,
   name: 'add_document',
   title: 'Add document',
   description:
@@ -138,7 +137,6 @@ export const addDocument = defineOperation({
     'content changes nothing; new content replaces the old atomically. Fails with invalid_request for an unsupported ' +
     'or malformed file and file_too_large above 50 MB.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     knowledge_base_id: KbIdInput,
     name: z.string().trim().min(1).max(255).describe('File name, e.g. handbook.md; its extension tells the format when content_type is absent'),
     content: z.string().min(1).optional().describe('The document as text'),
@@ -147,7 +145,7 @@ export const addDocument = defineOperation({
     wait: z.boolean().optional().describe(`Wait up to ${MAX_WAIT_SECONDS} s for ingestion to finish (default false)`),
   }),
   output: z.object({ document: Document, unchanged: z.boolean().describe('True when the same content was already there') }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotentWrite,
   http: { method: 'POST', path: '/knowledge-bases/{knowledge_base_id}/documents', status: 201, upload: true },
   handler: async (ctx, input) => {
     const added = await docs.addDocument(ctx, { knowledge_base_id: input.knowledge_base_id, name: input.name, content: documentBytes(input), content_type: input.content_type });
@@ -172,12 +170,11 @@ function documentBytes(input: { content?: string | undefined; content_base64?: s
 }
 
 export const listDocuments = defineOperation({
-  ...read,
+  ...reads,
   name: 'list_documents',
   title: 'List documents',
   description: 'List the documents of a knowledge base, newest first, with their ingestion status. Paginated with cursor.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     knowledge_base_id: KbIdInput,
     status: z.enum(['processing', 'ready', 'failed']).optional().describe('Only documents in this state'),
     cursor: CursorInput,
@@ -189,30 +186,30 @@ export const listDocuments = defineOperation({
 });
 
 export const getDocument = defineOperation({
-  ...read,
+  ...reads,
   name: 'get_document',
   title: 'Get document',
   description: 'Read a document and its ingestion status (processing with progress, ready, or failed with the reason).',
-  input: z.object({ workspace_id: WorkspaceIdInput, knowledge_base_id: KbIdInput, document_id: DocIdInput }),
+  input: z.object({ knowledge_base_id: KbIdInput, document_id: DocIdInput }),
   output: z.object({ document: Document }),
   http: { method: 'GET', path: '/knowledge-bases/{knowledge_base_id}/documents/{document_id}' },
   handler: async (ctx, { knowledge_base_id, document_id }) => ({ document: await docs.getDocument(ctx, knowledge_base_id, document_id) }),
 });
 
 export const deleteDocument = defineOperation({
-  ...write,
+  ...writes,
   name: 'delete_document',
   title: 'Delete document',
   description: 'Delete a document and its passages from the index.',
-  input: z.object({ workspace_id: WorkspaceIdInput, knowledge_base_id: KbIdInput, document_id: DocIdInput }),
+  input: z.object({ knowledge_base_id: KbIdInput, document_id: DocIdInput }),
   output: z.object({ document: Document }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   http: { method: 'DELETE', path: '/knowledge-bases/{knowledge_base_id}/documents/{document_id}' },
   handler: async (ctx, { knowledge_base_id, document_id }) => ({ document: await docs.deleteDocument(ctx, knowledge_base_id, document_id) }),
 });
 
 export const kbSearch = defineOperation({
-  ...read,
+  ...reads,
   name: 'kb_search',
   title: 'Search knowledge bases',
   description:
@@ -221,7 +218,6 @@ export const kbSearch = defineOperation({
     'Returns the best passages with a 0-1 score, a highlighted snippet, the document and a location to cite; mode says ' +
     'whether embeddings were used (hybrid) or full-text alone.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     knowledge_base_id: KbIdInput.optional().describe('Search only this knowledge base; all of the workspace by default'),
     query: z.string().trim().min(1).max(1000).describe('The question or keywords'),
     limit: z.number().int().min(1).max(50).optional().describe('How many passages (1-50, default 5)'),

@@ -4,8 +4,8 @@ import type { ResendEvent } from '../../adapters/mail/resend-webhook.js';
 import type { RequestContext, Services, Workspace } from '../../kernel/context.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { outreachSettings } from './settings.model.js';
-import { addSuppression } from '../suppression/suppression.service.js';
-import { toWorkspace } from '../tenancy/workspaces.service.js';
+import { addSuppression } from '../suppression/index.js';
+import { toWorkspace } from '../tenancy/index.js';
 
 /** Sending pauses itself past these rates over 24 h, before a provider suspends the account. */
 export const MAX_HARD_BOUNCE_RATE = 0.05;

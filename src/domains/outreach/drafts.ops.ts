@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import * as drafts from './drafts.service.js';
 import { DRAFT_STATUSES } from './drafts.service.js';
-import { CursorInput, LimitInput, Timestamp, WorkspaceIdInput, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
 const Draft = z.object({
@@ -22,7 +23,6 @@ const Draft = z.object({
 });
 
 const DraftIdInput = z.string().min(1).max(64).describe('Draft id (drf_...), as returned by create_draft or list_drafts');
-const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
 
 export const createDraft = defineOperation({
   name: 'create_draft',
@@ -35,7 +35,6 @@ export const createDraft = defineOperation({
     'Claude rewrites it without adding facts. The draft waits for a human to approve it: nothing is sent yet. Fails with ' +
     'suppressed if the address is on the suppression list, invalid_request listing every missing template variable.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     prospect_id: z.string().min(1).max(64).describe('Prospect id (pro_...)'),
     template_key: z.string().min(1).max(100).describe('Key of an email template (list_templates)'),
     variables: z.record(z.string().min(1).max(100), z.unknown()).optional().describe('Values for the template placeholders'),
@@ -53,14 +52,13 @@ export const listDrafts = defineOperation({
   scope: 'drafts:read',
   description: 'List drafts newest first, optionally by status (e.g. pending_approval) or prospect. Paginated with cursor.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     status: z.enum(DRAFT_STATUSES).optional().describe('Only drafts in this state'),
     prospect_id: z.string().min(1).max(64).optional().describe('Only drafts to this prospect'),
     cursor: CursorInput,
     limit: LimitInput,
   }),
   output: pageOutput('drafts', Draft),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/drafts' },
   handler: async (ctx, { status, prospect_id, cursor, limit }) => toPageOutput('drafts', await drafts.listDrafts(ctx, { status, prospect_id }, { cursor, limit })),
 });
@@ -71,9 +69,9 @@ export const getDraft = defineOperation({
   toolset: 'drafts',
   scope: 'drafts:read',
   description: 'Read one draft, with its status and, once sent or failed, when and why.',
-  input: z.object({ workspace_id: WorkspaceIdInput, draft_id: DraftIdInput }),
+  input: z.object({ draft_id: DraftIdInput }),
   output: z.object({ draft: Draft }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/drafts/{draft_id}' },
   handler: async (ctx, { draft_id }) => ({ draft: await drafts.getDraft(ctx, draft_id) }),
 });
@@ -85,13 +83,12 @@ export const updateDraft = defineOperation({
   scope: 'drafts:write',
   description: 'Edit the subject or body of a draft that is still pending approval. Fails with conflict once it is approved, rejected or sent.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     draft_id: DraftIdInput,
     subject: z.string().trim().min(1).max(500).optional().describe('New subject'),
     body: z.string().min(1).max(50_000).optional().describe('New body (plain text)'),
   }),
   output: z.object({ draft: Draft }),
-  annotations: { ...write, idempotentHint: true },
+  annotations: idempotentWrite,
   http: { method: 'PATCH', path: '/drafts/{draft_id}' },
   handler: async (ctx, { draft_id, subject, body }) => ({ draft: await drafts.updateDraft(ctx, draft_id, { subject, body }) }),
 });
@@ -102,7 +99,7 @@ export const rejectDraft = defineOperation({
   toolset: 'drafts',
   scope: 'drafts:approve',
   description: 'Reject a pending draft with a reason, so it is never sent. Fails with conflict if it is not pending approval.',
-  input: z.object({ workspace_id: WorkspaceIdInput, draft_id: DraftIdInput, reason: z.string().trim().min(1).max(1000).describe('Why it is rejected') }),
+  input: z.object({ draft_id: DraftIdInput, reason: z.string().trim().min(1).max(1000).describe('Why it is rejected') }),
   output: z.object({ draft: Draft }),
   annotations: write,
   http: { method: 'POST', path: '/drafts/{draft_id}/reject' },
@@ -118,7 +115,7 @@ export const approveDraft = defineOperation({
     'Approve a draft that a human has reviewed, so it is sent (by a background job, within the workspace caps and sending ' +
     'window). Returns the updated draft. Fails with conflict if it is not pending approval, suppressed if the address ' +
     'was suppressed meanwhile.',
-  input: z.object({ workspace_id: WorkspaceIdInput, draft_id: DraftIdInput }),
+  input: z.object({ draft_id: DraftIdInput }),
   output: z.object({ draft: Draft }),
   annotations: { ...write, idempotentHint: true, openWorldHint: true },
   http: { method: 'POST', path: '/drafts/{draft_id}/approve' },

@@ -6,9 +6,9 @@ import { appendEvent } from '../../kernel/outbox.js';
 import { newId, randomToken } from '../../kernel/ids.js';
 import { outreachSettings } from './settings.model.js';
 import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
-import { getProspect } from '../prospects/prospects.service.js';
-import { isSuppressed } from '../suppression/suppression.service.js';
-import { getTemplate, renderTemplate } from '../templates/templates.service.js';
+import { getProspect } from '../prospects/index.js';
+import { isSuppressed } from '../suppression/index.js';
+import { getTemplate, renderTemplate } from '../templates/index.js';
 
 export const DRAFT_STATUSES = ['pending_approval', 'approved', 'rejected', 'sending', 'sent', 'failed'] as const;
 export type DraftStatus = (typeof DRAFT_STATUSES)[number];

@@ -1,4 +1,4 @@
-import type { OutgoingEmail } from '../../adapters/mail/sender.js';
+import type { OutgoingEmail } from '../../kernel/ports.js';
 import type { OutreachSettings } from './settings.model.js';
 
 // http(s) URLs up to whitespace or a closing bracket/quote; trailing punctuation is not part of them.

@@ -2,16 +2,22 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
-import type { JobContext, JobPayloads } from '../../adapters/jobs/queue.js';
-import type { OutgoingEmail } from '../../adapters/mail/sender.js';
+import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
+import type { OutgoingEmail } from '../../kernel/ports.js';
 import type { Services, Workspace } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { type OutreachSettings, outreachSettings } from './settings.model.js';
 import { inWindow, nextWindowStart, startOfLocalDay } from './send-window.js';
-import { isSuppressed } from '../suppression/suppression.service.js';
-import { toWorkspace } from '../tenancy/workspaces.service.js';
+import { isSuppressed } from '../suppression/index.js';
+import { toWorkspace } from '../tenancy/index.js';
 import { renderEmail } from './email-body.js';
+
+declare module '../../kernel/ports.js' {
+  interface JobPayloads {
+    'outreach.send': { workspace_id: string; draft_id: string };
+  }
+}
 
 type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
 
@@ -144,3 +150,5 @@ async function finish(
     await appendEvent(trx, workspace, event, { draft_id: draft.id, ...eventData }, at, draft.prospect_id);
   });
 }
+
+export const sendJob: JobDefinition<'outreach.send'> = { name: 'outreach.send', run: sendApprovedDraft };

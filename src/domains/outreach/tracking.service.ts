@@ -3,8 +3,8 @@ import type { RequestContext, Services } from '../../kernel/context.js';
 import { extractLinks } from './email-body.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
-import { addSuppression } from '../suppression/suppression.service.js';
-import { toWorkspace } from '../tenancy/workspaces.service.js';
+import { addSuppression } from '../suppression/index.js';
+import { toWorkspace } from '../tenancy/index.js';
 
 /**
  * The sent email a tracking or unsubscribe link belongs to. These links carry no API key: the

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import * as prospects from './prospects.service.js';
 import { PROSPECT_STATUSES } from './prospects.service.js';
-import { CursorInput, LimitInput, Timestamp, WorkspaceIdInput, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
 export const Prospect = z.object({
@@ -41,7 +42,6 @@ export const listProspects = defineOperation({
     'List prospects of a workspace, newest first, optionally filtered by status, tag, a text search over email, name and ' +
     'company, and a creation date range. Returns one page and a next_cursor; pass it back as cursor for the next page.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     status: Status.optional().describe('Only prospects with this status'),
     tag: z.string().min(1).max(100).optional().describe('Only prospects carrying this tag'),
     q: z.string().min(1).max(200).optional().describe('Case-insensitive text to find in email, name or company'),
@@ -51,9 +51,9 @@ export const listProspects = defineOperation({
     limit: LimitInput,
   }),
   output: pageOutput('prospects', Prospect),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/prospects' },
-  handler: async (ctx, { workspace_id: _, cursor, limit, ...filters }) =>
+  handler: async (ctx, { cursor, limit, ...filters }) =>
     toPageOutput('prospects', await prospects.listProspects(ctx, filters, { cursor, limit })),
 });
 
@@ -63,9 +63,9 @@ export const getProspect = defineOperation({
   toolset: 'prospects',
   scope: 'prospects:read',
   description: 'Read one prospect by id. Fails with not_found if no such prospect exists in the workspace.',
-  input: z.object({ workspace_id: WorkspaceIdInput, prospect_id: ProspectIdInput }),
+  input: z.object({ prospect_id: ProspectIdInput }),
   output: z.object({ prospect: Prospect }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/prospects/{prospect_id}' },
   handler: async (ctx, { prospect_id }) => ({ prospect: await prospects.getProspect(ctx, prospect_id) }),
 });
@@ -80,7 +80,6 @@ export const upsertProspect = defineOperation({
     'given change: tags replaces the tag list, custom_fields is merged key by key. Calling it again with the same input ' +
     'changes nothing. Returns the prospect, whether it was created, and which fields changed.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     email: z.email().max(254).describe('Email address; identifies the prospect in the workspace'),
     first_name: text(100, 'First name'),
     last_name: text(100, 'Last name'),
@@ -100,9 +99,9 @@ export const upsertProspect = defineOperation({
     created: z.boolean().describe('True if this call created the prospect'),
     changed_fields: z.array(z.string()).describe('Fields this call changed on an existing prospect; empty when nothing changed'),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotentWrite,
   http: { method: 'POST', path: '/prospects', status: 'created' },
-  handler: (ctx, { workspace_id: _, ...input }) => prospects.upsertProspect(ctx, input),
+  handler: (ctx, { ...input }) => prospects.upsertProspect(ctx, input),
 });
 
 export const getProspectHistory = defineOperation({
@@ -113,9 +112,9 @@ export const getProspectHistory = defineOperation({
   description:
     'The timeline of a prospect, oldest first: creation and updates, drafts, sends, opens, clicks, replies, suppression. ' +
     'Use it before contacting someone to see what already happened. Paginated like list_prospects; not_found for an unknown prospect.',
-  input: z.object({ workspace_id: WorkspaceIdInput, prospect_id: ProspectIdInput, cursor: CursorInput, limit: LimitInput }),
+  input: z.object({ prospect_id: ProspectIdInput, cursor: CursorInput, limit: LimitInput }),
   output: pageOutput('events', DomainEvent),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/prospects/{prospect_id}/history' },
   handler: async (ctx, { prospect_id, cursor, limit }) => toPageOutput('events', await prospects.getProspectHistory(ctx, prospect_id, { cursor, limit })),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as suppression from './suppression.service.js';
-import { CursorInput, LimitInput, Timestamp, WorkspaceIdInput, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { destructive, idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
 const Suppression = z.object({
@@ -23,12 +24,11 @@ export const addToSuppressionList = defineOperation({
     'Stop all email to an address, or to a whole domain written as @example.com: nothing is drafted or sent to it ' +
     'afterwards. Use it when someone asks not to be contacted. Adding an entry that exists returns it with created=false.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     email: Target,
     reason: z.string().trim().min(1).max(500).describe('Why, in a few words (e.g. "asked to be removed")'),
   }),
   output: z.object({ suppression: Suppression, created: z.boolean().describe('False if the entry already existed') }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotentWrite,
   http: { method: 'POST', path: '/suppressions', status: 'created' },
   handler: (ctx, { email, reason }) => suppression.addSuppression(ctx, { email, reason }),
 });
@@ -41,13 +41,13 @@ export const checkSuppression = defineOperation({
   description:
     'Check whether an address may be contacted: suppressed is true when the address or its domain is on the suppression ' +
     'list, and matches lists the entries responsible.',
-  input: z.object({ workspace_id: WorkspaceIdInput, email: Target }),
+  input: z.object({ email: Target }),
   output: z.object({
     email: z.string().describe('The normalised address checked'),
     suppressed: z.boolean(),
     matches: z.array(Suppression),
   }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/suppressions/check' },
   handler: (ctx, { email }) => suppression.checkSuppression(ctx, email),
 });
@@ -59,14 +59,13 @@ export const listSuppressions = defineOperation({
   scope: 'suppression:read',
   description: 'List suppression entries, newest first, optionally only addresses or only domains, or containing some text. Paginated with cursor.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     kind: z.enum(['email', 'domain']).optional().describe('Only addresses, or only domains'),
     q: z.string().min(1).max(200).optional().describe('Text the entry contains'),
     cursor: CursorInput,
     limit: LimitInput,
   }),
   output: pageOutput('suppressions', Suppression),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/suppressions' },
   handler: async (ctx, { kind, q, cursor, limit }) => toPageOutput('suppressions', await suppression.listSuppressions(ctx, { kind, q }, { cursor, limit })),
 });
@@ -78,9 +77,9 @@ export const removeSuppression = defineOperation({
   scope: 'admin',
   mcp: false,
   description: 'Remove a suppression entry so the address may be contacted again. Administrative: needs the admin scope and is recorded as an event.',
-  input: z.object({ workspace_id: WorkspaceIdInput, suppression_id: z.string().min(1).max(64).describe('Entry id (sup_...)') }),
+  input: z.object({ suppression_id: z.string().min(1).max(64).describe('Entry id (sup_...)') }),
   output: z.object({ suppression: Suppression }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   http: { method: 'DELETE', path: '/suppressions/{suppression_id}' },
   handler: async (ctx, { suppression_id }) => ({ suppression: await suppression.removeSuppression(ctx, suppression_id) }),
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import * as templates from './templates.service.js';
 import { TEMPLATE_CATEGORIES, TEMPLATE_KEY_PATTERN } from './templates.service.js';
-import { CursorInput, LimitInput, Timestamp, WorkspaceIdInput, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { destructive, idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
 const SYNTAX = '{{name}} inserts a variable, {{prospect.first_name}} a field of one, {{company | "your team"}} one with a default; \\{{ is a literal {{';
@@ -29,18 +30,17 @@ const Name = z.string().trim().min(1).max(200).describe('Display name');
 const Category = z.enum(TEMPLATE_CATEGORIES).describe('custom, chat, widget, agent or email');
 const Subject = z.string().max(998).describe(`Subject line, for email templates; placeholders allowed (${SYNTAX})`);
 const Body = z.string().min(1).max(100_000).describe(`The text; placeholders: ${SYNTAX}`);
-const read = { toolset: 'templates', scope: 'templates:read', annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } } as const;
-const write = { toolset: 'templates', scope: 'templates:write', mcp: false } as const;
+const reads = { toolset: 'templates', scope: 'templates:read', annotations: readOnly } as const;
+const writes = { toolset: 'templates', scope: 'templates:write', mcp: false } as const;
 
 export const listTemplates = defineOperation({
-  ...read,
+  ...reads,
   name: 'list_templates',
   title: 'List templates',
   description:
     'List the message and prompt templates of a workspace, ordered by key, optionally of one category (custom, chat, ' +
     'widget, agent, email). Each comes with its body and the variables it uses. Paginated with cursor.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     category: Category.optional().describe('Only templates of this category'),
     cursor: CursorInput,
     limit: LimitInput,
@@ -51,18 +51,18 @@ export const listTemplates = defineOperation({
 });
 
 export const getTemplate = defineOperation({
-  ...read,
+  ...reads,
   name: 'get_template',
   title: 'Get template',
   description: 'Read one template by id or key, with the variables it uses. Fails with not_found if the workspace has no such template.',
-  input: z.object({ workspace_id: WorkspaceIdInput, template_id: TemplateRef }),
+  input: z.object({ template_id: TemplateRef }),
   output: z.object({ template: Template }),
   http: { method: 'GET', path: '/templates/{template_id}' },
   handler: async (ctx, { template_id }) => ({ template: await templates.getTemplate(ctx, template_id) }),
 });
 
 export const renderTemplate = defineOperation({
-  ...read,
+  ...reads,
   name: 'render_template',
   title: 'Render template',
   description:
@@ -70,7 +70,6 @@ export const renderTemplate = defineOperation({
     '(null if the template has none), the body and variables_used. Fails with invalid_request listing every variable ' +
     'that is missing (no value and no default) or is an object or array instead of text, a number or a boolean.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     template_id: TemplateRef,
     variables: z
       .record(z.string(), z.unknown())
@@ -87,14 +86,13 @@ export const renderTemplate = defineOperation({
 });
 
 export const createTemplate = defineOperation({
-  ...write,
+  ...writes,
   name: 'create_template',
   title: 'Create template',
   description:
     'Create a template. Fails with conflict when the key is taken in the workspace, and with invalid_request (naming ' +
     'the line and column) when subject or body has a placeholder syntax error.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     key: Key,
     name: Name,
     category: Category.optional().describe('custom, chat, widget, agent or email (default custom)'),
@@ -102,20 +100,19 @@ export const createTemplate = defineOperation({
     body: Body,
   }),
   output: z.object({ template: Template }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: write,
   http: { method: 'POST', path: '/templates', status: 201 },
-  handler: async (ctx, { workspace_id: _, ...input }) => ({ template: await templates.createTemplate(ctx, input) }),
+  handler: async (ctx, { ...input }) => ({ template: await templates.createTemplate(ctx, input) }),
 });
 
 export const updateTemplate = defineOperation({
-  ...write,
+  ...writes,
   name: 'update_template',
   title: 'Update template',
   description:
     'Change the key, name, category, subject or body of a template; fields left out stay as they are. Fails like ' +
     'create_template, and with not_found for an unknown template.',
   input: z.object({
-    workspace_id: WorkspaceIdInput,
     template_id: TemplateRef,
     key: Key.optional(),
     name: Name.optional(),
@@ -124,19 +121,19 @@ export const updateTemplate = defineOperation({
     body: Body.optional(),
   }),
   output: z.object({ template: Template }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: idempotentWrite,
   http: { method: 'PUT', path: '/templates/{template_id}' },
-  handler: async (ctx, { workspace_id: _, template_id, ...input }) => ({ template: await templates.updateTemplate(ctx, template_id, input) }),
+  handler: async (ctx, { template_id, ...input }) => ({ template: await templates.updateTemplate(ctx, template_id, input) }),
 });
 
 export const deleteTemplate = defineOperation({
-  ...write,
+  ...writes,
   name: 'delete_template',
   title: 'Delete template',
   description: 'Delete a template by id or key. Text already rendered from it is not affected. Cannot be undone.',
-  input: z.object({ workspace_id: WorkspaceIdInput, template_id: TemplateRef }),
+  input: z.object({ template_id: TemplateRef }),
   output: z.object({ template: Template }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   http: { method: 'DELETE', path: '/templates/{template_id}' },
   handler: async (ctx, { template_id }) => ({ template: await templates.deleteTemplate(ctx, template_id) }),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as keys from './keys.service.js';
 import { Timestamp } from '../../operations/inputs.js';
+import { destructive, readOnly, write } from '../../operations/presets.js';
 import { defineOrgOperation } from '../../operations/define.js';
 
 const ApiKey = z.object({
@@ -40,7 +41,7 @@ export const createApiKey = defineOrgOperation({
     expires_at: z.iso.datetime({ offset: true }).optional().describe('When the key stops working; never by default'),
   }),
   output: CreatedKey,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: write,
   http: { method: 'POST', path: '/keys', status: 201 },
   idempotency: false,
   handler: (ctx, input) => keys.createKey(ctx, input),
@@ -53,7 +54,7 @@ export const listApiKeys = defineOrgOperation({
   description: 'List the API keys this key may manage, newest first, with prefix, scopes, workspaces and status. Secrets are never shown.',
   input: z.object({}),
   output: z.object({ api_keys: z.array(ApiKey) }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/keys' },
   handler: async (ctx) => ({ api_keys: await keys.listKeys(ctx) }),
 });
@@ -65,7 +66,7 @@ export const revokeApiKey = defineOrgOperation({
   description: 'Revoke an API key at once. Revoking an already revoked key returns it unchanged.',
   input: z.object({ key_id: KeyIdInput }),
   output: z.object({ api_key: ApiKey }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  annotations: { ...destructive, idempotentHint: true },
   http: { method: 'POST', path: '/keys/{key_id}/revoke' },
   handler: async (ctx, { key_id }) => ({ api_key: await keys.revokeKey(ctx, key_id) }),
 });
@@ -82,7 +83,7 @@ export const rotateApiKey = defineOrgOperation({
     grace_seconds: z.number().int().min(0).max(keys.MAX_GRACE_SECONDS).optional().describe('How long the old secret keeps working, at most 7 days'),
   }),
   output: CreatedKey,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  annotations: destructive,
   http: { method: 'POST', path: '/keys/{key_id}/rotate', status: 201 },
   idempotency: false,
   handler: (ctx, { key_id, grace_seconds }) => keys.rotateKey(ctx, key_id, grace_seconds),

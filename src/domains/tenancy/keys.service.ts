@@ -1,7 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { ApiKeyRow, Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
-import { ALL_SCOPES, canSeeWorkspace, generateKey, hasScope } from './auth.js';
+import { generateKey } from './auth.js';
+import { ALL_SCOPES, canSeeWorkspace, hasScope } from './scopes.js';
 import type { OrgContext, Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../adapters/db/schema.js';
-import { canSeeWorkspace } from './auth.js';
+import { canSeeWorkspace } from './scopes.js';
 import type { Principal, Workspace } from '../../kernel/context.js';
 import { resolveWorkspace, workspaceNotFound } from './workspaces.service.js';
 

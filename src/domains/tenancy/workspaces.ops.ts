@@ -1,20 +1,8 @@
 import { z } from 'zod';
-import { OutreachSettings } from '../outreach/settings.model.js';
+import { Workspace } from './workspaces.model.js';
 import * as workspaces from './workspaces.service.js';
-import { Timestamp, WorkspaceIdInput } from '../../operations/inputs.js';
+import { readOnly, write } from '../../operations/presets.js';
 import { defineOperation, defineOrgOperation } from '../../operations/define.js';
-
-export const Workspace = z.object({
-  id: z.string().describe('Workspace id (ws_...)'),
-  organization_id: z.string(),
-  name: z.string(),
-  slug: z.string().describe('Short unique name, usable wherever a workspace_id is asked for'),
-  is_test: z.boolean().describe('Test workspaces never contact real people: email goes to a sink'),
-  timezone: z.string().describe('IANA time zone used for sending windows and daily caps'),
-  settings: z.record(z.string(), z.unknown()).describe('Workspace settings (sender, caps, tone) as configured'),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
 
 export const getWorkspaceConfig = defineOperation({
   name: 'get_workspace_config',
@@ -25,9 +13,9 @@ export const getWorkspaceConfig = defineOperation({
     'Read the configuration of a workspace: name, slug, whether it is a test workspace (is_test: nothing is really sent), ' +
     'time zone and settings. Call this first to learn the rules the workspace works under. Fails with not_found for a ' +
     'workspace this key cannot reach.',
-  input: z.object({ workspace_id: WorkspaceIdInput }),
+  input: z.object({}),
   output: z.object({ workspace: Workspace }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/workspaces/{workspace_id}' },
   handler: async (ctx) => ({ workspace: await workspaces.getWorkspaceConfig(ctx) }),
 });
@@ -42,7 +30,7 @@ export const listWorkspaces = defineOrgOperation({
     'other tools ask for when the key reaches more than one workspace.',
   input: z.object({}),
   output: z.object({ workspaces: z.array(Workspace) }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: readOnly,
   http: { method: 'GET', path: '/workspaces' },
   handler: async (ctx) => ({ workspaces: await workspaces.listWorkspaces(ctx) }),
 });
@@ -65,26 +53,9 @@ export const createWorkspace = defineOrgOperation({
     timezone: z.string().max(64).optional().describe('IANA time zone, default UTC'),
   }),
   output: z.object({ workspace: Workspace }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: write,
   http: { method: 'POST', path: '/workspaces', status: 201 },
   handler: async (ctx, input) => ({ workspace: await workspaces.createWorkspace(ctx, input) }),
 });
 
-export const updateOutreachSettings = defineOperation({
-  name: 'update_outreach_settings',
-  title: 'Update outreach settings',
-  toolset: 'admin',
-  scope: 'admin',
-  mcp: false,
-  description:
-    'Set how a workspace sends email: sender, daily cap, minimum gap between sends, sending window (in the workspace time ' +
-    'zone) and personalization. Replaces the whole outreach settings object; omitted fields take their defaults. Setting ' +
-    'paused to null resumes a workspace that paused itself.',
-  input: z.object({ workspace_id: WorkspaceIdInput, outreach: OutreachSettings.describe('The outreach settings') }),
-  output: z.object({ workspace: Workspace }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  http: { method: 'PUT', path: '/workspaces/{workspace_id}/outreach' },
-  handler: async (ctx, { outreach }) => ({ workspace: await workspaces.updateOutreachSettings(ctx, outreach) }),
-});
-
-export const workspaceOperations = [getWorkspaceConfig, listWorkspaces, createWorkspace, updateOutreachSettings];
+export const workspaceOperations = [getWorkspaceConfig, listWorkspaces, createWorkspace];

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, WorkspaceRow } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
-import { canSeeWorkspace } from './auth.js';
+import { canSeeWorkspace } from './scopes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { OrgContext, Principal, RequestContext, Workspace } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -12,6 +12,30 @@ const WORKSPACE_COLUMNS = ['id', 'organization_id', 'name', 'slug', 'is_test', '
 
 export function toWorkspace(row: WorkspaceRow): Workspace {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+}
+
+/**
+ * Writes one section of a workspace's settings (`outreach`, ...), which the domain that owns the
+ * section validates: `replace` sets it whole, `merge` sets only the given keys. Runs in the caller's
+ * transaction; the caller forgets the workspace in the cache once it commits.
+ */
+export async function writeSettingsSection(
+  trx: Kysely<Database>,
+  workspaceId: string,
+  section: string,
+  value: Record<string, unknown>,
+  mode: 'replace' | 'merge',
+  now: Date,
+): Promise<Workspace> {
+  const json = JSON.stringify(value);
+  const next = mode === 'replace' ? sql`${json}::jsonb` : sql`coalesce(settings->${section}, '{}'::jsonb) || ${json}::jsonb`;
+  const row = await trx
+    .updateTable('workspaces')
+    .set({ settings: sql`jsonb_set(settings, array[${section}]::text[], ${next})`, updated_at: now })
+    .where('id', '=', workspaceId)
+    .returning(WORKSPACE_COLUMNS)
+    .executeTakeFirstOrThrow();
+  return toWorkspace(row);
 }
 
 export function slugify(name: string): string {
@@ -139,19 +163,4 @@ export async function defaultOrganization(db: Kysely<Database>, clock: Clock, or
     await trx.insertInto('organizations').values({ id, name: 'Default', created_at: now }).execute();
     return id;
   });
-}
-
-/** Replaces the outreach settings (sender, caps, window, personalization); clearing `paused` resumes sending. */
-export async function updateOutreachSettings(ctx: RequestContext, outreach: Record<string, unknown>): Promise<Workspace> {
-  const now = ctx.clock.now();
-  return transact(ctx.db, async (trx) => {
-    const row = await trx
-      .updateTable('workspaces')
-      .set({ settings: sql`jsonb_set(settings, '{outreach}', ${JSON.stringify(outreach)}::jsonb)`, updated_at: now })
-      .where('id', '=', ctx.workspace.id)
-      .returning(WORKSPACE_COLUMNS)
-      .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx.workspace, 'workspace.settings_updated', { by_key: ctx.principal.keyId }, now);
-    return toWorkspace(row);
-  }).finally(() => ctx.workspaceCache.forget(ctx.workspace.id));
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import type { ToolFilter } from '../../operations/invoker.js';
-import type { KeyCache } from '../../domains/tenancy/key-cache.js';
+import type { ToolFilter } from '../../operations/catalog.js';
+import type { KeyResolver } from '../../kernel/ports.js';
 
 /**
  * What every HTTP request passes through before it reaches MCP or REST. Both the hono application
@@ -86,7 +86,7 @@ export function corsHeaders(origin: string | undefined, preflight: boolean): Rec
 }
 
 /** The key from `Authorization: Bearer` or `X-API-Key`, resolved; throws `unauthorized` otherwise. */
-export async function authenticate(keys: KeyCache, req: RequestParts): Promise<Principal> {
+export async function authenticate(keys: KeyResolver, req: RequestParts): Promise<Principal> {
   const bearer = req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
   const presented = (bearer ?? req.header('x-api-key'))?.trim();
   if (!presented) throw new AppError('unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header');

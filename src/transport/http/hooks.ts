@@ -2,8 +2,7 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../../app.js';
 import { AppError } from '../../kernel/errors.js';
-import { applyResendEvent } from '../../domains/outreach/delivery-events.service.js';
-import { recordClick, recordOpen, unsubscribe } from '../../domains/outreach/tracking.service.js';
+import { applyResendEvent, recordClick, recordOpen, unsubscribe } from '../../domains/outreach/index.js';
 import { verifyResendWebhook } from '../../adapters/mail/resend-webhook.js';
 import type { HttpEnv } from './server.js';
 

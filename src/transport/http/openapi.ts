@@ -1,6 +1,6 @@
 import { VERSION } from '../../app.js';
 import { ERROR_CODES } from '../../kernel/errors.js';
-import type { Registry } from '../../operations/invoker.js';
+import type { Catalog } from '../../operations/catalog.js';
 import { type HttpRoute, TOOLSETS } from '../../operations/define.js';
 import { REST_PREFIX, pathParams } from './rest.js';
 
@@ -9,7 +9,7 @@ const successStatuses = (status: HttpRoute['status']) => (status === 'created' ?
 const errorResponse = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 
 /** The OpenAPI 3.1 document, generated from the same declarations as the MCP tools. */
-export function buildOpenApi(registry: Registry): Record<string, unknown> {
+export function buildOpenApi(registry: Catalog): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {
     [`${REST_PREFIX}/health`]: {
       get: {

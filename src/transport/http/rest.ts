@@ -3,8 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { MAX_DOCUMENT_BYTES } from '../../domains/knowledge/documents.service.js';
-import type { CompiledOperation } from '../../operations/invoker.js';
+import { MAX_DOCUMENT_BYTES } from '../../domains/knowledge/index.js';
+import type { CompiledOperation } from '../../operations/catalog.js';
 import type { HttpEnv } from './server.js';
 
 export const REST_PREFIX = '/api/v1';

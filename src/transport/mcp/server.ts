@@ -5,7 +5,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, typ
 import type { App } from '../../app.js';
 import { VERSION } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
-import type { CompiledOperation, ToolFilter } from '../../operations/invoker.js';
+import type { CompiledOperation, ToolFilter } from '../../operations/catalog.js';
 import { toAppError, toToolResult } from '../errors.js';
 
 export const INSTRUCTIONS =

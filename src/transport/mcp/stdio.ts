@@ -1,7 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
-import type { ToolFilter } from '../../operations/invoker.js';
+import type { ToolFilter } from '../../operations/catalog.js';
 import { ToolCatalog, createMcpServer } from './server.js';
 
 /**

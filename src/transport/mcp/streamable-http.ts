@@ -6,7 +6,7 @@ import { type JSONRPCMessage, JSONRPCMessageSchema, type MessageExtraInfo, SUPPO
 import type { App } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import type { ToolFilter } from '../../operations/invoker.js';
+import type { ToolFilter } from '../../operations/catalog.js';
 import { toAppError, toHttp } from '../errors.js';
 import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, toolFilter, wwwAuthenticate } from '../http/guards.js';
 import { type Caller, ToolCatalog, callerFromAuthInfo, createMcpServer } from './server.js';

@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ResendSender } from '../../../src/adapters/mail/resend.js';
-import { type OutgoingEmail, isPermanentSendFailure } from '../../../src/adapters/mail/sender.js';
+import type { OutgoingEmail } from '../../../src/kernel/ports.js';
+import { isPermanentSendFailure } from '../../../src/adapters/mail/sender.js';
 import { type FakeResend, startFakeResend } from '../../helpers/fake-resend.js';
 import { caught } from '../../helpers/errors.js';
 

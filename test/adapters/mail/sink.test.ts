@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/kernel/errors.js';
-import { type OutgoingEmail, formatAddress, isPermanentSendFailure, messageIdFor } from '../../../src/adapters/mail/sender.js';
+import type { OutgoingEmail } from '../../../src/kernel/ports.js';
+import { formatAddress, isPermanentSendFailure, messageIdFor } from '../../../src/adapters/mail/sender.js';
 import { SinkSender } from '../../../src/adapters/mail/sink.js';
 
 const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({

@@ -7,8 +7,9 @@ import { sendApprovedDraft } from '../../../src/domains/outreach/send.job.js';
 import { upsertProspect } from '../../../src/domains/prospects/prospects.service.js';
 import { addSuppression } from '../../../src/domains/suppression/suppression.service.js';
 import { createTemplate } from '../../../src/domains/templates/templates.service.js';
-import { updateOutreachSettings } from '../../../src/domains/tenancy/workspaces.service.js';
-import type { MailSender, OutgoingEmail, SentEmail } from '../../../src/adapters/mail/sender.js';
+import { OutreachSettings } from '../../../src/domains/outreach/settings.model.js';
+import { updateOutreachSettings } from '../../../src/domains/outreach/settings.service.js';
+import type { MailSender, OutgoingEmail, SentEmail } from '../../../src/kernel/ports.js';
 import { SinkSender } from '../../../src/adapters/mail/sink.js';
 import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp, silentLog } from '../../helpers/app.js';
 
@@ -48,7 +49,7 @@ describe('the sending job: gates, retries and crash recovery', () => {
     return (await approveDraft(ctx, draft.id)).id;
   }
   async function settings(outreach: Record<string, unknown>) {
-    const updated = await updateOutreachSettings(ctx, { sender: { email: 'me@sender.example' }, ...outreach });
+    const updated = await updateOutreachSettings(ctx, OutreachSettings.parse({ sender: { email: 'me@sender.example' }, ...outreach }));
     ctx = { ...ctx, workspace: updated };
   }
   const queued = async () =>

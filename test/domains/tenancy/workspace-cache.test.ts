@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticateKey } from '../../../src/domains/tenancy/auth.js';
 import type { Principal } from '../../../src/kernel/context.js';
 import { WorkspaceCache } from '../../../src/domains/tenancy/workspace-cache.js';
-import { updateOutreachSettings } from '../../../src/domains/tenancy/workspaces.service.js';
+import { OutreachSettings } from '../../../src/domains/outreach/settings.model.js';
+import { updateOutreachSettings } from '../../../src/domains/outreach/settings.service.js';
 import { type TestApp, contextFor, createTestApp, twoTenants } from '../../helpers/app.js';
 
 describe('the workspace cache', () => {
@@ -51,7 +52,7 @@ describe('the workspace cache', () => {
     expect(() => {
       (before.settings as Record<string, unknown>).outreach = {};
     }).toThrow(TypeError);
-    await updateOutreachSettings(ctx, { daily_cap: 7 });
+    await updateOutreachSettings(ctx, OutreachSettings.parse({ daily_cap: 7 }));
     const after = await cache.resolve(t.app.db, ctx.principal, 'main');
     expect((after.settings.outreach as { daily_cap: number }).daily_cap).toBe(7);
   });

@@ -1,0 +1,7 @@
+import { ingestJob } from './ingest.job.js';
+
+export { MAX_DOCUMENT_BYTES } from './documents.service.js';
+export { knowledgeOperations } from './knowledge.ops.js';
+
+/** The jobs this domain runs in the background. */
+export const knowledgeJobs = [ingestJob] as const;

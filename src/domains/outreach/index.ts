@@ -1,0 +1,9 @@
+import { sendJob } from './send.job.js';
+
+export { applyResendEvent } from './delivery-events.service.js';
+export { draftOperations } from './drafts.ops.js';
+export { outreachSettingsOperations } from './settings.ops.js';
+export { recordClick, recordOpen, unsubscribe } from './tracking.service.js';
+
+/** The jobs this domain runs in the background. */
+export const outreachJobs = [sendJob] as const;

@@ -1,0 +1,3 @@
+export { prospectOperations } from './prospects.ops.js';
+export { getProspect } from './prospects.service.js';
+export { seedDemoData } from './seed.js';

@@ -1,0 +1,2 @@
+export { templateOperations } from './templates.ops.js';
+export { getTemplate, renderTemplate } from './templates.service.js';

@@ -1,0 +1,27 @@
+import type { Principal } from '../../kernel/context.js';
+
+/** Every scope a key can carry. `*` grants all of them. */
+export const SCOPES = {
+  'workspaces:read': 'Read workspace configuration',
+  'prospects:read': 'List and read prospects and their history',
+  'prospects:write': 'Create and update prospects',
+  'suppression:read': 'Check and list the suppression list',
+  'suppression:write': 'Add addresses and domains to the suppression list',
+  'kb:read': 'List knowledge bases and documents, and search them',
+  'kb:write': 'Create, change and delete knowledge bases and their documents',
+  'templates:read': 'List, read and render templates',
+  'templates:write': 'Create, change and delete templates',
+  'drafts:read': 'List and read drafts',
+  'drafts:write': 'Create and edit drafts',
+  'drafts:approve': 'Approve or reject drafts (approval sends)',
+  admin: 'Manage workspaces and API keys; remove suppression entries',
+} as const;
+
+export type Scope = keyof typeof SCOPES;
+export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
+
+export const hasScope = (p: Pick<Principal, 'scopes'>, scope: string): boolean =>
+  p.scopes.includes('*') || p.scopes.includes(scope);
+
+export const canSeeWorkspace = (p: Principal, workspaceId: string): boolean =>
+  p.allWorkspaces || p.workspaceIds.includes(workspaceId);

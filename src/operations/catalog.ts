@@ -1,0 +1,117 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { z } from 'zod';
+import { draftOperations, outreachSettingsOperations } from '../domains/outreach/index.js';
+import { knowledgeOperations } from '../domains/knowledge/index.js';
+import { prospectOperations } from '../domains/prospects/index.js';
+import { suppressionOperations } from '../domains/suppression/index.js';
+import { templateOperations } from '../domains/templates/index.js';
+import { hasScope, keyOperations, workspaceOperations } from '../domains/tenancy/index.js';
+import type { Principal } from '../kernel/context.js';
+import { AppError } from '../kernel/errors.js';
+import { type Operation, TOOLSETS } from './define.js';
+import { IdempotencyKeyInput, WorkspaceIdInput } from './inputs.js';
+
+/**
+ * Every operation, in the stable order `tools/list`, the REST routes and the OpenAPI document use.
+ * Pure data: it can be built, listed and snapshotted without a database or any service.
+ */
+export const OPERATIONS: readonly Operation[] = [
+  ...workspaceOperations,
+  ...outreachSettingsOperations,
+  ...prospectOperations,
+  ...suppressionOperations,
+  ...templateOperations,
+  ...draftOperations,
+  ...knowledgeOperations,
+  ...keyOperations,
+];
+
+export interface ToolFilter {
+  toolsets?: string[] | undefined;
+  tools?: string[] | undefined;
+  excludeTools?: string[] | undefined;
+  readOnly?: boolean | undefined;
+}
+
+export interface CompiledOperation {
+  op: Operation;
+  /** The check of a handler's result against `outputJsonSchema`, without copying it; compiled on first use. */
+  outputCheck(): ValidateFunction;
+  /** The input as callers send it: strict (unknown fields are errors), with workspace_id on workspace operations and idempotency_key on writes. */
+  input: z.ZodObject;
+  inputJsonSchema: Record<string, unknown>;
+  outputJsonSchema: Record<string, unknown>;
+  acceptsIdempotencyKey: boolean;
+}
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    // zod spells out `format: email/date-time` as long regexes too; the format alone says it in far fewer tokens.
+    override: ({ jsonSchema: js }) => {
+      if (js.format) delete js.pattern;
+    },
+  }) as Record<string, unknown>;
+  return rest;
+};
+
+// Every call's result is checked against the JSON Schema clients are given. zod would parse and copy
+// it (a page of 20 prospects is a few hundred objects, a large share of a call's cost); Ajv compiles
+// the schema into a function that checks the result where it lies. A field the schema does not declare
+// is an error, not silently dropped: handlers return exactly what they declare. Formats are
+// documentation for clients here, not checked.
+const ajv = new Ajv({ strict: false, validateFormats: false });
+
+function compile(op: Operation): CompiledOperation {
+  const acceptsIdempotencyKey = !op.annotations.readOnlyHint && op.idempotency !== false;
+  // workspace_id first, so it leads the published schema as it leads every tool's arguments.
+  let input: z.ZodObject = op.tenancy === 'workspace' ? z.object({ workspace_id: WorkspaceIdInput }).extend(op.input.shape) : op.input;
+  if (acceptsIdempotencyKey) input = input.extend({ idempotency_key: IdempotencyKeyInput });
+  input = input.strict();
+  const outputJsonSchema = jsonSchema(op.output, 'output');
+  let check: ValidateFunction | undefined;
+  // Compiled on first use: compiling every schema at start would slow down start-up (stdio) for tools never called.
+  const outputCheck = () => (check ??= ajv.compile(outputJsonSchema));
+  return { op, input, inputJsonSchema: jsonSchema(input, 'input'), outputJsonSchema, outputCheck, acceptsIdempotencyKey };
+}
+
+/** The operations compiled once (schemas, validators), and how a caller's view of them is chosen. */
+export class Catalog {
+  readonly operations: readonly CompiledOperation[];
+  private readonly byName: Map<string, CompiledOperation>;
+
+  constructor(operations: readonly Operation[] = OPERATIONS) {
+    this.operations = operations.map(compile);
+    this.byName = new Map(this.operations.map((c) => [c.op.name, c]));
+  }
+
+  get(name: string): CompiledOperation | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Rejects unknown toolset or tool names: a typo must not silently widen or empty the tool list. */
+  validateFilter(filter: ToolFilter): void {
+    const badSets = (filter.toolsets ?? []).filter((t) => !(t in TOOLSETS));
+    if (badSets.length) {
+      throw new AppError('invalid_request', `Unknown toolset(s): ${badSets.join(', ')}. Known toolsets: ${Object.keys(TOOLSETS).join(', ')}`, { param: 'toolsets' });
+    }
+    for (const [param, names] of [['tools', filter.tools], ['exclude_tools', filter.excludeTools]] as const) {
+      const bad = (names ?? []).filter((n) => !this.byName.has(n));
+      if (bad.length) throw new AppError('invalid_request', `Unknown tool(s) in ${param}: ${bad.join(', ')}`, { param });
+    }
+  }
+
+  /** The operations a principal may use on a surface, narrowed by the filter, in catalog order. */
+  select(principal: Pick<Principal, 'scopes'>, filter: ToolFilter, surface: 'mcp' | 'rest'): CompiledOperation[] {
+    const narrowed = Boolean(filter.toolsets?.length || filter.tools?.length);
+    return this.operations.filter(({ op }) => {
+      if (surface === 'mcp' && op.mcp === false) return false;
+      if (surface === 'rest' && !op.http) return false;
+      if (narrowed && !filter.toolsets?.includes(op.toolset) && !filter.tools?.includes(op.name)) return false;
+      if (filter.excludeTools?.includes(op.name)) return false;
+      if (filter.readOnly && !op.annotations.readOnlyHint) return false;
+      return hasScope(principal, op.scope);
+    });
+  }
+}
