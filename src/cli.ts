@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { type App, VERSION, createApp } from './app.js';
-import type { OrgContext } from './kernel/context.js';
+import { type OrgContext, systemActor } from './kernel/context.js';
 import { AppError } from './kernel/errors.js';
 import { seedDemoData } from './domains/prospects/index.js';
 import { bootstrapIfEmpty, keys, workspaces } from './domains/tenancy/index.js';
@@ -34,6 +34,7 @@ async function ownerContext(app: App, org?: string): Promise<OrgContext> {
     ...app,
     log: app.log,
     requestId: 'cli',
+    actor: systemActor('cli'),
     principal: { keyId: 'cli', organizationId, name: 'cli', scopes: ['*'], allWorkspaces: true, workspaceIds: [] },
   };
 }

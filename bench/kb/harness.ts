@@ -82,7 +82,7 @@ export async function benchApp(kind: DbKind, embeddings: Embedder | null): Promi
     const principal = await authenticateKey(app.db, app.clock, secret);
     if (!principal) throw new Error('bench key does not authenticate');
     const resolved = await resolveWorkspace(app.db, principal, workspace.id);
-    return { ...app, log: silentLog, requestId: 'bench', principal, workspace: resolved };
+    return { ...app, log: silentLog, requestId: 'bench', actor: { type: 'key' as const, id: principal.keyId }, workspace: resolved };
   };
   let closed = false;
   return {

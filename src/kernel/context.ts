@@ -49,16 +49,31 @@ export interface Services {
   workspaceCache: WorkspaceResolver;
 }
 
-/** What an organization-level service (keys, workspaces) receives. */
-export interface OrgContext extends Services {
-  principal: Principal;
+/**
+ * Who acts. Permissions come from it and every event records it: an API key (`id` = key id), a
+ * person using the console, an agent run acting with its allowed tools, or the system itself
+ * (`id` names the part: `tracking`, `resend-webhook`, `job:outreach.send`, `cli`, ...).
+ */
+export type Actor = { type: 'key'; id: string } | { type: 'person'; id: string } | { type: 'agent'; id: string } | { type: 'system'; id: string };
+
+/** The system acting on its own, e.g. `systemActor('tracking')`. */
+export const systemActor = (part: string): Actor => ({ type: 'system', id: part });
+
+/** What every call receives, whoever makes it. */
+export interface CallContext extends Services {
+  actor: Actor;
   log: Logger;
   requestId: string;
   /** Set when the caller asked for progress (MCP progressToken); long operations report through it. */
   progress?: ((done: number, total: number, message: string) => Promise<void>) | undefined;
 }
 
+/** What an organization-level service (keys, workspaces) receives: only API keys manage the organization. */
+export interface OrgContext extends CallContext {
+  principal: Principal;
+}
+
 /** What a workspace service receives: the workspace is already resolved and granted. */
-export interface RequestContext extends OrgContext {
+export interface RequestContext extends CallContext {
   workspace: Workspace;
 }

@@ -1,46 +1,105 @@
 import type { Kysely } from 'kysely';
 import type { Database, EventRow } from '../adapters/db/schema.js';
-import type { Workspace } from './context.js';
+import type { Clock } from './clock.js';
+import type { Actor, Workspace } from './context.js';
 import { newId } from './ids.js';
+
+/**
+ * Every event a domain appends, with its data. One map, so a subscriber (webhooks, the console)
+ * can rely on the shape of what it receives and a typo in an event name fails to compile.
+ * Data holds ids and short facts, never message bodies.
+ */
+export interface EventMap {
+  'workspace.settings_updated': { section: string };
+  'prospect.created': { prospect_id: string; email: string };
+  'prospect.updated': { prospect_id: string; changed_fields: string[] };
+  'suppression.added': { suppression_id: string; value: string; reason: string; source: string };
+  'suppression.removed': { suppression_id: string; value: string };
+  'template.created': { template_id: string; key: string; name: string; category: string };
+  'template.updated': { template_id: string; key: string; changed_fields: string[] };
+  'template.deleted': { template_id: string; key: string };
+  'draft.created': { draft_id: string; template_key: string; personalized: boolean };
+  'draft.updated': { draft_id: string; changed_fields: string[] };
+  'draft.rejected': { draft_id: string; reason: string };
+  'draft.approved': { draft_id: string };
+  'email.sent': { draft_id: string; provider: string };
+  'email.failed': { draft_id: string; reason: string };
+  'email.delivered': DeliveryEventData;
+  'email.bounced': DeliveryEventData & { bounce_type: string; bounce_message: string | null };
+  'email.complained': DeliveryEventData;
+  'email.opened': { draft_id: string } | DeliveryEventData;
+  'email.clicked': { draft_id: string; url: string } | (DeliveryEventData & { url: string });
+  'email.unsubscribed': { draft_id: string };
+  'sending.paused': { reason: string };
+  'knowledge_base.created': { knowledge_base_id: string; name: string };
+  'knowledge_base.deleted': { knowledge_base_id: string; name: string };
+  'file.uploaded': { knowledge_base_id: string; document_id: string; name: string; content_type: string; size_bytes: number };
+  'document.ready': { knowledge_base_id: string; document_id: string; name: string; chunk_count: number };
+  'document.failed': { knowledge_base_id: string; document_id: string; name: string; reason: string };
+  'document.deleted': { knowledge_base_id: string; document_id: string; name: string };
+}
+export type EventType = keyof EventMap;
+
+/** What a mail provider's delivery report adds: which report it was, so a redelivery is recognised. */
+interface DeliveryEventData {
+  draft_id: string;
+  webhook_id: string;
+  provider: string;
+}
 
 export interface DomainEvent {
   id: string;
   type: string;
   prospect_id: string | null;
   data: Record<string, unknown>;
+  /** Who did it: an API key, a person, an agent, or the system (tracking, provider webhooks, jobs). */
+  actor: Actor;
   /** True for events of an `is_test` workspace: nothing real happened outside Switchboard. */
   is_test: boolean;
   created_at: string;
 }
 
-export function toEvent(row: Pick<EventRow, 'id' | 'type' | 'prospect_id' | 'data' | 'is_test' | 'created_at'>): DomainEvent {
-  return { ...row, created_at: row.created_at.toISOString() };
+type EventColumns = Pick<EventRow, 'id' | 'type' | 'prospect_id' | 'data' | 'actor_type' | 'actor_id' | 'is_test' | 'created_at'>;
+export const EVENT_COLUMNS = ['id', 'type', 'prospect_id', 'data', 'actor_type', 'actor_id', 'is_test', 'created_at'] as const;
+
+export function toEvent({ actor_type, actor_id, created_at, ...row }: EventColumns): DomainEvent {
+  return { ...row, actor: { type: actor_type, id: actor_id } as Actor, created_at: created_at.toISOString() };
+}
+
+/** Where an event comes from: the workspace it belongs to, who acted, and the clock that dates it. */
+export interface EventSource {
+  workspace: Pick<Workspace, 'id' | 'is_test'>;
+  actor: Actor;
+  clock: Clock;
 }
 
 /**
  * Appends a domain event to the outbox. Call it with the transaction that made the change, so the
  * event exists exactly when the change does; delivery (webhooks) reads the outbox afterwards.
+ * `at` defaults to the clock's now; pass the instant the change was stamped with to keep them equal.
  */
-export async function appendEvent(
+export async function appendEvent<T extends EventType>(
   trx: Kysely<Database>,
-  workspace: Pick<Workspace, 'id' | 'is_test'>,
-  type: string,
-  data: Record<string, unknown>,
-  at: Date,
-  prospectId: string | null = null,
+  source: EventSource,
+  type: T,
+  data: EventMap[T],
+  opts: { prospectId?: string | null; at?: Date } = {},
 ): Promise<DomainEvent> {
+  const at = opts.at ?? source.clock.now();
   const row = await trx
     .insertInto('events')
     .values({
-      workspace_id: workspace.id,
+      workspace_id: source.workspace.id,
       id: newId('evt', at),
       type,
-      prospect_id: prospectId,
+      prospect_id: opts.prospectId ?? null,
       data: JSON.stringify(data),
-      is_test: workspace.is_test,
+      actor_type: source.actor.type,
+      actor_id: source.actor.id,
+      is_test: source.workspace.is_test,
       created_at: at,
     })
-    .returning(['id', 'type', 'prospect_id', 'data', 'is_test', 'created_at'])
+    .returning(EVENT_COLUMNS)
     .executeTakeFirstOrThrow();
   return toEvent(row);
 }

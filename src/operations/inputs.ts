@@ -21,6 +21,13 @@ export const LimitInput = z.number().int().min(1).max(MAX_PAGE_SIZE).optional().
 
 export const Timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
+export const ActorOutput = z
+  .object({
+    type: z.enum(['key', 'person', 'agent', 'system']).describe('key: an API key; person: a console user; agent: an agent run; system: tracking, provider webhooks, jobs'),
+    id: z.string().describe('The key id, person id or agent id; for the system, the part that acted (e.g. tracking, resend-webhook, job:outreach.send)'),
+  })
+  .describe('Who did it');
+
 export const pageOutput = <K extends string, T extends z.ZodType>(key: K, item: T) =>
   z.object({
     [key]: z.array(item),

@@ -46,7 +46,7 @@ export class Registry extends Catalog {
       throw new AppError('invalid_request', `${op.name} takes no idempotency key`, { param: 'idempotency_key' });
     }
 
-    const base: OrgContext = { ...this.deps, principal, log: opts.log, requestId: opts.requestId, progress: opts.progress };
+    const base: OrgContext = { ...this.deps, actor: { type: 'key', id: principal.keyId }, principal, log: opts.log, requestId: opts.requestId, progress: opts.progress };
     const workspace = op.tenancy === 'workspace' ? await this.deps.workspaceCache.resolve(base.db, principal, workspaceRef) : undefined;
     const run = async (db: Kysely<Database>) => {
       const ctx = { ...base, db };

@@ -547,6 +547,8 @@ describe('the database refuses cross-workspace references', () => {
     type: 'prospect.updated',
     prospect_id: prospectId,
     data: '{}',
+    actor_type: 'system' as const,
+    actor_id: 'test',
     is_test: false,
     created_at: new Date(),
   });

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { type App, type AppOptions, createApp } from '../../src/app.js';
 import { authenticateKey } from '../../src/domains/tenancy/auth.js';
-import type { RequestContext, Workspace } from '../../src/kernel/context.js';
+import type { Principal, RequestContext, Workspace } from '../../src/kernel/context.js';
 import { newId } from '../../src/kernel/ids.js';
 import { insertKey } from '../../src/domains/tenancy/keys.service.js';
 import { insertWorkspace, resolveWorkspace } from '../../src/domains/tenancy/workspaces.service.js';
@@ -57,11 +57,11 @@ export async function addKey(app: App, orgId: string, scopes: string[], workspac
 }
 
 /** The context a service sees for this key in this workspace, built the way the registry builds it. */
-export async function contextFor(app: App, secret: string, workspaceRef?: string): Promise<RequestContext> {
+export async function contextFor(app: App, secret: string, workspaceRef?: string): Promise<RequestContext & { principal: Principal }> {
   const principal = await authenticateKey(app.db, app.clock, secret);
   if (!principal) throw new Error('test key does not authenticate');
   const workspace = await resolveWorkspace(app.db, principal, workspaceRef);
-  return { ...app, log: silentLog, requestId: 'test', principal, workspace };
+  return { ...app, log: silentLog, requestId: 'test', actor: { type: 'key', id: principal.keyId }, principal, workspace };
 }
 
 /** Two organizations: `acme` with workspaces `main` and `other`, and `rival` with `theirs`. */

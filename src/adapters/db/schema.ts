@@ -63,6 +63,8 @@ export interface EventTable {
   type: string;
   prospect_id: string | null;
   data: Json<Record<string, unknown>>;
+  actor_type: 'key' | 'person' | 'agent' | 'system';
+  actor_id: string;
   is_test: boolean;
   created_at: Timestamp;
 }

@@ -78,7 +78,7 @@ export async function createKnowledgeBase(ctx: RequestContext, input: KnowledgeB
       .insertInto('knowledge_bases')
       .values({ workspace_id: ctx.workspace.id, id, name: input.name, description: input.description ?? null, language, chunk_size: chunkSize, chunk_overlap: overlap, created_at: now, updated_at: now })
       .execute();
-    await appendEvent(trx, ctx.workspace, 'knowledge_base.created', { knowledge_base_id: id, name: input.name }, now);
+    await appendEvent(trx, ctx, 'knowledge_base.created', { knowledge_base_id: id, name: input.name }, { at: now });
   });
   return getKnowledgeBase(ctx, id);
 }
@@ -119,7 +119,7 @@ export async function deleteKnowledgeBase(ctx: RequestContext, id: string): Prom
   const kb = await getKnowledgeBase(ctx, id);
   await transact(ctx.db, async (trx) => {
     await trx.deleteFrom('knowledge_bases').where('workspace_id', '=', ctx.workspace.id).where('id', '=', id).execute();
-    await appendEvent(trx, ctx.workspace, 'knowledge_base.deleted', { knowledge_base_id: id, name: kb.name }, ctx.clock.now());
+    await appendEvent(trx, ctx, 'knowledge_base.deleted', { knowledge_base_id: id, name: kb.name });
   });
   return kb;
 }

@@ -88,7 +88,7 @@ export async function addDocument(ctx: RequestContext, input: AddDocumentInput):
           .returning(COLUMNS)
           .executeTakeFirstOrThrow();
     await ctx.jobs.enqueue(trx, 'kb.ingest', { workspace_id: ctx.workspace.id, document_id: row.id });
-    await appendEvent(trx, ctx.workspace, 'file.uploaded', { knowledge_base_id: row.knowledge_base_id, document_id: row.id, name: row.name, content_type: type, size_bytes: row.size_bytes }, now);
+    await appendEvent(trx, ctx, 'file.uploaded', { knowledge_base_id: row.knowledge_base_id, document_id: row.id, name: row.name, content_type: type, size_bytes: row.size_bytes }, { at: now });
     return { document: toDocument(row), unchanged: false };
   });
 }
@@ -131,7 +131,7 @@ export async function deleteDocument(ctx: RequestContext, knowledgeBaseId: strin
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!row) throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, { param: 'document_id' });
-    await appendEvent(trx, ctx.workspace, 'document.deleted', { knowledge_base_id: knowledgeBaseId, document_id: documentId, name: row.name }, ctx.clock.now());
+    await appendEvent(trx, ctx, 'document.deleted', { knowledge_base_id: knowledgeBaseId, document_id: documentId, name: row.name });
     return toDocument(row);
   });
 }

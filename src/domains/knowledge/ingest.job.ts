@@ -6,9 +6,9 @@ import { type Chunk, chunkBlocks } from './ingest/chunk.js';
 import type { ContentType } from './ingest/content-types.js';
 import { extractBlocks } from './ingest/extract.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
-import type { Services } from '../../kernel/context.js';
+import { type Services, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { appendEvent } from '../../kernel/outbox.js';
+import { type EventSource, appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
 
 declare module '../../kernel/ports.js' {
@@ -24,6 +24,8 @@ const INSERT_BATCH = 500;
  * so a search sees the old version or the new one, never half. Safe to run twice: a run whose
  * document has since changed (another hash) or finished leaves it alone.
  */
+const INGEST_JOB = systemActor('job:kb.ingest');
+
 export async function ingestDocument(services: Services, log: Logger, data: JobPayloads['kb.ingest'], job: JobContext): Promise<void> {
   const { db } = services;
   const doc = await db
@@ -35,7 +37,7 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
     .where('d.id', '=', data.document_id)
     .executeTakeFirst();
   if (!doc || doc.status !== 'processing') return;
-  const workspace = { id: data.workspace_id, is_test: doc.is_test };
+  const source = { workspace: { id: data.workspace_id, is_test: doc.is_test }, actor: INGEST_JOB, clock: services.clock };
   const setProgress = (progress: number) =>
     db.updateTable('kb_documents').set({ progress }).where('workspace_id', '=', data.workspace_id).where('id', '=', doc.id).where('content_hash', '=', doc.content_hash).execute();
 
@@ -56,7 +58,7 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
     if (!permanent && !job.lastAttempt) throw err;
     if (!permanent) log.error({ err, documentId: doc.id }, 'ingestion failed on its last try');
     const reason = err instanceof AppError ? err.message : 'Ingestion failed because of an internal error; it has been logged';
-    await markFailed(db, workspace, doc, reason, services.clock.now());
+    await markFailed(db, source, doc, reason, services.clock.now());
     return;
   }
 
@@ -78,7 +80,7 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
       .where('workspace_id', '=', data.workspace_id)
       .where('id', '=', doc.id)
       .execute();
-    await appendEvent(trx, workspace, 'document.ready', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunks.length }, now);
+    await appendEvent(trx, source, 'document.ready', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunks.length }, { at: now });
   });
   await maintainSearchIndex(db, chunks.length);
 }
@@ -142,18 +144,18 @@ async function insertChunks(
   }
 }
 
-async function markFailed(db: Kysely<Database>, workspace: { id: string; is_test: boolean }, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, reason: string, now: Date): Promise<void> {
+async function markFailed(db: Kysely<Database>, source: EventSource, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, reason: string, now: Date): Promise<void> {
   await transact(db, async (trx) => {
     const updated = await trx
       .updateTable('kb_documents')
       .set({ status: 'failed', error: reason, updated_at: now })
-      .where('workspace_id', '=', workspace.id)
+      .where('workspace_id', '=', source.workspace.id)
       .where('id', '=', doc.id)
       .where('content_hash', '=', doc.content_hash)
       .where('status', '=', 'processing')
       .returning('id')
       .executeTakeFirst();
-    if (updated) await appendEvent(trx, workspace, 'document.failed', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, reason }, now);
+    if (updated) await appendEvent(trx, source, 'document.failed', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, reason }, { at: now });
   });
 }
 

@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { ResendEvent } from '../../adapters/mail/resend-webhook.js';
-import type { RequestContext, Services, Workspace } from '../../kernel/context.js';
+import { type RequestContext, type Services, type Workspace, systemActor } from '../../kernel/context.js';
+
+/** Delivery reports arrive from the provider's webhook. */
+const RESEND = systemActor('resend-webhook');
 import { appendEvent } from '../../kernel/outbox.js';
 import { outreachSettings } from './settings.model.js';
 import { addSuppression } from '../suppression/index.js';
@@ -45,10 +48,11 @@ export async function applyResendEvent(services: Services, log: Logger, event: R
   if (seen) return 'ignored';
 
   const now = services.clock.now();
+  const source = { workspace, actor: RESEND, clock: services.clock };
   const data: Record<string, unknown> = { draft_id: row.draft_id, webhook_id: event.id, provider: 'resend' };
   if (event.type === 'email.bounced') Object.assign(data, { bounce_type: event.bounce.kind, bounce_message: event.bounce.message });
   if (event.type === 'email.clicked') data.url = event.click.link;
-  await appendEvent(services.db, workspace, EVENT_TYPES[event.type]!, data, now, row.prospect_id);
+  await appendEvent(services.db, source, EVENT_TYPES[event.type]! as 'email.delivered', data as never, { at: now, prospectId: row.prospect_id });
 
   const suppress = (event.type === 'email.bounced' && event.bounce.kind === 'hard') || event.type === 'email.complained';
   if (suppress) {
@@ -57,7 +61,7 @@ export async function applyResendEvent(services: Services, log: Logger, event: R
       workspace,
       log,
       requestId: `resend:${event.id}`,
-      principal: { keyId: 'resend-webhook', organizationId: workspace.organization_id, name: 'Resend webhook', scopes: [], allWorkspaces: false, workspaceIds: [workspace.id] },
+      actor: RESEND,
     };
     const source = event.type === 'email.complained' ? 'complaint' : 'bounce';
     await addSuppression(ctx, { email: row.to_email, reason: source === 'bounce' ? 'hard bounce' : 'spam complaint' }, source);
@@ -102,5 +106,5 @@ async function pauseIfUnhealthy(services: Services, workspace: Workspace, now: D
     .where('id', '=', workspace.id)
     .execute();
   services.workspaceCache.forget(workspace.id);
-  await appendEvent(services.db, workspace, 'sending.paused', { reason }, now);
+  await appendEvent(services.db, { workspace, actor: RESEND, clock: services.clock }, 'sending.paused', { reason }, { at: now });
 }

@@ -107,7 +107,7 @@ export async function createDraft(ctx: RequestContext, input: { prospect_id: str
       })
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx.workspace, 'draft.created', { draft_id: row.id, template_key: template.key, personalized: provenance.personalized }, now, prospect.id);
+    await appendEvent(trx, ctx, 'draft.created', { draft_id: row.id, template_key: template.key, personalized: provenance.personalized === true }, { at: now, prospectId: prospect.id });
     return toDraft(row);
   });
 }
@@ -151,7 +151,7 @@ export async function updateDraft(ctx: RequestContext, draftId: string, input: {
     if (!Object.keys(changes).length) return toDraft(row);
     const now = ctx.clock.now();
     const updated = await trx.updateTable('drafts').set({ ...changes, updated_at: now }).where('workspace_id', '=', ctx.workspace.id).where('id', '=', draftId).returning(COLUMNS).executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx.workspace, 'draft.updated', { draft_id: draftId, changed_fields: Object.keys(changes), by_key: ctx.principal.keyId }, now, row.prospect_id);
+    await appendEvent(trx, ctx, 'draft.updated', { draft_id: draftId, changed_fields: Object.keys(changes) }, { at: now, prospectId: row.prospect_id });
     return toDraft(updated);
   });
 }
@@ -168,7 +168,7 @@ export async function rejectDraft(ctx: RequestContext, draftId: string, reason: 
       .where('id', '=', draftId)
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx.workspace, 'draft.rejected', { draft_id: draftId, reason, by_key: ctx.principal.keyId }, now, row.prospect_id);
+    await appendEvent(trx, ctx, 'draft.rejected', { draft_id: draftId, reason }, { at: now, prospectId: row.prospect_id });
     return toDraft(updated);
   });
 }
@@ -186,13 +186,13 @@ export async function approveDraft(ctx: RequestContext, draftId: string): Promis
     const now = ctx.clock.now();
     const updated = await trx
       .updateTable('drafts')
-      .set({ status: 'approved', approved_at: now, approved_by: ctx.principal.keyId, updated_at: now })
+      .set({ status: 'approved', approved_at: now, approved_by: ctx.actor.id, updated_at: now })
       .where('workspace_id', '=', ctx.workspace.id)
       .where('id', '=', draftId)
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
     await ctx.jobs.enqueue(trx, 'outreach.send', { workspace_id: ctx.workspace.id, draft_id: draftId });
-    await appendEvent(trx, ctx.workspace, 'draft.approved', { draft_id: draftId, by_key: ctx.principal.keyId }, now, row.prospect_id);
+    await appendEvent(trx, ctx, 'draft.approved', { draft_id: draftId }, { at: now, prospectId: row.prospect_id });
     return toDraft(updated);
   });
 }

@@ -4,9 +4,10 @@ import type { Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import type { OutgoingEmail } from '../../kernel/ports.js';
-import type { Services, Workspace } from '../../kernel/context.js';
+import { type Services, type Workspace, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { appendEvent } from '../../kernel/outbox.js';
+import { type EventMap, appendEvent } from '../../kernel/outbox.js';
+import { systemClock } from '../../kernel/clock.js';
 import { type OutreachSettings, outreachSettings } from './settings.model.js';
 import { inWindow, nextWindowStart, startOfLocalDay } from './send-window.js';
 import { isSuppressed } from '../suppression/index.js';
@@ -18,6 +19,8 @@ declare module '../../kernel/ports.js' {
     'outreach.send': { workspace_id: string; draft_id: string };
   }
 }
+
+const SEND_JOB = systemActor('job:outreach.send');
 
 type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
 
@@ -137,8 +140,8 @@ async function finish(
   status: 'sent' | 'failed',
   at: Date,
   fields: Record<string, unknown>,
-  event: string,
-  eventData: Record<string, unknown>,
+  event: 'email.sent' | 'email.failed',
+  eventData: { provider: string } | { reason: string },
 ): Promise<void> {
   await transact(db, async (trx) => {
     await trx
@@ -147,7 +150,7 @@ async function finish(
       .where('workspace_id', '=', workspace.id)
       .where('id', '=', draft.id)
       .execute();
-    await appendEvent(trx, workspace, event, { draft_id: draft.id, ...eventData }, at, draft.prospect_id);
+    await appendEvent(trx, { workspace, actor: SEND_JOB, clock: systemClock }, event, { draft_id: draft.id, ...eventData } as EventMap[typeof event], { at, prospectId: draft.prospect_id });
   });
 }
 

@@ -9,7 +9,7 @@ export async function updateOutreachSettings(ctx: RequestContext, outreach: Outr
   const now = ctx.clock.now();
   return transact(ctx.db, async (trx) => {
     const workspace = await writeSettingsSection(trx, ctx.workspace.id, 'outreach', outreach, 'replace', now);
-    await appendEvent(trx, ctx.workspace, 'workspace.settings_updated', { by_key: ctx.principal.keyId }, now);
+    await appendEvent(trx, ctx, 'workspace.settings_updated', { section: 'outreach' }, { at: now });
     return workspace;
   }).finally(() => ctx.workspaceCache.forget(ctx.workspace.id));
 }

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
-import type { RequestContext, Services } from '../../kernel/context.js';
+import { type RequestContext, type Services, systemActor } from '../../kernel/context.js';
 import { extractLinks } from './email-body.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { addSuppression } from '../suppression/index.js';
 import { toWorkspace } from '../tenancy/index.js';
+
+/** Opens, clicks and unsubscribes come from the recipient's mail client, not from a key. */
+const TRACKING = systemActor('tracking');
 
 /**
  * The sent email a tracking or unsubscribe link belongs to. These links carry no API key: the
@@ -27,7 +30,7 @@ async function draftByToken(services: Services, token: string) {
 /** Records that the email was displayed (its pixel was loaded). */
 export async function recordOpen(services: Services, token: string): Promise<void> {
   const { workspace, draft } = await draftByToken(services, token);
-  await appendEvent(services.db, workspace, 'email.opened', { draft_id: draft.id }, services.clock.now(), draft.prospect_id);
+  await appendEvent(services.db, { workspace, actor: TRACKING, clock: services.clock }, 'email.opened', { draft_id: draft.id }, { prospectId: draft.prospect_id });
 }
 
 /** Records a click and returns where to send the reader: only a link that was in the approved body. */
@@ -35,7 +38,7 @@ export async function recordClick(services: Services, token: string, index: numb
   const { workspace, draft } = await draftByToken(services, token);
   const url = extractLinks(draft.body)[index];
   if (!url) throw new AppError('not_found', 'This link is not valid');
-  await appendEvent(services.db, workspace, 'email.clicked', { draft_id: draft.id, url }, services.clock.now(), draft.prospect_id);
+  await appendEvent(services.db, { workspace, actor: TRACKING, clock: services.clock }, 'email.clicked', { draft_id: draft.id, url }, { prospectId: draft.prospect_id });
   return url;
 }
 
@@ -47,8 +50,8 @@ export async function unsubscribe(services: Services, log: Logger, token: string
     workspace,
     log,
     requestId: 'unsubscribe',
-    principal: { keyId: 'unsubscribe-link', organizationId: workspace.organization_id, name: 'unsubscribe link', scopes: [], allWorkspaces: false, workspaceIds: [workspace.id] },
+    actor: TRACKING,
   };
   const { created } = await addSuppression(ctx, { email: draft.to_email, reason: 'unsubscribed with the link in an email' }, 'unsubscribe');
-  if (created) await appendEvent(services.db, workspace, 'email.unsubscribed', { draft_id: draft.id }, services.clock.now(), draft.prospect_id);
+  if (created) await appendEvent(services.db, ctx, 'email.unsubscribed', { draft_id: draft.id }, { prospectId: draft.prospect_id });
 }

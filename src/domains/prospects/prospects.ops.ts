@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as prospects from './prospects.service.js';
 import { PROSPECT_STATUSES } from './prospects.service.js';
-import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { ActorOutput, CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
 import { idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -25,6 +25,7 @@ const DomainEvent = z.object({
   type: z.string().describe('What happened, e.g. prospect.created, draft.approved, email.sent, suppression.added'),
   prospect_id: z.string().nullable(),
   data: z.record(z.string(), z.unknown()),
+  actor: ActorOutput,
   is_test: z.boolean().describe('True in test workspaces: nothing reached a real person'),
   created_at: Timestamp,
 });

@@ -3,7 +3,7 @@ import type { ProspectRow } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { type DomainEvent, appendEvent, toEvent } from '../../kernel/outbox.js';
+import { type DomainEvent, EVENT_COLUMNS, appendEvent, toEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
 import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
 
@@ -118,7 +118,7 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
       .returning(PROSPECT_COLUMNS)
       .executeTakeFirst();
     if (inserted) {
-      await appendEvent(trx, ctx.workspace, 'prospect.created', { prospect_id: inserted.id, email }, now, inserted.id);
+      await appendEvent(trx, ctx, 'prospect.created', { prospect_id: inserted.id, email }, { at: now, prospectId: inserted.id });
       return { prospect: toProspect(inserted), created: true, changed_fields: [] };
     }
 
@@ -148,7 +148,7 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
       .where('id', '=', current.id)
       .returning(PROSPECT_COLUMNS)
       .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx.workspace, 'prospect.updated', { prospect_id: current.id, changed_fields }, now, current.id);
+    await appendEvent(trx, ctx, 'prospect.updated', { prospect_id: current.id, changed_fields }, { at: now, prospectId: current.id });
     return { prospect: toProspect(updated), created: false, changed_fields };
   });
 }
@@ -159,7 +159,7 @@ export async function getProspectHistory(ctx: RequestContext, prospectId: string
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   let q = ctx.db
     .selectFrom('events')
-    .select(['id', 'type', 'prospect_id', 'data', 'is_test', 'created_at'])
+    .select(EVENT_COLUMNS)
     .where('workspace_id', '=', ctx.workspace.id)
     .where('prospect_id', '=', prospectId);
   const filters = { prospect_id: prospectId };

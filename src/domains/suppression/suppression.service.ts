@@ -52,7 +52,7 @@ export async function addSuppression(ctx: RequestContext, input: { email: string
       return { suppression: toSuppression(existing), created: false };
     }
     const prospect = target.kind === 'email' ? await prospectIdByEmail(trx, ctx.workspace.id, target.value) : null;
-    await appendEvent(trx, ctx.workspace, 'suppression.added', { suppression_id: row.id, value: row.value, reason: row.reason, source }, now, prospect);
+    await appendEvent(trx, ctx, 'suppression.added', { suppression_id: row.id, value: row.value, reason: row.reason, source }, { at: now, prospectId: prospect });
     return { suppression: toSuppression(row), created: true };
   });
 }
@@ -105,7 +105,7 @@ export async function removeSuppression(ctx: RequestContext, suppressionId: stri
     if (!row) throw new AppError('not_found', `Suppression ${suppressionId} not found`, { param: 'suppression_id' });
     const now = ctx.clock.now();
     const prospect = row.kind === 'email' ? await prospectIdByEmail(trx, ctx.workspace.id, row.value) : null;
-    await appendEvent(trx, ctx.workspace, 'suppression.removed', { suppression_id: row.id, value: row.value, removed_by_key: ctx.principal.keyId }, now, prospect);
+    await appendEvent(trx, ctx, 'suppression.removed', { suppression_id: row.id, value: row.value }, { at: now, prospectId: prospect });
     return toSuppression(row);
   });
 }

@@ -90,7 +90,7 @@ export async function createTemplate(ctx: RequestContext, input: TemplateInput):
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!row) throw keyTaken(input.key);
-    await appendEvent(trx, ctx.workspace, 'template.created', { template_id: row.id, key: row.key, name: row.name, category: row.category }, now);
+    await appendEvent(trx, ctx, 'template.created', { template_id: row.id, key: row.key, name: row.name, category: row.category }, { at: now });
     return toTemplate(row);
   });
 }
@@ -147,7 +147,7 @@ export async function updateTemplate(ctx: RequestContext, ref: string, input: Pa
       .catch((e: unknown) => {
         throw isUniqueViolation(e) ? keyTaken(input.key!) : e;
       });
-    await appendEvent(trx, ctx.workspace, 'template.updated', { template_id: row.id, key: row.key, changed_fields: changed }, now);
+    await appendEvent(trx, ctx, 'template.updated', { template_id: row.id, key: row.key, changed_fields: changed }, { at: now });
     return toTemplate(row);
   });
 }
@@ -162,7 +162,7 @@ export async function deleteTemplate(ctx: RequestContext, ref: string): Promise<
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!row) throw notFound(ref, 'template_id');
-    await appendEvent(trx, ctx.workspace, 'template.deleted', { template_id: row.id, key: row.key, deleted_by_key: ctx.principal.keyId }, ctx.clock.now());
+    await appendEvent(trx, ctx, 'template.deleted', { template_id: row.id, key: row.key });
     return toTemplate(row);
   });
 }

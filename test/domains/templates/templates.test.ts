@@ -178,7 +178,9 @@ describe('templates', () => {
     expect(await deleteTemplate(ctx, 'plain')).toEqual(plain);
     await expect(getTemplate(ctx, plain.id)).rejects.toMatchObject({ code: 'not_found' });
     await expect(deleteTemplate(ctx, plain.id)).rejects.toMatchObject({ code: 'not_found' });
-    expect(await events('template.deleted')).toEqual([{ template_id: plain.id, key: 'plain', deleted_by_key: ctx.principal.keyId }]);
+    expect(await events('template.deleted')).toEqual([{ template_id: plain.id, key: 'plain' }]);
+    const actor = await t.app.db.selectFrom('events').select(['actor_type', 'actor_id']).where('type', '=', 'template.deleted').executeTakeFirstOrThrow();
+    expect(actor).toEqual({ actor_type: 'key', actor_id: (ctx.actor.id) });
     expect((await getTemplate(otherCtx, 'plain')).name).toBe('Other plain');
   });
 });

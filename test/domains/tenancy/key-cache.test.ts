@@ -17,7 +17,10 @@ describe('the key cache', () => {
   });
   afterAll(() => t?.close());
 
-  const adminContext = async (cache: KeyCache) => ({ ...t.app, keyCache: cache, log: silentLog, requestId: 'test', principal: (await authenticateKey(t.app.db, t.app.clock, admin))! });
+  const adminContext = async (cache: KeyCache) => {
+    const principal = (await authenticateKey(t.app.db, t.app.clock, admin))!;
+    return { ...t.app, keyCache: cache, log: silentLog, requestId: 'test', actor: { type: 'key' as const, id: principal.keyId }, principal };
+  };
 
   it('reuses a resolved key for its TTL only when the change comes from elsewhere', async () => {
     const key = await addKey(t.app, org, ['*'], 'all');

@@ -15,7 +15,7 @@ describe('API keys', () => {
   const asKey = async (secret: string): Promise<OrgContext> => {
     const principal = await authenticateKey(t.app.db, clock, secret);
     if (!principal) throw new Error('key does not authenticate');
-    return { ...t.app, clock, log: silentLog, requestId: 'test', principal };
+    return { ...t.app, clock, log: silentLog, requestId: 'test', actor: { type: 'key', id: principal.keyId }, principal };
   };
 
   beforeAll(async () => {
