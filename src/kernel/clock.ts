@@ -3,3 +3,6 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock stopped at one instant: what dates several records of one change alike. */
+export const fixedClock = (at: Date): Clock => ({ now: () => at });

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../src/workers.js';
 import { ResendSender } from '../../src/adapters/mail/resend.js';
@@ -25,6 +26,11 @@ describe('Resend delivery webhooks', () => {
   let server: RunningServer;
   let client: Client;
   let key: string;
+  let workspaceId: string;
+  const admin = () => ({ Authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+  const putOutreach = (outreach: Record<string, unknown>) =>
+    fetch(`${server.url}/api/v1/workspaces/main/outreach`, { method: 'PUT', headers: admin(), body: JSON.stringify({ outreach }) });
+  const SETTINGS = { sender: { email: 'sam@sender.example', name: 'Sam' }, min_gap_seconds: 0 };
 
   const post = (body: string, headers: Record<string, string>) => fetch(`${server.url}/hooks/resend`, { method: 'POST', body, headers });
   const event = (type: string, emailId: string, extra: Record<string, unknown> = {}) =>
@@ -51,12 +57,12 @@ describe('Resend delivery webhooks', () => {
     await startWorkers(t.app);
     const org = await createOrg(t.app);
     const ws = await addWorkspace(t.app, org, 'main');
+    workspaceId = ws.id;
     key = await addKey(t.app, org, ['*'], [ws]);
     server = await startHttpServer(t.app, { port: 0 });
     client = await connectHttp(server.url, key);
-    const headers = { Authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    await fetch(`${server.url}/api/v1/workspaces/main/outreach`, { method: 'PUT', headers, body: JSON.stringify({ outreach: { sender: { email: 'sam@sender.example', name: 'Sam' }, min_gap_seconds: 0 } }) });
-    await fetch(`${server.url}/api/v1/templates`, { method: 'POST', headers, body: JSON.stringify({ key: 'intro', name: 'Intro', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello there' }) });
+    await putOutreach(SETTINGS);
+    await fetch(`${server.url}/api/v1/templates`, { method: 'POST', headers: admin(), body: JSON.stringify({ key: 'intro', name: 'Intro', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello there' }) });
   });
   afterAll(async () => {
     await client?.close();
@@ -95,5 +101,38 @@ describe('Resend delivery webhooks', () => {
     // Two sends, one hard bounce: 50% is far above 5%, so sending pauses with the reason visible.
     const { workspace } = await callOk(client, 'get_workspace_config');
     expect(workspace.settings.outreach.paused.reason).toMatch(/hard-bounce rate/);
+  });
+
+  it('applies a redelivery arriving concurrently with the original exactly once', async () => {
+    // The previous test paused sending; resuming is the documented way back.
+    expect((await putOutreach(SETTINGS)).status).toBe(200);
+    const { emailId } = await sentDraft('concurrent@example.com');
+    const count = async (type: string, field?: string, value?: string) => {
+      let q = t.app.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).where('type', '=', type);
+      if (field) q = q.where(sql`data->>${field}`, '=', value);
+      return Number((await q.executeTakeFirstOrThrow()).n);
+    };
+    const pausesBefore = await count('sending.paused');
+
+    const bounced = event('email.bounced', emailId, { bounce: { type: 'Permanent', subType: 'General', message: '550 no such user' } });
+    const id = `msg_${randomBytes(6).toString('hex')}`;
+    const headers = svixHeaders(bounced, id);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => post(bounced, headers).then(async (r) => ({ status: r.status, ...(await r.json()) }))));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.result === 'applied')).toHaveLength(1);
+
+    expect(await count('email.bounced', 'webhook_id', id)).toBe(1);
+    expect(await count('suppression.added', 'value', 'concurrent@example.com')).toBe(1);
+    expect(await count('sending.paused')).toBe(pausesBefore + 1);
+    const recorded = await t.app.db.selectFrom('provider_events').select(['provider', 'type']).where('workspace_id', '=', workspaceId).where('event_id', '=', id).execute();
+    expect(recorded).toEqual([{ provider: 'resend', type: 'email.bounced' }]);
+  });
+
+  it('refuses a sending window that starts and ends at the same time, changing nothing', async () => {
+    const before = (await callOk(client, 'get_workspace_config')).workspace.settings;
+    const res = await putOutreach({ ...SETTINGS, sending_window: { start: '09:00', end: '09:00', days: [1] } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({ code: 'invalid_request', param: 'outreach.sending_window.end', message: expect.stringContaining('same time') });
+    expect((await callOk(client, 'get_workspace_config')).workspace.settings).toEqual(before);
   });
 });

@@ -69,6 +69,15 @@ export interface EventTable {
   created_at: Timestamp;
 }
 
+/** A provider webhook already applied, keyed by the provider's own event id (Resend: `svix-id`). */
+export interface ProviderEventTable {
+  workspace_id: string;
+  provider: string;
+  event_id: string;
+  type: string;
+  received_at: Timestamp;
+}
+
 export interface SuppressionTable {
   workspace_id: string;
   id: string;
@@ -180,6 +189,7 @@ export interface Database {
   api_key_workspaces: ApiKeyWorkspaceTable;
   prospects: ProspectTable;
   events: EventTable;
+  provider_events: ProviderEventTable;
   suppressions: SuppressionTable;
   idempotency_keys: IdempotencyKeyTable;
   knowledge_bases: KnowledgeBaseTable;

@@ -1,14 +1,17 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from '../../adapters/db/schema.js';
+import { transact } from '../../kernel/transact.js';
 import type { ResendEvent } from '../../adapters/mail/resend-webhook.js';
 import { type RequestContext, type Services, type Workspace, systemActor } from '../../kernel/context.js';
-
-/** Delivery reports arrive from the provider's webhook. */
-const RESEND = systemActor('resend-webhook');
 import { appendEvent } from '../../kernel/outbox.js';
 import { outreachSettings } from './settings.model.js';
 import { addSuppression } from '../suppression/index.js';
 import { toWorkspace } from '../tenancy/index.js';
+import { fixedClock } from '../../kernel/clock.js';
+
+/** Delivery reports arrive from the provider's webhook. */
+const RESEND = systemActor('resend-webhook');
 
 /** Sending pauses itself past these rates over 24 h, before a provider suspends the account. */
 export const MAX_HARD_BOUNCE_RATE = 0.05;
@@ -24,8 +27,8 @@ const EVENT_TYPES: Record<string, string> = {
 
 /**
  * Applies a verified Resend delivery event to the draft it is about: records it (once, however
- * often Resend redelivers), suppresses the address on a hard bounce or a complaint, and pauses the
- * workspace's sending when bounces or complaints pass their limits.
+ * often and however concurrently Resend redelivers), suppresses the address on a hard bounce or a
+ * complaint, and pauses the workspace's sending when bounces or complaints pass their limits.
  */
 export async function applyResendEvent(services: Services, log: Logger, event: ResendEvent): Promise<'applied' | 'ignored'> {
   if (!event.known || !EVENT_TYPES[event.type]) return 'ignored';
@@ -39,25 +42,30 @@ export async function applyResendEvent(services: Services, log: Logger, event: R
     .executeTakeFirst();
   if (!row) return 'ignored';
   const workspace = toWorkspace(row);
-  const seen = await services.db
-    .selectFrom('events')
-    .select('id')
-    .where('workspace_id', '=', workspace.id)
-    .where(sql<boolean>`data->>'webhook_id' = ${event.id}`)
-    .executeTakeFirst();
-  if (seen) return 'ignored';
-
   const now = services.clock.now();
-  const source = { workspace, actor: RESEND, clock: services.clock };
-  const data: Record<string, unknown> = { draft_id: row.draft_id, webhook_id: event.id, provider: 'resend' };
-  if (event.type === 'email.bounced') Object.assign(data, { bounce_type: event.bounce.kind, bounce_message: event.bounce.message });
-  if (event.type === 'email.clicked') data.url = event.click.link;
-  await appendEvent(services.db, source, EVENT_TYPES[event.type]! as 'email.delivered', data as never, { at: now, prospectId: row.prospect_id });
 
-  const suppress = (event.type === 'email.bounced' && event.bounce.kind === 'hard') || event.type === 'email.complained';
-  if (suppress) {
+  const outcome = await transact(services.db, async (trx) => {
+    // The insert decides, in the transaction of the effects: of concurrent redeliveries one inserts,
+    // the others wait for its commit and insert nothing; if the effects fail, the id goes with them
+    // and the redelivery Resend then sends applies it.
+    const first = await trx
+      .insertInto('provider_events')
+      .values({ workspace_id: workspace.id, provider: 'resend', event_id: event.id, type: event.type, received_at: now })
+      .onConflict((oc) => oc.columns(['workspace_id', 'provider', 'event_id']).doNothing())
+      .returning('event_id')
+      .executeTakeFirst();
+    if (!first) return 'ignored';
+
+    const data: Record<string, unknown> = { draft_id: row.draft_id, webhook_id: event.id, provider: 'resend' };
+    if (event.type === 'email.bounced') Object.assign(data, { bounce_type: event.bounce.kind, bounce_message: event.bounce.message });
+    if (event.type === 'email.clicked') data.url = event.click.link;
+    await appendEvent(trx, { workspace, actor: RESEND, clock: services.clock }, EVENT_TYPES[event.type]! as 'email.delivered', data as never, { at: now, prospectId: row.prospect_id });
+
+    const suppress = (event.type === 'email.bounced' && event.bounce.kind === 'hard') || event.type === 'email.complained';
+    if (!suppress) return 'applied';
     const ctx: RequestContext = {
       ...services,
+      db: trx,
       workspace,
       log,
       requestId: `resend:${event.id}`,
@@ -65,22 +73,29 @@ export async function applyResendEvent(services: Services, log: Logger, event: R
     };
     const source = event.type === 'email.complained' ? 'complaint' : 'bounce';
     await addSuppression(ctx, { email: row.to_email, reason: source === 'bounce' ? 'hard bounce' : 'spam complaint' }, source);
-    await pauseIfUnhealthy(services, workspace, now);
-  }
-  return 'applied';
+    return (await pauseIfUnhealthy(trx, workspace, now)) ? 'paused' : 'applied';
+  });
+  // After the commit: forgetting earlier would let a request cache the settings from before it.
+  if (outcome === 'paused') services.workspaceCache.forget(workspace.id);
+  return outcome === 'ignored' ? 'ignored' : 'applied';
 }
 
-/** Pauses sending, with the reason in the workspace settings and an event, when the 24 h rates pass their limits. */
-async function pauseIfUnhealthy(services: Services, workspace: Workspace, now: Date): Promise<void> {
-  if (outreachSettings(workspace).paused) return;
+/**
+ * Pauses sending, with the reason in the workspace settings and an event, when the 24 h rates pass
+ * their limits. Returns whether it paused.
+ */
+async function pauseIfUnhealthy(trx: Kysely<Database>, workspace: Workspace, now: Date): Promise<boolean> {
+  // Locked and read again: two bounces applied at once must not both see "not paused" and pause twice.
+  const current = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspace.id).forUpdate().executeTakeFirstOrThrow();
+  if (outreachSettings(current).paused) return false;
   const since = new Date(now.getTime() - 86_400_000);
-  const { sent } = await services.db
+  const { sent } = await trx
     .selectFrom('drafts')
     .select((eb) => eb.fn.countAll<string>().as('sent'))
     .where('workspace_id', '=', workspace.id)
     .where('sent_at', '>=', since)
     .executeTakeFirstOrThrow();
-  const counts = await services.db
+  const counts = await trx
     .selectFrom('events')
     .select([
       sql<string>`count(*) filter (where type = 'email.bounced' and data->>'bounce_type' = 'hard')`.as('bounces'),
@@ -98,13 +113,13 @@ async function pauseIfUnhealthy(services: Services, workspace: Workspace, now: D
       : complaintRate > MAX_COMPLAINT_RATE
         ? `complaint rate ${(complaintRate * 100).toFixed(2)}% over 24 h is above ${MAX_COMPLAINT_RATE * 100}%`
         : null;
-  if (!reason) return;
+  if (!reason) return false;
   const paused = { reason, since: now.toISOString() };
-  await services.db
+  await trx
     .updateTable('workspaces')
     .set({ settings: sql`jsonb_set(settings, '{outreach}', coalesce(settings->'outreach', '{}'::jsonb) || ${JSON.stringify({ paused })}::jsonb)`, updated_at: now })
     .where('id', '=', workspace.id)
     .execute();
-  services.workspaceCache.forget(workspace.id);
-  await appendEvent(services.db, { workspace, actor: RESEND, clock: services.clock }, 'sending.paused', { reason }, { at: now });
+  await appendEvent(trx, { workspace, actor: RESEND, clock: fixedClock(now) }, 'sending.paused', { reason });
+  return true;
 }

@@ -7,9 +7,9 @@ import type { OutgoingEmail } from '../../kernel/ports.js';
 import { type Services, type Workspace, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { type EventMap, appendEvent } from '../../kernel/outbox.js';
-import { systemClock } from '../../kernel/clock.js';
+import { fixedClock } from '../../kernel/clock.js';
 import { type OutreachSettings, outreachSettings } from './settings.model.js';
-import { inWindow, nextWindowStart, startOfLocalDay } from './send-window.js';
+import { inWindow, nextWindowStart, sendingDay } from './send-window.js';
 import { isSuppressed } from '../suppression/index.js';
 import { toWorkspace } from '../tenancy/index.js';
 import { renderEmail } from './email-body.js';
@@ -35,20 +35,19 @@ async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings:
   if (!inWindow(now, workspace.timezone, settings.sending_window)) {
     return { ok: false, retryAt: nextWindowStart(now, workspace.timezone, settings.sending_window) ?? new Date(now.getTime() + 86_400_000), reason: 'outside the sending window' };
   }
-  const dayStart = startOfLocalDay(now, workspace.timezone);
+  const day = sendingDay(now, workspace.timezone, settings.sending_window);
   const inFlight = sql<boolean>`status = 'sending' and send_lease_until >= ${now}`;
   const { today, last, claimed } = await db
     .selectFrom('drafts')
     .select([
-      sql<string>`count(*) filter (where sent_at >= ${dayStart} or ${inFlight})`.as('today'),
+      sql<string>`count(*) filter (where sent_at >= ${day.start} or ${inFlight})`.as('today'),
       (eb) => eb.fn.max('sent_at').as('last'),
       sql<Date | null>`max(updated_at) filter (where ${inFlight})`.as('claimed'),
     ])
     .where('workspace_id', '=', workspace.id)
     .executeTakeFirstOrThrow();
   if (Number(today) >= settings.daily_cap) {
-    const tomorrow = new Date(dayStart.getTime() + 86_400_000 + 60_000);
-    return { ok: false, retryAt: nextWindowStart(tomorrow, workspace.timezone, settings.sending_window) ?? tomorrow, reason: `daily cap of ${settings.daily_cap} reached` };
+    return { ok: false, retryAt: day.next ?? new Date(now.getTime() + 86_400_000), reason: `daily cap of ${settings.daily_cap} reached` };
   }
   const latest = Math.max(last ? new Date(last).getTime() : 0, claimed ? new Date(claimed).getTime() : 0);
   if (latest && now.getTime() - latest < settings.min_gap_seconds * 1000) {
@@ -150,7 +149,7 @@ async function finish(
       .where('workspace_id', '=', workspace.id)
       .where('id', '=', draft.id)
       .execute();
-    await appendEvent(trx, { workspace, actor: SEND_JOB, clock: systemClock }, event, { draft_id: draft.id, ...eventData } as EventMap[typeof event], { at, prospectId: draft.prospect_id });
+    await appendEvent(trx, { workspace, actor: SEND_JOB, clock: fixedClock(at) }, event, { draft_id: draft.id, ...eventData } as EventMap[typeof event], { prospectId: draft.prospect_id });
   });
 }
 

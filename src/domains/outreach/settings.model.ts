@@ -3,8 +3,7 @@ import type { Workspace } from '../../kernel/context.js';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM (24 h)');
 
-/** The outreach part of a workspace's settings, with the defaults a new workspace gets. */
-export const OutreachSettings = z
+const Stored = z
   .object({
     sender: z
       .object({
@@ -41,10 +40,24 @@ export const OutreachSettings = z
       .describe('Set when sending paused itself (bounce or complaint rate); cleared by an admin'),
   })
   .strict();
+
+/** The outreach part of a workspace's settings, with the defaults a new workspace gets. */
+export const OutreachSettings = Stored.superRefine((s, ctx) => {
+  // Equal times could mean "never" or "all day"; guessing either silently is worse than asking.
+  if (s.sending_window && s.sending_window.start === s.sending_window.end) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sending_window', 'end'],
+      message: 'the sending window starts and ends at the same time: omit sending_window to send at any time, or give an end after the start (an end before the start crosses midnight)',
+    });
+  }
+});
 export type OutreachSettings = z.infer<typeof OutreachSettings>;
 
 /** The workspace's outreach settings, defaults filled in. Unknown or invalid stored values fall back to defaults. */
 export function outreachSettings(workspace: Pick<Workspace, 'settings'>): OutreachSettings {
-  const parsed = OutreachSettings.safeParse(workspace.settings.outreach ?? {});
-  return parsed.success ? parsed.data : OutreachSettings.parse({});
+  // Without the input-only checks: a window stored before they existed keeps its old meaning
+  // instead of throwing the whole settings (sender, cap) back to their defaults.
+  const parsed = Stored.safeParse(workspace.settings.outreach ?? {});
+  return parsed.success ? parsed.data : Stored.parse({});
 }

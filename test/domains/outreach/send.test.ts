@@ -41,6 +41,7 @@ describe('the sending job: gates, retries and crash recovery', () => {
   const live = new ScriptedSender();
   const sink = new SinkSender();
   let n = 0;
+  let org: string;
 
   const job = (draftId: string, lastAttempt = false) => sendApprovedDraft(t.app, silentLog, { workspace_id: ctx.workspace.id, draft_id: draftId }, { attempt: 1, lastAttempt });
   async function approvedDraft(): Promise<string> {
@@ -52,12 +53,23 @@ describe('the sending job: gates, retries and crash recovery', () => {
     const updated = await updateOutreachSettings(ctx, OutreachSettings.parse({ sender: { email: 'me@sender.example' }, ...outreach }));
     ctx = { ...ctx, workspace: updated };
   }
+  /** When the job rescheduled the draft's send for. */
+  const retryAt = async (draftId: string) =>
+    new Date(
+      (
+        await t.app.db
+          .selectFrom('pgboss.job' as never)
+          .select((eb) => eb.fn.max('start_after' as never).as('at'))
+          .where('singleton_key' as never, '=', `send:${draftId}` as never)
+          .executeTakeFirstOrThrow()
+      ).at as Date,
+    ).toISOString();
   const queued = async () =>
     Number((await t.app.db.selectFrom('pgboss.job' as never).select((eb) => eb.fn.countAll().as('n')).where('name' as never, '=', 'outreach.send' as never).executeTakeFirstOrThrow()).n);
 
   beforeAll(async () => {
     t = await createTestApp({}, { clock, mail: { live, sink } });
-    const org = await createOrg(t.app);
+    org = await createOrg(t.app);
     ctx = await contextFor(t.app, await addKey(t.app, org, ['*'], [await addWorkspace(t.app, org, 'main')]));
     ctx = { ...ctx, clock };
     await createTemplate(ctx, { key: 'plain', name: 'Plain', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello {{prospect.first_name}}, see https://example.com/a.' });
@@ -130,6 +142,47 @@ describe('the sending job: gates, retries and crash recovery', () => {
     now = monday; // Monday 10:00
     await job(a);
     expect(live.sent).toHaveLength(1);
+  });
+
+  describe('with a window that crosses midnight, in America/New_York (UTC-5 in January)', () => {
+    let day: RequestContext;
+    beforeAll(async () => {
+      day = ctx;
+      const night = await addWorkspace(t.app, org, 'night');
+      await t.app.db.updateTable('workspaces').set({ timezone: 'America/New_York' }).where('id', '=', night.id).execute();
+      ctx = { ...(await contextFor(t.app, await addKey(t.app, org, ['*'], [night]))), clock };
+      await createTemplate(ctx, { key: 'plain', name: 'Plain', category: 'email', subject: 'Hi', body: 'Hello {{prospect.first_name}}.' });
+    });
+    afterAll(() => {
+      ctx = day;
+    });
+
+    it('sends at 23:30 local and waits at 12:00 for the window to open at 22:00', async () => {
+      await settings({ daily_cap: 100, min_gap_seconds: 0, sending_window: { start: '22:00', end: '06:00', days: [1, 2, 3, 4, 5] } });
+      const a = await approvedDraft();
+      now = new Date('2027-01-13T17:00:00Z'); // Wednesday 12:00
+      await job(a);
+      expect(live.sent).toHaveLength(0);
+      expect(await retryAt(a)).toBe('2027-01-14T03:00:00.000Z'); // Wednesday 22:00
+      now = new Date('2027-01-14T04:30:00Z'); // Wednesday 23:30
+      await job(a);
+      expect(live.sent).toHaveLength(1);
+      expect((await getDraft(ctx, a)).status).toBe('sent');
+    });
+
+    it('counts the daily cap per night, from the evening the window opened', async () => {
+      await settings({ daily_cap: 1, min_gap_seconds: 0, sending_window: { start: '22:00', end: '06:00', days: [1, 2, 3, 4, 5] } });
+      const [a, b] = [await approvedDraft(), await approvedDraft()];
+      now = new Date('2027-01-21T04:30:00Z'); // Wednesday 23:30
+      await job(a);
+      now = new Date('2027-01-21T06:00:00Z'); // Thursday 01:00, still Wednesday's night
+      await job(b);
+      expect(live.sent).toHaveLength(1);
+      expect(await retryAt(b)).toBe('2027-01-22T03:00:00.000Z'); // Thursday 22:00
+      now = new Date('2027-01-22T03:30:00Z');
+      await job(b);
+      expect(live.sent).toHaveLength(2);
+    });
   });
 
   it('checks the suppression list again at send time', async () => {
