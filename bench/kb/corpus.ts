@@ -164,7 +164,7 @@ export function markdownDocument(v: Vocabulary, seed: number, bytes: number): st
     for (const s of section) size += s.length + 2;
     parts.push(...section);
   }
-  return parts.join('\n\n') + '\n';
+  return `${parts.join('\n\n')}\n`;
 }
 
 export type QueryKind = 'one word' | 'two words' | 'three-four words' | 'phrase' | 'prefix' | 'words + prefix';
@@ -206,7 +206,8 @@ export function benchQueries(v: Vocabulary, seed: number, n: number, sampleText:
   return Array.from({ length: n }, () => {
     let r = rng();
     for (const [kind, weight, make] of kinds) {
-      if ((r -= weight) < 0 || kind === 'words + prefix') return { kind, query: make() };
+      r -= weight;
+      if (r < 0 || kind === 'words + prefix') return { kind, query: make() };
     }
     throw new Error('unreachable');
   });

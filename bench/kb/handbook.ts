@@ -20,7 +20,7 @@ export interface LabelledQuery {
   section: string;
 }
 
-const doc = (kb: HandbookDoc['kb'], name: string, markdown: string): HandbookDoc => ({ kb, name, markdown: markdown.trim() + '\n' });
+const doc = (kb: HandbookDoc['kb'], name: string, markdown: string): HandbookDoc => ({ kb, name, markdown: `${markdown.trim()}\n` });
 
 export const DOCUMENTS: HandbookDoc[] = [
   doc('handbook', 'refunds.md', `

@@ -71,6 +71,7 @@ export interface OrgOperation<I extends AnyObject = AnyObject, O extends AnyObje
   handler: (ctx: OrgContext, input: z.output<I>) => Promise<z.input<O>>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a list of operations with different schemas; each was checked by defineOperation
 export type Operation = WorkspaceOperation<any, any> | OrgOperation<any, any>;
 
 export const defineOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<WorkspaceOperation<I, O>, 'tenancy'>): WorkspaceOperation<I, O> => ({

@@ -23,7 +23,7 @@ export class PgBossQueue implements JobQueue {
   readonly timeoutMs: number;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     private readonly log: Logger,
     private readonly opts: { pollingIntervalSeconds?: number | undefined; timeoutSeconds: number },
   ) {

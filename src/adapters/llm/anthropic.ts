@@ -54,7 +54,7 @@ export class AnthropicLlm implements Llm {
       // A credential given in code is the SDK's only one: ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN
       // in the environment are not read. SDK 1.x sends the key as `Authorization: Bearer`.
       apiKey: config.apiKey,
-      baseURL: config.baseURL ?? process.env['ANTHROPIC_BASE_URL'] ?? null,
+      baseURL: config.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? null,
       maxRetries: this.#maxRetries,
       timeout: this.#timeoutMs,
     });

@@ -36,7 +36,7 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
     .where('d.workspace_id', '=', data.workspace_id)
     .where('d.id', '=', data.document_id)
     .executeTakeFirst();
-  if (!doc || doc.status !== 'processing') return;
+  if (doc?.status !== 'processing') return;
   const source = { workspace: { id: data.workspace_id, is_test: doc.is_test }, actor: INGEST_JOB, clock: services.clock };
   const setProgress = (progress: number) =>
     db.updateTable('kb_documents').set({ progress }).where('workspace_id', '=', data.workspace_id).where('id', '=', doc.id).where('content_hash', '=', doc.content_hash).execute();

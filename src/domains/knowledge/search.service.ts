@@ -99,7 +99,9 @@ async function vectorCandidates(ctx: RequestContext, kbIds: string[], query: str
 /** Reciprocal rank fusion, scaled so a chunk ranked first in every list scores 1. */
 function fuse(lists: Candidate[][]): Candidate[] {
   const scores = new Map<string, number>();
-  for (const list of lists) list.forEach((c, i) => scores.set(c.id, (scores.get(c.id) ?? 0) + 1 / (RRF_K + i + 1)));
+  for (const list of lists) {
+    for (const [i, c] of list.entries()) scores.set(c.id, (scores.get(c.id) ?? 0) + 1 / (RRF_K + i + 1));
+  }
   const max = lists.length / (RRF_K + 1);
   return [...scores].map(([id, s]) => ({ id, rank: s / max })).sort((a, b) => b.rank - a.rank || (a.id < b.id ? -1 : 1));
 }

@@ -5,7 +5,6 @@ import { canSeeWorkspace } from './scopes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { OrgContext, Principal, RequestContext, Workspace } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
 
 const WORKSPACE_COLUMNS = ['id', 'organization_id', 'name', 'slug', 'is_test', 'timezone', 'settings', 'created_at', 'updated_at'] as const;

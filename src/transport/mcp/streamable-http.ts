@@ -188,7 +188,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   });
 }
 
-const isJsonContentType = (ct: string | undefined) => ct?.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+const isJsonContentType = (ct: string | undefined) => ct?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 
 /** Parses a POST body into JSON-RPC messages, or says in JSON-RPC terms what is wrong with it. */
 function parseMessages(text: string): { messages: JSONRPCMessage[]; batch: boolean } {

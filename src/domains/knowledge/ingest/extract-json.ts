@@ -69,11 +69,16 @@ function asTable(items: Json[], path: string, depth: number): Block | null {
 
 function emitString(text: string, key: string, path: string, blocks: Block[]): void {
   const paras = text.length > RECORD_LIMIT ? text.replace(/\r\n?/g, '\n').split(/\n\s*\n/).map(cleanLines) : [cleanInline(text)];
-  paras.filter((p) => p !== '').forEach((p, i) => blocks.push({ kind: 'paragraph', text: i === 0 && key ? `${key}: ${p}` : p, jsonPath: path }));
+  for (const [i, p] of paras.filter((p) => p !== '').entries()) {
+    blocks.push({ kind: 'paragraph', text: i === 0 && key ? `${key}: ${p}` : p, jsonPath: path });
+  }
 }
 
 function emit(value: Json, path: string, key: string, blocks: Block[], depth: number): void {
-  if (typeof value === 'string') return emitString(value, key, path, blocks);
+  if (typeof value === 'string') {
+    emitString(value, key, path, blocks);
+    return;
+  }
   const small = fitsRecord(value, RECORD_LIMIT, depth);
   if (small) {
     const text = record(under(key, small));
@@ -83,7 +88,7 @@ function emit(value: Json, path: string, key: string, blocks: Block[], depth: nu
   if (Array.isArray(value)) {
     const table = asTable(value, path, depth);
     if (table) blocks.push(table);
-    else value.forEach((item, i) => emit(item, isPrimitive(item) ? path : childPath(path, i), '', blocks, depth + 1));
+    else for (const [i, item] of value.entries()) emit(item, isPrimitive(item) ? path : childPath(path, i), '', blocks, depth + 1);
     return;
   }
   // A large object: its small fields together first, then each large field along its own path.

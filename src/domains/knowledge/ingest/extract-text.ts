@@ -6,6 +6,7 @@ import type { Block } from './extract.js';
 const HSPACE = /[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
 // NUL and the other C0/C1 controls (except tab and newline) are never meaningful text; the soft
 // hyphen only marks a possible break.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const CONTROLS = /[\0-\x08\x0e-\x1f\x7f-\x9f\u00ad]/g;
 
 /** One line of text: controls stripped, whitespace runs collapsed, trimmed. */
