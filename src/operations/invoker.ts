@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../adapters/db/schema.js';
 import { hasScope } from '../domains/tenancy/index.js';
 import type { OrgContext, Principal, Services } from '../kernel/context.js';
 import { AppError } from '../kernel/errors.js';
@@ -48,9 +46,10 @@ export class Registry extends Catalog {
 
     const base: OrgContext = { ...this.deps, actor: { type: 'key', id: principal.keyId }, principal, log: opts.log, requestId: opts.requestId, progress: opts.progress };
     const workspace = op.tenancy === 'workspace' ? await this.deps.workspaceCache.resolve(base.db, principal, workspaceRef) : undefined;
-    const run = async (db: Kysely<Database>) => {
-      const ctx = { ...base, db };
-      const output = workspace ? await op.handler({ ...ctx, workspace }, input) : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(ctx, input);
+    // Outside any transaction, keyed or not: services open their own, and a handler may wait on a
+    // job or call Claude, which must not hold a transaction (runIdempotent claims the key around it).
+    const run = async () => {
+      const output = workspace ? await op.handler({ ...base, workspace }, input) : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(base, input);
       const check = compiled.outputCheck();
       if (!check(output)) {
         opts.log.error({ operation: op.name, issues: check.errors }, 'operation output does not match its schema');
@@ -58,7 +57,7 @@ export class Registry extends Catalog {
       }
       return output;
     };
-    if (!idempotencyKey) return { output: await run(base.db), replayed: false };
+    if (!idempotencyKey) return { output: await run(), replayed: false };
 
     const hashed = requestHash(op.name, { ...input, workspace_id: workspace?.id });
     const { result, replayed } = await runIdempotent(base.db, base.clock, { organizationId: principal.organizationId, apiKeyId: principal.keyId, key: idempotencyKey, operation: op.name, hash: hashed }, run);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
-import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
+import { callErr, callOk, callTool, connectHttp } from '../helpers/mcp.js';
 
 describe('tool selection and idempotency, through MCP over HTTP', () => {
   let t: TestApp;
@@ -97,11 +97,16 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
     await client.close();
   });
 
-  it('runs concurrent repeats of one idempotency key once', async () => {
+  it('runs concurrent repeats of one idempotency key once; a repeat that overlaps the first is told to retry', async () => {
     const client = await connectHttp(server.url, fullKey);
     const args = { email: 'burst@example.com', first_name: 'B', idempotency_key: 'burst-1' };
-    const results = await Promise.all(Array.from({ length: 5 }, () => callOk(client, 'upsert_prospect', args)));
-    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    const results = await Promise.all(Array.from({ length: 5 }, () => callTool(client, 'upsert_prospect', args)));
+    const done = results.filter((r) => !r.isError).map((r) => JSON.stringify(r.structuredContent));
+    const refused = results.filter((r) => r.isError).map((r) => (r.content[0] as { text: string }).text);
+    expect(done.length).toBeGreaterThan(0);
+    for (const text of refused) expect(text).toMatch(/^conflict: .*still in progress; this is retryable/);
+    const replay = JSON.stringify(await callOk(client, 'upsert_prospect', args));
+    expect(new Set([...done, replay]).size).toBe(1);
     const events = await t.app.db.selectFrom('events').select('type').where('type', '=', 'prospect.created').execute();
     expect(events).toHaveLength(1);
     await client.close();

@@ -4,6 +4,7 @@ import * as foundation from './migrations/2026_11_22_1500_create_foundation.js';
 import * as knowledgeBases from './migrations/2026_11_22_1600_create_knowledge_bases.js';
 import * as kbChunksSearchIndex from './migrations/2026_11_22_1900_create_kb_chunks_search_index.js';
 import * as templates from './migrations/2026_11_22_1700_create_templates.js';
+import * as idempotencyInProgress from './migrations/2026_11_30_1000_idempotency_in_progress.js';
 import * as providerEventUnique from './migrations/2026_11_30_1100_provider_event_unique.js';
 import * as eventActor from './migrations/2026_11_30_1200_event_actor.js';
 
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_11_22_1700_create_templates': templates,
   '2026_11_22_1800_create_drafts': drafts,
   '2026_11_22_1900_create_kb_chunks_search_index': kbChunksSearchIndex,
+  '2026_11_30_1000_idempotency_in_progress': idempotencyInProgress,
   '2026_11_30_1100_provider_event_unique': providerEventUnique,
   '2026_11_30_1200_event_actor': eventActor,
 };

@@ -96,6 +96,8 @@ export interface IdempotencyKeyTable {
   request_hash: string;
   response: Json<unknown>;
   created_at: Timestamp;
+  /** Set while the request that claimed the key runs (its claim's token); null once its result is stored. */
+  claim_token: string | null;
 }
 
 export interface KnowledgeBaseTable {
