@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { AppError } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -85,4 +86,69 @@ export function buildPage<R, T>(rows: R[], limit: number, toItem: (row: R) => T,
   const last = kept[items.length - 1];
   const has_more = truncated || rows.length > limit;
   return { items, has_more, truncated, next_cursor: has_more && last ? encodeCursor(cursorOf(last), filters) : null };
+}
+
+export interface PageRequest {
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** An order that pages can continue from: the sort columns (unique together) and how a row's position is written in a cursor. */
+export interface Keyset<R> {
+  columns: readonly string[];
+  direction: 'asc' | 'desc';
+  position(row: R): CursorValue[];
+  /** The SQL values of a decoded position; throws `invalid_request` on a position no row could have. */
+  parse(position: CursorValue[]): unknown[];
+}
+
+const badPosition = () => new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', { param: 'cursor' });
+
+const byCreation = (direction: 'asc' | 'desc'): Keyset<{ created_at: Date; id: string }> => ({
+  columns: ['created_at', 'id'],
+  direction,
+  position: (r) => [r.created_at.toISOString(), r.id],
+  parse: ([createdAt, id]) => {
+    const at = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
+    if (!at || Number.isNaN(at.getTime()) || typeof id !== 'string') throw badPosition();
+    return [at, id];
+  },
+});
+
+export const newestFirst = byCreation('desc');
+export const oldestFirst = byCreation('asc');
+export const byKey: Keyset<{ key: string }> = {
+  columns: ['key'],
+  direction: 'asc',
+  position: (r) => [r.key],
+  parse: ([key]) => {
+    if (typeof key !== 'string') throw badPosition();
+    return [key];
+  },
+};
+
+/**
+ * One page of `q` in keyset order: continues after the cursor's position, fetches one row more than
+ * the page to learn whether more exist, and ties the cursor to `filters` so it cannot be replayed
+ * with other ones. `q` holds the filters; the caller never orders or limits it.
+ */
+export async function keysetPage<R, T>(
+  // biome-ignore lint/suspicious/noExplicitAny: any table of any database: only the selected row type matters here
+  q: SelectQueryBuilder<any, any, R>,
+  keyset: Keyset<R>,
+  page: PageRequest,
+  filters: unknown,
+  toItem: (row: R) => T,
+): Promise<Page<T>> {
+  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+  let query = q;
+  if (page.cursor) {
+    const after = keyset.parse(decodeCursor(page.cursor, filters, keyset.columns.length));
+    const columns = sql.join(keyset.columns.map((c) => sql.ref(c)));
+    const values = sql.join(after.map((v) => sql`${v}`));
+    query = query.where(sql<boolean>`(${columns}) ${sql.raw(keyset.direction === 'desc' ? '<' : '>')} (${values})`);
+  }
+  for (const column of keyset.columns) query = query.orderBy(sql.ref(column), keyset.direction);
+  const rows = await query.limit(limit + 1).execute();
+  return buildPage(rows, limit, toItem, keyset.position, filters);
 }

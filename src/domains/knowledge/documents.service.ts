@@ -7,7 +7,7 @@ import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
 import { getKnowledgeBase } from './bases.service.js';
-import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
+import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
 
 export const MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
 
@@ -94,18 +94,12 @@ export async function addDocument(ctx: RequestContext, input: AddDocumentInput):
 }
 
 /** Documents of a knowledge base, newest first. */
-export async function listDocuments(ctx: RequestContext, knowledgeBaseId: string, filters: { status?: KbDocument['status'] | undefined }, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<KbDocument>> {
+export async function listDocuments(ctx: RequestContext, knowledgeBaseId: string, filters: { status?: KbDocument['status'] | undefined }, page: PageRequest): Promise<Page<KbDocument>> {
   await getKnowledgeBase(ctx, knowledgeBaseId);
-  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   let q = ctx.db.selectFrom('kb_documents').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id).where('knowledge_base_id', '=', knowledgeBaseId);
   if (filters.status) q = q.where('status', '=', filters.status);
   const cursorFilters = { knowledgeBaseId, ...filters };
-  if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor, cursorFilters, 2) as [string, string];
-    q = q.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
-  }
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-  return buildPage(rows, limit, toDocument, (r) => [r.created_at.toISOString(), r.id], cursorFilters);
+  return keysetPage(q, newestFirst, page, cursorFilters, toDocument);
 }
 
 export async function getDocument(ctx: RequestContext, knowledgeBaseId: string, documentId: string): Promise<KbDocument> {

@@ -5,7 +5,7 @@ import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { newId, randomToken } from '../../kernel/ids.js';
 import { outreachSettings } from './settings.model.js';
-import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
+import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
 import { getProspect } from '../prospects/index.js';
 import { isSuppressed } from '../suppression/index.js';
 import { getTemplate, renderTemplate } from '../templates/index.js';
@@ -119,19 +119,13 @@ export async function getDraft(ctx: RequestContext, draftId: string): Promise<Dr
 }
 
 /** Drafts newest first, by status or prospect. */
-export async function listDrafts(ctx: RequestContext, filters: { status?: DraftStatus | undefined; prospect_id?: string | undefined }, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<Draft>> {
+export async function listDrafts(ctx: RequestContext, filters: { status?: DraftStatus | undefined; prospect_id?: string | undefined }, page: PageRequest): Promise<Page<Draft>> {
   // An unknown prospect is reported, not answered with an empty list that hides a typo.
   if (filters.prospect_id) await getProspect(ctx, filters.prospect_id);
-  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   let q = ctx.db.selectFrom('drafts').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.status) q = q.where('status', '=', filters.status);
   if (filters.prospect_id) q = q.where('prospect_id', '=', filters.prospect_id);
-  if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor, filters, 2) as [string, string];
-    q = q.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
-  }
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-  return buildPage(rows, limit, toDraft, (r) => [r.created_at.toISOString(), r.id], filters);
+  return keysetPage(q, newestFirst, page, filters, toDraft);
 }
 
 async function lockPending(ctx: RequestContext, trx: RequestContext['db'], draftId: string, action: string) {

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { type DomainEvent, EVENT_COLUMNS, appendEvent, toEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
-import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
+import { type Page, type PageRequest, keysetPage, newestFirst, oldestFirst } from '../../kernel/pagination.js';
 
 export const PROSPECT_STATUSES = ['new', 'contacted', 'replied', 'interested', 'not_interested', 'converted', 'unsubscribed', 'bounced'] as const;
 export type ProspectStatus = (typeof PROSPECT_STATUSES)[number];
@@ -44,8 +44,7 @@ export interface ProspectFilters {
 }
 
 /** Prospects matching the filters, newest first, one page at a time. */
-export async function listProspects(ctx: RequestContext, filters: ProspectFilters, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<Prospect>> {
-  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+export async function listProspects(ctx: RequestContext, filters: ProspectFilters, page: PageRequest): Promise<Page<Prospect>> {
   let q = ctx.db.selectFrom('prospects').select(PROSPECT_COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.status) q = q.where('status', '=', filters.status);
   if (filters.tag) q = q.where(sql<boolean>`tags @> array[${filters.tag}]::text[]`);
@@ -55,12 +54,7 @@ export async function listProspects(ctx: RequestContext, filters: ProspectFilter
   }
   if (filters.created_after) q = q.where('created_at', '>=', new Date(filters.created_after));
   if (filters.created_before) q = q.where('created_at', '<', new Date(filters.created_before));
-  if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor, filters, 2) as [string, string];
-    q = q.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
-  }
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-  return buildPage(rows, limit, toProspect, (r) => [r.created_at.toISOString(), r.id], filters);
+  return keysetPage(q, newestFirst, page, filters, toProspect);
 }
 
 /** One prospect by id. */
@@ -154,21 +148,15 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
 }
 
 /** Everything that happened to a prospect, oldest first. */
-export async function getProspectHistory(ctx: RequestContext, prospectId: string, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<DomainEvent>> {
+export async function getProspectHistory(ctx: RequestContext, prospectId: string, page: PageRequest): Promise<Page<DomainEvent>> {
   await getProspect(ctx, prospectId);
-  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   let q = ctx.db
     .selectFrom('events')
     .select(EVENT_COLUMNS)
     .where('workspace_id', '=', ctx.workspace.id)
     .where('prospect_id', '=', prospectId);
   const filters = { prospect_id: prospectId };
-  if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor, filters, 2) as [string, string];
-    q = q.where(sql<boolean>`(created_at, id) > (${new Date(createdAt)}, ${id})`);
-  }
-  const rows = await q.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
-  return buildPage(rows, limit, toEvent, (r) => [r.created_at.toISOString(), r.id], filters);
+  return keysetPage(q, oldestFirst, page, filters, toEvent);
 }
 
 const dedupe = (xs: string[]) => [...new Set(xs)];

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
-import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
+import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
 
 export interface Suppression {
   id: string;
@@ -80,17 +80,11 @@ function matchingEntries(db: Kysely<Database>, workspaceId: string, target: { va
 }
 
 /** Entries newest first, optionally narrowed by kind or a substring. */
-export async function listSuppressions(ctx: RequestContext, filters: { kind?: 'email' | 'domain' | undefined; q?: string | undefined }, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<Suppression>> {
-  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+export async function listSuppressions(ctx: RequestContext, filters: { kind?: 'email' | 'domain' | undefined; q?: string | undefined }, page: PageRequest): Promise<Page<Suppression>> {
   let q = ctx.db.selectFrom('suppressions').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.kind) q = q.where('kind', '=', filters.kind);
   if (filters.q) q = q.where('value', 'like', `%${filters.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-  if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor, filters, 2) as [string, string];
-    q = q.where(sql<boolean>`(created_at, id) < (${new Date(createdAt)}, ${id})`);
-  }
-  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
-  return buildPage(rows, limit, toSuppression, (r) => [r.created_at.toISOString(), r.id], filters);
+  return keysetPage(q, newestFirst, page, filters, toSuppression);
 }
 
 /** Removes an entry, so mail to it may be sent again. An administrative act: it is recorded. */

@@ -5,7 +5,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
-import { DEFAULT_PAGE_SIZE, type Page, buildPage, decodeCursor } from '../../kernel/pagination.js';
+import { type Page, type PageRequest, byKey, keysetPage } from '../../kernel/pagination.js';
 import { type RenderedTemplate, parseTemplate, placeholderNames, renderTemplate } from './render.js';
 
 export { renderTemplate } from './render.js';
@@ -96,16 +96,10 @@ export async function createTemplate(ctx: RequestContext, input: TemplateInput):
 }
 
 /** Templates ordered by key, optionally of one category. */
-export async function listTemplates(ctx: RequestContext, filters: { category?: TemplateCategory | undefined }, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<Page<Template>> {
-  const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+export async function listTemplates(ctx: RequestContext, filters: { category?: TemplateCategory | undefined }, page: PageRequest): Promise<Page<Template>> {
   let q = ctx.db.selectFrom('templates').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.category) q = q.where('category', '=', filters.category);
-  if (page.cursor) {
-    const [key] = decodeCursor(page.cursor, filters, 1) as [string];
-    q = q.where('key', '>', key);
-  }
-  const rows = await q.orderBy('key').limit(limit + 1).execute();
-  return buildPage(rows, limit, toTemplate, (r) => [r.key], filters);
+  return keysetPage(q, byKey, page, filters, toTemplate);
 }
 
 /** Whether a reference is an id (`tpl_...`) or a key; the two cannot collide (see TEMPLATE_KEY_PATTERN). */
