@@ -50,7 +50,6 @@ async function serve(): Promise<void> {
   await startWorkers(app);
   const server = await startHttpServer(app);
   const publicUrl = config.publicUrl ?? server.url;
-  log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
   const boot = await bootstrapIfEmpty(app.db, app.clock);
   if (boot) {
     // Printed, never logged: the key appears once, on the terminal of whoever started the server.
@@ -59,6 +58,8 @@ async function serve(): Promise<void> {
         `  ${boot.key.secret}\n\nIt is shown only this once. Paste this into your MCP client's mcp.json:\n\n${mcpJsonSnippet(publicUrl, boot.key.secret)}\n\n`,
     );
   }
+  // Announced once the first-start key, if any, is printed: whoever waits for this line has all of it.
+  log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

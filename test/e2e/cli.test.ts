@@ -26,8 +26,8 @@ describe('the switchboard command', () => {
   });
 
   it('serve bootstraps a demo workspace and key once, prints an mcp.json snippet that works, and stops cleanly on SIGTERM', async () => {
+    // Resolves on the 'listening' line, which comes after the first-start key.
     const first = await startServe(env);
-    await new Promise((r) => setTimeout(r, 300));
     const printed = first.output();
     const key = printed.match(/\b(sb_[a-z0-9]+)\b/)?.[1];
     expect(key).toBeDefined();
@@ -46,7 +46,6 @@ describe('the switchboard command', () => {
 
     // A second start finds the key and prints none.
     const second = await startServe(env);
-    await new Promise((r) => setTimeout(r, 300));
     expect(second.output()).not.toMatch(/sb_[a-z0-9]{20,}/);
     const stopped = new Promise<number | null>((r) => second.child.on('exit', r));
     second.child.kill('SIGINT');

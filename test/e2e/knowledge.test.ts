@@ -7,6 +7,7 @@ import { TEST_DB_KIND } from '../helpers/db.js';
 import { makeDocx, makePdf } from '../helpers/documents.js';
 import { type FakeEmbeddingsServer, startFakeEmbeddings } from '../helpers/fake-embeddings.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
+import { until } from '../helpers/wait.js';
 
 // PGlite loads pgvector, so search there is hybrid; the CI PostgreSQL has no pgvector, so it stays full-text.
 const EXPECTED_MODE = TEST_DB_KIND === 'pglite' ? 'hybrid' : 'fulltext';
@@ -29,14 +30,11 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
     form.set('file', new Blob([Buffer.from(bytes)], { type }), name);
     return api(`/knowledge-bases/${kb}/documents`, { method: 'POST', body: form });
   };
-  async function waitReady(kb: string, doc: string) {
-    for (let i = 0; i < 100; i++) {
+  const waitReady = (kb: string, doc: string) =>
+    until(`document ${doc} to finish processing`, async () => {
       const { document } = await (await api(`/knowledge-bases/${kb}/documents/${doc}`)).json();
-      if (document.status !== 'processing') return document;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error('document never finished');
-  }
+      return document.status !== 'processing' && document;
+    }, { timeout: 20_000 });
 
   beforeAll(async () => {
     fake = await startFakeEmbeddings();

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../src/workers.js';
 import { SinkSender } from '../../src/adapters/mail/sink.js';
@@ -8,18 +9,9 @@ import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '..
 import { type FakeAnthropicServer, startFakeAnthropic } from '../helpers/fake-anthropic.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
+import { until } from '../helpers/wait.js';
 
 const PUBLIC_URL = 'http://switchboard.test';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('outreach end to end: an agent drafts over MCP, a human approves over REST, the email reaches a real SMTP server', () => {
   let smtp: SmtpSink;
@@ -39,6 +31,13 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, body: await res.json() };
+  };
+  /** True once no send of this draft waits, retries or runs (pg-boss's states before `completed`): nothing more of it can reach SMTP. */
+  const sendSettled = async (draftId: string) => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pgboss.job where name = 'outreach.send' and data->>'draft_id' = ${draftId} and state < 'completed'
+    `.execute(t.app.db);
+    return rows[0]!.n === 0;
   };
   /** A link as printed in the email, followed on the test server. */
   const local = (url: string) => url.replace(PUBLIC_URL, server.url);
@@ -132,8 +131,8 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
       'suppression.added',
       'email.unsubscribed',
     ]);
-    // Exactly one message, however the job ran.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Exactly one message, however the job ran: counted once its send job can run no more.
+    await until('the send job to finish', () => sendSettled(draft.id));
     expect(smtp.received.filter((m) => m.to.includes('ada@example.com'))).toHaveLength(1);
   });
 

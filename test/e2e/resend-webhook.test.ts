@@ -9,6 +9,7 @@ import { type RunningServer, startHttpServer } from '../../src/transport/http/se
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
 import { type FakeResend, startFakeResend } from '../helpers/fake-resend.js';
 import { callOk, connectHttp } from '../helpers/mcp.js';
+import { until } from '../helpers/wait.js';
 
 const SECRET_BYTES = randomBytes(24);
 const SECRET = `whsec_${SECRET_BYTES.toString('base64')}`;
@@ -40,12 +41,11 @@ describe('Resend delivery webhooks', () => {
     const { prospect } = await callOk(client, 'upsert_prospect', { email, first_name: 'R' });
     const { draft } = await callOk(client, 'create_draft', { prospect_id: prospect.id, template_key: 'intro' });
     await callOk(client, 'approve_draft', { draft_id: draft.id });
-    for (let i = 0; i < 100; i++) {
-      const row = await t.app.db.selectFrom('drafts').select(['status', 'provider_message_id']).where('id', '=', draft.id).executeTakeFirstOrThrow();
-      if (row.status === 'sent') return { draftId: draft.id, emailId: row.provider_message_id!, prospectId: prospect.id };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('never sent');
+    const row = await until(`draft ${draft.id} to be sent`, async () => {
+      const r = await t.app.db.selectFrom('drafts').select(['status', 'provider_message_id']).where('id', '=', draft.id).executeTakeFirstOrThrow();
+      return r.status === 'sent' && r;
+    });
+    return { draftId: draft.id, emailId: row.provider_message_id!, prospectId: prospect.id };
   }
 
   beforeAll(async () => {

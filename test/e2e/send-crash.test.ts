@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe as serve, stop } from '../helpers/cli.js';
 import { TEST_DB_KIND, createPgDatabase } from '../helpers/db.js';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.js';
+import { until } from '../helpers/wait.js';
 
 const DRAFTS = 8;
 
@@ -37,8 +38,7 @@ describe('sending survives a crash: the server killed mid-way and restarted lose
   });
 
   it('delivers every approved draft, repeating at most the one in flight, with its Message-ID', { timeout: 90_000 }, async () => {
-    let server = await serve(env);
-    await new Promise((r) => setTimeout(r, 300));
+    let server = await serve(env); // once it says it listens, the first-start key is printed
     const key = server.output().match(/\b(sb_[a-z0-9]{20,})\b/)![1]!;
     const api = async (method: string, p: string, body?: unknown) => {
       const res = await fetch(`${server.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -55,11 +55,11 @@ describe('sending survives a crash: the server killed mid-way and restarted lose
     for (const id of ids) expect((await api('POST', `/drafts/${id}/approve?workspace_id=live`)).draft.status).toBe('approved');
 
     // Kill it as soon as the first email is out, with the rest approved and not yet sent.
-    for (let i = 0; i < 200 && smtp.received.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await until('the first email at the SMTP server', () => smtp.received.length > 0, { interval: 10 });
     await stop(server.child, 'SIGKILL');
-    expect(smtp.received.length).toBeGreaterThan(0);
 
     // A killed process's PGlite lock expires after its stale period: start again until it has.
+    // A retry loop, not polling: a timeout in the middle of a start would leave that server running.
     for (let attempt = 0; ; attempt++) {
       try {
         server = await serve(env);
@@ -70,11 +70,7 @@ describe('sending survives a crash: the server killed mid-way and restarted lose
       }
     }
     try {
-      for (let i = 0; i < 300; i++) {
-        const { drafts } = await api('GET', '/drafts?workspace_id=live&status=sent&limit=100');
-        if (drafts.length === DRAFTS) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until('every draft sent', async () => (await api('GET', '/drafts?workspace_id=live&status=sent&limit=100')).drafts.length === DRAFTS, { timeout: 30_000 });
       const { drafts } = await api('GET', '/drafts?workspace_id=live&limit=100');
       expect(drafts.map((d: { status: string }) => d.status)).toEqual(Array(DRAFTS).fill('sent'));
       const recipients = smtp.received.flatMap((m) => m.to);

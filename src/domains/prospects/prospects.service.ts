@@ -150,7 +150,7 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
 /** Everything that happened to a prospect, oldest first. */
 export async function getProspectHistory(ctx: RequestContext, prospectId: string, page: PageRequest): Promise<Page<DomainEvent>> {
   await getProspect(ctx, prospectId);
-  let q = ctx.db
+  const q = ctx.db
     .selectFrom('events')
     .select(EVENT_COLUMNS)
     .where('workspace_id', '=', ctx.workspace.id)

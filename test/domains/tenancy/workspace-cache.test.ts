@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticateKey } from '../../../src/domains/tenancy/auth.js';
 import type { Principal } from '../../../src/kernel/context.js';
 import { WorkspaceCache } from '../../../src/domains/tenancy/workspace-cache.js';
@@ -16,10 +16,15 @@ describe('the workspace cache', () => {
     tenants = await twoTenants(t.app);
   });
   afterAll(() => t?.close());
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   const rename = (id: string, name: string) => t.app.db.updateTable('workspaces').set({ name }).where('id', '=', id).execute();
 
   it('reuses a resolved workspace for its TTL only, by id, by slug and for a one-workspace key', async () => {
+    // The TTL runs on the monotonic clock: faked, so the test decides when it has passed.
+    vi.useFakeTimers({ toFake: ['performance'] });
     const cache = new WorkspaceCache(300);
     const p = await principal(tenants.mainKey);
     expect((await cache.resolve(t.app.db, p, 'main')).name).toBe('main');
@@ -28,8 +33,11 @@ describe('the workspace cache', () => {
     expect((await cache.resolve(t.app.db, p, 'main')).name).toBe('main');
     expect((await cache.resolve(t.app.db, p, undefined)).name).toBe('main');
     expect((await cache.resolve(t.app.db, p, tenants.main.id)).name).toBe('renamed elsewhere');
-    await new Promise((r) => setTimeout(r, 350));
+    vi.advanceTimersByTime(299);
+    expect((await cache.resolve(t.app.db, p, 'main')).name).toBe('main');
+    vi.advanceTimersByTime(1);
     expect((await cache.resolve(t.app.db, p, 'main')).name).toBe('renamed elsewhere');
+    expect((await cache.resolve(t.app.db, p, undefined)).name).toBe('renamed elsewhere');
     await rename(tenants.main.id, 'main');
   });
 

@@ -1,0 +1,105 @@
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startHttpServer } from '../../../src/transport/http/server.js';
+import { REST_PREFIX } from '../../../src/transport/http/rest.js';
+import { type TestApp, createTestApp } from '../../helpers/app.js';
+
+/**
+ * The published OpenAPI document, fetched from a running server as a client would and checked by
+ * real validators: the OpenAPI 3.1 meta-schema plus the parser's own rules (path parameters,
+ * duplicate operationIds, ...), then every Schema Object against JSON Schema 2020-12, which the
+ * 3.1 meta-schema leaves unchecked (it accepts any object as a schema).
+ */
+
+let t: TestApp;
+let server: RunningServer;
+let doc: any;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  server = await startHttpServer(t.app, { port: 0 });
+  const res = await fetch(`${server.url}/api/openapi.json`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  doc = await res.json();
+});
+
+afterAll(async () => {
+  await server?.close();
+  await t?.close();
+});
+
+/** The validator's verdict, as its own readable messages ('' when there is nothing to say). */
+async function openApiProblems(document: unknown): Promise<string> {
+  // The parser dereferences in place: it gets a copy, so every test sees the document as served.
+  const result = await validate(structuredClone(document) as Parameters<typeof validate>[0]);
+  return result.valid && result.warnings.length === 0 ? '' : compileErrors(result);
+}
+
+/** Each Schema Object in the document compiled strictly as JSON Schema 2020-12, the 3.1 dialect; one line per failure. */
+function schemaProblems(document: any): string[] {
+  const ajv = new Ajv2020({ strict: true, validateFormats: false });
+  // The keywords the OpenAPI 3.1 dialect adds to JSON Schema.
+  ajv.addVocabulary(['discriminator', 'xml', 'externalDocs', 'example']);
+  const problems: string[] = [];
+  const check = (where: string, schema: any) => {
+    if (schema?.$ref?.startsWith('#/components/')) return; // checked once, below
+    try {
+      ajv.compile(schema);
+    } catch (e) {
+      problems.push(`${where}: ${(e as Error).message}`);
+    }
+  };
+  for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) check(`components.schemas.${name}`, schema);
+  for (const [path, methods] of Object.entries<any>(document.paths)) {
+    for (const [method, op] of Object.entries<any>(methods)) {
+      const at = `${method.toUpperCase()} ${path}`;
+      for (const p of op.parameters ?? []) check(`${at} parameter ${p.name}`, p.schema);
+      for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {})) check(`${at} request body ${type}`, media.schema);
+      for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
+        for (const [type, media] of Object.entries<any>(response.content ?? {})) check(`${at} response ${status} ${type}`, media.schema);
+      }
+    }
+  }
+  return problems;
+}
+
+describe('GET /api/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document, without warnings', async () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const problems = await openApiProblems(doc);
+    expect(problems, problems).toBe('');
+  });
+
+  it('holds only valid JSON Schema 2020-12 schemas', () => {
+    expect(schemaProblems(doc)).toEqual([]);
+  });
+
+  it('lists exactly the operations that declare http, under their method and path', () => {
+    const expected = t.app.registry.operations
+      .filter((c) => c.op.http)
+      .map(({ op }) => `${op.http!.method.toLowerCase()} ${REST_PREFIX}${op.http!.path} ${op.name}`);
+    expected.push(`get ${REST_PREFIX}/health health`);
+    const served = Object.entries<Record<string, { operationId: string }>>(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => `${method} ${path} ${operation.operationId}`),
+    );
+    expect(served.sort()).toEqual(expected.sort());
+  });
+});
+
+describe('the checks above', () => {
+  // Without these, a validator that accepted anything would pass the document too.
+  it('reject a path parameter that is not declared, with the validator message', async () => {
+    const broken = structuredClone(doc);
+    const [path, methods] = Object.entries<any>(broken.paths).find(([p]) => p.includes('{'))!;
+    for (const op of Object.values<any>(methods)) op.parameters = op.parameters.filter((p: any) => p.in !== 'path');
+    expect(await openApiProblems(broken)).toContain(path);
+  });
+
+  it('reject a schema with an unknown type', () => {
+    const broken = structuredClone(doc);
+    broken.components.schemas.Error.properties.error.properties.code.type = 'strin';
+    expect(schemaProblems(broken)).toEqual([expect.stringContaining('components.schemas.Error')]);
+  });
+});
