@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { transact } from '../../kernel/transact.js';
 import { CONTENT_TYPES, type ContentType, resolveContentType } from './ingest/content-types.js';
 import type { RequestContext } from '../../kernel/context.js';

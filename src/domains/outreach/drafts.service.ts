@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+
 import { transact } from '../../kernel/transact.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';

@@ -7,14 +7,7 @@ import { VERSION } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
 import type { CompiledOperation, ToolFilter } from '../../operations/catalog.js';
 import { toAppError, toToolResult } from '../errors.js';
-
-export const INSTRUCTIONS =
-  'Switchboard gives you workspace-scoped business tools: prospects and their history, a suppression (do-not-contact) list, ' +
-  'knowledge bases to answer from (kb_search returns passages with citations), and workspace configuration. Start with get_workspace_config (or list_workspaces when your key reaches several ' +
-  'workspaces) and respect what it says: in an is_test workspace nothing reaches real people. Never contact an address ' +
-  'before check_suppression says it is not suppressed; add anyone who asks not to be contacted with add_to_suppression_list. ' +
-  'List tools return one page and a next_cursor. Write tools accept an idempotency_key: reuse it when retrying the same call. ' +
-  'Errors start with a code (not_found, invalid_request, forbidden, conflict, ...) followed by what to fix.';
+import { instructions } from '../../operations/docs.js';
 
 // Each Server would otherwise build its own Ajv instance, a large share of a stateless request's cost.
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
@@ -53,7 +46,12 @@ function toTool(c: CompiledOperation): Tool {
 export class ToolCatalog {
   private readonly cache = new Map<string, { tools: Tool[]; byName: Map<string, CompiledOperation> }>();
 
-  constructor(private readonly app: App) {}
+  /** Written from the catalog once: the same text for every server of this process. */
+  readonly instructions: string;
+
+  constructor(private readonly app: App) {
+    this.instructions = instructions(app.registry);
+  }
 
   get(principal: Principal, filter: ToolFilter) {
     const cacheKey = `${[...principal.scopes].sort().join(' ')}|${JSON.stringify(filter)}`;
@@ -72,7 +70,7 @@ export class ToolCatalog {
 export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, callerOf: CallerSource): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
-    { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_VALIDATOR },
+    { capabilities: { tools: { listChanged: false } }, instructions: catalog.instructions, jsonSchemaValidator: SHARED_VALIDATOR },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get((await callerOf(extra.authInfo)).principal, filter).tools }));
