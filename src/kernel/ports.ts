@@ -96,6 +96,22 @@ export interface MailSender {
   close?(): Promise<void>;
 }
 
+/**
+ * What a mail provider reports about an email it sent, in Switchboard's words: each provider's
+ * adapter translates its own webhook into this, so outreach knows no provider's format.
+ */
+export type DeliveryReport = {
+  provider: MailProvider;
+  /** The provider's id of this report, the same on every redelivery of it: reports apply once. */
+  reportId: string;
+  /** The provider's id of the email (`SentEmail.providerMessageId`). */
+  providerMessageId: string;
+} & (
+  | { type: 'email.delivered' | 'email.complained' | 'email.opened' }
+  | { type: 'email.bounced'; bounce: { kind: 'hard' | 'soft' | 'undetermined'; message: string | null } }
+  | { type: 'email.clicked'; url: string }
+);
+
 /** `details` of every `upstream_error` a sender throws. */
 export interface SendFailureDetails {
   [key: string]: unknown;

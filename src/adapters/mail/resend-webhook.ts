@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../kernel/errors.js';
+import type { DeliveryReport } from '../../kernel/ports.js';
 
 /*
  * Resend signs webhooks the Svix way (https://resend.com/docs/webhooks/verify-webhooks-requests,
@@ -169,6 +170,20 @@ function parseEvent(id: string, rawBody: string): ResendEvent {
     }
     default:
       return { ...base, type: payload.type as 'email.delivered' | 'email.complained' | 'email.opened' };
+  }
+}
+
+/** The event as a provider-neutral delivery report, or null for an event that is not about a sent email's delivery. */
+export function toDeliveryReport(event: ResendEvent): DeliveryReport | null {
+  if (!event.known) return null;
+  const base = { provider: 'resend' as const, reportId: event.id, providerMessageId: event.email_id };
+  switch (event.type) {
+    case 'email.bounced':
+      return { ...base, type: event.type, bounce: { kind: event.bounce.kind, message: event.bounce.message } };
+    case 'email.clicked':
+      return { ...base, type: event.type, url: event.click.link };
+    default:
+      return { ...base, type: event.type };
   }
 }
 

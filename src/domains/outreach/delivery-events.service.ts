@@ -2,43 +2,33 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
-import type { ResendEvent } from '../../adapters/mail/resend-webhook.js';
 import { type RequestContext, type Services, type Workspace, systemActor } from '../../kernel/context.js';
-import { appendEvent } from '../../kernel/outbox.js';
+import { type EventSource, appendEvent } from '../../kernel/outbox.js';
+import type { DeliveryReport } from '../../kernel/ports.js';
 import { outreachSettings } from './settings.model.js';
 import { addSuppression } from '../suppression/index.js';
-import { toWorkspace } from '../tenancy/index.js';
+import { toWorkspace, writeSettingsSection } from '../tenancy/index.js';
 import { fixedClock } from '../../kernel/clock.js';
-
-/** Delivery reports arrive from the provider's webhook. */
-const RESEND = systemActor('resend-webhook');
 
 /** Sending pauses itself past these rates over 24 h, before a provider suspends the account. */
 export const MAX_HARD_BOUNCE_RATE = 0.05;
 export const MAX_COMPLAINT_RATE = 0.001;
 
-const EVENT_TYPES: Record<string, string> = {
-  'email.delivered': 'email.delivered',
-  'email.bounced': 'email.bounced',
-  'email.complained': 'email.complained',
-  'email.opened': 'email.opened',
-  'email.clicked': 'email.clicked',
-};
-
 /**
- * Applies a verified Resend delivery event to the draft it is about: records it (once, however
- * often and however concurrently Resend redelivers), suppresses the address on a hard bounce or a
+ * Applies a verified delivery report to the draft it is about: records it (once, however often and
+ * however concurrently the provider redelivers), suppresses the address on a hard bounce or a
  * complaint, and pauses the workspace's sending when bounces or complaints pass their limits.
  */
-export async function applyResendEvent(services: Services, log: Logger, event: ResendEvent): Promise<'applied' | 'ignored'> {
-  if (!event.known || !EVENT_TYPES[event.type]) return 'ignored';
+export async function applyDeliveryReport(services: Services, log: Logger, report: DeliveryReport): Promise<'applied' | 'ignored'> {
+  // The provider's webhook acts, not a key.
+  const actor = systemActor(`${report.provider}-webhook`);
   const row = await services.db
     .selectFrom('drafts as d')
     .innerJoin('workspaces as w', 'w.id', 'd.workspace_id')
     .select(['d.id as draft_id', 'd.prospect_id', 'd.to_email'])
     .select(['w.id', 'w.organization_id', 'w.name', 'w.slug', 'w.is_test', 'w.timezone', 'w.settings', 'w.created_at', 'w.updated_at'])
-    .where('d.provider', '=', 'resend')
-    .where('d.provider_message_id', '=', event.email_id)
+    .where('d.provider', '=', report.provider)
+    .where('d.provider_message_id', '=', report.providerMessageId)
     .executeTakeFirst();
   if (!row) return 'ignored';
   const workspace = toWorkspace(row);
@@ -50,30 +40,36 @@ export async function applyResendEvent(services: Services, log: Logger, event: R
     // and the redelivery Resend then sends applies it.
     const first = await trx
       .insertInto('provider_events')
-      .values({ workspace_id: workspace.id, provider: 'resend', event_id: event.id, type: event.type, received_at: now })
+      .values({ workspace_id: workspace.id, provider: report.provider, event_id: report.reportId, type: report.type, received_at: now })
       .onConflict((oc) => oc.columns(['workspace_id', 'provider', 'event_id']).doNothing())
       .returning('event_id')
       .executeTakeFirst();
     if (!first) return 'ignored';
 
-    const data: Record<string, unknown> = { draft_id: row.draft_id, webhook_id: event.id, provider: 'resend' };
-    if (event.type === 'email.bounced') Object.assign(data, { bounce_type: event.bounce.kind, bounce_message: event.bounce.message });
-    if (event.type === 'email.clicked') data.url = event.click.link;
-    await appendEvent(trx, { workspace, actor: RESEND, clock: services.clock }, EVENT_TYPES[event.type]! as 'email.delivered', data as never, { at: now, prospectId: row.prospect_id });
+    const source = { workspace, actor, clock: fixedClock(now) };
+    const base = { draft_id: row.draft_id, webhook_id: report.reportId, provider: report.provider };
+    const opts = { prospectId: row.prospect_id };
+    if (report.type === 'email.bounced') {
+      await appendEvent(trx, source, report.type, { ...base, bounce_type: report.bounce.kind, bounce_message: report.bounce.message }, opts);
+    } else if (report.type === 'email.clicked') {
+      await appendEvent(trx, source, report.type, { ...base, url: report.url }, opts);
+    } else {
+      await appendEvent(trx, source, report.type, base, opts);
+    }
 
-    const suppress = (event.type === 'email.bounced' && event.bounce.kind === 'hard') || event.type === 'email.complained';
+    const suppress = (report.type === 'email.bounced' && report.bounce.kind === 'hard') || report.type === 'email.complained';
     if (!suppress) return 'applied';
     const ctx: RequestContext = {
       ...services,
       db: trx,
       workspace,
       log,
-      requestId: `resend:${event.id}`,
-      actor: RESEND,
+      requestId: `${report.provider}:${report.reportId}`,
+      actor,
     };
-    const source = event.type === 'email.complained' ? 'complaint' : 'bounce';
-    await addSuppression(ctx, { email: row.to_email, reason: source === 'bounce' ? 'hard bounce' : 'spam complaint' }, source);
-    return (await pauseIfUnhealthy(trx, workspace, now)) ? 'paused' : 'applied';
+    const cause = report.type === 'email.complained' ? 'complaint' : 'bounce';
+    await addSuppression(ctx, { email: row.to_email, reason: cause === 'bounce' ? 'hard bounce' : 'spam complaint' }, cause);
+    return (await pauseIfUnhealthy(trx, source)) ? 'paused' : 'applied';
   });
   // After the commit: forgetting earlier would let a request cache the settings from before it.
   if (outcome === 'paused') services.workspaceCache.forget(workspace.id);
@@ -84,7 +80,9 @@ export async function applyResendEvent(services: Services, log: Logger, event: R
  * Pauses sending, with the reason in the workspace settings and an event, when the 24 h rates pass
  * their limits. Returns whether it paused.
  */
-async function pauseIfUnhealthy(trx: Kysely<Database>, workspace: Workspace, now: Date): Promise<boolean> {
+async function pauseIfUnhealthy(trx: Kysely<Database>, source: EventSource & { workspace: Workspace }): Promise<boolean> {
+  const { workspace } = source;
+  const now = source.clock.now();
   // Locked and read again: two bounces applied at once must not both see "not paused" and pause twice.
   const current = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspace.id).forUpdate().executeTakeFirstOrThrow();
   if (outreachSettings(current).paused) return false;
@@ -115,11 +113,7 @@ async function pauseIfUnhealthy(trx: Kysely<Database>, workspace: Workspace, now
         : null;
   if (!reason) return false;
   const paused = { reason, since: now.toISOString() };
-  await trx
-    .updateTable('workspaces')
-    .set({ settings: sql`jsonb_set(settings, '{outreach}', coalesce(settings->'outreach', '{}'::jsonb) || ${JSON.stringify({ paused })}::jsonb)`, updated_at: now })
-    .where('id', '=', workspace.id)
-    .execute();
-  await appendEvent(trx, { workspace, actor: RESEND, clock: fixedClock(now) }, 'sending.paused', { reason });
+  await writeSettingsSection(trx, workspace.id, 'outreach', { paused }, 'merge', now);
+  await appendEvent(trx, source, 'sending.paused', { reason });
   return true;
 }

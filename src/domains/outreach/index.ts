@@ -1,6 +1,6 @@
 import { sendJob } from './send.job.js';
 
-export { applyResendEvent } from './delivery-events.service.js';
+export { applyDeliveryReport } from './delivery-events.service.js';
 export { draftOperations } from './drafts.ops.js';
 export { outreachSettingsOperations } from './settings.ops.js';
 export { recordClick, recordOpen, unsubscribe } from './tracking.service.js';

@@ -1,4 +1,4 @@
-import { type Kysely, } from 'kysely';
+import type { Kysely, } from 'kysely';
 import type { Database, SuppressionRow } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
 import type { RequestContext } from '../../kernel/context.js';

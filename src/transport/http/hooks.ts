@@ -2,8 +2,8 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../../app.js';
 import { AppError } from '../../kernel/errors.js';
-import { applyResendEvent, recordClick, recordOpen, unsubscribe } from '../../domains/outreach/index.js';
-import { verifyResendWebhook } from '../../adapters/mail/resend-webhook.js';
+import { applyDeliveryReport, recordClick, recordOpen, unsubscribe } from '../../domains/outreach/index.js';
+import { toDeliveryReport, verifyResendWebhook } from '../../adapters/mail/resend-webhook.js';
 import type { HttpEnv } from './server.js';
 
 // The smallest transparent GIF.
@@ -50,6 +50,7 @@ export function mountResendHook(hono: Hono<HttpEnv>, app: App): void {
     const secret = app.config.mail.resendWebhookSecret;
     if (!secret) throw new AppError('not_found', 'Resend webhooks are not configured: set RESEND_WEBHOOK_SECRET');
     const event = verifyResendWebhook(await c.req.text(), c.req.raw.headers, secret, app.clock.now());
-    return c.json({ received: true, result: await applyResendEvent(app, c.get('log'), event) });
+    const report = toDeliveryReport(event);
+    return c.json({ received: true, result: report ? await applyDeliveryReport(app, c.get('log'), report) : 'ignored' });
   });
 }

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/kernel/errors.js';
-import { type ResendEvent, verifyResendWebhook } from '../../../src/adapters/mail/resend-webhook.js';
+import { type ResendEvent, toDeliveryReport, verifyResendWebhook } from '../../../src/adapters/mail/resend-webhook.js';
 
 // Signed here with node:crypto, independently of the implementation, following
 // https://docs.svix.com/receiving/verifying-payloads/how-manual.
@@ -189,5 +189,22 @@ describe('verifyResendWebhook: events', () => {
       const err = rejected(body, headers(body));
       expect(err.code).toBe('invalid_request');
     }
+  });
+});
+
+describe('toDeliveryReport', () => {
+  const parse = (body: string, id = 'msg_1'): ResendEvent => verifyResendWebhook(body, headers(body, { id }), SECRET, NOW);
+  const base = { provider: 'resend', reportId: 'msg_7', providerMessageId: emailData.email_id };
+
+  it('speaks for a delivery, a bounce and a click in provider-neutral terms', () => {
+    expect(toDeliveryReport(parse(payload('email.delivered'), 'msg_7'))).toEqual({ ...base, type: 'email.delivered' });
+    const bounced = parse(payload('email.bounced', { bounce: { message: 'No such user', subType: 'General', type: 'Permanent' } }), 'msg_7');
+    expect(toDeliveryReport(bounced)).toEqual({ ...base, type: 'email.bounced', bounce: { kind: 'hard', message: 'No such user' } });
+    const clicked = parse(payload('email.clicked', { click: { link: 'https://shown.example/' } }), 'msg_7');
+    expect(toDeliveryReport(clicked)).toEqual({ ...base, type: 'email.clicked', url: 'https://shown.example/' });
+  });
+
+  it('has no report for events that are not about a sent email', () => {
+    expect(toDeliveryReport(parse(payload('email.delivery_delayed')))).toBeNull();
   });
 });
