@@ -4,7 +4,7 @@ import { outreachJobs } from './domains/outreach/index.js';
 import type { JobDefinition, JobName } from './kernel/ports.js';
 
 /** Every domain's background jobs. */
-export const JOBS: readonly JobDefinition[] = [...knowledgeJobs, ...outreachJobs] as readonly JobDefinition<JobName>[];
+const JOBS: readonly JobDefinition[] = [...knowledgeJobs, ...outreachJobs] as readonly JobDefinition<JobName>[];
 export const JOB_NAMES = JOBS.map((j) => j.name);
 
 /** Runs the background jobs in this process: `serve` and `stdio` both do, so PGlite setups need no other process. */

@@ -20,11 +20,11 @@ type CursorValue = string | number | null;
  * Cursors are opaque to callers: the sort key of the last item plus a fingerprint of the filters,
  * so a cursor replayed with other filters is rejected instead of silently skipping rows.
  */
-export function encodeCursor(values: CursorValue[], filters: unknown): string {
+function encodeCursor(values: CursorValue[], filters: unknown): string {
   return Buffer.from(JSON.stringify({ v: values, f: fingerprint(filters) })).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, filters: unknown, arity: number): CursorValue[] {
+function decodeCursor(cursor: string, filters: unknown, arity: number): CursorValue[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -11,7 +11,7 @@ export const TOOLSETS = {
   drafts: 'Email drafts: create, review, approve (sending follows approval)',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
-export type Toolset = keyof typeof TOOLSETS;
+type Toolset = keyof typeof TOOLSETS;
 
 export interface Annotations {
   readOnlyHint: boolean;

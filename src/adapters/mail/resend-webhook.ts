@@ -34,7 +34,7 @@ interface ResendEmailEventBase {
   tags: Record<string, string>;
 }
 
-export interface ResendBounce {
+interface ResendBounce {
   /**
    * From `data.bounce.type`: `Permanent` → hard (never deliverable: suppress the address),
    * `Transient` → soft (mailbox full, message too large...; may succeed later), `Undetermined` → undetermined.
@@ -48,7 +48,7 @@ export interface ResendBounce {
   message: string | null;
 }
 
-export interface ResendClick {
+interface ResendClick {
   /** `data.click.link`: the URL that was clicked. */
   link: string;
   /** `data.click.timestamp`, `ipAddress`, `userAgent`. */
@@ -57,7 +57,7 @@ export interface ResendClick {
   user_agent: string | null;
 }
 
-export type ResendEmailEvent =
+type ResendEmailEvent =
   | (ResendEmailEventBase & { type: 'email.delivered' })
   | (ResendEmailEventBase & { type: 'email.bounced'; bounce: ResendBounce })
   | (ResendEmailEventBase & { type: 'email.complained' })
@@ -65,7 +65,7 @@ export type ResendEmailEvent =
   | (ResendEmailEventBase & { type: 'email.clicked'; click: ResendClick });
 
 /** Any other event (`email.sent`, `email.delivery_delayed`, `contact.created`, ...), passed through. */
-export interface ResendOtherEvent {
+interface ResendOtherEvent {
   /** `known` tells the two apart: TypeScript cannot narrow on `type` once one member's type is `string`. */
   known: false;
   id: string;

@@ -53,7 +53,7 @@ const ChunkOverlap = z.number().int().min(0).max(2000).describe('Characters carr
 const reads = { toolset: 'knowledge', scope: 'kb:read', annotations: readOnly } as const;
 const writes = { toolset: 'knowledge', scope: 'kb:write' } as const;
 
-export const listKnowledgeBases = defineOperation({
+const listKnowledgeBases = defineOperation({
   ...reads,
   name: 'list_knowledge_bases',
   title: 'List knowledge bases',
@@ -64,7 +64,7 @@ export const listKnowledgeBases = defineOperation({
   handler: async (ctx) => ({ knowledge_bases: await kbs.listKnowledgeBases(ctx) }),
 });
 
-export const getKnowledgeBase = defineOperation({
+const getKnowledgeBase = defineOperation({
   ...reads,
   name: 'get_knowledge_base',
   title: 'Get knowledge base',
@@ -75,7 +75,7 @@ export const getKnowledgeBase = defineOperation({
   handler: async (ctx, { knowledge_base_id }) => ({ knowledge_base: await kbs.getKnowledgeBase(ctx, knowledge_base_id) }),
 });
 
-export const createKnowledgeBase = defineOperation({
+const createKnowledgeBase = defineOperation({
   ...writes,
   name: 'create_knowledge_base',
   title: 'Create knowledge base',
@@ -93,7 +93,7 @@ export const createKnowledgeBase = defineOperation({
   handler: async (ctx, { ...input }) => ({ knowledge_base: await kbs.createKnowledgeBase(ctx, input) }),
 });
 
-export const updateKnowledgeBase = defineOperation({
+const updateKnowledgeBase = defineOperation({
   ...writes,
   name: 'update_knowledge_base',
   title: 'Update knowledge base',
@@ -112,7 +112,7 @@ export const updateKnowledgeBase = defineOperation({
   handler: async (ctx, { knowledge_base_id, ...input }) => ({ knowledge_base: await kbs.updateKnowledgeBase(ctx, knowledge_base_id, input) }),
 });
 
-export const deleteKnowledgeBase = defineOperation({
+const deleteKnowledgeBase = defineOperation({
   ...writes,
   name: 'delete_knowledge_base',
   title: 'Delete knowledge base',
@@ -126,7 +126,7 @@ export const deleteKnowledgeBase = defineOperation({
 
 const MAX_WAIT_SECONDS = 120;
 
-export const addDocument = defineOperation({
+const addDocument = defineOperation({
   ...writes,
   name: 'add_document',
   title: 'Add document',
@@ -169,7 +169,7 @@ function documentBytes(input: { content?: string | undefined; content_base64?: s
   return Buffer.from(input.content_base64!, 'base64');
 }
 
-export const listDocuments = defineOperation({
+const listDocuments = defineOperation({
   ...reads,
   name: 'list_documents',
   title: 'List documents',
@@ -185,7 +185,7 @@ export const listDocuments = defineOperation({
   handler: async (ctx, { knowledge_base_id, status, cursor, limit }) => toPageOutput('documents', await docs.listDocuments(ctx, knowledge_base_id, { status }, { cursor, limit })),
 });
 
-export const getDocument = defineOperation({
+const getDocument = defineOperation({
   ...reads,
   name: 'get_document',
   title: 'Get document',
@@ -196,7 +196,7 @@ export const getDocument = defineOperation({
   handler: async (ctx, { knowledge_base_id, document_id }) => ({ document: await docs.getDocument(ctx, knowledge_base_id, document_id) }),
 });
 
-export const deleteDocument = defineOperation({
+const deleteDocument = defineOperation({
   ...writes,
   name: 'delete_document',
   title: 'Delete document',
@@ -208,7 +208,7 @@ export const deleteDocument = defineOperation({
   handler: async (ctx, { knowledge_base_id, document_id }) => ({ document: await docs.deleteDocument(ctx, knowledge_base_id, document_id) }),
 });
 
-export const kbSearch = defineOperation({
+const kbSearch = defineOperation({
   ...reads,
   name: 'kb_search',
   title: 'Search knowledge bases',

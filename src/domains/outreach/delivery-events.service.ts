@@ -11,8 +11,8 @@ import { toWorkspace, writeSettingsSection } from '../tenancy/index.js';
 import { fixedClock } from '../../kernel/clock.js';
 
 /** Sending pauses itself past these rates over 24 h, before a provider suspends the account. */
-export const MAX_HARD_BOUNCE_RATE = 0.05;
-export const MAX_COMPLAINT_RATE = 0.001;
+const MAX_HARD_BOUNCE_RATE = 0.05;
+const MAX_COMPLAINT_RATE = 0.001;
 
 /**
  * Applies a verified delivery report to the draft it is about: records it (once, however often and

@@ -24,7 +24,7 @@ const Draft = z.object({
 
 const DraftIdInput = z.string().min(1).max(64).describe('Draft id (drf_...), as returned by create_draft or list_drafts');
 
-export const createDraft = defineOperation({
+const createDraft = defineOperation({
   name: 'create_draft',
   title: 'Create draft',
   toolset: 'drafts',
@@ -45,7 +45,7 @@ export const createDraft = defineOperation({
   handler: async (ctx, { prospect_id, template_key, variables }) => ({ draft: await drafts.createDraft(ctx, { prospect_id, template_key, variables: variables ?? {} }) }),
 });
 
-export const listDrafts = defineOperation({
+const listDrafts = defineOperation({
   name: 'list_drafts',
   title: 'List drafts',
   toolset: 'drafts',
@@ -63,7 +63,7 @@ export const listDrafts = defineOperation({
   handler: async (ctx, { status, prospect_id, cursor, limit }) => toPageOutput('drafts', await drafts.listDrafts(ctx, { status, prospect_id }, { cursor, limit })),
 });
 
-export const getDraft = defineOperation({
+const getDraft = defineOperation({
   name: 'get_draft',
   title: 'Get draft',
   toolset: 'drafts',
@@ -76,7 +76,7 @@ export const getDraft = defineOperation({
   handler: async (ctx, { draft_id }) => ({ draft: await drafts.getDraft(ctx, draft_id) }),
 });
 
-export const updateDraft = defineOperation({
+const updateDraft = defineOperation({
   name: 'update_draft',
   title: 'Edit draft',
   toolset: 'drafts',
@@ -93,7 +93,7 @@ export const updateDraft = defineOperation({
   handler: async (ctx, { draft_id, subject, body }) => ({ draft: await drafts.updateDraft(ctx, draft_id, { subject, body }) }),
 });
 
-export const rejectDraft = defineOperation({
+const rejectDraft = defineOperation({
   name: 'reject_draft',
   title: 'Reject draft',
   toolset: 'drafts',
@@ -106,7 +106,7 @@ export const rejectDraft = defineOperation({
   handler: async (ctx, { draft_id, reason }) => ({ draft: await drafts.rejectDraft(ctx, draft_id, reason) }),
 });
 
-export const approveDraft = defineOperation({
+const approveDraft = defineOperation({
   name: 'approve_draft',
   title: 'Approve draft',
   toolset: 'drafts',

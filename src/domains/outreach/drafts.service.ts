@@ -49,7 +49,7 @@ const COLUMNS = [
 ] as const;
 
 type DraftRow = Omit<Draft, 'approved_at' | 'sent_at' | 'created_at' | 'updated_at'> & { approved_at: Date | null; sent_at: Date | null; created_at: Date; updated_at: Date };
-export const toDraft = (row: DraftRow): Draft => ({
+const toDraft = (row: DraftRow): Draft => ({
   ...row,
   approved_at: row.approved_at?.toISOString() ?? null,
   sent_at: row.sent_at?.toISOString() ?? null,

@@ -9,7 +9,7 @@ export const extractLinks = (body: string): string[] => body.match(URL_PATTERN) 
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl}/u/${token}`;
+const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl}/u/${token}`;
 
 /**
  * The email as sent: the approved text untouched, and an HTML twin whose links go through the

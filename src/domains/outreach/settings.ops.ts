@@ -5,7 +5,7 @@ import { Workspace } from '../tenancy/index.js';
 import { OutreachSettings } from './settings.model.js';
 import { updateOutreachSettings as update } from './settings.service.js';
 
-export const updateOutreachSettings = defineOperation({
+const updateOutreachSettings = defineOperation({
   name: 'update_outreach_settings',
   title: 'Update outreach settings',
   toolset: 'admin',

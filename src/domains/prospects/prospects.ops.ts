@@ -5,7 +5,7 @@ import { ActorOutput, CursorInput, LimitInput, Timestamp, pageOutput, toPageOutp
 import { idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
-export const Prospect = z.object({
+const Prospect = z.object({
   id: z.string().describe('Prospect id (pro_...)'),
   email: z.string().describe('Lower-cased email address, unique in the workspace'),
   first_name: z.string().nullable(),
@@ -34,7 +34,7 @@ const ProspectIdInput = z.string().min(1).max(64).describe('Prospect id (pro_...
 const Status = z.enum(PROSPECT_STATUSES);
 const text = (max: number, what: string) => z.string().trim().max(max).nullable().optional().describe(`${what}; null clears it`);
 
-export const listProspects = defineOperation({
+const listProspects = defineOperation({
   name: 'list_prospects',
   title: 'List prospects',
   toolset: 'prospects',
@@ -58,7 +58,7 @@ export const listProspects = defineOperation({
     toPageOutput('prospects', await prospects.listProspects(ctx, filters, { cursor, limit })),
 });
 
-export const getProspect = defineOperation({
+const getProspect = defineOperation({
   name: 'get_prospect',
   title: 'Get prospect',
   toolset: 'prospects',
@@ -71,7 +71,7 @@ export const getProspect = defineOperation({
   handler: async (ctx, { prospect_id }) => ({ prospect: await prospects.getProspect(ctx, prospect_id) }),
 });
 
-export const upsertProspect = defineOperation({
+const upsertProspect = defineOperation({
   name: 'upsert_prospect',
   title: 'Create or update prospect',
   toolset: 'prospects',
@@ -105,7 +105,7 @@ export const upsertProspect = defineOperation({
   handler: (ctx, { ...input }) => prospects.upsertProspect(ctx, input),
 });
 
-export const getProspectHistory = defineOperation({
+const getProspectHistory = defineOperation({
   name: 'get_prospect_history',
   title: 'Get prospect history',
   toolset: 'prospects',

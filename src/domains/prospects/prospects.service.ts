@@ -8,7 +8,7 @@ import { newId } from '../../kernel/ids.js';
 import { type Page, type PageRequest, keysetPage, newestFirst, oldestFirst } from '../../kernel/pagination.js';
 
 export const PROSPECT_STATUSES = ['new', 'contacted', 'replied', 'interested', 'not_interested', 'converted', 'unsubscribed', 'bounced'] as const;
-export type ProspectStatus = (typeof PROSPECT_STATUSES)[number];
+type ProspectStatus = (typeof PROSPECT_STATUSES)[number];
 
 export interface Prospect {
   id: string;
@@ -32,7 +32,7 @@ function toProspect(row: ProspectColumns): Prospect {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
 
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 export interface ProspectFilters {
   status?: ProspectStatus | undefined;

@@ -15,7 +15,7 @@ const Suppression = z.object({
 
 const Target = z.string().trim().min(3).max(254).describe('An email address (jane@example.com) or a whole domain (@example.com)');
 
-export const addToSuppressionList = defineOperation({
+const addToSuppressionList = defineOperation({
   name: 'add_to_suppression_list',
   title: 'Add to suppression list',
   toolset: 'suppression',
@@ -33,7 +33,7 @@ export const addToSuppressionList = defineOperation({
   handler: (ctx, { email, reason }) => suppression.addSuppression(ctx, { email, reason }),
 });
 
-export const checkSuppression = defineOperation({
+const checkSuppression = defineOperation({
   name: 'check_suppression',
   title: 'Check suppression',
   toolset: 'suppression',
@@ -52,7 +52,7 @@ export const checkSuppression = defineOperation({
   handler: (ctx, { email }) => suppression.checkSuppression(ctx, email),
 });
 
-export const listSuppressions = defineOperation({
+const listSuppressions = defineOperation({
   name: 'list_suppressions',
   title: 'List suppressions',
   toolset: 'suppression',
@@ -70,7 +70,7 @@ export const listSuppressions = defineOperation({
   handler: async (ctx, { kind, q, cursor, limit }) => toPageOutput('suppressions', await suppression.listSuppressions(ctx, { kind, q }, { cursor, limit })),
 });
 
-export const removeSuppression = defineOperation({
+const removeSuppression = defineOperation({
   name: 'remove_suppression',
   title: 'Remove suppression',
   toolset: 'suppression',

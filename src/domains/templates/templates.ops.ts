@@ -33,7 +33,7 @@ const Body = z.string().min(1).max(100_000).describe(`The text; placeholders: ${
 const reads = { toolset: 'templates', scope: 'templates:read', annotations: readOnly } as const;
 const writes = { toolset: 'templates', scope: 'templates:write', mcp: false } as const;
 
-export const listTemplates = defineOperation({
+const listTemplates = defineOperation({
   ...reads,
   name: 'list_templates',
   title: 'List templates',
@@ -50,7 +50,7 @@ export const listTemplates = defineOperation({
   handler: async (ctx, { category, cursor, limit }) => toPageOutput('templates', await templates.listTemplates(ctx, { category }, { cursor, limit })),
 });
 
-export const getTemplate = defineOperation({
+const getTemplate = defineOperation({
   ...reads,
   name: 'get_template',
   title: 'Get template',
@@ -61,7 +61,7 @@ export const getTemplate = defineOperation({
   handler: async (ctx, { template_id }) => ({ template: await templates.getTemplate(ctx, template_id) }),
 });
 
-export const renderTemplate = defineOperation({
+const renderTemplate = defineOperation({
   ...reads,
   name: 'render_template',
   title: 'Render template',
@@ -85,7 +85,7 @@ export const renderTemplate = defineOperation({
   handler: (ctx, { template_id, variables }) => templates.renderStoredTemplate(ctx, template_id, variables),
 });
 
-export const createTemplate = defineOperation({
+const createTemplate = defineOperation({
   ...writes,
   name: 'create_template',
   title: 'Create template',
@@ -105,7 +105,7 @@ export const createTemplate = defineOperation({
   handler: async (ctx, { ...input }) => ({ template: await templates.createTemplate(ctx, input) }),
 });
 
-export const updateTemplate = defineOperation({
+const updateTemplate = defineOperation({
   ...writes,
   name: 'update_template',
   title: 'Update template',
@@ -126,7 +126,7 @@ export const updateTemplate = defineOperation({
   handler: async (ctx, { template_id, ...input }) => ({ template: await templates.updateTemplate(ctx, template_id, input) }),
 });
 
-export const deleteTemplate = defineOperation({
+const deleteTemplate = defineOperation({
   ...writes,
   name: 'delete_template',
   title: 'Delete template',

@@ -1,10 +1,9 @@
 // What other domains, the operations and the composition root may use of tenancy.
-export { authenticateKey, hashSecret } from './auth.js';
 export { bootstrapIfEmpty } from './bootstrap.js';
 export { KeyCache } from './key-cache.js';
 export { keyOperations } from './keys.ops.js';
 export * as keys from './keys.service.js';
-export { ALL_SCOPES, SCOPES, type Scope, canSeeWorkspace, hasScope } from './scopes.js';
+export { SCOPES, type Scope, hasScope } from './scopes.js';
 export { WorkspaceCache } from './workspace-cache.js';
 export { Workspace } from './workspaces.model.js';
 export { workspaceOperations } from './workspaces.ops.js';

@@ -25,7 +25,7 @@ const CreatedKey = z.object({
 const KeyIdInput = z.string().min(1).max(64).describe('Key id (key_...)');
 const admin = { toolset: 'admin', scope: 'admin', mcp: false } as const;
 
-export const createApiKey = defineOrgOperation({
+const createApiKey = defineOrgOperation({
   ...admin,
   name: 'create_api_key',
   title: 'Create API key',
@@ -47,7 +47,7 @@ export const createApiKey = defineOrgOperation({
   handler: (ctx, input) => keys.createKey(ctx, input),
 });
 
-export const listApiKeys = defineOrgOperation({
+const listApiKeys = defineOrgOperation({
   ...admin,
   name: 'list_api_keys',
   title: 'List API keys',
@@ -59,7 +59,7 @@ export const listApiKeys = defineOrgOperation({
   handler: async (ctx) => ({ api_keys: await keys.listKeys(ctx) }),
 });
 
-export const revokeApiKey = defineOrgOperation({
+const revokeApiKey = defineOrgOperation({
   ...admin,
   name: 'revoke_api_key',
   title: 'Revoke API key',
@@ -71,7 +71,7 @@ export const revokeApiKey = defineOrgOperation({
   handler: async (ctx, { key_id }) => ({ api_key: await keys.revokeKey(ctx, key_id) }),
 });
 
-export const rotateApiKey = defineOrgOperation({
+const rotateApiKey = defineOrgOperation({
   ...admin,
   name: 'rotate_api_key',
   title: 'Rotate API key',

@@ -4,7 +4,7 @@ import * as workspaces from './workspaces.service.js';
 import { readOnly, write } from '../../operations/presets.js';
 import { defineOperation, defineOrgOperation } from '../../operations/define.js';
 
-export const getWorkspaceConfig = defineOperation({
+const getWorkspaceConfig = defineOperation({
   name: 'get_workspace_config',
   title: 'Get workspace configuration',
   toolset: 'workspaces',
@@ -20,7 +20,7 @@ export const getWorkspaceConfig = defineOperation({
   handler: async (ctx) => ({ workspace: await workspaces.getWorkspaceConfig(ctx) }),
 });
 
-export const listWorkspaces = defineOrgOperation({
+const listWorkspaces = defineOrgOperation({
   name: 'list_workspaces',
   title: 'List workspaces',
   toolset: 'workspaces',
@@ -35,7 +35,7 @@ export const listWorkspaces = defineOrgOperation({
   handler: async (ctx) => ({ workspaces: await workspaces.listWorkspaces(ctx) }),
 });
 
-export const createWorkspace = defineOrgOperation({
+const createWorkspace = defineOrgOperation({
   name: 'create_workspace',
   title: 'Create workspace',
   toolset: 'admin',

@@ -37,7 +37,7 @@ export async function writeSettingsSection(
   return toWorkspace(row);
 }
 
-export function slugify(name: string): string {
+function slugify(name: string): string {
   return (
     name
       .normalize('NFKD')

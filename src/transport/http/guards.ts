@@ -7,7 +7,7 @@ import type { KeyResolver } from '../../kernel/ports.js';
 
 /**
  * What every HTTP request passes through before it reaches MCP or REST. Both the hono application
- * and the MCP endpoint (which runs on node:http directly, see mcp-http.ts) call these, so the two
+ * and the MCP endpoint (which runs on node:http directly, see ../mcp/streamable-http.ts) call these, so the two
  * cannot drift apart.
  */
 

@@ -9,7 +9,7 @@ import type { HttpEnv } from './server.js';
 
 export const REST_PREFIX = '/api/v1';
 
-export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 export const pathParams = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
 
 /** Query strings carry text; turn each value into the type the operation's schema declares. */

@@ -83,7 +83,7 @@ export interface RunningServer {
 export async function startHttpServer(app: App, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
   const mcp = new McpHttpHandler(app);
   const rest = getRequestListener(createHonoApp(app).fetch);
-  // /mcp is served on node:http directly (see mcp-http.ts); everything else goes through hono.
+  // /mcp is served on node:http directly (see ../mcp/streamable-http.ts); everything else goes through hono.
   const server = createServer((req, res) => void (isMcpPath(req.url) ? mcp.handle(req, res) : rest(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
