@@ -3,8 +3,11 @@
 #   docker run -d -p 8080:8080 -v switchboard-data:/data switchboard
 #   docker run -d -p 8080:8080 -e DATABASE_URL=postgres://user:password@host:5432/switchboard switchboard
 
+# The Node.js version is the one pinned in .nvmrc (a test keeps the two equal).
+ARG NODE_VERSION=22.23.3
+
 # ---- build: compile TypeScript, then drop dev dependencies --------------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +16,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # ---- runtime ------------------------------------------------------------------------------------
-FROM node:20-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 WORKDIR /app
 # HOST=0.0.0.0 is not a loopback address, so Host-header checks are off unless
 # SWITCHBOARD_ALLOWED_HOSTS is set (keep 127.0.0.1 in it for the health check below).

@@ -1,2 +1,15 @@
 #!/usr/bin/env node
-import '../dist/cli.js';
+// The version check runs before anything is imported: on an older Node the application's modules
+// would fail on a missing API somewhere deep inside, far from the real cause. Written for any Node:
+// no top-level await, no syntax newer than the check itself.
+const REQUIRED = [22, 12];
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
+  process.stderr.write(
+    `switchboard needs Node.js ${REQUIRED.join('.')} or later; this is Node.js ${process.versions.node}.\n` +
+      'Install Node.js 22 LTS: `nvm install` in the switchboard directory (it reads .nvmrc), or from\n' +
+      'https://nodejs.org/en/download. Then run this command again.\n',
+  );
+  process.exit(1);
+}
+import('../dist/cli.js');

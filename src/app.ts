@@ -51,7 +51,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
-    jobs = new PgBossQueue(handle.db, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
+    jobs = new PgBossQueue(handle, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
     if (opts.startJobs !== false) await jobs.start(JOB_NAMES);
     const keyCache = new KeyCache(handle.db, opts.clock ?? systemClock, config.cacheMs);
     const services: Services = {

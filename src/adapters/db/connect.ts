@@ -16,6 +16,8 @@ export type DatabaseTarget =
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
+  /** The pool under `db`, for clients that speak SQL text (the job queue). */
+  pool: pg.Pool;
   kind: DatabaseTarget['kind'];
   close(): Promise<void>;
 }
@@ -40,7 +42,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // the process; pg reconnects on the next query.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, pool, kind: 'postgres', close: () => db.destroy() };
   }
   return openPglite(target.dataDir, target.loadDataDir);
 }
@@ -55,9 +57,10 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
   }
   try {
     const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir, 'pgdata'), pgliteOptions(loadDataDir));
-    const db = kyselyOverPglite(pglite);
+    const { db, pool } = overPglite(pglite);
     return {
       db,
+      pool,
       kind: 'pglite',
       close: async () => {
         await db.destroy();
@@ -76,9 +79,13 @@ export const pgliteOptions = (loadDataDir?: Blob) => ({ extensions: { vector, bt
 
 /** Kysely over PGlite through its node-postgres adapter, so both databases share one code path. */
 export function kyselyOverPglite(pglite: PGlite): Kysely<Database> {
+  return overPglite(pglite).db;
+}
+
+function overPglite(pglite: PGlite): { db: Kysely<Database>; pool: pg.Pool } {
   // PGlite is a single connection: a pool of one serialises queries and transactions.
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
 async function lockDataDir(dir: string): Promise<() => Promise<void>> {
