@@ -152,7 +152,7 @@ export interface JobDefinition<N extends JobName = JobName> {
 export interface JobQueue {
   /** How long a job may run before it is presumed crashed and tried again. */
   readonly timeoutMs: number;
-  /** Enqueues in the caller's transaction. `startAfter` delays the job; `singletonKey` collapses duplicates that are still queued. */
+  /** Enqueues in the caller's transaction. `startAfter` delays the job; `singletonKey` labels it (it does not collapse duplicates: handlers are idempotent instead). */
   enqueue<N extends JobName>(trx: Kysely<Database>, name: N, data: JobPayloads[N], opts?: { singletonKey?: string; startAfter?: Date }): Promise<void>;
 }
 
