@@ -7,7 +7,9 @@
  * Env knobs: BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (2000), BENCH_CONCURRENCY (1,8,32),
  * BENCH_STDIO_RUNS (5), BENCH_COLD_RUNS (3), BENCH_LOG_LEVEL (warn), BENCH_ONLY (switchboard,sdk,stdio),
  * BENCH_QUIET_WAIT_MS (10000: how long to wait for other work on the machine to stop before each
- * measurement), BENCH_JSON_OUT (a file to write the raw results to, for comparing runs).
+ * measurement), BENCH_JSON_OUT (a file to write the raw results to, for comparing runs),
+ * BENCH_BASELINE_CLI (another build's bin/switchboard.js, e.g. of the previous release in a git worktree:
+ * measured right after this one, on its own database, so the two compare within one run).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -96,26 +98,26 @@ async function measureAll(server: string, mode: Row['mode'], child: Child, datab
   }
 }
 
-async function benchSwitchboard(serverCpu: string, rows: Row[]): Promise<void> {
+async function benchSwitchboard(serverCpu: string, rows: Row[], label = 'switchboard', cli?: string): Promise<void> {
   const db = await createDatabase();
   cleanups.push(db.drop);
   let key: string | undefined;
   for (const stateless of [false, true]) {
     const mode = stateless ? 'stateless' : 'session';
-    log(`switchboard serve (${mode}, PostgreSQL, LOG_LEVEL=${SETTINGS.logLevel}) on CPU ${serverCpu}`);
-    const sb = await startSwitchboard({ databaseUrl: db.url, stateless, cpu: serverCpu, logLevel: SETTINGS.logLevel, expectBootstrap: key === undefined });
+    log(`${label} serve (${mode}, PostgreSQL, LOG_LEVEL=${SETTINGS.logLevel}) on CPU ${serverCpu}`);
+    const sb = await startSwitchboard({ databaseUrl: db.url, stateless, cpu: serverCpu, logLevel: SETTINGS.logLevel, expectBootstrap: key === undefined, cli });
     try {
       if (!key) {
         key = sb.bootstrapKey!;
         await seedProspects(sb.port, key, SETTINGS.prospects);
       }
       const target: McpTarget = { endpoint: { host: '127.0.0.1', port: sb.port, path: '/mcp' }, apiKey: key };
-      await measureAll('switchboard list_prospects', mode, sb.child, db.name, target, LIST_PROSPECTS, rows);
+      await measureAll(`${label} list_prospects`, mode, sb.child, db.name, target, LIST_PROSPECTS, rows);
     } finally {
       await sb.child.stop();
     }
   }
-  if (SETTINGS.only.has('floor')) await benchSqlFloor(serverCpu, db, rows);
+  if (cli === undefined && SETTINGS.only.has('floor')) await benchSqlFloor(serverCpu, db, rows);
 }
 
 /** The same SQL and the same answer without any server around them (bench/sql-floor-server.ts), on the database just measured. */
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   if (SETTINGS.only.has('switchboard')) await benchSwitchboard(serverCpu, rows);
+  if (process.env.BENCH_BASELINE_CLI) await benchSwitchboard(serverCpu, rows, 'baseline', path.resolve(process.env.BENCH_BASELINE_CLI));
   if (SETTINGS.only.has('sdk')) await benchSdkEcho(serverCpu, rows);
   const startup = SETTINGS.only.has('stdio')
     ? await benchStdioStartup({

@@ -18,7 +18,15 @@ export interface RunningSwitchboard {
  * `switchboard serve` on PostgreSQL, pinned to `cpu`. LOG_LEVEL=warn keeps per-request logs out
  * of the measurement unless the caller asks for another level.
  */
-export async function startSwitchboard(opts: { databaseUrl: string; stateless: boolean; cpu: string; logLevel: string; expectBootstrap: boolean }): Promise<RunningSwitchboard> {
+export async function startSwitchboard(opts: {
+  databaseUrl: string;
+  stateless: boolean;
+  cpu: string;
+  logLevel: string;
+  expectBootstrap: boolean;
+  /** Another build's CLI (a baseline measured in the same run); this checkout's by default. */
+  cli?: string;
+}): Promise<RunningSwitchboard> {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -30,7 +38,7 @@ export async function startSwitchboard(opts: { databaseUrl: string; stateless: b
   };
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the server under load.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawnPinned(opts.cpu, process.execPath, [...nodeArgs, CLI, 'serve'], env);
+  const child = spawnPinned(opts.cpu, process.execPath, [...nodeArgs, opts.cli ?? CLI, 'serve'], env);
   const health: Endpoint = { host: '127.0.0.1', port, path: '/api/v1/health' };
   await waitFor('switchboard serve', child, async () => ((await get(health)).status === 200 ? true : undefined));
   // The key is written right after the server starts listening, so it may trail the first health answer.
