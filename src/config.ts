@@ -20,6 +20,10 @@ const EnvSchema = z.object({
   SWITCHBOARD_MCP_STATELESS: flag,
   SWITCHBOARD_MCP_SESSION_TTL_SECONDS: z.coerce.number().int().min(10).default(1800),
   SWITCHBOARD_MCP_MAX_SESSIONS: z.coerce.number().int().min(1).default(10_000),
+  SWITCHBOARD_MCP_MAX_SESSIONS_PER_KEY: z.coerce.number().int().min(1).default(100),
+  SWITCHBOARD_MCP_MAX_SESSIONS_PER_ORG: z.coerce.number().int().min(1).default(1000),
+  SWITCHBOARD_MCP_TRANSPORT: z.enum(['native', 'sdk']).default('native'),
+  SWITCHBOARD_MCP_SSE_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(15),
   SWITCHBOARD_ALLOWED_HOSTS: list,
   SWITCHBOARD_ALLOWED_ORIGINS: list,
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -42,12 +46,25 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+export interface McpConfig {
+  /** `native` frames streamable HTTP itself; `sdk` uses the SDK's StreamableHTTPServerTransport (the reference). */
+  transport: 'native' | 'sdk';
+  stateless: boolean;
+  sessionTtlMs: number;
+  /** Caps on open sessions: in all, per API key and per organization (see sessions.ts for who is evicted). */
+  maxSessions: number;
+  maxSessionsPerKey: number;
+  maxSessionsPerOrg: number;
+  /** Interval of SSE keep-alive comments on a streamed call; 0 turns them off. */
+  sseKeepAliveMs: number;
+}
+
 export interface Config {
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   host: string;
   port: number;
   publicUrl: string | undefined;
-  mcp: { stateless: boolean; sessionTtlMs: number; maxSessions: number };
+  mcp: McpConfig;
   /** Host header values accepted; undefined accepts any (a server bound to all interfaces behind a proxy). */
   allowedHosts: string[] | undefined;
   /** Origin header values accepted besides the allowed hosts' own origins; `*` accepts any. */
@@ -104,7 +121,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),
-    mcp: { stateless: e.SWITCHBOARD_MCP_STATELESS, sessionTtlMs: e.SWITCHBOARD_MCP_SESSION_TTL_SECONDS * 1000, maxSessions: e.SWITCHBOARD_MCP_MAX_SESSIONS },
+    mcp: {
+      transport: e.SWITCHBOARD_MCP_TRANSPORT,
+      stateless: e.SWITCHBOARD_MCP_STATELESS,
+      sessionTtlMs: e.SWITCHBOARD_MCP_SESSION_TTL_SECONDS * 1000,
+      maxSessions: e.SWITCHBOARD_MCP_MAX_SESSIONS,
+      maxSessionsPerKey: e.SWITCHBOARD_MCP_MAX_SESSIONS_PER_KEY,
+      maxSessionsPerOrg: e.SWITCHBOARD_MCP_MAX_SESSIONS_PER_ORG,
+      sseKeepAliveMs: Math.round(e.SWITCHBOARD_MCP_SSE_KEEPALIVE_SECONDS * 1000),
+    },
     // DNS-rebinding protection: on a loopback bind only loopback names are accepted unless told otherwise.
     allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? withPublicHost(['localhost', '127.0.0.1', '[::1]'], e.SWITCHBOARD_PUBLIC_URL) : undefined),
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],

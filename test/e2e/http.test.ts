@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTemplate } from '../../src/domains/templates/templates.service.js';
 import { startWorkers } from '../../src/workers.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
-import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp } from '../helpers/app.js';
+import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp, testConfig } from '../helpers/app.js';
 import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
 
 const MCP_TOOLS = [
@@ -45,7 +45,7 @@ for (const stateless of [false, true]) {
     let key: string;
 
     beforeAll(async () => {
-      t = await createTestApp({ mcp: { stateless, sessionTtlMs: 60_000, maxSessions: 100 } });
+      t = await createTestApp({ mcp: { ...testConfig().mcp, stateless } });
       await startWorkers(t.app);
       const org = await createOrg(t.app);
       const ws = await addWorkspace(t.app, org, 'main', true);

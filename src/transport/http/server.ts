@@ -8,6 +8,8 @@ import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { toAppError, toHttp } from '../errors.js';
 import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, wwwAuthenticate } from './guards.js';
+import type { EndpointOptions, McpEndpoint } from '../mcp/endpoint.js';
+import { SdkMcpHttpHandler } from '../mcp/sdk-http.js';
 import { McpHttpHandler } from '../mcp/streamable-http.js';
 import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
@@ -80,10 +82,10 @@ export interface RunningServer {
 }
 
 /** Listens on HOST:PORT; close() stops accepting, lets requests in flight finish, then closes sessions. */
-export async function startHttpServer(app: App, opts: { host?: string; port?: number } = {}): Promise<RunningServer> {
-  const mcp = new McpHttpHandler(app);
+export async function startHttpServer(app: App, opts: { host?: string; port?: number; mcp?: EndpointOptions } = {}): Promise<RunningServer> {
+  const mcp: McpEndpoint = app.config.mcp.transport === 'sdk' ? new SdkMcpHttpHandler(app, opts.mcp) : new McpHttpHandler(app, opts.mcp);
   const rest = getRequestListener(createHonoApp(app).fetch);
-  // /mcp is served on node:http directly (see ../mcp/streamable-http.ts); everything else goes through hono.
+  // /mcp is served on node:http directly (see ../mcp/endpoint.ts); everything else goes through hono.
   const server = createServer((req, res) => void (isMcpPath(req.url) ? mcp.handle(req, res) : rest(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,6 +104,7 @@ export async function startHttpServer(app: App, opts: { host?: string; port?: nu
           resolve();
         });
         server.closeIdleConnections();
+        mcp.drain();
       });
       // Only once the calls in flight have been answered: closing a session cuts its running calls short.
       await mcp.close();

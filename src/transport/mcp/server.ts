@@ -66,8 +66,11 @@ export class ToolCatalog {
   }
 }
 
+/** Builds the MCP server of an HTTP session (or of one stateless request). */
+export type McpServerFactory = (app: App, catalog: ToolCatalog, filter: ToolFilter) => Server;
+
 /** An MCP server exposing the operations a principal may use under a filter. */
-export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, callerOf: CallerSource): Server {
+export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, callerOf: CallerSource = callerFromAuthInfo): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
     { capabilities: { tools: { listChanged: false } }, instructions: catalog.instructions, jsonSchemaValidator: SHARED_VALIDATOR },

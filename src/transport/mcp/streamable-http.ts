@@ -1,61 +1,50 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type JSONRPCMessage, JSONRPCMessageSchema, type MessageExtraInfo, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
-import type { Principal } from '../../kernel/context.js';
-import { AppError } from '../../kernel/errors.js';
-import type { ToolFilter } from '../../operations/catalog.js';
-import { toAppError, toHttp } from '../errors.js';
-import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, toolFilter, wwwAuthenticate } from '../http/guards.js';
-import { type Caller, ToolCatalog, callerFromAuthInfo, createMcpServer } from './server.js';
+import type { RequestParts } from '../http/guards.js';
+import { type EndpointOptions, JSON_HEADERS, McpEndpoint, type McpRequest, type RequestId, RpcHttpError, checkPostHeaders, readBody } from './endpoint.js';
+import { type SessionEntry, SessionRegistry } from './sessions.js';
 
 /*
  * MCP's streamable HTTP transport (spec 2025-11-25, and the 2025-03-26 and 2025-06-18 revisions
  * today's clients speak), served on node:http directly. The SDK's `Server` still does the
  * protocol — initialize, request validation, tools/list, tools/call, result validation — through
- * the small `Transport` below; only the HTTP framing is ours. The SDK's own HTTP transport wraps
- * each request in web-standard Request/Response objects and streams, which cost more CPU per call
- * than the whole of a `list_prospects` call here (bench/README.md).
+ * the small `Transport` below; only the HTTP framing is ours. The SDK's own HTTP transport (still
+ * selectable, sdk-http.ts) wraps each request in web-standard Request/Response objects and streams,
+ * which cost more CPU per call than the whole of a `list_prospects` call here (bench/README.md).
  *
- * What a client sees: POST carries JSON-RPC messages; requests are answered with one JSON body,
- * or with an SSE stream when a request asked for progress (`_meta.progressToken`), so progress
- * notifications reach the client while the call runs. Notifications and responses alone get 202.
- * In session mode, initialize opens a session (`Mcp-Session-Id`), bound to the key that opened it;
- * DELETE closes it. There is no GET stream (405, as the spec allows): the server never speaks
- * unless asked.
+ * What a client sees: POST carries JSON-RPC messages; requests are answered with one JSON body. The
+ * answer turns into an SSE stream when the request asked for progress (`_meta.progressToken`), as
+ * soon as the server sends anything else for that request (a notification, an elicitation or
+ * sampling request), and when the call is still running after one keep-alive interval; a stream
+ * carries keep-alive comments and ends with the result. Notifications and responses alone get 202.
+ * In session mode, a successful initialize opens a session (`Mcp-Session-Id`), bound to the key
+ * that opened it; DELETE closes it. There is no GET stream (405, as the spec allows), so a message
+ * the server sends outside any request is dropped.
  */
 
-type RequestId = string | number;
-
 const MAX_BATCH = 100;
-const JSON_HEADERS = { 'content-type': 'application/json' };
+/** The one revision with JSON-RPC batches (removed in 2025-06-18), and the one to assume when a stateless client names none. */
+const BATCH_VERSION = '2025-03-26';
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
+const KEEP_ALIVE = ': keep-alive\n\n';
 
-const isRequest = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId; method: string } => 'method' in m && 'id' in m;
+type Request = JSONRPCMessage & { id: RequestId; method: string; params?: { _meta?: { progressToken?: unknown } } };
+const isRequest = (m: JSONRPCMessage): m is Request => 'method' in m && 'id' in m;
 const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } => 'id' in m && !('method' in m);
-const wantsProgress = (m: JSONRPCMessage): boolean => isRequest(m) && (m as { params?: { _meta?: { progressToken?: unknown } } }).params?._meta?.progressToken !== undefined;
-
-/** A failure answered with a JSON-RPC error body (the client speaks JSON-RPC here). */
-class RpcHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The answer to one POST. Holds the ids of the requests it carried and writes their responses in
- * that order, as one JSON value once all are in, or as SSE events as they come.
+ * that order, as one JSON value once all are in, or as SSE events as they come once it streams.
  */
 class Exchange {
   private readonly answers = new Map<RequestId, JSONRPCMessage>();
+  private streaming = false;
   private finished = false;
+  private ticks = 0;
   readonly done: Promise<void>;
   private resolve!: () => void;
 
@@ -64,24 +53,47 @@ class Exchange {
     private readonly headers: OutgoingHttpHeaders,
     readonly ids: readonly RequestId[],
     private readonly batch: boolean,
-    private readonly stream: boolean,
+    /** False for initialize: its answer decides the headers (the session id), so it cannot stream. */
+    private readonly canStream: boolean,
+    /** Sees the last answer before the JSON response is written. */
+    private readonly beforeAnswer?: (answer: JSONRPCMessage) => void,
   ) {
     this.done = new Promise((r) => (this.resolve = r));
-    if (stream) res.writeHead(200, { ...headers, ...SSE_HEADERS }).flushHeaders();
+  }
+
+  /** Switches to SSE (once); false when this exchange cannot stream. */
+  stream(): boolean {
+    if (this.streaming || !this.canStream || this.finished) return this.streaming;
+    this.streaming = true;
+    this.res.writeHead(200, { ...this.headers, ...SSE_HEADERS }).flushHeaders();
+    return true;
   }
 
   deliver(message: JSONRPCMessage): void {
     if (this.finished) return;
-    if (this.stream) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    if (!isResponse(message)) return;
+    const response = isResponse(message);
+    // Anything but an answer needs a stream to reach the client; without one it is dropped.
+    if (!response && !this.stream()) return;
+    if (this.streaming) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    if (!response) return;
     this.answers.set(message.id, message);
     if (this.answers.size < this.ids.length) return;
-    if (this.stream) this.res.end();
+    if (this.streaming) this.res.end();
     else {
-      const body = this.batch ? JSON.stringify(this.ids.map((id) => this.answers.get(id))) : JSON.stringify(this.answers.get(this.ids[0]!));
+      this.beforeAnswer?.(message);
+      const body = this.batch ? JSON.stringify(this.ids.map((id) => this.answers.get(id))) : JSON.stringify(message);
       this.res.writeHead(200, { ...this.headers, ...JSON_HEADERS }).end(body);
     }
     this.finish();
+  }
+
+  /**
+   * Every keep-alive interval: a stream gets a comment so idle proxies keep it open, and a call
+   * still unanswered a whole interval later starts streaming to get one.
+   */
+  tick(): void {
+    if (this.finished || (!this.streaming && ++this.ticks < 2)) return;
+    if (this.stream()) this.res.write(KEEP_ALIVE);
   }
 
   /** The client went away: nothing more is written. */
@@ -145,50 +157,11 @@ class HttpServerTransport implements Transport {
   }
 }
 
-interface Session {
-  id: string;
-  server: Server;
+interface Session extends SessionEntry {
   transport: HttpServerTransport;
-  keyId: string;
-  lastSeen: number;
+  /** What initialize negotiated; later requests must name it (or nothing) in MCP-Protocol-Version. */
+  protocolVersion: string;
 }
-
-function partsOf(req: IncomingMessage): RequestParts {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  let query: URLSearchParams | undefined;
-  return {
-    header: (name) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v.join(', ') : v;
-    },
-    query: (name) => {
-      if (q < 0) return undefined;
-      query ??= new URLSearchParams(url.slice(q + 1));
-      return query.get(name) ?? undefined;
-    },
-  };
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const tooLarge = () => new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes`);
-  if (Number(req.headers['content-length']) > maxBytes) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        reject(tooLarge());
-      } else chunks.push(chunk);
-    });
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
-}
-
-const isJsonContentType = (ct: string | undefined) => ct?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 
 /** Parses a POST body into JSON-RPC messages, or says in JSON-RPC terms what is wrong with it. */
 function parseMessages(text: string): { messages: JSONRPCMessage[]; batch: boolean } {
@@ -210,171 +183,159 @@ function parseMessages(text: string): { messages: JSONRPCMessage[]; batch: boole
 }
 
 /**
+ * The revision a request after initialize speaks. The spec: clients name the negotiated one in
+ * MCP-Protocol-Version; without the header the server assumes what it knows was negotiated (the
+ * session's), and else 2025-03-26; an unsupported or (in a session) different one is a 400.
+ */
+function protocolVersion(header: string | undefined, negotiated: string | undefined, id: RequestId | null): string {
+  if (header === undefined) return negotiated ?? BATCH_VERSION;
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(header)) {
+    throw new RpcHttpError(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${header} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, id);
+  }
+  if (negotiated !== undefined && header !== negotiated) {
+    throw new RpcHttpError(400, -32000, `Bad Request: MCP-Protocol-Version ${header} is not the version this session negotiated (${negotiated})`, id);
+  }
+  return header;
+}
+
+/**
  * Serves `/mcp`. Every request is authenticated (a session does not replace the key); in session
  * mode a session presented with another key is answered as unknown. In stateless mode each POST
  * gets its own short-lived server.
  */
-export class McpHttpHandler {
-  private readonly sessions = new Map<string, Session>();
-  private readonly catalog: ToolCatalog;
-  private readonly sweeper: NodeJS.Timeout | undefined;
-  private readonly stateless: boolean;
+export class McpHttpHandler extends McpEndpoint {
+  private readonly sessions: SessionRegistry<Session> | undefined;
+  /** Calls in flight, for the keep-alive ticker (only tracked when keep-alives are on). */
+  private readonly inFlight = new Set<Exchange>();
+  private readonly ticker: NodeJS.Timeout | undefined;
 
-  constructor(private readonly app: App) {
-    this.catalog = new ToolCatalog(app);
-    this.stateless = app.config.mcp.stateless;
-    if (!this.stateless) this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, app.config.mcp.sessionTtlMs)).unref();
+  constructor(app: App, options: EndpointOptions = {}) {
+    super(app, options);
+    if (!this.stateless) this.sessions = new SessionRegistry(app.config.mcp);
+    const every = app.config.mcp.sseKeepAliveMs;
+    if (every > 0) this.ticker = setInterval(() => this.inFlight.forEach((e) => e.tick()), every).unref();
   }
 
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.sessions?.size ?? 0;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const parts = partsOf(req);
-    const requestId = requestIdOf(parts.header('x-request-id'));
-    const origin = parts.header('origin');
-    const headers: OutgoingHttpHeaders = { 'x-request-id': requestId, ...corsHeaders(origin, false) };
-    let keyId: string | undefined;
-    try {
-      checkHostAndOrigin(this.app, parts);
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'x-request-id': requestId, ...corsHeaders(origin, true) }).end();
-        return;
-      }
-      const principal = await authenticate(this.app.keyCache, parts);
-      keyId = principal.keyId;
-      const filter = toolFilter(this.app, parts);
-      if (req.method === 'POST') await this.post(req, res, parts, headers, { principal, requestId }, filter);
-      else if (req.method === 'DELETE' && !this.stateless) this.delete(res, parts, headers, principal);
-      else throw new RpcHttpError(405, -32000, `Method not allowed: use POST${this.stateless ? '' : ' (DELETE closes a session)'}`, { allow: this.stateless ? 'POST' : 'POST, DELETE' });
-    } catch (err) {
-      this.fail(res, headers, err, requestId, keyId);
-    } finally {
-      // A child logger per request would cost more than the line itself at the default level.
-      this.app.log.info({ requestId, keyId, method: req.method, path: '/mcp', status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
-    }
+  protected async serve(r: McpRequest): Promise<void> {
+    if (r.req.method === 'POST') await this.post(r);
+    else if (r.req.method === 'DELETE' && this.sessions) this.delete(r, this.sessions);
+    else throw new RpcHttpError(405, -32000, `Method not allowed: use POST${this.stateless ? '' : ' (DELETE closes a session)'}`, null, { allow: this.stateless ? 'POST' : 'POST, DELETE' });
   }
 
-  private fail(res: ServerResponse, headers: OutgoingHttpHeaders, err: unknown, requestId: string, keyId: string | undefined): void {
-    if (err instanceof RpcHttpError && !res.headersSent) {
-      res.writeHead(err.status, { ...headers, ...JSON_HEADERS, ...err.headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: err.code, message: err.message }, id: null }));
-      return;
-    }
-    const appError = toAppError(err, this.app.log.child({ requestId, keyId }), requestId);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const { status, body } = toHttp(appError);
-    const extra: Record<string, string> = appError.code === 'unauthorized' ? { 'www-authenticate': wwwAuthenticate(appError) } : {};
-    // An oversized body is left unread: closing the connection is cheaper than draining it.
-    if (appError.code === 'payload_too_large') extra.connection = 'close';
-    res.writeHead(status, { ...headers, ...JSON_HEADERS, ...extra }).end(JSON.stringify(body));
-  }
-
-  private async post(req: IncomingMessage, res: ServerResponse, parts: RequestParts, headers: OutgoingHttpHeaders, caller: Caller, filter: ToolFilter): Promise<void> {
-    const accept = parts.header('accept') ?? '';
-    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-      throw new RpcHttpError(406, -32000, 'Not Acceptable: the Accept header must list both application/json and text/event-stream');
-    }
-    if (!isJsonContentType(parts.header('content-type'))) throw new RpcHttpError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
-    const { messages, batch } = parseMessages(await readBody(req, this.app.config.maxBodyBytes));
-
+  private async post(r: McpRequest): Promise<void> {
+    checkPostHeaders(r.parts);
+    const { messages, batch } = parseMessages(await readBody(r.req, this.app.config.maxBodyBytes));
+    const first = messages[0]!;
+    const id = !batch && isRequest(first) ? first.id : null;
     const initializing = messages.some((m) => 'method' in m && m.method === 'initialize');
-    if (initializing && messages.length > 1) throw new RpcHttpError(400, -32600, 'Invalid Request: initialize must be sent alone');
-    if (!initializing) {
-      const version = parts.header('mcp-protocol-version');
-      if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-        throw new RpcHttpError(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
-      }
-    }
+    if (initializing && batch) throw new RpcHttpError(400, -32600, 'Invalid Request: initialize must be sent alone, not in a batch');
+    if (initializing && this.sessions) return this.open(r, first, this.sessions);
 
-    let session: Session | undefined;
-    let transport: HttpServerTransport;
+    const header = r.parts.header('mcp-protocol-version');
     let server: Server | undefined;
-    if (this.stateless) {
-      transport = new HttpServerTransport();
-      server = createMcpServer(this.app, this.catalog, filter, callerFromAuthInfo);
-      await server.connect(transport);
-    } else {
-      session = initializing ? await this.open(caller.principal, filter, parts) : this.find(parts, caller.principal);
-      session.lastSeen = Date.now();
-      headers['mcp-session-id'] = session.id;
+    let transport: HttpServerTransport;
+    let version: string | undefined;
+    if (this.sessions) {
+      const session = this.find(r.parts, r.caller.principal.keyId, id, this.sessions);
+      version = protocolVersion(header, session.protocolVersion, id);
+      r.headers['mcp-session-id'] = session.id;
       transport = session.transport;
+    } else {
+      if (!initializing) version = protocolVersion(header, undefined, id);
+      transport = new HttpServerTransport();
+      server = this.newServer(r.filter);
+      await server.connect(transport);
     }
-
+    if (batch && version !== BATCH_VERSION) {
+      void server?.close();
+      throw new RpcHttpError(400, -32600, `Invalid Request: JSON-RPC batches exist only in protocol version ${BATCH_VERSION}, not in ${version}; send one message per POST`);
+    }
     try {
-      const requestIds = messages.filter(isRequest).map((m) => m.id);
-      const extra: MessageExtraInfo = { authInfo: { token: '', clientId: caller.principal.keyId, scopes: [...caller.principal.scopes], extra: { ...caller } } };
-      if (requestIds.length === 0) {
-        transport.receive(messages, undefined, extra);
-        res.writeHead(202, headers).end();
-        return;
-      }
-      if (new Set(requestIds).size < requestIds.length || requestIds.some((id) => transport.isWaitingFor(id))) {
-        throw new RpcHttpError(400, -32600, 'Invalid Request: a request id is already in use by a request still running in this session');
-      }
-      const exchange = new Exchange(res, headers, requestIds, batch, messages.some(wantsProgress));
-      res.once('close', () => {
-        transport.forget(exchange);
-        exchange.finish();
-      });
-      transport.receive(messages, exchange, extra);
-      await exchange.done;
+      await this.dispatch(r, transport, messages, batch, true);
     } finally {
       if (server) void server.close();
     }
   }
 
-  private async open(principal: Principal, filter: ToolFilter, parts: RequestParts): Promise<Session> {
-    if (parts.header('mcp-session-id')) throw new RpcHttpError(400, -32600, 'Invalid Request: initialize opens a new session; send it without an Mcp-Session-Id header');
-    if (this.sessions.size >= this.app.config.mcp.maxSessions) this.evictOldest();
+  /** initialize in session mode: the session is registered, and its id sent, only if the server accepted it. */
+  private async open(r: McpRequest, init: JSONRPCMessage, sessions: SessionRegistry<Session>): Promise<void> {
+    if (r.parts.header('mcp-session-id')) throw new RpcHttpError(400, -32600, 'Invalid Request: initialize opens a new session; send it without an Mcp-Session-Id header');
+    const server = this.newServer(r.filter);
     const transport = new HttpServerTransport();
-    const server = createMcpServer(this.app, this.catalog, filter, callerFromAuthInfo);
-    const session: Session = { id: randomUUID(), server, transport, keyId: principal.keyId, lastSeen: Date.now() };
+    const { principal } = r.caller;
+    const session: Session = {
+      id: randomUUID(),
+      keyId: principal.keyId,
+      organizationId: principal.organizationId,
+      lastSeen: Date.now(),
+      transport,
+      protocolVersion: '',
+      close: () => void server.close(),
+    };
     transport.sessionId = session.id;
     await server.connect(transport);
-    this.sessions.set(session.id, session);
-    return session;
-  }
-
-  private find(parts: RequestParts, principal: Principal): Session {
-    const id = parts.header('mcp-session-id');
-    if (!id) throw new RpcHttpError(400, -32000, 'Bad Request: send initialize first, then pass the Mcp-Session-Id header it returns');
-    const session = this.sessions.get(id);
-    if (!session || session.keyId !== principal.keyId) {
-      throw new RpcHttpError(404, -32001, 'Session not found: it expired or was closed. Start a new session with initialize.');
+    let opened = false;
+    try {
+      await this.dispatch(r, transport, [init], false, false, (answer) => {
+        if (!('result' in answer)) return;
+        session.protocolVersion = (answer.result as { protocolVersion: string }).protocolVersion;
+        sessions.add(session);
+        r.headers['mcp-session-id'] = session.id;
+        opened = true;
+      });
+    } finally {
+      if (!opened) void server.close();
     }
+  }
+
+  private async dispatch(r: McpRequest, transport: HttpServerTransport, messages: JSONRPCMessage[], batch: boolean, canStream: boolean, beforeAnswer?: (answer: JSONRPCMessage) => void): Promise<void> {
+    const { principal } = r.caller;
+    const extra: MessageExtraInfo = { authInfo: { token: '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { ...r.caller } } };
+    const requestIds = messages.filter(isRequest).map((m) => m.id);
+    if (requestIds.length === 0) {
+      transport.receive(messages, undefined, extra);
+      r.res.writeHead(202, r.headers).end();
+      return;
+    }
+    if (new Set(requestIds).size < requestIds.length || requestIds.some((id) => transport.isWaitingFor(id))) {
+      throw new RpcHttpError(400, -32600, 'Invalid Request: a request id is already in use by a request still running in this session');
+    }
+    const exchange = new Exchange(r.res, r.headers, requestIds, batch, canStream, beforeAnswer);
+    r.res.once('close', () => {
+      transport.forget(exchange);
+      exchange.finish();
+    });
+    if (this.ticker) this.inFlight.add(exchange);
+    try {
+      if (messages.some((m) => isRequest(m) && m.params?._meta?.progressToken !== undefined)) exchange.stream();
+      transport.receive(messages, exchange, extra);
+      await exchange.done;
+    } finally {
+      this.inFlight.delete(exchange);
+    }
+  }
+
+  private find(parts: RequestParts, keyId: string, id: RequestId | null, sessions: SessionRegistry<Session>): Session {
+    const sessionId = parts.header('mcp-session-id');
+    if (!sessionId) throw new RpcHttpError(400, -32000, 'Bad Request: send initialize first, then pass the Mcp-Session-Id header it returns', id);
+    const session = sessions.find(sessionId, keyId);
+    if (!session) throw new RpcHttpError(404, -32001, 'Session not found: it expired or was closed. Start a new session with initialize.', id);
     return session;
   }
 
-  private delete(res: ServerResponse, parts: RequestParts, headers: OutgoingHttpHeaders, principal: Principal): void {
-    const session = this.find(parts, principal);
-    this.closeSession(session);
-    res.writeHead(200, headers).end();
-  }
-
-  private sweep(): void {
-    const cutoff = Date.now() - this.app.config.mcp.sessionTtlMs;
-    for (const s of this.sessions.values()) if (s.lastSeen < cutoff) this.closeSession(s);
-  }
-
-  private evictOldest(): void {
-    let oldest: Session | undefined;
-    for (const s of this.sessions.values()) if (!oldest || s.lastSeen < oldest.lastSeen) oldest = s;
-    if (oldest) this.closeSession(oldest);
-  }
-
-  private closeSession(s: Session): void {
-    this.sessions.delete(s.id);
-    void s.server.close();
+  private delete(r: McpRequest, sessions: SessionRegistry<Session>): void {
+    const session = this.find(r.parts, r.caller.principal.keyId, null, sessions);
+    protocolVersion(r.parts.header('mcp-protocol-version'), session.protocolVersion, null);
+    sessions.close(session);
+    r.res.writeHead(200, r.headers).end();
   }
 
   async close(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
-    await Promise.allSettled([...this.sessions.values()].map((s) => s.server.close()));
-    this.sessions.clear();
+    if (this.ticker) clearInterval(this.ticker);
+    this.sessions?.closeAll();
   }
 }

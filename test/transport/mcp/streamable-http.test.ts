@@ -2,7 +2,8 @@ import http from 'node:http';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startHttpServer } from '../../../src/transport/http/server.js';
-import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../../helpers/app.js';
+import { type TestApp, addKey, addWorkspace, createOrg, createTestApp, testConfig } from '../../helpers/app.js';
+import { ACCEPT, type Reply, call, initialize, send as sendTo, sseMessages, wireClient } from '../../helpers/mcp-wire.js';
 
 /**
  * The streamable HTTP transport on the wire: what a client that is not the SDK's sees, every
@@ -10,63 +11,14 @@ import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '..
  */
 
 const MAX_BODY = 64 * 1024;
-const ACCEPT = 'application/json, text/event-stream';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
-
-function send(server: RunningServer, method: string, headers: Record<string, string>, body?: string, path = '/mcp'): Promise<Reply> {
-  const url = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const initialize = (id: number | string = 1) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'initialize',
-  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-});
-const call = (id: number | string, name: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'tools/call',
-  params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
-});
-
-/** SSE events of a text/event-stream body, as parsed JSON-RPC messages. */
-const sseMessages = (text: string) =>
-  text
-    .split('\n\n')
-    .filter((e) => e.includes('data: '))
-    .map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)));
+const send = (server: RunningServer, method: string, headers: Record<string, string>, body?: string) => sendTo(server.url, method, headers, body);
 
 let t: TestApp;
 let key: string;
 let otherKey: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ maxBodyBytes: MAX_BODY, mcp: { stateless: false, sessionTtlMs: 60_000, maxSessions: 3 } });
+  t = await createTestApp({ maxBodyBytes: MAX_BODY, mcp: { ...testConfig().mcp, stateless: false, sessionTtlMs: 60_000, maxSessions: 3 } });
   const org = await createOrg(t.app);
   const ws = await addWorkspace(t.app, org, 'main');
   key = await addKey(t.app, org, ['*'], [ws]);
@@ -76,16 +28,10 @@ afterAll(() => t?.close());
 
 describe('MCP over HTTP in session mode, on the wire', () => {
   let server: RunningServer;
-  const post = (body: unknown, headers: Record<string, string> = {}, k: string | null = key) =>
-    send(server, 'POST', { 'content-type': 'application/json', accept: ACCEPT, ...(k ? { authorization: `Bearer ${k}` } : {}), ...headers }, typeof body === 'string' ? body : JSON.stringify(body));
-  const open = async (k = key) => {
-    const res = await post(initialize(), {}, k);
-    expect(res.status).toBe(200);
-    const session = res.headers['mcp-session-id'] as string;
-    expect(session).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': session }, k)).status).toBe(202);
-    return session;
-  };
+  const { post, open } = wireClient(
+    () => server.url,
+    () => key,
+  );
 
   beforeAll(async () => {
     server = await startHttpServer(t.app, { port: 0 });
@@ -112,8 +58,8 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     expect(after.json.error).toMatchObject({ code: -32001 });
   });
 
-  it('answers a batch in request order, and notifications alone with 202', async () => {
-    const session = await open();
+  it('answers a batch in request order in protocol 2025-03-26, and notifications alone with 202', async () => {
+    const session = await open(key, '2025-03-26');
     const res = await post([call('b', 'list_workspaces'), { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'zzz' } }, call('a', 'get_workspace_config')], {
       'mcp-session-id': session,
     });
@@ -133,26 +79,33 @@ describe('MCP over HTTP in session mode, on the wire', () => {
   it('refuses what the transport cannot take, with a JSON-RPC error and the right status', async () => {
     const session = await open();
     const s = { 'mcp-session-id': session };
-    const cases: [Promise<Reply>, number, number, RegExp][] = [
+    const old = { ...s, 'mcp-protocol-version': '2025-03-26' };
+    const session2025 = { 'mcp-session-id': await open(key, '2025-03-26'), 'mcp-protocol-version': '2025-03-26' };
+    // The id is echoed when the body was one request the transport could read.
+    const cases: [Promise<Reply>, number, number, RegExp, (number | null)?][] = [
       [post(call(1, 'list_workspaces'), { ...s, accept: 'application/json' }), 406, -32000, /Accept/],
       [post(call(1, 'list_workspaces'), { ...s, 'content-type': 'text/plain' }), 415, -32000, /Content-Type/],
       [post('{"jsonrpc":', s), 400, -32700, /not valid JSON/],
       [post({ hello: 'world' }, s), 400, -32600, /JSON-RPC/],
-      [post([], s), 400, -32600, /batch/],
+      [post([], session2025), 400, -32600, /batch/],
       [post([initialize(1), call(2, 'list_workspaces')]), 400, -32600, /initialize must be sent alone/],
+      [post([initialize(1)]), 400, -32600, /not in a batch/],
       [post(initialize(), s), 400, -32600, /without an Mcp-Session-Id/],
-      [post(call(1, 'list_workspaces')), 400, -32000, /send initialize first/],
-      [post(call(1, 'list_workspaces'), { 'mcp-session-id': 'no-such-session' }), 404, -32001, /Session not found/],
-      [post(call(1, 'list_workspaces'), { ...s, 'mcp-protocol-version': '1999-01-01' }), 400, -32000, /unsupported MCP-Protocol-Version/],
-      [post([call(1, 'list_workspaces'), call(1, 'get_workspace_config')], s), 400, -32600, /request id is already in use/],
+      [post(call(1, 'list_workspaces')), 400, -32000, /send initialize first/, 1],
+      [post(call(1, 'list_workspaces'), { 'mcp-session-id': 'no-such-session' }), 404, -32001, /Session not found/, 1],
+      [post(call(1, 'list_workspaces'), { ...s, 'mcp-protocol-version': '1999-01-01' }), 400, -32000, /unsupported MCP-Protocol-Version/, 1],
+      [post(call(1, 'list_workspaces'), old), 400, -32000, /not the version this session negotiated \(2025-11-25\)/, 1],
+      [post([call(1, 'list_workspaces')], s), 400, -32600, /batches exist only in protocol version 2025-03-26, not in 2025-11-25/],
+      [post([call(1, 'list_workspaces'), call(1, 'get_workspace_config')], session2025), 400, -32600, /request id is already in use/],
       [send(server, 'GET', { authorization: `Bearer ${key}`, accept: 'text/event-stream', ...s }), 405, -32000, /Method not allowed/],
       [send(server, 'PUT', { authorization: `Bearer ${key}`, ...s }, '{}'), 405, -32000, /Method not allowed/],
       [send(server, 'DELETE', { authorization: `Bearer ${key}` }), 400, -32000, /Mcp-Session-Id/],
+      [send(server, 'DELETE', { authorization: `Bearer ${key}`, ...old }), 400, -32000, /not the version this session negotiated/],
     ];
-    for (const [reply, status, code, message] of cases) {
+    for (const [reply, status, code, message, id = null] of cases) {
       const res = await reply;
       expect(res.status, res.text).toBe(status);
-      expect(res.json).toMatchObject({ jsonrpc: '2.0', id: null, error: { code } });
+      expect(res.json).toMatchObject({ jsonrpc: '2.0', id, error: { code } });
       expect(res.json.error.message).toMatch(message);
     }
     expect((await send(server, 'GET', { authorization: `Bearer ${key}`, ...s })).headers.allow).toBe('POST, DELETE');
@@ -189,11 +142,15 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     expect(alive).toEqual([200, 404, 200]);
   });
 
-  it('answers a missing or wrong key with 401, a challenge and the REST error body', async () => {
+  it('answers a missing or wrong key with 401, a challenge and a JSON-RPC error carrying the REST error code', async () => {
     const missing = await post(initialize(), {}, null);
     expect(missing.status).toBe(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="switchboard"');
-    expect(missing.json.error).toMatchObject({ code: 'unauthorized', type: 'authentication_error' });
+    expect(missing.json).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32000, message: expect.stringMatching(/Missing API key/), data: { code: 'unauthorized', type: 'authentication_error' } },
+    });
     const wrong = await post(initialize(), {}, 'sb_not_a_key');
     expect(wrong.status).toBe(401);
     expect(wrong.headers['www-authenticate']).toMatch(/error="invalid_token"/);
@@ -205,7 +162,7 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     expect((await post(initialize(), { host: 'evil.example' })).status).toBe(403);
     const foreign = await post(initialize(), { origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
-    expect(foreign.json.error).toMatchObject({ code: 'forbidden' });
+    expect(foreign.json).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, data: { code: 'forbidden' } } });
 
     const origin = `http://localhost:${port}`;
     const preflight = await send(server, 'OPTIONS', { origin, 'access-control-request-method': 'POST' });
@@ -223,7 +180,7 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     const big = JSON.stringify(call(1, 'upsert_prospect', { email: 'big@example.com', custom_fields: { blob: 'x'.repeat(MAX_BODY) } }));
     const declared = await post(big, { 'mcp-session-id': session });
     expect(declared.status).toBe(413);
-    expect(declared.json.error).toMatchObject({ code: 'payload_too_large' });
+    expect(declared.json).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, data: { code: 'payload_too_large' } } });
     const url = new URL(server.url);
     const chunked = await new Promise<number>((resolve, reject) => {
       const req = http.request(
@@ -251,7 +208,7 @@ describe('MCP over HTTP in stateless mode, on the wire', () => {
     send(server, 'POST', { 'content-type': 'application/json', accept: ACCEPT, authorization: `Bearer ${k}`, ...headers }, JSON.stringify(body));
 
   beforeAll(async () => {
-    stateless = await createTestApp({ mcp: { stateless: true, sessionTtlMs: 60_000, maxSessions: 10 } });
+    stateless = await createTestApp({ mcp: { ...testConfig().mcp, stateless: true } });
     const org = await createOrg(stateless.app);
     k = await addKey(stateless.app, org, ['*'], [await addWorkspace(stateless.app, org, 'solo')]);
     server = await startHttpServer(stateless.app, { port: 0 });
@@ -282,5 +239,20 @@ describe('MCP over HTTP in stateless mode, on the wire', () => {
     const res = await post(call(3, 'list_workspaces', {}, { progressToken: 7 }));
     expect(res.headers['content-type']).toBe('text/event-stream');
     expect(sseMessages(res.text).at(-1)).toMatchObject({ id: 3, result: { structuredContent: { workspaces: [{ slug: 'solo' }] } } });
+  });
+
+  it('checks MCP-Protocol-Version against the supported ones, and takes batches only from 2025-03-26 (the version assumed without the header)', async () => {
+    const unsupported = await post(call(1, 'list_workspaces'), { 'mcp-protocol-version': '2024-01-01' });
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.json).toMatchObject({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: expect.stringMatching(/unsupported MCP-Protocol-Version 2024-01-01/) } });
+    const batch = [call('x', 'list_workspaces'), call('y', 'get_workspace_config')];
+    const refused = await post(batch, { 'mcp-protocol-version': '2025-06-18' });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringMatching(/not in 2025-06-18/) } });
+    for (const headers of [{}, { 'mcp-protocol-version': '2025-03-26' }] as Record<string, string>[]) {
+      const ok = await post(batch, headers);
+      expect(ok.status).toBe(200);
+      expect(ok.json.map((m: { id: string }) => m.id)).toEqual(['x', 'y']);
+    }
   });
 });
