@@ -13,7 +13,13 @@ export interface Reply {
   json: any;
 }
 
-export function send(baseUrl: string, method: string, headers: Record<string, string>, body?: string, path = '/mcp'): Promise<Reply> {
+export function send(
+  baseUrl: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+  path = '/mcp',
+): Promise<Reply> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
@@ -35,14 +41,23 @@ export function send(baseUrl: string, method: string, headers: Record<string, st
   });
 }
 
-export const initialize = (id: number | string = 1, protocolVersion = LATEST_PROTOCOL_VERSION, capabilities: Record<string, unknown> = {}) => ({
+export const initialize = (
+  id: number | string = 1,
+  protocolVersion = LATEST_PROTOCOL_VERSION,
+  capabilities: Record<string, unknown> = {},
+) => ({
   jsonrpc: '2.0',
   id,
   method: 'initialize',
   params: { protocolVersion, capabilities, clientInfo: { name: 'raw', version: '1' } },
 });
 
-export const call = (id: number | string, name: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>) => ({
+export const call = (
+  id: number | string,
+  name: string,
+  args: Record<string, unknown> = {},
+  meta?: Record<string, unknown>,
+) => ({
   jsonrpc: '2.0',
   id,
   method: 'tools/call',
@@ -59,7 +74,17 @@ export const sseMessages = (text: string) =>
 /** A client of one server and key: `post` a JSON-RPC body, `open` a session (initialize + initialized). */
 export function wireClient(baseUrl: () => string, defaultKey: () => string) {
   const post = (body: unknown, headers: Record<string, string> = {}, key: string | null = defaultKey()) =>
-    send(baseUrl(), 'POST', { 'content-type': 'application/json', accept: ACCEPT, ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers }, typeof body === 'string' ? body : JSON.stringify(body));
+    send(
+      baseUrl(),
+      'POST',
+      {
+        'content-type': 'application/json',
+        accept: ACCEPT,
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...headers,
+      },
+      typeof body === 'string' ? body : JSON.stringify(body),
+    );
   const open = async (key = defaultKey(), version = LATEST_PROTOCOL_VERSION) => {
     const res = await post(initialize(1, version), {}, key);
     expect(res.status, res.text).toBe(200);

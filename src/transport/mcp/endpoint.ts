@@ -3,7 +3,15 @@ import type { App } from '../../app.js';
 import { AppError, type ErrorCode } from '../../kernel/errors.js';
 import type { ToolFilter } from '../../operations/catalog.js';
 import { toAppError, toHttp } from '../errors.js';
-import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, toolFilter, wwwAuthenticate } from '../http/guards.js';
+import {
+  type RequestParts,
+  authenticate,
+  checkHostAndOrigin,
+  corsHeaders,
+  requestIdOf,
+  toolFilter,
+  wwwAuthenticate,
+} from '../http/guards.js';
 import { type Caller, type McpServerFactory, ToolCatalog, createMcpServer } from './server.js';
 
 /*
@@ -34,7 +42,11 @@ export class RpcHttpError extends Error {
 const RPC_CODE: Partial<Record<ErrorCode, number>> = { invalid_request: -32600, internal: -32603 };
 
 export function rpcErrorBody(id: RequestId | null, code: number, message: string, data?: unknown): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    error: data === undefined ? { code, message } : { code, message, data },
+  });
 }
 
 /** One request to /mcp once it passed the guards. */
@@ -78,7 +90,9 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
         reject(tooLarge());
       } else chunks.push(chunk);
     });
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () =>
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
     req.once('error', reject);
   });
 }
@@ -89,9 +103,14 @@ const isJsonContentType = (ct: string | undefined) => ct?.split(';', 1)[0]?.trim
 export function checkPostHeaders(parts: RequestParts): void {
   const accept = parts.header('accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    throw new RpcHttpError(406, -32000, 'Not Acceptable: the Accept header must list both application/json and text/event-stream');
+    throw new RpcHttpError(
+      406,
+      -32000,
+      'Not Acceptable: the Accept header must list both application/json and text/event-stream',
+    );
   }
-  if (!isJsonContentType(parts.header('content-type'))) throw new RpcHttpError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+  if (!isJsonContentType(parts.header('content-type')))
+    throw new RpcHttpError(415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
 }
 
 export interface EndpointOptions {
@@ -139,18 +158,43 @@ export abstract class McpEndpoint {
       }
       const principal = await authenticate(this.app.keyCache, parts);
       keyId = principal.keyId;
-      await this.serve({ req, res, parts, headers, caller: { principal, requestId }, filter: toolFilter(this.app, parts) });
+      await this.serve({
+        req,
+        res,
+        parts,
+        headers,
+        caller: { principal, requestId },
+        filter: toolFilter(this.app, parts),
+      });
     } catch (err) {
       this.fail(res, headers, err, requestId, keyId);
     } finally {
       // A child logger per request would cost more than the line itself at the default level.
-      this.app.log.info({ requestId, keyId, method: req.method, path: '/mcp', status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      this.app.log.info(
+        {
+          requestId,
+          keyId,
+          method: req.method,
+          path: '/mcp',
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     }
   }
 
-  private fail(res: ServerResponse, headers: OutgoingHttpHeaders, err: unknown, requestId: string, keyId: string | undefined): void {
+  private fail(
+    res: ServerResponse,
+    headers: OutgoingHttpHeaders,
+    err: unknown,
+    requestId: string,
+    keyId: string | undefined,
+  ): void {
     if (err instanceof RpcHttpError && !res.headersSent) {
-      res.writeHead(err.status, { ...headers, ...JSON_HEADERS, ...err.headers }).end(rpcErrorBody(err.id, err.code, err.message));
+      res
+        .writeHead(err.status, { ...headers, ...JSON_HEADERS, ...err.headers })
+        .end(rpcErrorBody(err.id, err.code, err.message));
       return;
     }
     const appError = toAppError(err, this.app.log.child({ requestId, keyId }), requestId);
@@ -159,10 +203,13 @@ export abstract class McpEndpoint {
       return;
     }
     const { status, body } = toHttp(appError);
-    const extra: Record<string, string> = appError.code === 'unauthorized' ? { 'www-authenticate': wwwAuthenticate(appError) } : {};
+    const extra: Record<string, string> =
+      appError.code === 'unauthorized' ? { 'www-authenticate': wwwAuthenticate(appError) } : {};
     // An oversized body is left unread: closing the connection is cheaper than draining it.
     if (appError.code === 'payload_too_large') extra.connection = 'close';
     const { message, ...data } = body.error;
-    res.writeHead(status, { ...headers, ...JSON_HEADERS, ...extra }).end(rpcErrorBody(null, RPC_CODE[appError.code] ?? -32000, message, data));
+    res
+      .writeHead(status, { ...headers, ...JSON_HEADERS, ...extra })
+      .end(rpcErrorBody(null, RPC_CODE[appError.code] ?? -32000, message, data));
   }
 }

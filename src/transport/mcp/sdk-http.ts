@@ -5,7 +5,14 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
-import { type EndpointOptions, McpEndpoint, type McpRequest, RpcHttpError, checkPostHeaders, readBody } from './endpoint.js';
+import {
+  type EndpointOptions,
+  McpEndpoint,
+  type McpRequest,
+  RpcHttpError,
+  checkPostHeaders,
+  readBody,
+} from './endpoint.js';
 import { type SessionEntry, SessionRegistry } from './sessions.js';
 
 /*
@@ -45,7 +52,10 @@ export class SdkMcpHttpHandler extends McpEndpoint {
 
     if (!this.sessions) {
       if (!post) throw new RpcHttpError(405, -32000, 'Method not allowed: use POST', null, { allow: 'POST' });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, keepAliveMs: this.keepAlive });
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        keepAliveMs: this.keepAlive,
+      });
       const server = this.newServer(r.filter);
       await server.connect(transport);
       r.res.once('close', () => void server.close());
@@ -55,14 +65,24 @@ export class SdkMcpHttpHandler extends McpEndpoint {
     const sessionId = r.parts.header('mcp-session-id');
     if (sessionId) {
       const session = this.sessions.find(sessionId, principal.keyId);
-      if (!session) throw new RpcHttpError(404, -32001, 'Session not found: it expired or was closed. Start a new session with initialize.');
+      if (!session)
+        throw new RpcHttpError(
+          404,
+          -32001,
+          'Session not found: it expired or was closed. Start a new session with initialize.',
+        );
       return session.transport.handleRequest(req, r.res, body);
     }
     if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) {
       throw new RpcHttpError(405, -32000, 'Method not allowed.', null, { allow: 'GET, POST, DELETE' });
     }
     const initId = (body as { id?: string | number } | undefined)?.id;
-    if (!isInitializeRequest(body) || initId === undefined) throw new RpcHttpError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send a valid initialize first)');
+    if (!isInitializeRequest(body) || initId === undefined)
+      throw new RpcHttpError(
+        400,
+        -32000,
+        'Bad Request: Mcp-Session-Id header is required (send a valid initialize first)',
+      );
     return this.open(r, body, initId, this.sessions);
   }
 
@@ -81,17 +101,32 @@ export class SdkMcpHttpHandler extends McpEndpoint {
     }
   }
 
-  private async open(r: McpRequest, body: unknown, initId: string | number, sessions: SessionRegistry<SdkSession>): Promise<void> {
+  private async open(
+    r: McpRequest,
+    body: unknown,
+    initId: string | number,
+    sessions: SessionRegistry<SdkSession>,
+  ): Promise<void> {
     const { principal } = r.caller;
     const server: Server = this.newServer(r.filter);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, keepAliveMs: this.keepAlive });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      keepAliveMs: this.keepAlive,
+    });
     let session: SdkSession | undefined;
     // The SDK announces the session id before the server has answered; it becomes usable only
     // once the server accepts the initialize, by registering it before that answer is written.
     const send = transport.send.bind(transport);
     transport.send = async (message, options) => {
       if (!session && 'result' in message && message.id === initId && transport.sessionId) {
-        session = { id: transport.sessionId, keyId: principal.keyId, organizationId: principal.organizationId, lastSeen: Date.now(), transport, close: () => void server.close() };
+        session = {
+          id: transport.sessionId,
+          keyId: principal.keyId,
+          organizationId: principal.organizationId,
+          lastSeen: Date.now(),
+          transport,
+          close: () => void server.close(),
+        };
         sessions.add(session);
       }
       return send(message, options);

@@ -100,7 +100,10 @@ export class SessionRegistry<S extends SessionEntry> {
 
   private group(index: Map<string, Set<S>>, name: string): Set<S> {
     let set = index.get(name);
-    if (!set) index.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      index.set(name, set);
+    }
     return set;
   }
 

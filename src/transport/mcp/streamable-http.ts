@@ -1,11 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, JSONRPCMessageSchema, type MessageExtraInfo, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+  type MessageExtraInfo,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
 import type { RequestParts } from '../http/guards.js';
-import { type EndpointOptions, JSON_HEADERS, McpEndpoint, type McpRequest, type RequestId, RpcHttpError, checkPostHeaders, readBody } from './endpoint.js';
+import {
+  type EndpointOptions,
+  McpEndpoint,
+  type McpRequest,
+  type RequestId,
+  RpcHttpError,
+  checkPostHeaders,
+  readBody,
+} from './endpoint.js';
+import { Exchange, HttpServerTransport, isRequest } from './http-exchange.js';
 import { type SessionEntry, SessionRegistry } from './sessions.js';
 
 /*
@@ -29,134 +41,6 @@ import { type SessionEntry, SessionRegistry } from './sessions.js';
 const MAX_BATCH = 100;
 /** The one revision with JSON-RPC batches (removed in 2025-06-18), and the one to assume when a stateless client names none. */
 const BATCH_VERSION = '2025-03-26';
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
-const KEEP_ALIVE = ': keep-alive\n\n';
-
-type Request = JSONRPCMessage & { id: RequestId; method: string; params?: { _meta?: { progressToken?: unknown } } };
-const isRequest = (m: JSONRPCMessage): m is Request => 'method' in m && 'id' in m;
-const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } => 'id' in m && !('method' in m);
-
-/**
- * The answer to one POST. Holds the ids of the requests it carried and writes their responses in
- * that order, as one JSON value once all are in, or as SSE events as they come once it streams.
- */
-class Exchange {
-  private readonly answers = new Map<RequestId, JSONRPCMessage>();
-  private streaming = false;
-  private finished = false;
-  private ticks = 0;
-  readonly done: Promise<void>;
-  private resolve!: () => void;
-
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly headers: OutgoingHttpHeaders,
-    readonly ids: readonly RequestId[],
-    private readonly batch: boolean,
-    /** False for initialize: its answer decides the headers (the session id), so it cannot stream. */
-    private readonly canStream: boolean,
-    /** Sees the last answer before the JSON response is written. */
-    private readonly beforeAnswer?: (answer: JSONRPCMessage) => void,
-  ) {
-    this.done = new Promise((r) => (this.resolve = r));
-  }
-
-  /** Switches to SSE (once); false when this exchange cannot stream. */
-  stream(): boolean {
-    if (this.streaming || !this.canStream || this.finished) return this.streaming;
-    this.streaming = true;
-    this.res.writeHead(200, { ...this.headers, ...SSE_HEADERS }).flushHeaders();
-    return true;
-  }
-
-  deliver(message: JSONRPCMessage): void {
-    if (this.finished) return;
-    const response = isResponse(message);
-    // Anything but an answer needs a stream to reach the client; without one it is dropped.
-    if (!response && !this.stream()) return;
-    if (this.streaming) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    if (!response) return;
-    this.answers.set(message.id, message);
-    if (this.answers.size < this.ids.length) return;
-    if (this.streaming) this.res.end();
-    else {
-      this.beforeAnswer?.(message);
-      const body = this.batch ? JSON.stringify(this.ids.map((id) => this.answers.get(id))) : JSON.stringify(message);
-      this.res.writeHead(200, { ...this.headers, ...JSON_HEADERS }).end(body);
-    }
-    this.finish();
-  }
-
-  /**
-   * Every keep-alive interval: a stream gets a comment so idle proxies keep it open, and a call
-   * still unanswered a whole interval later starts streaming to get one.
-   */
-  tick(): void {
-    if (this.finished || (!this.streaming && ++this.ticks < 2)) return;
-    if (this.stream()) this.res.write(KEEP_ALIVE);
-  }
-
-  /** The client went away: nothing more is written. */
-  finish(): void {
-    this.finished = true;
-    this.resolve();
-  }
-
-  /** The session closed under a running call: every request still unanswered gets an error, so no client hangs. */
-  abandon(): void {
-    for (const id of this.ids) {
-      if (!this.answers.has(id)) {
-        this.deliver({ jsonrpc: '2.0', id, error: { code: -32001, message: 'Session closed (expired, evicted, deleted or server shutting down) before this call finished; start a new session' } });
-      }
-    }
-  }
-}
-
-/** The SDK transport between one `Server` and the HTTP requests of its session (or of one stateless request). */
-class HttpServerTransport implements Transport {
-  sessionId?: string;
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
-  private readonly waiting = new Map<RequestId, Exchange>();
-  private closed = false;
-
-  async start(): Promise<void> {}
-
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const response = isResponse(message);
-    const id = response ? message.id : options?.relatedRequestId;
-    // Nobody waits when the client went away, or for a message unrelated to any request (there is no GET stream to carry it).
-    const exchange = id === undefined ? undefined : this.waiting.get(id);
-    if (!exchange) return;
-    if (response) this.waiting.delete(id!);
-    exchange.deliver(message);
-  }
-
-  isWaitingFor(id: RequestId): boolean {
-    return this.waiting.has(id);
-  }
-
-  /** Hands the messages of one POST to the server; the answers to its requests go to `exchange`. */
-  receive(messages: JSONRPCMessage[], exchange: Exchange | undefined, extra: MessageExtraInfo): void {
-    if (exchange) for (const id of exchange.ids) this.waiting.set(id, exchange);
-    for (const message of messages) this.onmessage?.(message, extra);
-  }
-
-  forget(exchange: Exchange): void {
-    for (const id of exchange.ids) if (this.waiting.get(id) === exchange) this.waiting.delete(id);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const running = new Set(this.waiting.values());
-    this.waiting.clear();
-    for (const exchange of running) exchange.abandon();
-    this.onclose?.();
-  }
-}
-
 interface Session extends SessionEntry {
   transport: HttpServerTransport;
   /** What initialize negotiated; later requests must name it (or nothing) in MCP-Protocol-Version. */
@@ -173,10 +57,12 @@ function parseMessages(text: string): { messages: JSONRPCMessage[]; batch: boole
   }
   const batch = Array.isArray(raw);
   const list = batch ? (raw as unknown[]) : [raw];
-  if (list.length === 0 || list.length > MAX_BATCH) throw new RpcHttpError(400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
+  if (list.length === 0 || list.length > MAX_BATCH)
+    throw new RpcHttpError(400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
   const messages = list.map((m) => {
     const parsed = JSONRPCMessageSchema.safeParse(m);
-    if (!parsed.success) throw new RpcHttpError(400, -32600, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response');
+    if (!parsed.success)
+      throw new RpcHttpError(400, -32600, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response');
     return parsed.data;
   });
   return { messages, batch };
@@ -190,10 +76,20 @@ function parseMessages(text: string): { messages: JSONRPCMessage[]; batch: boole
 function protocolVersion(header: string | undefined, negotiated: string | undefined, id: RequestId | null): string {
   if (header === undefined) return negotiated ?? BATCH_VERSION;
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(header)) {
-    throw new RpcHttpError(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${header} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, id);
+    throw new RpcHttpError(
+      400,
+      -32000,
+      `Bad Request: unsupported MCP-Protocol-Version ${header} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      id,
+    );
   }
   if (negotiated !== undefined && header !== negotiated) {
-    throw new RpcHttpError(400, -32000, `Bad Request: MCP-Protocol-Version ${header} is not the version this session negotiated (${negotiated})`, id);
+    throw new RpcHttpError(
+      400,
+      -32000,
+      `Bad Request: MCP-Protocol-Version ${header} is not the version this session negotiated (${negotiated})`,
+      id,
+    );
   }
   return header;
 }
@@ -213,7 +109,10 @@ export class McpHttpHandler extends McpEndpoint {
     super(app, options);
     if (!this.stateless) this.sessions = new SessionRegistry(app.config.mcp);
     const every = app.config.mcp.sseKeepAliveMs;
-    if (every > 0) this.ticker = setInterval(() => this.inFlight.forEach((e) => e.tick()), every).unref();
+    if (every > 0)
+      this.ticker = setInterval(() => {
+        for (const exchange of this.inFlight) exchange.tick();
+      }, every).unref();
   }
 
   get sessionCount(): number {
@@ -223,7 +122,14 @@ export class McpHttpHandler extends McpEndpoint {
   protected async serve(r: McpRequest): Promise<void> {
     if (r.req.method === 'POST') await this.post(r);
     else if (r.req.method === 'DELETE' && this.sessions) this.delete(r, this.sessions);
-    else throw new RpcHttpError(405, -32000, `Method not allowed: use POST${this.stateless ? '' : ' (DELETE closes a session)'}`, null, { allow: this.stateless ? 'POST' : 'POST, DELETE' });
+    else
+      throw new RpcHttpError(
+        405,
+        -32000,
+        `Method not allowed: use POST${this.stateless ? '' : ' (DELETE closes a session)'}`,
+        null,
+        { allow: this.stateless ? 'POST' : 'POST, DELETE' },
+      );
   }
 
   private async post(r: McpRequest): Promise<void> {
@@ -232,7 +138,8 @@ export class McpHttpHandler extends McpEndpoint {
     const first = messages[0]!;
     const id = !batch && isRequest(first) ? first.id : null;
     const initializing = messages.some((m) => 'method' in m && m.method === 'initialize');
-    if (initializing && batch) throw new RpcHttpError(400, -32600, 'Invalid Request: initialize must be sent alone, not in a batch');
+    if (initializing && batch)
+      throw new RpcHttpError(400, -32600, 'Invalid Request: initialize must be sent alone, not in a batch');
     if (initializing && this.sessions) return this.open(r, first, this.sessions);
 
     const header = r.parts.header('mcp-protocol-version');
@@ -252,7 +159,11 @@ export class McpHttpHandler extends McpEndpoint {
     }
     if (batch && version !== BATCH_VERSION) {
       void server?.close();
-      throw new RpcHttpError(400, -32600, `Invalid Request: JSON-RPC batches exist only in protocol version ${BATCH_VERSION}, not in ${version}; send one message per POST`);
+      throw new RpcHttpError(
+        400,
+        -32600,
+        `Invalid Request: JSON-RPC batches exist only in protocol version ${BATCH_VERSION}, not in ${version}; send one message per POST`,
+      );
     }
     try {
       await this.dispatch(r, transport, messages, batch, true);
@@ -263,7 +174,12 @@ export class McpHttpHandler extends McpEndpoint {
 
   /** initialize in session mode: the session is registered, and its id sent, only if the server accepted it. */
   private async open(r: McpRequest, init: JSONRPCMessage, sessions: SessionRegistry<Session>): Promise<void> {
-    if (r.parts.header('mcp-session-id')) throw new RpcHttpError(400, -32600, 'Invalid Request: initialize opens a new session; send it without an Mcp-Session-Id header');
+    if (r.parts.header('mcp-session-id'))
+      throw new RpcHttpError(
+        400,
+        -32600,
+        'Invalid Request: initialize opens a new session; send it without an Mcp-Session-Id header',
+      );
     const server = this.newServer(r.filter);
     const transport = new HttpServerTransport();
     const { principal } = r.caller;
@@ -292,9 +208,18 @@ export class McpHttpHandler extends McpEndpoint {
     }
   }
 
-  private async dispatch(r: McpRequest, transport: HttpServerTransport, messages: JSONRPCMessage[], batch: boolean, canStream: boolean, beforeAnswer?: (answer: JSONRPCMessage) => void): Promise<void> {
+  private async dispatch(
+    r: McpRequest,
+    transport: HttpServerTransport,
+    messages: JSONRPCMessage[],
+    batch: boolean,
+    canStream: boolean,
+    beforeAnswer?: (answer: JSONRPCMessage) => void,
+  ): Promise<void> {
     const { principal } = r.caller;
-    const extra: MessageExtraInfo = { authInfo: { token: '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { ...r.caller } } };
+    const extra: MessageExtraInfo = {
+      authInfo: { token: '', clientId: principal.keyId, scopes: [...principal.scopes], extra: { ...r.caller } },
+    };
     const requestIds = messages.filter(isRequest).map((m) => m.id);
     if (requestIds.length === 0) {
       transport.receive(messages, undefined, extra);
@@ -302,7 +227,11 @@ export class McpHttpHandler extends McpEndpoint {
       return;
     }
     if (new Set(requestIds).size < requestIds.length || requestIds.some((id) => transport.isWaitingFor(id))) {
-      throw new RpcHttpError(400, -32600, 'Invalid Request: a request id is already in use by a request still running in this session');
+      throw new RpcHttpError(
+        400,
+        -32600,
+        'Invalid Request: a request id is already in use by a request still running in this session',
+      );
     }
     const exchange = new Exchange(r.res, r.headers, requestIds, batch, canStream, beforeAnswer);
     r.res.once('close', () => {
@@ -321,9 +250,21 @@ export class McpHttpHandler extends McpEndpoint {
 
   private find(parts: RequestParts, keyId: string, id: RequestId | null, sessions: SessionRegistry<Session>): Session {
     const sessionId = parts.header('mcp-session-id');
-    if (!sessionId) throw new RpcHttpError(400, -32000, 'Bad Request: send initialize first, then pass the Mcp-Session-Id header it returns', id);
+    if (!sessionId)
+      throw new RpcHttpError(
+        400,
+        -32000,
+        'Bad Request: send initialize first, then pass the Mcp-Session-Id header it returns',
+        id,
+      );
     const session = sessions.find(sessionId, keyId);
-    if (!session) throw new RpcHttpError(404, -32001, 'Session not found: it expired or was closed. Start a new session with initialize.', id);
+    if (!session)
+      throw new RpcHttpError(
+        404,
+        -32001,
+        'Session not found: it expired or was closed. Start a new session with initialize.',
+        id,
+      );
     return session;
   }
 

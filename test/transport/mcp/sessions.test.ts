@@ -26,7 +26,10 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const withMcp = (app: App, mcp: Partial<McpConfig>): App => ({ ...app, config: { ...app.config, mcp: { ...app.config.mcp, ...mcp } } });
+const withMcp = (app: App, mcp: Partial<McpConfig>): App => ({
+  ...app,
+  config: { ...app.config, mcp: { ...app.config.mcp, ...mcp } },
+});
 
 describe.each(['native', 'sdk'] as const)('MCP sessions (%s transport)', (transport) => {
   let server: RunningServer;
@@ -35,10 +38,16 @@ describe.each(['native', 'sdk'] as const)('MCP sessions (%s transport)', (transp
     () => keys.a,
   );
   /** HTTP status of a call in each session, with the key that opened it (200 alive, 404 gone). */
-  const statuses = (sessions: [string, string][]) => Promise.all(sessions.map(async ([key, id]) => (await post(call(9, 'list_workspaces'), { 'mcp-session-id': id }, key)).status));
+  const statuses = (sessions: [string, string][]) =>
+    Promise.all(
+      sessions.map(async ([key, id]) => (await post(call(9, 'list_workspaces'), { 'mcp-session-id': id }, key)).status),
+    );
 
   beforeEach(async () => {
-    server = await startHttpServer(withMcp(t.app, { transport, maxSessionsPerKey: 3, maxSessionsPerOrg: 4, maxSessions: 6 }), { port: 0 });
+    server = await startHttpServer(
+      withMcp(t.app, { transport, maxSessionsPerKey: 3, maxSessionsPerOrg: 4, maxSessions: 6 }),
+      { port: 0 },
+    );
   });
   afterEach(() => server?.close());
 
@@ -47,7 +56,12 @@ describe.each(['native', 'sdk'] as const)('MCP sessions (%s transport)', (transp
     const rival = await open(keys.rival);
     const flood: string[] = [];
     for (let i = 0; i < 12; i++) flood.push(await open(keys.a));
-    expect(await statuses([[keys.b, b], [keys.rival, rival]])).toEqual([200, 200]);
+    expect(
+      await statuses([
+        [keys.b, b],
+        [keys.rival, rival],
+      ]),
+    ).toEqual([200, 200]);
     expect(await statuses(flood.map((id) => [keys.a, id]))).toEqual([...Array(9).fill(404), 200, 200, 200]);
   });
 
@@ -56,7 +70,9 @@ describe.each(['native', 'sdk'] as const)('MCP sessions (%s transport)', (transp
     const b1 = await open(keys.b);
     // Acme holds 4, its cap: B's next session replaces B's own, A keeps all three.
     const b2 = await open(keys.b);
-    expect(await statuses([...a.map((id) => [keys.a, id] as [string, string]), [keys.b, b1], [keys.b, b2]])).toEqual([200, 200, 200, 404, 200]);
+    expect(await statuses([...a.map((id) => [keys.a, id] as [string, string]), [keys.b, b1], [keys.b, b2]])).toEqual([
+      200, 200, 200, 404, 200,
+    ]);
   });
 
   it('makes room in a full server from the largest organization, not from a small one', async () => {
@@ -66,7 +82,12 @@ describe.each(['native', 'sdk'] as const)('MCP sessions (%s transport)', (transp
     // 6 sessions, the server's cap: a third organization's first session costs Acme (the largest) its least recently used.
     await post(call(1, 'list_workspaces'), { 'mcp-session-id': a[0]! });
     const third = await open(keys.third);
-    const all: [string, string][] = [...a.map((id) => [keys.a, id] as [string, string]), [keys.b, b], ...rival.map((id) => [keys.rival, id] as [string, string]), [keys.third, third]];
+    const all: [string, string][] = [
+      ...a.map((id) => [keys.a, id] as [string, string]),
+      [keys.b, b],
+      ...rival.map((id) => [keys.rival, id] as [string, string]),
+      [keys.third, third],
+    ];
     expect(await statuses(all)).toEqual([200, 404, 200, 200, 200, 200, 200]);
   });
 

@@ -20,12 +20,21 @@ const createServer: McpServerFactory = (app, catalog, filter) => {
   server.registerCapabilities({ logging: {} });
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     if (req.params.name === 'test_log') {
-      await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: 'halfway there' } });
+      await extra.sendNotification({
+        method: 'notifications/message',
+        params: { level: 'info', data: 'halfway there' },
+      });
       return { content: [{ type: 'text', text: 'logged' }] };
     }
     if (req.params.name === 'test_elicit') {
       const answer = await extra.sendRequest(
-        { method: 'elicitation/create', params: { message: 'Your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } } },
+        {
+          method: 'elicitation/create',
+          params: {
+            message: 'Your name?',
+            requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
+          },
+        },
         ElicitResultSchema,
       );
       return { content: [{ type: 'text', text: `hello ${answer.content?.name}` }] };
@@ -51,12 +60,15 @@ function postUntil(url: string, headers: Record<string, string>, body: unknown, 
   let text = '';
   let contentType = '';
   const ended = new Promise<string>((resolveEnd, reject) => {
-    const req = http.request({ host: target.hostname, port: target.port, path: '/mcp', method: 'POST', headers }, (res) => {
-      contentType = res.headers['content-type'] ?? '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolveEnd(text));
-    });
+    const req = http.request(
+      { host: target.hostname, port: target.port, path: '/mcp', method: 'POST', headers },
+      (res) => {
+        contentType = res.headers['content-type'] ?? '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolveEnd(text));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -97,7 +109,11 @@ describe.each(['native', 'sdk'] as const)('server-to-client messages during a ca
       expect(req.params.message).toBe('Your name?');
       return { action: 'accept', content: { name: 'Ada' } };
     });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${key}` } },
+      }),
+    );
     try {
       const result = await client.callTool({ name: 'test_elicit', arguments: {} }, undefined, { timeout: 5000 });
       expect(result.content).toEqual([{ type: 'text', text: 'hello Ada' }]);
@@ -108,10 +124,19 @@ describe.each(['native', 'sdk'] as const)('server-to-client messages during a ca
 
   it('sends keep-alive comments on a long call, which still ends with its result', async () => {
     const session = await open();
-    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: ACCEPT, 'mcp-session-id': session };
+    const headers = {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: ACCEPT,
+      'mcp-session-id': session,
+    };
     const { seen, ended } = postUntil(server.url, headers, call(4, 'test_wait'), /^: ?keep-?alive$/m);
     expect(await seen).toBe('text/event-stream');
     release();
-    expect(sseMessages(await ended).at(-1)).toEqual({ jsonrpc: '2.0', id: 4, result: { content: [{ type: 'text', text: 'waited' }] } });
+    expect(sseMessages(await ended).at(-1)).toEqual({
+      jsonrpc: '2.0',
+      id: 4,
+      result: { content: [{ type: 'text', text: 'waited' }] },
+    });
   });
 });
