@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp, testConfig } from '../helpers/app.js';
@@ -31,13 +30,12 @@ const SDK_ONLY = ['server-sse-multiple-streams'];
 
 const require = createRequire(import.meta.url);
 const CLI = path.join(path.dirname(require.resolve('@modelcontextprotocol/conformance/package.json')), 'dist/index.js');
-const NODE20_SHIM = fileURLToPath(new URL('../helpers/conformance/register.mjs', import.meta.url));
 
 function runScenario(url: string, scenario: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', NODE20_SHIM, CLI, 'server', '--url', url, '--scenario', scenario],
+      [CLI, 'server', '--url', url, '--scenario', scenario],
       { timeout: 60_000 },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
