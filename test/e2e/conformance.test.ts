@@ -19,14 +19,9 @@ import { listenOnLoopback } from '../helpers/loopback.js';
  *   fixture tools, resources and prompts (`test_simple_text`, `test://static-text`, ...) or
  *   capabilities (logging, completions) that only the suite's "everything" server has;
  * - server-sse-polling: pending in the suite itself, and needs resumable streams (an event store);
- * - server-sse-multiple-streams on the native transport: it sends `MCP-Protocol-Version: 2025-03-26`
- *   on a session that negotiated 2025-11-25, which the native transport refuses with 400 on purpose
- *   (a request must speak its session's version); the SDK transport only checks that the version is
- *   a supported one, and passes.
  */
 
-const SCENARIOS = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection'];
-const SDK_ONLY = ['server-sse-multiple-streams'];
+const SCENARIOS = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection', 'server-sse-multiple-streams'];
 
 const require = createRequire(import.meta.url);
 const CLI = path.join(path.dirname(require.resolve('@modelcontextprotocol/conformance/package.json')), 'dist/index.js');
@@ -88,7 +83,7 @@ describe.each(['native', 'sdk'] as const)('MCP conformance suite, server scenari
     await t?.close();
   });
 
-  it.each(transport === 'sdk' ? [...SCENARIOS, ...SDK_ONLY] : SCENARIOS)('passes %s', async (scenario) => {
+  it.each(SCENARIOS)('passes %s', async (scenario) => {
     const { code, output } = await runScenario(url, scenario);
     expect(output).not.toMatch(/FAILURE|Failed to run scenario/);
     expect(code, output).toBe(0);

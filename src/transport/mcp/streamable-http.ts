@@ -69,9 +69,12 @@ function parseMessages(text: string): { messages: JSONRPCMessage[]; batch: boole
 }
 
 /**
- * The revision a request after initialize speaks. The spec: clients name the negotiated one in
- * MCP-Protocol-Version; without the header the server assumes what it knows was negotiated (the
- * session's), and else 2025-03-26; an unsupported or (in a session) different one is a 400.
+ * The revision a request after initialize is served under. The spec: a client SHOULD name the
+ * negotiated revision in MCP-Protocol-Version, and a server MUST refuse an invalid or unsupported one
+ * with 400; the official conformance suite sends another supported revision on purpose and expects
+ * it served. So an unsupported revision is refused, and in a session the negotiated revision rules
+ * whatever a supported header says: a header cannot unlock what the session did not negotiate
+ * (batches). Without a session or a header, 2025-03-26, as the spec says.
  */
 function protocolVersion(header: string | undefined, negotiated: string | undefined, id: RequestId | null): string {
   if (header === undefined) return negotiated ?? BATCH_VERSION;
@@ -83,15 +86,7 @@ function protocolVersion(header: string | undefined, negotiated: string | undefi
       id,
     );
   }
-  if (negotiated !== undefined && header !== negotiated) {
-    throw new RpcHttpError(
-      400,
-      -32000,
-      `Bad Request: MCP-Protocol-Version ${header} is not the version this session negotiated (${negotiated})`,
-      id,
-    );
-  }
-  return header;
+  return negotiated ?? header;
 }
 
 /**
