@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { JSON_HEADERS, type RequestId } from './endpoint.js';
+import { wireJson } from './wire-json.js';
 
 /*
  * The native transport's two moving parts: the answer to one POST (JSON, or SSE once it streams)
@@ -61,14 +62,14 @@ export class Exchange {
     const response = isResponse(message);
     // Anything but an answer needs a stream to reach the client; without one it is dropped.
     if (!response && !this.stream()) return;
-    if (this.streaming) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    if (this.streaming) this.res.write(`event: message\ndata: ${wireJson(message)}\n\n`);
     if (!response) return;
     this.answers.set(message.id, message);
     if (this.answers.size < this.ids.length) return;
     if (this.streaming) this.res.end();
     else {
       this.beforeAnswer?.(message);
-      const body = this.batch ? JSON.stringify(this.ids.map((id) => this.answers.get(id))) : JSON.stringify(message);
+      const body = wireJson(this.batch ? this.ids.map((id) => this.answers.get(id)!) : message);
       this.res.writeHead(200, { ...this.headers, ...JSON_HEADERS }).end(body);
     }
     this.finish();
