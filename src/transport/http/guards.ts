@@ -29,24 +29,52 @@ function hostname(hostHeader: string): string {
   return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!;
 }
 
-/** DNS-rebinding and cross-site protection: Host and Origin must be ones this server expects. */
-export function checkHostAndOrigin(app: App, req: RequestParts): void {
+/** `scheme://host[:port]` as browsers send it in Origin, or undefined for what is not a web origin. */
+function webOrigin(value: string): URL | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a browser page at `origin` may call this server: one listed in SWITCHBOARD_ALLOWED_ORIGINS
+ * (scheme, host and port, as browsers compare them), or one of the server's own: http(s), a host
+ * in the Host allow-list, the server's scheme, and the port the request was sent to. A bare host-name match would let
+ * any port on localhost, or a `chrome-extension://localhost` page, through.
+ */
+function originAllowed(app: App, origin: string, hostHeader: string | undefined): boolean {
   const { allowedHosts, allowedOrigins } = app.config;
+  if (allowedOrigins.includes('*')) return true;
+  const url = webOrigin(origin);
+  if (!url) return false;
+  if (allowedOrigins.some((o) => webOrigin(o)?.origin === url.origin)) return true;
+  if (!hostHeader || !allowedHosts?.includes(url.hostname)) return false;
+  // The server's own scheme: https only behind a proxy that SWITCHBOARD_PUBLIC_URL names.
+  if (url.protocol !== (app.config.publicUrl ? new URL(app.config.publicUrl).protocol : 'http:')) return false;
+  // The port the request was sent to: a page on another port of an accepted host is another site.
+  const defaultPort = url.protocol === 'https:' ? '443' : '80';
+  const requestPort = hostHeader.match(/:(\d+)$/)?.[1] ?? defaultPort;
+  return (url.port || defaultPort) === requestPort;
+}
+
+/**
+ * DNS-rebinding and cross-site protection: Host and Origin must be ones this server expects.
+ * Returns the Origin when there is one (allowed), for CORS.
+ */
+export function checkHostAndOrigin(app: App, req: RequestParts): string | undefined {
+  const { allowedHosts } = app.config;
   const host = req.header('host');
   if (allowedHosts && (!host || !allowedHosts.includes(hostname(host)))) {
     throw new AppError('forbidden', `Host "${host ?? ''}" is not allowed; set SWITCHBOARD_ALLOWED_HOSTS to accept it`);
   }
   const origin = req.header('origin');
-  if (!origin || allowedOrigins.includes('*') || allowedOrigins.includes(origin)) return;
-  let originHost: string | undefined;
-  try {
-    originHost = new URL(origin).hostname;
-  } catch {
-    originHost = undefined;
-  }
-  if (!allowedHosts || !originHost || !allowedHosts.includes(originHost)) {
+  if (origin !== undefined && !originAllowed(app, origin, host)) {
     throw new AppError('forbidden', `Origin "${origin}" is not allowed; set SWITCHBOARD_ALLOWED_ORIGINS to accept it`);
   }
+  return origin;
 }
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -68,8 +96,8 @@ const ALLOWED_HEADERS = [
 const EXPOSED_HEADERS = 'Mcp-Session-Id, X-Request-Id, Idempotent-Replayed, WWW-Authenticate';
 
 /**
- * CORS for browser-based clients (the MCP Inspector, web apps). checkHostAndOrigin has already
- * refused origins that are not allowed, so whatever origin reaches here may be echoed back.
+ * CORS for browser-based clients (the MCP Inspector, web apps). Only for an origin that
+ * checkHostAndOrigin returned: a refused one gets no CORS headers, even on its 403.
  * `preflight` answers an OPTIONS request.
  */
 export function corsHeaders(origin: string | undefined, preflight: boolean): Record<string, string> {

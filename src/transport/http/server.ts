@@ -43,8 +43,7 @@ function createHonoApp(app: App): Hono<HttpEnv> {
   hono.onError((err, c) => errorResponse(c, err));
   hono.notFound((c) => errorResponse(c, new AppError('not_found', `No route ${c.req.method} ${c.req.path}; see /api/openapi.json`)));
   hono.use('*', async (c, next) => {
-    checkHostAndOrigin(app, partsOf(c));
-    const origin = c.req.header('origin');
+    const origin = checkHostAndOrigin(app, partsOf(c));
     if (c.req.method === 'OPTIONS' && origin) return c.body(null, 204, corsHeaders(origin, true));
     await next();
     for (const [name, value] of Object.entries(corsHeaders(origin, false))) c.header(name, value);

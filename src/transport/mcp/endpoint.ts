@@ -147,11 +147,11 @@ export abstract class McpEndpoint {
     const started = performance.now();
     const parts = partsOf(req);
     const requestId = requestIdOf(parts.header('x-request-id'));
-    const origin = parts.header('origin');
-    const headers: OutgoingHttpHeaders = { 'x-request-id': requestId, ...corsHeaders(origin, false) };
+    const headers: OutgoingHttpHeaders = { 'x-request-id': requestId };
     let keyId: string | undefined;
     try {
-      checkHostAndOrigin(this.app, parts);
+      const origin = checkHostAndOrigin(this.app, parts);
+      Object.assign(headers, corsHeaders(origin, false));
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { 'x-request-id': requestId, ...corsHeaders(origin, true) }).end();
         return;

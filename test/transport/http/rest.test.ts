@@ -339,8 +339,13 @@ describe('Host and Origin checks', () => {
     expect((await rawGet(`${REST_PREFIX}/workspaces`, { host: `localhost:${port}`, authorization: `Bearer ${key}` })).status).toBe(200);
   });
 
-  it('answers a foreign Origin with 403', async () => {
-    expectError(await api('GET', '/workspaces', { headers: { origin: 'http://evil.example' } }), 403, 'forbidden');
+  it('answers a foreign Origin with 403 and no CORS headers, comparing scheme, host and port', async () => {
+    const port = Number(new URL(server.url).port);
+    for (const origin of ['http://evil.example', `http://localhost:${port + 1}`, 'chrome-extension://localhost', `https://localhost:${port}`]) {
+      const res = await api('GET', '/workspaces', { headers: { origin } });
+      expectError(res, 403, 'forbidden');
+      expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+    }
   });
 
   it('accepts the Origin of the server itself, with CORS headers and a preflight answer', async () => {

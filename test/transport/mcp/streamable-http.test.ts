@@ -241,6 +241,13 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     expect((await post(initialize(), { host: 'evil.example' })).status).toBe(403);
     const foreign = await post(initialize(), { origin: 'http://evil.example' });
     expect(foreign.status).toBe(403);
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    // Only the host name used to be compared: another port of localhost, or another scheme, passed.
+    for (const near of [`http://localhost:${Number(port) + 1}`, 'chrome-extension://localhost', `https://localhost:${port}`, 'null']) {
+      const refused = await post(initialize(), { origin: near });
+      expect(refused.status, near).toBe(403);
+      expect(refused.headers['access-control-allow-origin'], near).toBeUndefined();
+    }
     expect(foreign.json).toMatchObject({
       jsonrpc: '2.0',
       id: null,
