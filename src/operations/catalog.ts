@@ -53,8 +53,58 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
       if (js.format) delete js.pattern;
     },
   }) as Record<string, unknown>;
+  // After generation, not in the override: zod folds `anyOf: [x, null]` into a type list after its overrides ran.
+  walk(rest, (node) => clientSafe(node, io));
   return rest;
 };
+
+type Json = Record<string, unknown>;
+
+/** Any JSON value in a free-form output (settings, provenance, event data), spelled with one type per branch. */
+const JSON_VALUE: Json = {
+  anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }] } }, { type: 'null' }],
+};
+
+const isEmptySchema = (s: unknown) => typeof s === 'object' && s !== null && Object.keys(s).every((k) => k === 'description');
+const isOpenObject = (s: Json) => s.type === 'object' && s.additionalProperties !== false && s.properties === undefined;
+
+/** Visits every schema node below `schema`, children first. */
+function walk(schema: Json, visit: (node: Json) => void): void {
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'enum' || key === 'const' || key === 'default' || key === 'required' || !value || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      for (const v of value) if (v && typeof v === 'object') walk(v as Json, visit);
+    } else if (key === 'properties' || key === '$defs') {
+      for (const v of Object.values(value)) walk(v as Json, visit);
+    } else walk(value as Json, visit);
+  }
+  visit(schema);
+}
+
+/**
+ * Rewrites what some clients refuse: Gemini's Schema allows one `type` per node and neither `{}` nor
+ * `propertyNames`; OpenAI's strict mode cannot express an open object. So `type: [x, "null"]` becomes
+ * `anyOf`, a map's values get explicit types, and an input that also takes a map (freeFormInput)
+ * publishes only its list-of-pairs form.
+ */
+function clientSafe(js: Json, io: 'input' | 'output'): void {
+  if (Array.isArray(js.type)) {
+    const { type, description, title, default: dflt, ...rest } = js;
+    for (const k of Object.keys(js)) delete js[k];
+    const branches = (type as string[]).map((t) => (t === 'null' ? { type: 'null' } : { type: t, ...rest }));
+    Object.assign(js, { anyOf: branches }, description === undefined ? {} : { description }, title === undefined ? {} : { title }, dflt === undefined ? {} : { default: dflt });
+  }
+  if (js.type === 'object' && js.propertyNames) delete js.propertyNames; // JSON keys are strings anyway
+  if (js.type === 'object' && isEmptySchema(js.additionalProperties)) js.additionalProperties = JSON_VALUE;
+  if (io === 'input' && Array.isArray(js.anyOf)) {
+    const branches = js.anyOf as Json[];
+    if (branches.some((b) => b.type === 'array') && branches.some((b) => isOpenObject(b))) {
+      const pairs = branches.find((b) => b.type === 'array')!;
+      delete js.anyOf;
+      Object.assign(js, pairs, js.description === undefined ? {} : { description: js.description });
+    }
+  }
+}
 
 // Every call's result is checked against the JSON Schema clients are given. zod would parse and copy
 // it (a page of 20 prospects is a few hundred objects, a large share of a call's cost); Ajv compiles

@@ -43,3 +43,35 @@ export const toPageOutput = <K extends string, T>(key: K, page: { items: T[]; ne
     has_more: boolean;
     truncated: boolean;
   };
+
+const FieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * A free-form map as an input. Published as a list of `{name, value}` pairs: an open object has no
+ * strict form (OpenAI strict mode) and no form at all in Gemini's Schema, while a list of pairs
+ * converts in every client. A JSON object is still accepted from callers that already send one.
+ * `dotted` nests `a.b` names into `{a: {b}}`, for template variables.
+ */
+export const freeFormInput = <V extends z.ZodType>(value: V, { max = 200, dotted = false } = {}) =>
+  z
+    .union([
+      z
+        .array(z.object({ name: z.string().min(1).max(100).describe('The name'), value: value.describe('Its value: text, a number, a boolean or null') }))
+        .max(max),
+      // Template variables may nest ({prospect: {first_name}}); the renderer checks their values.
+      z.record(z.string().min(1).max(100), dotted ? z.unknown() : value).refine((r) => Object.keys(r).length <= max, `at most ${max} entries`),
+    ])
+    .transform((v): Record<string, unknown> => {
+      if (!Array.isArray(v)) return v;
+      const out: Record<string, unknown> = {};
+      for (const pair of v as { name: string; value: unknown }[]) {
+        const path = dotted ? pair.name.split('.') : [pair.name];
+        let at = out;
+        for (const key of path.slice(0, -1)) at = (at[key] && typeof at[key] === 'object' ? at[key] : (at[key] = {})) as Record<string, unknown>;
+        at[path[path.length - 1]!] = pair.value;
+      }
+      return out;
+    });
+
+/** The values a free-form input takes from every client. */
+export const FreeFormValue = FieldValue;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as drafts from './drafts.service.js';
 import { DRAFT_STATUSES } from './drafts.service.js';
-import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput, FreeFormValue, freeFormInput } from '../../operations/inputs.js';
 import { idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -37,7 +37,7 @@ const createDraft = defineOperation({
   input: z.object({
     prospect_id: z.string().min(1).max(64).describe('Prospect id (pro_...)'),
     template_key: z.string().min(1).max(100).describe('Key of an email template (list_templates)'),
-    variables: z.record(z.string().min(1).max(100), z.unknown()).optional().describe('Values for the template placeholders'),
+    variables: freeFormInput(FreeFormValue, { dotted: true }).optional().describe('Values for the template placeholders, as [{name, value}]; a dotted name (prospect.first_name) fills a nested placeholder'),
   }),
   output: z.object({ draft: Draft }),
   annotations: write,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as prospects from './prospects.service.js';
 import { PROSPECT_STATUSES } from './prospects.service.js';
-import { ActorOutput, CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { ActorOutput, CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput, freeFormInput } from '../../operations/inputs.js';
 import { idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -89,11 +89,9 @@ const upsertProspect = defineOperation({
     phone: text(50, 'Phone number'),
     status: Status.optional().describe('Pipeline status; new prospects start as "new"'),
     tags: z.array(z.string().trim().min(1).max(100)).max(50).optional().describe('Replaces the tag list'),
-    custom_fields: z
-      .record(z.string().min(1).max(100), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
-      .refine((r) => Object.keys(r).length <= 50, 'at most 50 custom fields')
+    custom_fields: freeFormInput(z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]), { max: 50 })
       .optional()
-      .describe('Extra fields to set (merged into the existing ones); values are strings, numbers, booleans or null'),
+      .describe('Extra fields to set (merged into the existing ones), as [{name, value}]; values are strings, numbers, booleans or null'),
   }),
   output: z.object({
     prospect: Prospect,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as templates from './templates.service.js';
 import { TEMPLATE_CATEGORIES, TEMPLATE_KEY_PATTERN } from './templates.service.js';
-import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput, FreeFormValue, freeFormInput } from '../../operations/inputs.js';
 import { destructive, idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -71,10 +71,9 @@ const renderTemplate = defineOperation({
     'that is missing (no value and no default) or is an object or array instead of text, a number or a boolean.',
   input: z.object({
     template_id: TemplateRef,
-    variables: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .describe('Values for the placeholders, nested for dotted names: {"prospect": {"first_name": "Ada"}, "company": "Acme"}'),
+    variables: freeFormInput(FreeFormValue, { dotted: true })
+      .optional()
+      .describe('Values for the placeholders, as [{name, value}]; a dotted name fills a nested placeholder: [{"name": "prospect.first_name", "value": "Ada"}]'),
   }),
   output: z.object({
     subject: z.string().nullable().describe('The rendered subject, or null'),
@@ -82,7 +81,7 @@ const renderTemplate = defineOperation({
     variables_used: z.array(z.string()).describe('The placeholder names of the template, in order of appearance'),
   }),
   http: { method: 'POST', path: '/templates/{template_id}/render' },
-  handler: (ctx, { template_id, variables }) => templates.renderStoredTemplate(ctx, template_id, variables),
+  handler: (ctx, { template_id, variables }) => templates.renderStoredTemplate(ctx, template_id, variables ?? {}),
 });
 
 const createTemplate = defineOperation({

@@ -48,9 +48,16 @@ async function readUpload(c: Context): Promise<Record<string, unknown>> {
 
 const isMultipart = (c: Context) => (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 
-async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+const isJson = (contentType: string) => /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
+
+async function readJsonObject(c: Context, upload: boolean): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   if (!text.trim()) return {};
+  // A form-encoded or text body would otherwise be parsed as JSON by luck or rejected as "not JSON".
+  const contentType = c.req.header('content-type') ?? '';
+  if (!isJson(contentType)) {
+    throw new AppError('unsupported_media_type', `Send the body as application/json${upload ? ' or multipart/form-data' : ''}, not ${contentType || 'without a Content-Type'}`);
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -77,7 +84,7 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
     api.on(route.method, honoPath(route.path), limit, async (c) => {
       const args: Record<string, unknown> = coerceQuery(c, compiled);
       if (route.upload && isMultipart(c)) Object.assign(args, await readUpload(c));
-      else if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c));
+      else if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c, route.upload === true));
       for (const name of pathParams(route.path)) args[name] = c.req.param(name);
       const principal = c.get('principal') as Principal;
       const { output, replayed } = await app.registry.invoke(compiled, principal, args, {
@@ -88,6 +95,15 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
       if (replayed) c.header('Idempotent-Replayed', 'true');
       const created = route.status === 201 || (route.status === 'created' && (output as { created?: boolean }).created === true);
       return c.json(output as object, created ? 201 : 200);
+    });
+  }
+  // Registered after every route, so it only answers a known path asked with a method it lacks.
+  const allowed = new Map<string, string[]>();
+  for (const { op } of app.registry.operations) if (op.http) allowed.set(op.http.path, [...(allowed.get(op.http.path) ?? []), op.http.method]);
+  for (const [path, methods] of allowed) {
+    api.all(honoPath(path), (c) => {
+      c.header('Allow', methods.join(', '));
+      throw new AppError('method_not_allowed', `${c.req.method} is not allowed on ${REST_PREFIX}${path}; use ${methods.join(' or ')}`);
     });
   }
 }

@@ -63,6 +63,8 @@ const ERROR_TYPE: Record<string, string> = {
   not_found: 'invalid_request_error',
   conflict: 'invalid_request_error',
   payload_too_large: 'invalid_request_error',
+  method_not_allowed: 'invalid_request_error',
+  unsupported_media_type: 'invalid_request_error',
 };
 
 /** Asserts the one error shape: `{ error: { code, message, param?, type } }` with the right status. */
@@ -175,7 +177,7 @@ describe('authentication', () => {
 describe('request errors', () => {
   it('answers an unknown route with 404 not_found', async () => {
     expectError(await api('GET', '/nothing-here'), 404, 'not_found');
-    expectError(await api('PATCH', '/prospects'), 404, 'not_found');
+    expectError(await api('PATCH', '/prospects'), 405, 'method_not_allowed');
   });
 
   it('answers a malformed JSON body with 400', async () => {
@@ -503,5 +505,19 @@ describe('admin routes', () => {
     expect(await t.app.db.selectFrom('api_keys').select('id').where('name', '=', 'writer').execute()).toEqual([]);
     // The control: what it holds it may grant.
     expect((await api('POST', '/keys', { key: limitedAdmin, body: { name: 'reader', scopes: ['prospects:read'], workspaces: ['main'] } })).status).toBe(201);
+  });
+});
+
+describe('methods and content types', () => {
+  it('answers a known path asked with the wrong method with 405 and Allow', async () => {
+    const res = await api('PUT', '/prospects');
+    expectError(res, 405, 'method_not_allowed');
+    expect(res.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'POST']);
+  });
+
+  it('answers a form-encoded body on a JSON route with 415 and writes nothing', async () => {
+    const res = await api('POST', '/prospects', { raw: 'email=ada%40example.com', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expectError(res, 415, 'unsupported_media_type');
+    expect((await api('GET', '/prospects')).body.prospects.some((p: { email: string }) => p.email === 'ada@example.com')).toBe(false);
   });
 });
