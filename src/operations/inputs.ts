@@ -19,6 +19,12 @@ export const CursorInput = z.string().min(1).max(1000).optional().describe('Opaq
 
 export const LimitInput = z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`);
 
+/**
+ * Text that can reach an email header (a name in a subject, a From name): a line break there would end
+ * the header and start another one, so it is refused where the text comes in rather than at send time.
+ */
+export const oneLine = <T extends z.ZodString>(s: T) => s.regex(/^[^\r\n\u0085\u2028\u2029]*$/, 'must be one line: line breaks are not allowed');
+
 export const Timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const ActorOutput = z

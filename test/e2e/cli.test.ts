@@ -73,6 +73,12 @@ describe('the switchboard command', () => {
     expect(keys.api_keys.map((k: { id: string }) => k.id)).toContain(key.api_key.id);
     expect(JSON.stringify(keys)).not.toContain(key.secret);
 
+    // A key is rotated once: a second rotation (while the first one's grace period runs) names the successor.
+    const rotated = JSON.parse((await run(['keys', 'rotate', key.api_key.id, '--grace-seconds', '600', '--json'], env)).stdout);
+    const again = await run(['keys', 'rotate', key.api_key.id, '--grace-seconds', '600'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`conflict: .*already rotated into ${rotated.api_key.id}`));
+
     const revoked = JSON.parse((await run(['keys', 'revoke', key.api_key.id, '--json'], env)).stdout);
     expect(revoked.status).toBe('revoked');
 

@@ -7,6 +7,7 @@ import * as templates from './migrations/2026_11_22_1700_create_templates.js';
 import * as idempotencyInProgress from './migrations/2026_11_30_1000_idempotency_in_progress.js';
 import * as providerEventUnique from './migrations/2026_11_30_1100_provider_event_unique.js';
 import * as eventActor from './migrations/2026_11_30_1200_event_actor.js';
+import * as apiKeySuccessor from './migrations/2026_12_01_1000_api_key_successor.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_11_30_1000_idempotency_in_progress': idempotencyInProgress,
   '2026_11_30_1100_provider_event_unique': providerEventUnique,
   '2026_11_30_1200_event_actor': eventActor,
+  '2026_12_01_1000_api_key_successor': apiKeySuccessor,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -33,6 +33,8 @@ export interface ApiKeyTable {
   last_used_at: Timestamp | null;
   expires_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** The key a rotation replaced this one with; set once, so a key is rotated at most once. */
+  replaced_by: string | null;
 }
 
 export interface ApiKeyWorkspaceTable {

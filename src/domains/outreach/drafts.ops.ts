@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as drafts from './drafts.service.js';
 import { DRAFT_STATUSES } from './drafts.service.js';
-import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput, FreeFormValue, freeFormInput } from '../../operations/inputs.js';
+import { CursorInput, FreeFormValue, LimitInput, Timestamp, freeFormInput, oneLine, pageOutput, toPageOutput } from '../../operations/inputs.js';
 import { idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -84,7 +84,7 @@ const updateDraft = defineOperation({
   description: 'Edit the subject or body of a draft that is still pending approval. Fails with conflict once it is approved, rejected or sent.',
   input: z.object({
     draft_id: DraftIdInput,
-    subject: z.string().trim().min(1).max(500).optional().describe('New subject'),
+    subject: oneLine(z.string().trim().min(1).max(500)).optional().describe('New subject, one line'),
     body: z.string().min(1).max(50_000).optional().describe('New body (plain text)'),
   }),
   output: z.object({ draft: Draft }),

@@ -57,6 +57,8 @@ const toDraft = (row: DraftRow): Draft => ({
   updated_at: row.updated_at.toISOString(),
 });
 
+const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
+
 /** The facts a template (and Claude) may use: the prospect's fields, the workspace name, the caller's variables. */
 function factsFor(prospect: Awaited<ReturnType<typeof getProspect>>, workspaceName: string, variables: Record<string, unknown>) {
   const { id: _id, created_at: _c, updated_at: _u, status: _s, tags: _t, ...fields } = prospect;
@@ -86,6 +88,12 @@ export async function createDraft(ctx: RequestContext, input: { prospect_id: str
     Object.assign(provenance, { personalized: true, model: rewrite.model, prompt_hash: rewrite.promptHash });
   }
   if (!subject.trim()) throw new AppError('invalid_request', `Template ${template.key} renders an empty subject; emails need one`, { param: 'template_key' });
+  // The subject becomes a mail header: a line break from the template, a variable or a prospect field
+  // stored before such fields were refused would split it, so it is refused here rather than at send time.
+  if (LINE_BREAK.test(subject)) {
+    const param = LINE_BREAK.test(template.subject ?? '') ? 'template_key' : Object.values(input.variables).some((v) => typeof v === 'string' && LINE_BREAK.test(v)) ? 'variables' : 'prospect_id';
+    throw new AppError('invalid_request', `The subject rendered from template ${template.key} contains a line break (from ${param}); a subject must be one line`, { param });
+  }
 
   return transact(ctx.db, async (trx) => {
     const now = ctx.clock.now();

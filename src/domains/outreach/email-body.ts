@@ -4,8 +4,30 @@ import type { OutreachSettings } from './settings.model.js';
 // http(s) URLs up to whitespace or a closing bracket/quote; trailing punctuation is not part of them.
 const URL_PATTERN = /https?:\/\/[^\s<>"')\]]+[^\s<>"')\].,;:!?]/g;
 
-/** The links of a body, in order. A click redirect may lead only to one of these. */
-export const extractLinks = (body: string): string[] => body.match(URL_PATTERN) ?? [];
+/** A run of plain text, or the link numbered `index` (from 0, in order of appearance). */
+export type BodyPart = { text: string } | { url: string; index: number };
+
+/**
+ * The approved body cut into text and numbered links. The HTML renderer numbers its tracked links
+ * with this and the click redirect resolves a number with this, always on the raw body: numbering the
+ * escaped HTML instead let `&`, `<` or quotes join or split URLs there, so link N could lead to
+ * another URL of the body than the one shown as link N.
+ */
+export function parseBody(body: string): BodyPart[] {
+  const parts: BodyPart[] = [];
+  let at = 0;
+  let index = 0;
+  for (const m of body.matchAll(URL_PATTERN)) {
+    if (m.index > at) parts.push({ text: body.slice(at, m.index) });
+    parts.push({ url: m[0], index: index++ });
+    at = m.index + m[0].length;
+  }
+  if (at < body.length) parts.push({ text: body.slice(at) });
+  return parts;
+}
+
+/** The links of a body, numbered as in the sent HTML. A click redirect may lead only to one of these. */
+export const extractLinks = (body: string): string[] => parseBody(body).flatMap((p) => ('url' in p ? [p.url] : []));
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -22,9 +44,9 @@ export function renderEmail(
   draft: { id: string; to_email: string; subject: string; body: string; token: string },
 ): OutgoingEmail {
   const unsubscribe = unsubscribeUrl(publicUrl, draft.token);
-  let index = 0;
-  const html = escapeHtml(draft.body)
-    .replace(URL_PATTERN, (url) => `<a href="${publicUrl}/t/c/${draft.token}/${index++}">${url}</a>`)
+  const html = parseBody(draft.body)
+    .map((p) => ('url' in p ? `<a href="${escapeHtml(`${publicUrl}/t/c/${draft.token}/${p.index}`)}">${escapeHtml(p.url)}</a>` : escapeHtml(p.text)))
+    .join('')
     .split(/\n{2,}/)
     .map((p) => `<p>${p.replace(/\n/g, '<br>')}</p>`)
     .join('\n');

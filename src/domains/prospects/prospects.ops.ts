@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as prospects from './prospects.service.js';
 import { PROSPECT_STATUSES } from './prospects.service.js';
-import { ActorOutput, CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput, freeFormInput } from '../../operations/inputs.js';
+import { ActorOutput, CursorInput, LimitInput, Timestamp, freeFormInput, oneLine, pageOutput, toPageOutput } from '../../operations/inputs.js';
 import { idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -32,7 +32,8 @@ const DomainEvent = z.object({
 
 const ProspectIdInput = z.string().min(1).max(64).describe('Prospect id (pro_...), as returned by list_prospects or upsert_prospect');
 const Status = z.enum(PROSPECT_STATUSES);
-const text = (max: number, what: string) => z.string().trim().max(max).nullable().optional().describe(`${what}; null clears it`);
+// Names, company and title are rendered into subjects, so none of these may hold a line break.
+const text = (max: number, what: string) => oneLine(z.string().trim().max(max)).nullable().optional().describe(`${what}; one line; null clears it`);
 
 const listProspects = defineOperation({
   name: 'list_prospects',
@@ -88,7 +89,7 @@ const upsertProspect = defineOperation({
     title: text(200, 'Job title'),
     phone: text(50, 'Phone number'),
     status: Status.optional().describe('Pipeline status; new prospects start as "new"'),
-    tags: z.array(z.string().trim().min(1).max(100)).max(50).optional().describe('Replaces the tag list'),
+    tags: z.array(oneLine(z.string().trim().min(1).max(100))).max(50).optional().describe('Replaces the tag list'),
     custom_fields: freeFormInput(z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]), { max: 50 })
       .optional()
       .describe('Extra fields to set (merged into the existing ones), as [{name, value}]; values are strings, numbers, booleans or null'),

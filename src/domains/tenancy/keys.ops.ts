@@ -15,6 +15,7 @@ const ApiKey = z.object({
   last_used_at: Timestamp.nullable(),
   expires_at: Timestamp.nullable(),
   revoked_at: Timestamp.nullable(),
+  replaced_by: z.string().nullable().describe('Id of the key this one was rotated into; null if it was never rotated'),
 });
 
 const CreatedKey = z.object({
@@ -51,7 +52,9 @@ const listApiKeys = defineOrgOperation({
   ...admin,
   name: 'list_api_keys',
   title: 'List API keys',
-  description: 'List the API keys this key may manage, newest first, with prefix, scopes, workspaces and status. Secrets are never shown.',
+  description:
+    'List the API keys this key may manage, newest first, with prefix, scopes, workspaces and status. It manages those ' +
+    'whose every scope and workspace it holds itself. Secrets are never shown.',
   input: z.object({}),
   output: z.object({ api_keys: z.array(ApiKey) }),
   annotations: readOnly,
@@ -63,7 +66,9 @@ const revokeApiKey = defineOrgOperation({
   ...admin,
   name: 'revoke_api_key',
   title: 'Revoke API key',
-  description: 'Revoke an API key at once. Revoking an already revoked key returns it unchanged.',
+  description:
+    'Revoke an API key at once. Revoking an already revoked key returns it unchanged. A key this key may not manage ' +
+    '(one with a scope or workspace it lacks) is not_found.',
   input: z.object({ key_id: KeyIdInput }),
   output: z.object({ api_key: ApiKey }),
   annotations: { ...destructive, idempotentHint: true },
@@ -77,7 +82,9 @@ const rotateApiKey = defineOrgOperation({
   title: 'Rotate API key',
   description:
     'Replace a key with a new secret that has the same name, scopes and workspaces. The old key stops working after ' +
-    'grace_seconds (immediately by default). Fails with conflict if the key is revoked or expired.',
+    'grace_seconds (immediately by default). A key is rotated once: rotating it again (e.g. a retry whose answer was ' +
+    'lost) fails with conflict naming the successor; rotate that one if its secret was lost. Also conflict if the key is ' +
+    'revoked or expired; not_found for a key this key may not manage. Takes no idempotency key: the result holds a secret.',
   input: z.object({
     key_id: KeyIdInput,
     grace_seconds: z.number().int().min(0).max(keys.MAX_GRACE_SECONDS).optional().describe('How long the old secret keeps working, at most 7 days'),

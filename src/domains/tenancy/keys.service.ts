@@ -20,6 +20,8 @@ export interface ApiKey {
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
+  /** The key that replaced this one when it was rotated. */
+  replaced_by: string | null;
 }
 
 export interface CreatedKey {
@@ -38,7 +40,7 @@ export interface CreateKeyInput {
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
-const KEY_COLUMNS = ['id', 'organization_id', 'name', 'prefix', 'scopes', 'all_workspaces', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'] as const;
+const KEY_COLUMNS = ['id', 'organization_id', 'name', 'prefix', 'scopes', 'all_workspaces', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'replaced_by'] as const;
 type KeyRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
 
 function toApiKey(row: KeyRow, workspaceIds: string[], now: Date): ApiKey {
@@ -54,6 +56,7 @@ function toApiKey(row: KeyRow, workspaceIds: string[], now: Date): ApiKey {
     last_used_at: row.last_used_at?.toISOString() ?? null,
     expires_at: row.expires_at?.toISOString() ?? null,
     revoked_at: row.revoked_at?.toISOString() ?? null,
+    replaced_by: row.replaced_by,
   };
 }
 
@@ -120,7 +123,7 @@ export async function insertKey(
   return { api_key: toApiKey(row, k.workspaceIds, now), secret: plaintext };
 }
 
-/** Keys of the organization that this key may manage (those within its own workspace grants), newest first. */
+/** Keys of the organization that this key may manage (see `manages`), newest first; never their secrets. */
 export async function listKeys(ctx: OrgContext): Promise<ApiKey[]> {
   const rows = await ctx.db
     .selectFrom('api_keys')
@@ -149,6 +152,8 @@ export async function revokeKey(ctx: OrgContext, keyId: string): Promise<ApiKey>
 /**
  * Replaces a key with a new secret carrying the same name, scopes and workspaces. The old key stops
  * working after `graceSeconds` (immediately by default), so deployments can switch without downtime.
+ * A key is rotated once: rotating it again is a conflict naming its successor, which makes a retry
+ * safe without storing the new secret anywhere (the client rotates the successor if the secret was lost).
  */
 export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0): Promise<CreatedKey> {
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
@@ -157,6 +162,10 @@ export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0
   return transact(ctx.db, async (trx) => {
     const { row, workspaceIds } = await lockManagedKey(trx, ctx.principal, keyId);
     const now = ctx.clock.now();
+    // The row is locked, so of two concurrent rotations the second sees the first one's successor here.
+    if (row.replaced_by) {
+      throw new AppError('conflict', `Key ${keyId} was already rotated into ${row.replaced_by}; rotate ${row.replaced_by} instead if its secret was lost`, { param: 'key_id' });
+    }
     if (row.revoked_at || (row.expires_at && row.expires_at <= now)) {
       throw new AppError('conflict', `Key ${keyId} is no longer active; create a new key instead`);
     }
@@ -172,7 +181,7 @@ export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0
     const oldEnd = row.expires_at && row.expires_at < graceEnd ? row.expires_at : graceEnd;
     await trx
       .updateTable('api_keys')
-      .set(graceSeconds > 0 ? { expires_at: oldEnd } : { revoked_at: now })
+      .set({ replaced_by: created.api_key.id, ...(graceSeconds > 0 ? { expires_at: oldEnd } : { revoked_at: now }) })
       .where('id', '=', row.id)
       .execute();
     return created;
@@ -192,7 +201,13 @@ async function lockManagedKey(db: Kysely<Database>, p: Principal, keyId: string)
   return { row, workspaceIds };
 }
 
+/**
+ * Whether the caller may see, revoke or rotate a key: only when it holds every scope and every
+ * workspace of that key (`*` only by `*`, "all workspaces" only by "all workspaces"). Otherwise
+ * rotating would hand the caller a secret more powerful than its own, the rule `createKey` applies.
+ */
 function manages(p: Principal, row: KeyRow, workspaceIds: string[]): boolean {
+  if (!row.scopes.every((s) => hasScope(p, s))) return false;
   if (p.allWorkspaces) return true;
   return !row.all_workspaces && workspaceIds.every((id) => canSeeWorkspace(p, id));
 }
