@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Scope } from '../domains/tenancy/index.js';
 import type { OrgContext, RequestContext } from '../kernel/context.js';
+import type { ErrorCode } from '../kernel/errors.js';
 
 export const TOOLSETS = {
   workspaces: 'Workspace configuration',
@@ -47,6 +48,11 @@ interface OperationBase<I extends AnyObject, O extends AnyObject> {
   output: O;
   annotations: Annotations;
   http?: HttpRoute;
+  /**
+   * Errors this operation gives beyond those every operation can (`invalid_request`, `unauthorized`,
+   * `forbidden`, `not_found`, and `conflict` for a reused idempotency key): documented in OpenAPI.
+   */
+  errors?: readonly ErrorCode[];
   /** `false` keeps an operation off MCP: administrative acts an agent should not perform. */
   mcp?: boolean;
   /**

@@ -129,6 +129,7 @@ const MAX_WAIT_SECONDS = 120;
 const addDocument = defineOperation({
   ...writes,
   name: 'add_document',
+  errors: ['file_too_large'],
   title: 'Add document',
   description:
     'Add a document to a knowledge base: text in `content` (plain text, Markdown, HTML, CSV or JSON), or a file in ' +

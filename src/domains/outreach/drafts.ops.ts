@@ -26,6 +26,7 @@ const DraftIdInput = z.string().min(1).max(64).describe('Draft id (drf_...), as 
 
 const createDraft = defineOperation({
   name: 'create_draft',
+  errors: ['suppressed', 'upstream_error'],
   title: 'Create draft',
   toolset: 'drafts',
   scope: 'drafts:write',
@@ -78,6 +79,7 @@ const getDraft = defineOperation({
 
 const updateDraft = defineOperation({
   name: 'update_draft',
+  errors: ['conflict'],
   title: 'Edit draft',
   toolset: 'drafts',
   scope: 'drafts:write',
@@ -95,6 +97,7 @@ const updateDraft = defineOperation({
 
 const rejectDraft = defineOperation({
   name: 'reject_draft',
+  errors: ['conflict'],
   title: 'Reject draft',
   toolset: 'drafts',
   scope: 'drafts:approve',
@@ -108,6 +111,7 @@ const rejectDraft = defineOperation({
 
 const approveDraft = defineOperation({
   name: 'approve_draft',
+  errors: ['conflict', 'suppressed'],
   title: 'Approve draft',
   toolset: 'drafts',
   scope: 'drafts:approve',

@@ -87,6 +87,7 @@ const renderTemplate = defineOperation({
 const createTemplate = defineOperation({
   ...writes,
   name: 'create_template',
+  errors: ['conflict'],
   title: 'Create template',
   description:
     'Create a template. Fails with conflict when the key is taken in the workspace, and with invalid_request (naming ' +
@@ -107,6 +108,7 @@ const createTemplate = defineOperation({
 const updateTemplate = defineOperation({
   ...writes,
   name: 'update_template',
+  errors: ['conflict'],
   title: 'Update template',
   description:
     'Change the key, name, category, subject or body of a template; fields left out stay as they are. Fails like ' +

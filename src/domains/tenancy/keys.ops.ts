@@ -79,6 +79,7 @@ const revokeApiKey = defineOrgOperation({
 const rotateApiKey = defineOrgOperation({
   ...admin,
   name: 'rotate_api_key',
+  errors: ['conflict'],
   title: 'Rotate API key',
   description:
     'Replace a key with a new secret that has the same name, scopes and workspaces. The old key stops working after ' +

@@ -37,6 +37,7 @@ const listWorkspaces = defineOrgOperation({
 
 const createWorkspace = defineOrgOperation({
   name: 'create_workspace',
+  errors: ['conflict'],
   title: 'Create workspace',
   toolset: 'admin',
   scope: 'admin',

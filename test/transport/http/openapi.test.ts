@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +21,7 @@ import { type TestApp, createTestApp } from '../../helpers/app.js';
 let t: TestApp;
 let server: RunningServer;
 let doc: any;
+const run = promisify(execFile);
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -101,5 +108,30 @@ describe('the checks above', () => {
     const broken = structuredClone(doc);
     broken.components.schemas.Error.properties.error.properties.code.type = 'strin';
     expect(schemaProblems(broken)).toEqual([expect.stringContaining('components.schemas.Error')]);
+  });
+});
+
+describe('the OpenAPI document under Redocly lint (recommended rules)', () => {
+  it('has no errors and no warnings', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-openapi-'));
+    const file = path.join(dir, 'openapi.json');
+    await writeFile(file, JSON.stringify(doc));
+    const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')), 'bin/cli.js');
+    const { stdout } = await run(process.execPath, [cli, 'lint', file, '--format=json'], { cwd: dir, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } }).catch((e) => e);
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{')));
+    const problems = report.problems.map((p: any) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`);
+    expect(problems).toEqual([]);
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+  }, 120_000);
+
+  it('declares the multipart upload of add_document and the 4xx answers of each operation', () => {
+    const add = doc.paths[`${REST_PREFIX}/knowledge-bases/{knowledge_base_id}/documents`].post;
+    expect(add.requestBody.content['multipart/form-data'].schema).toMatchObject({ required: expect.arrayContaining(['file']), properties: { file: { type: 'string' } } });
+    expect(Object.keys(add.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '413', '415']));
+    const create = doc.paths[`${REST_PREFIX}/drafts`].post;
+    expect(create.responses['422'].description).toMatch(/suppressed/);
+    for (const [path, methods] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(methods)) expect(Object.keys(op.responses).some((s) => /^4\d\d$/.test(s)), `${method} ${path}`).toBe(true);
+    }
   });
 });
