@@ -5,12 +5,13 @@ import { type OrgContext, systemActor } from './kernel/context.js';
 import { AppError } from './kernel/errors.js';
 import { seedDemoData } from './domains/prospects/index.js';
 import { bootstrapIfEmpty, keys, workspaces } from './domains/tenancy/index.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { DatabaseLockedError } from './adapters/db/connect.js';
 import { createLogger } from './log.js';
 import { startWorkers } from './workers.js';
 import { startHttpServer } from './transport/http/server.js';
 import { runStdio } from './transport/mcp/stdio.js';
+import { CLIENTS, CONFIG_FILE, type McpClient, assertDatabaseInitialised, defaultUrl, invalidKeyMessage, mcpConfig } from './mcp-json.js';
 
 const csv = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const print = (json: boolean, value: unknown, text: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`);
@@ -39,8 +40,18 @@ async function ownerContext(app: App, org?: string): Promise<OrgContext> {
   };
 }
 
-export function mcpJsonSnippet(url: string, key: string): string {
-  return JSON.stringify({ mcpServers: { switchboard: { type: 'http', url: `${url}/mcp`, headers: { Authorization: `Bearer ${key}` } } } }, null, 2);
+/** What the first `serve` prints: the key in a ready configuration, over HTTP and over stdio. */
+function firstStartSnippets(config: Config, url: string, key: string): string {
+  const http = JSON.stringify(mcpConfig(config, { client: 'claude-code', transport: 'http', url, key }), null, 2);
+  const stdio = JSON.stringify(mcpConfig(config, { client: 'claude-code', transport: 'stdio', url, key }), null, 2);
+  const stdioNote =
+    config.database.kind === 'pglite'
+      ? 'Or, to let the client start Switchboard itself over stdio (only while this server is stopped: one process per PGlite directory):'
+      : 'Or, to let the client start Switchboard itself over stdio:';
+  return (
+    `It is shown only this once. Paste this into your MCP client's mcp.json:\n\n${http}\n\n${stdioNote}\n\n${stdio}\n\n` +
+    'Other clients (cursor, cline, claude-desktop, vscode): `switchboard mcp-json --client <name> --http` or `--stdio`.\n'
+  );
 }
 
 async function serve(): Promise<void> {
@@ -55,7 +66,7 @@ async function serve(): Promise<void> {
     // Printed, never logged: the key appears once, on the terminal of whoever started the server.
     process.stdout.write(
       `\nFirst start: created workspace "${boot.workspaceSlug}" (a test workspace: nothing is really sent) and a full-access API key:\n\n` +
-        `  ${boot.key.secret}\n\nIt is shown only this once. Paste this into your MCP client's mcp.json:\n\n${mcpJsonSnippet(publicUrl, boot.key.secret)}\n\n`,
+        `  ${boot.key.secret}\n\n${firstStartSnippets(config, publicUrl, boot.key.secret)}\n`,
     );
   }
   // Announced once the first-start key, if any, is printed: whoever waits for this line has all of it.
@@ -77,10 +88,11 @@ async function serve(): Promise<void> {
 async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: string; readOnly?: boolean }): Promise<void> {
   const config = loadConfig();
   if (!config.apiKey) throw new ConfigError('SWITCHBOARD_API_KEY is not set: switchboard stdio needs an API key (create one with `switchboard keys create`)');
+  assertDatabaseInitialised(config);
   const log = createLogger(config.logLevel, 'stderr');
   const app = await createApp(config, log);
   try {
-    if (!(await app.keyCache.authenticate(config.apiKey))) throw new ConfigError('SWITCHBOARD_API_KEY is invalid, revoked or expired');
+    await assertKeyValid(app, config.apiKey);
     await startWorkers(app);
     await runStdio(app, config.apiKey, {
       toolsets: opts.toolsets ? csv(opts.toolsets) : undefined,
@@ -91,6 +103,47 @@ async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: s
   } finally {
     await app.close();
   }
+}
+
+async function assertKeyValid(app: App, key: string): Promise<void> {
+  if (await app.keyCache.authenticate(key)) return;
+  const { n } = await app.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  throw new ConfigError(invalidKeyMessage(app.config, Number(n)));
+}
+
+interface McpJsonOptions {
+  client: McpClient;
+  http?: boolean;
+  stdio?: boolean;
+  url?: string;
+  createKey?: boolean;
+  scopes: string;
+  workspace: string[];
+  name?: string;
+  org?: string;
+}
+
+/** Prints a client configuration with absolute paths; the key is created for it when asked. */
+async function mcpJson(o: McpJsonOptions): Promise<void> {
+  if (o.http && o.stdio) throw new ConfigError('--http and --stdio exclude each other');
+  const config = loadConfig();
+  const transport = o.http ? 'http' : 'stdio';
+  let key = config.apiKey;
+  if (o.createKey) {
+    const refs = o.workspace.flatMap(csv);
+    const created = await withApp(async (app) =>
+      keys.createKey(await ownerContext(app, o.org), { name: o.name ?? `mcp-json ${o.client}`, scopes: csv(o.scopes), workspaces: refs.includes('all') ? 'all' : refs }),
+    );
+    key = created.secret;
+    process.stderr.write(`created key ${created.api_key.id} (${created.api_key.prefix}...) for ${o.client}; it is shown only in this configuration\n`);
+  } else if (!key) {
+    key = 'sb_REPLACE_WITH_YOUR_KEY';
+    process.stderr.write('no key: pass --create-key (or set SWITCHBOARD_API_KEY) to get a configuration with a working key\n');
+  } else if (transport === 'stdio') {
+    assertDatabaseInitialised(config);
+  }
+  process.stdout.write(`${JSON.stringify(mcpConfig(config, { client: o.client, transport, key, url: o.url ?? defaultUrl(config) }), null, 2)}\n`);
+  process.stderr.write(`put it in ${CONFIG_FILE[o.client]}\n`);
 }
 
 const program = new Command('switchboard').description('Self-hosted MCP server with workspace-scoped business tools').version(VERSION);
@@ -105,6 +158,20 @@ program
   .option('--exclude-tools <names>', 'never these tools')
   .option('--read-only', 'only tools that change nothing')
   .action(stdio);
+
+program
+  .command('mcp-json')
+  .description("Print an MCP client's configuration for this Switchboard, with absolute paths")
+  .addOption(new Option('--client <name>', 'the client whose format to print').choices(CLIENTS).default('claude-code'))
+  .option('--stdio', 'the client starts switchboard stdio itself (the default)')
+  .option('--http', 'the client connects to a running switchboard serve')
+  .option('--url <url>', 'base URL of the server, for --http (default: SWITCHBOARD_PUBLIC_URL, else http://HOST:PORT)')
+  .option('--create-key', 'create a key for this client and put it in the configuration')
+  .option('--scopes <scopes>', 'scopes of the created key, comma-separated', '*')
+  .option('--workspace <ids...>', 'workspaces of the created key: ids or slugs, or "all"', ['all'])
+  .option('--name <name>', 'name of the created key (default: mcp-json <client>)')
+  .option('--org <id>', 'organization (default: the default one)')
+  .action(mcpJson);
 
 program
   .command('migrate')

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import type { EmbeddingsConfig } from './adapters/llm/embeddings.js';
 
@@ -13,7 +15,14 @@ const flag = z
 const EnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  SWITCHBOARD_DATA_DIR: z.string().min(1).default('./.switchboard'),
+  SWITCHBOARD_DATA_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    // MCP clients start stdio servers in arbitrary directories: a relative path would quietly open a different, empty database in each.
+    .refine((dir) => dir === undefined || dir.startsWith('memory://') || path.isAbsolute(dir), {
+      message: 'must be an absolute path (MCP clients start servers in arbitrary working directories); unset, it is the per-user data directory',
+    }),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SWITCHBOARD_PUBLIC_URL: z.url().optional(),
@@ -106,6 +115,18 @@ function embeddingsConfig(e: z.infer<typeof EnvSchema>): EmbeddingsConfig | unde
   };
 }
 
+/**
+ * The per-user data directory every command uses when SWITCHBOARD_DATA_DIR is unset, whatever the
+ * working directory: `$XDG_DATA_HOME/switchboard`, else the platform's usual place.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const home = env.HOME || os.homedir();
+  if (env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)) return path.join(env.XDG_DATA_HOME, 'switchboard');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'switchboard');
+  if (platform === 'win32') return path.win32.join(env.LOCALAPPDATA || path.win32.join(home, 'AppData', 'Local'), 'switchboard');
+  return path.join(home, '.local', 'share', 'switchboard');
+}
+
 /** Reads the environment once; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -117,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
-      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR },
+      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR ?? defaultDataDir(env) },
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -124,8 +124,11 @@ export async function authenticate(keys: KeyResolver, req: RequestParts): Promis
 }
 
 /** The challenge a 401 carries (RFC 6750): `invalid_token` when a key was presented but refused. */
+// The description is what an OAuth-capable client can show instead of starting a discovery that leads nowhere.
 export const wwwAuthenticate = (err: AppError): string =>
-  err.details?.presented ? 'Bearer realm="switchboard", error="invalid_token"' : 'Bearer realm="switchboard"';
+  err.details?.presented
+    ? 'Bearer realm="switchboard", error="invalid_token", error_description="The API key is invalid, revoked or expired"'
+    : 'Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"';
 
 /** Toolset filters, from the URL query or `X-Switchboard-*` headers, with the same names as `switchboard stdio`. */
 export function toolFilter(app: App, req: RequestParts): ToolFilter {

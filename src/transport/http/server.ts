@@ -14,6 +14,7 @@ import { McpHttpHandler } from '../mcp/streamable-http.js';
 import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
 import { mountResendHook, mountTracking } from './hooks.js';
+import { mountOAuthRefusal } from './oauth.js';
 
 export type HttpEnv = { Variables: { requestId: string; log: Logger; principal: Principal } };
 
@@ -60,6 +61,7 @@ function createHonoApp(app: App): Hono<HttpEnv> {
   hono.get('/api/openapi.json', (c) => c.json(openApi));
   mountTracking(hono, app);
   mountResendHook(hono, app);
+  mountOAuthRefusal(hono);
 
   const api = new Hono<HttpEnv>();
   api.use('*', async (c, next) => {

@@ -120,7 +120,7 @@ describe('authentication', () => {
   it('answers a request without a key with 401 and a WWW-Authenticate challenge', async () => {
     const res = await api('GET', '/prospects', { key: null });
     expectError(res, 401, 'unauthorized');
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="switchboard"');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"');
   });
 
   it('answers a wrong key with 401 and error="invalid_token"', async () => {

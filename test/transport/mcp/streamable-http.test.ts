@@ -220,7 +220,7 @@ describe('MCP over HTTP in session mode, on the wire', () => {
   it('answers a missing or wrong key with 401, a challenge and a JSON-RPC error carrying the REST error code', async () => {
     const missing = await post(initialize(), {}, null);
     expect(missing.status).toBe(401);
-    expect(missing.headers['www-authenticate']).toBe('Bearer realm="switchboard"');
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"');
     expect(missing.json).toEqual({
       jsonrpc: '2.0',
       id: null,
