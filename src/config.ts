@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SWITCHBOARD_DATA_DIR: z.string().min(1).default('./.switchboard'),
+  SWITCHBOARD_LOCK_STALE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SWITCHBOARD_PUBLIC_URL: z.url().optional(),
@@ -60,7 +61,8 @@ export interface McpConfig {
 }
 
 export interface Config {
-  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  /** `lockStaleMs`: a PGlite lock held from another host is taken over after this long without a refresh. */
+  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string; lockStaleMs: number };
   host: string;
   port: number;
   publicUrl: string | undefined;
@@ -117,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
-      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR },
+      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR, lockStaleMs: e.SWITCHBOARD_LOCK_STALE_MS },
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),
