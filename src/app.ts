@@ -6,7 +6,7 @@ import { KeyCache, WorkspaceCache } from './domains/tenancy/index.js';
 import type { Embedder } from './kernel/ports.js';
 import { JOB_NAMES } from './workers.js';
 import type { Config } from './config.js';
-import { type DatabaseHandle, openDatabase } from './adapters/db/connect.js';
+import { type DatabaseHandle, type DatabaseLockLostError, openDatabase } from './adapters/db/connect.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import type { Database } from './adapters/db/schema.js';
 import { PgBossQueue } from './adapters/jobs/queue.js';
@@ -42,11 +42,13 @@ export interface AppOptions {
   jobPollingIntervalSeconds?: number;
   /** false for one-shot commands, which enqueue nothing and should not pay for starting the queue. */
   startJobs?: boolean;
+  /** Another process took this one's PGlite lock: queries already fail; the process should stop. */
+  onDatabaseLockLost?: (err: DatabaseLockLostError) => void;
 }
 
 /** Opens (or adopts) the database, applies migrations, starts the job queue and compiles the operations. */
 export async function createApp(config: Config, log: Logger, opts: AppOptions = {}): Promise<App> {
-  const handle = opts.database ?? (await openDatabase(config.database));
+  const handle = opts.database ?? (await openDatabase(config.database, { log, onLockLost: opts.onDatabaseLockLost }));
   let jobs: PgBossQueue | undefined;
   try {
     const applied = await migrateToLatest(handle.db);

@@ -6,7 +6,7 @@ import { AppError } from './kernel/errors.js';
 import { seedDemoData } from './domains/prospects/index.js';
 import { bootstrapIfEmpty, keys, workspaces } from './domains/tenancy/index.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { DatabaseLockedError } from './adapters/db/connect.js';
+import { DatabaseLockLostError, DatabaseLockedError } from './adapters/db/connect.js';
 import { createLogger } from './log.js';
 import { startWorkers } from './workers.js';
 import { startHttpServer } from './transport/http/server.js';
@@ -20,7 +20,7 @@ const print = (json: boolean, value: unknown, text: string) => process.stdout.wr
 async function withApp<T>(fn: (app: App) => Promise<T>, destination: 'stdout' | 'stderr' = 'stderr'): Promise<T> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, destination);
-  const app = await createApp(config, log, { startJobs: false });
+  const app = await createApp(config, log, { startJobs: false, onDatabaseLockLost: (err) => fail(err, log) });
   try {
     return await fn(app);
   } finally {
@@ -57,7 +57,8 @@ function firstStartSnippets(config: Config, url: string, key: string): string {
 async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'stdout');
-  const app = await createApp(config, log);
+  // Writing on after the lock is lost could corrupt the data another process now owns: stop at once.
+  const app = await createApp(config, log, { onDatabaseLockLost: (err) => fail(err, log) });
   await startWorkers(app);
   const server = await startHttpServer(app);
   const publicUrl = config.publicUrl ?? server.url;
@@ -69,20 +70,25 @@ async function serve(): Promise<void> {
         `  ${boot.key.secret}\n\n${firstStartSnippets(config, publicUrl, boot.key.secret)}\n`,
     );
   }
-  // Announced once the first-start key, if any, is printed: whoever waits for this line has all of it.
-  log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
+  // Before the announcement: whoever waits for it may signal at once.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    await server.close();
-    await app.close();
+    try {
+      await server.close();
+      await app.close();
+    } catch (err) {
+      fail(err, log);
+    }
     log.flush();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  // Announced once the first-start key, if any, is printed: whoever waits for this line has all of it.
+  log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
 }
 
 async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: string; readOnly?: boolean }): Promise<void> {
@@ -90,7 +96,7 @@ async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: s
   if (!config.apiKey) throw new ConfigError('SWITCHBOARD_API_KEY is not set: switchboard stdio needs an API key (create one with `switchboard keys create`)');
   assertDatabaseInitialised(config);
   const log = createLogger(config.logLevel, 'stderr');
-  const app = await createApp(config, log);
+  const app = await createApp(config, log, { onDatabaseLockLost: (err) => fail(err, log) });
   try {
     await assertKeyValid(app, config.apiKey);
     await startWorkers(app);
@@ -266,9 +272,11 @@ program
     }),
   );
 
+const PLAIN_ERRORS = [ConfigError, DatabaseLockedError, DatabaseLockLostError];
+
 function fail(err: unknown, log?: Logger): never {
   const message =
-    err instanceof AppError ? `${err.code}: ${err.message}` : err instanceof ConfigError || err instanceof DatabaseLockedError ? err.message : String((err as Error)?.stack ?? err);
+    err instanceof AppError ? `${err.code}: ${err.message}` : PLAIN_ERRORS.some((type) => err instanceof type) ? (err as Error).message : String((err as Error)?.stack ?? err);
   log?.flush();
   process.stderr.write(`switchboard: ${message}\n`);
   process.exit(1);

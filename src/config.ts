@@ -23,6 +23,7 @@ const EnvSchema = z.object({
     .refine((dir) => dir === undefined || dir.startsWith('memory://') || path.isAbsolute(dir), {
       message: 'must be an absolute path (MCP clients start servers in arbitrary working directories); unset, it is the per-user data directory',
     }),
+  SWITCHBOARD_LOCK_STALE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   SWITCHBOARD_PUBLIC_URL: z.url().optional(),
@@ -69,7 +70,8 @@ export interface McpConfig {
 }
 
 export interface Config {
-  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  /** `lockStaleMs`: a PGlite lock held from another host is taken over after this long without a refresh. */
+  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string; lockStaleMs: number };
   host: string;
   port: number;
   publicUrl: string | undefined;
@@ -138,7 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
-      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR ?? defaultDataDir(env) },
+      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR ?? defaultDataDir(env), lockStaleMs: e.SWITCHBOARD_LOCK_STALE_MS },
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'suppressed',
   'upstream_error',
+  'unavailable',
   'internal',
 ] as const;
 

@@ -18,11 +18,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   quota_exceeded: 429,
   upstream_error: 502,
+  unavailable: 503,
   internal: 500,
 };
 
 const errorType = (code: ErrorCode): string =>
-  code === 'internal' || code === 'upstream_error'
+  code === 'internal' || code === 'upstream_error' || code === 'unavailable'
     ? 'api_error'
     : code === 'unauthorized' || code === 'forbidden'
       ? 'authentication_error'
@@ -49,7 +50,11 @@ export function toAppError(err: unknown, log: Logger, requestId: string): AppErr
 
 export const toToolResult = (e: AppError): CallToolResult => ({ isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }] });
 
+/** How long a client is asked to wait before retrying while the database is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export const toHttp = (e: AppError) => ({
   status: HTTP_STATUS[e.code],
+  headers: (e.code === 'unavailable' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}) as Record<string, string>,
   body: { error: { code: e.code, message: e.message, ...(e.details?.param ? { param: e.details.param } : {}), type: errorType(e.code) } },
 });

@@ -6,13 +6,17 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import lockfile from 'proper-lockfile';
+import { AppError } from '../../kernel/errors.js';
+import { type DataDirLock, type DatabaseLockLostError, lockDataDir } from './pglite-lock.js';
 import type { Database } from './schema.js';
+import { databaseUnavailable, guardedClient, isConnectionFailure, mappedPool } from './unavailable.js';
+
+export { DatabaseLockedError, DatabaseLockLostError, DEFAULT_LOCK_STALE_MS } from './pglite-lock.js';
 
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
   /** `dataDir` is a directory, or `memory://` for a throwaway database. */
-  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob };
+  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; lockStaleMs?: number };
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -22,54 +26,83 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export class DatabaseLockedError extends Error {
-  constructor(dataDir: string) {
-    super(
-      `The embedded database in ${dataDir} is already open in another Switchboard process, and PGlite allows only one. ` +
-        'Stop that process, point this one at a PostgreSQL server with DATABASE_URL, or connect your MCP client to the ' +
-        'running server over HTTP (http://HOST:PORT/mcp) instead of starting a second one. If that process crashed, ' +
-        'its lock expires within 20 seconds.',
-    );
-    this.name = 'DatabaseLockedError';
-  }
+export interface DatabaseEvents {
+  /** Connection lost and regained (PostgreSQL): worth a log line each, not a crash. */
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /**
+   * This process lost its lock on a PGlite directory: every query already fails; the process
+   * should stop (the CLI exits). Without a handler the error is only logged.
+   */
+  onLockLost?: (err: DatabaseLockLostError) => void;
 }
+
+// A server that does not answer at all (a dropped network path) fails a checkout after this long instead of hanging it.
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Opens the database: PostgreSQL through a pg pool, or PGlite through its node-postgres adapter. */
-export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  if (target.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
-    // An idle connection the server closes (restart, failover, a dropped database) must not crash
-    // the process; pg reconnects on the next query.
-    pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, pool, kind: 'postgres', close: () => db.destroy() };
-  }
-  return openPglite(target.dataDir, target.loadDataDir);
+export async function openDatabase(target: DatabaseTarget, events: DatabaseEvents = {}): Promise<DatabaseHandle> {
+  if (target.kind === 'postgres') return openPostgres(target.url, target.poolSize ?? 10, events);
+  return openPglite(target, events);
 }
 
-async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<DatabaseHandle> {
-  const inMemory = dataDir.startsWith('memory://');
-  let release: (() => Promise<void>) | undefined;
+function openPostgres(url: string, max: number, events: DatabaseEvents): DatabaseHandle {
+  let down = false;
+  const lost = (err: Error) => {
+    if (down) return;
+    down = true;
+    const message = 'PostgreSQL connection lost; requests are answered 503 until it is back';
+    if (events.log) events.log.warn({ err: err.message }, message);
+    else process.emitWarning(`${message}: ${err.message}`);
+  };
+  const mapError = (err: unknown) => {
+    if (!isConnectionFailure(err)) return err;
+    if (err instanceof Error) lost(err);
+    return databaseUnavailable(err);
+  };
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, Client: guardedClient({ mapError }) });
+  // pg-pool listens for errors only on idle clients. A checked-out client (a query or a transaction in
+  // flight) whose server restarts emits 'error' with no listener, which kills the process; the query
+  // itself already fails, and the pool discards the client on release because it is no longer queryable.
+  pool.on('connect', (client) => {
+    client.on('error', lost);
+    if (down) {
+      down = false;
+      events.log?.info({}, 'PostgreSQL connection back');
+    }
+  });
+  pool.on('error', lost);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: mappedPool(pool, mapError) }) });
+  return { db, pool, kind: 'postgres', close: () => db.destroy() };
+}
+
+async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>, events: DatabaseEvents): Promise<DatabaseHandle> {
+  const inMemory = target.dataDir.startsWith('memory://');
+  let lock: DataDirLock | undefined;
   if (!inMemory) {
-    const dir = path.resolve(dataDir);
+    const dir = path.resolve(target.dataDir);
     mkdirSync(dir, { recursive: true });
-    release = await lockDataDir(dir);
+    lock = await lockDataDir(dir, {
+      staleMs: target.lockStaleMs,
+      onLost: (err) => (events.onLockLost ? events.onLockLost(err) : events.log?.warn({ err: err.message }, 'lost the database lock')),
+    });
   }
   try {
-    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dataDir, 'pgdata'), pgliteOptions(loadDataDir));
-    const { db, pool } = overPglite(pglite);
+    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(target.dataDir, 'pgdata'), pgliteOptions(target.loadDataDir));
+    const { db, pool } = overPglite(pglite, lock);
     return {
       db,
       pool,
       kind: 'pglite',
       close: async () => {
         await db.destroy();
+        // Once the lock is lost the directory may be another process's: even PGlite's shutdown checkpoint must not be written.
+        if (lock && !lock.check()) return;
         await pglite.close();
-        await release?.();
+        lock?.release();
       },
     };
   } catch (err) {
-    await release?.();
+    lock?.release();
     throw err;
   }
 }
@@ -82,24 +115,16 @@ export function kyselyOverPglite(pglite: PGlite): Kysely<Database> {
   return overPglite(pglite).db;
 }
 
-function overPglite(pglite: PGlite): { db: Kysely<Database>; pool: pg.Pool } {
+/** With `lock`, every query, the app's and the job queue's, first checks the data directory is still this process's. */
+function overPglite(pglite: PGlite, lock?: DataDirLock): { db: Kysely<Database>; pool: pg.Pool } {
+  const before = () => {
+    try {
+      lock?.assertHeld();
+    } catch (err) {
+      throw new AppError('unavailable', (err as Error).message, undefined, { cause: err });
+    }
+  };
   // PGlite is a single connection: a pool of one serialises queries and transactions.
-  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
+  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, ...(lock ? { Client: guardedClient({ before }) } : {}) } as pg.PoolConfig);
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
-}
-
-async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  try {
-    // The lock is refreshed every few seconds; one left by a crashed process goes stale after 20 s.
-    return await lockfile.lock(dir, {
-      lockfilePath: path.join(dir, 'switchboard.lock'),
-      stale: 20_000,
-      update: 5_000,
-      retries: 0,
-      onCompromised: (err) => process.emitWarning(`Lost the lock on ${dir}: ${err.message}`),
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new DatabaseLockedError(dir);
-    throw err;
-  }
 }

@@ -22,7 +22,8 @@ const partsOf = (c: Context): RequestParts => ({ header: (name) => c.req.header(
 
 function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
   const appError = toAppError(err, c.get('log'), c.get('requestId'));
-  const { status, body } = toHttp(appError);
+  const { status, body, headers } = toHttp(appError);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (appError.code === 'unauthorized') c.header('WWW-Authenticate', wwwAuthenticate(appError));
   return c.json(body, status as 400);
 }
@@ -54,8 +55,9 @@ function createHonoApp(app: App): Hono<HttpEnv> {
     try {
       await app.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
       return c.json({ status: 'ok', version: VERSION, database: app.dbKind });
-    } catch {
-      return c.json({ error: { code: 'upstream_error', message: 'The database does not answer', type: 'api_error' } }, 503);
+    } catch (err) {
+      // Whatever the reason, a database that does not answer makes this node unfit for traffic.
+      return errorResponse(c, err instanceof AppError && err.code === 'unavailable' ? err : new AppError('unavailable', 'The database does not answer', undefined, { cause: err }));
     }
   });
   hono.get('/api/openapi.json', (c) => c.json(openApi));

@@ -202,9 +202,9 @@ export abstract class McpEndpoint {
       res.destroy();
       return;
     }
-    const { status, body } = toHttp(appError);
-    const extra: Record<string, string> =
-      appError.code === 'unauthorized' ? { 'www-authenticate': wwwAuthenticate(appError) } : {};
+    const { status, body, headers: errorHeaders } = toHttp(appError);
+    const extra: Record<string, string> = { ...errorHeaders };
+    if (appError.code === 'unauthorized') extra['www-authenticate'] = wwwAuthenticate(appError);
     // An oversized body is left unread: closing the connection is cheaper than draining it.
     if (appError.code === 'payload_too_large') extra.connection = 'close';
     const { message, ...data } = body.error;
