@@ -215,7 +215,8 @@ const kbSearch = defineOperation({
   title: 'Search knowledge bases',
   description:
     'Find passages that answer a question, in one knowledge base or all of the workspace. Words are matched by their ' +
-    'stem in the knowledge base language; "quoted phrases" match exactly, word* matches a prefix, -word excludes. ' +
+    'stem in the knowledge base language; "quoted phrases" match exactly, word* matches a prefix, -word excludes ' +
+    '(at most 32 words and 5 prefix terms). ' +
     'Returns the best passages with a 0-1 score, a highlighted snippet, the document and a location to cite; mode says ' +
     'whether embeddings were used (hybrid) or full-text alone.',
   input: z.object({

@@ -23,6 +23,8 @@ function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
   const appError = toAppError(err, c.get('log'), c.get('requestId'));
   const { status, body } = toHttp(appError);
   if (appError.code === 'unauthorized') c.header('WWW-Authenticate', wwwAuthenticate(appError));
+  const retryAfter = appError.details?.retry_after_s;
+  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
   return c.json(body, status as 400);
 }
 
