@@ -88,7 +88,11 @@ export const freeFormInput = <V extends z.ZodType>(value: V, { max = 200, dotted
       for (const pair of v as { name: string; value: unknown }[]) {
         const path = dotted ? pair.name.split('.') : [pair.name];
         let at = out;
-        for (const key of path.slice(0, -1)) at = (Object.hasOwn(at, key) && at[key] && typeof at[key] === 'object' ? at[key] : (at[key] = {})) as Record<string, unknown>;
+        for (const key of path.slice(0, -1)) {
+          const inner = Object.hasOwn(at, key) ? at[key] : undefined;
+          if (!inner || typeof inner !== 'object') at[key] = {};
+          at = at[key] as Record<string, unknown>;
+        }
         at[path[path.length - 1]!] = pair.value;
       }
       return out;

@@ -33,7 +33,7 @@ const HOSTILE: Record<string, { core: unknown[]; more: unknown[] }> = {
   boolean: { core: ['true', 1, null, {}], more: ['\u0000', []] },
   array: {
     core: [['a\u0000'], ['\uD800'], 'x', Array(10_000).fill('x'), deepArray(30)],
-    more: [[null], [{}], [[['x']]], [proto()], ['😀'], [], [HUGE]],
+    more: [[null], [{}], [[['x']]], [proto()], ['😀'], [], [HUGE], [{ name: '__proto__.polluted', value: 'x' }], [{ name: 'a\u0000', value: 'x' }]],
   },
   object: {
     core: [proto(), deepObject(30), { 'a\u0000': 1 }, 'x', []],

@@ -117,6 +117,18 @@ describe('deeply nested and oversized free-form input', () => {
     expect(await count('drafts')).toBe(before);
   });
 
+  it('refuses a variable named __proto__, which would otherwise set a property on every object of the process', async () => {
+    for (const name of ['__proto__.polluted', 'a.__proto__.polluted', '__proto__']) {
+      const variables = [{ name, value: 'yes' }];
+      expect400(await api('POST', '/templates/t/render', { variables }), /variables.*a name may not be __proto__/);
+      expect(await callErr(client, 'render_template', { template_id: 't', variables })).toMatch(/^invalid_request: .*a name may not be __proto__/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    // A name that merely contains the word is an ordinary name.
+    const ok = await api('POST', '/templates/t/render', { variables: [{ name: 'a', value: 'x' }, { name: 'my__proto__', value: 'y' }] });
+    expect(ok.status).toBe(200);
+  });
+
   it('bounds the size of template variables', async () => {
     const big = { blob: 'x'.repeat(MAX_FREE_FORM_JSON_CHARS) };
     expect400(await api('POST', '/templates/t/render', { variables: big }), new RegExp(`variables: must be at most ${MAX_FREE_FORM_JSON_CHARS} characters as JSON`));
