@@ -231,6 +231,7 @@ const kbSearch = defineOperation({
   }),
   output: z.object({ mode: z.enum(['fulltext', 'hybrid']), results: z.array(SearchResult) }),
   http: { method: 'POST', path: '/knowledge-bases/{knowledge_base_id}/search' },
+  errors: ['rate_limited'],
   handler: (ctx, { knowledge_base_id, query, limit, filters }) => searchKnowledgeBases(ctx, { knowledge_base_id, query, limit, document_ids: filters?.document_ids }),
 });
 
