@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './kernel/clock.js';
+import { ConcurrencyGate } from './kernel/concurrency.js';
 import type { Services } from './kernel/context.js';
 import { KeyCache, WorkspaceCache } from './domains/tenancy/index.js';
 import type { Embedder } from './kernel/ports.js';
@@ -73,6 +74,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
       keyCache,
       workspaceCache: new WorkspaceCache(config.cacheMs),
+      search: { timeoutMs: config.search.timeoutMs, gate: searchGate(config, handle.pool.options.max ?? 10) },
     };
     let closed: Promise<void> | undefined;
     const started = jobs;
@@ -91,6 +93,18 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
     await handle.close();
     throw err;
   }
+}
+
+/**
+ * Searches may hold at most half the pool (PGlite's pool is one connection: one search at a time),
+ * so requests that are not searches always find a connection soon.
+ */
+function searchGate(config: Config, poolSize: number): ConcurrencyGate {
+  const perKey = config.search.concurrency;
+  return new ConcurrencyGate(
+    { perKey, total: Math.max(1, Math.floor(poolSize / 2)), maxQueuedPerKey: 8 * perKey, maxWaitMs: config.search.timeoutMs },
+    'knowledge-base searches',
+  );
 }
 
 /** SMTP if configured, else Resend, else none (only is_test workspaces then send, to the sink). */

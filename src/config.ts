@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   SWITCHBOARD_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   SWITCHBOARD_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  SWITCHBOARD_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
+  SWITCHBOARD_SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SWITCHBOARD_API_KEY: z.string().optional(),
   SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   RESEND_API_KEY: z.string().min(1).optional(),
@@ -85,6 +87,8 @@ export interface Config {
   jobTimeoutSeconds: number;
   /** How long resolved API keys and workspaces are reused before they are looked up again. */
   cacheMs: number;
+  /** Knowledge-base search: a statement running longer is cancelled; `concurrency` searches of one organization run at once per process. */
+  search: { timeoutMs: number; concurrency: number };
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
@@ -159,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     cacheMs: e.SWITCHBOARD_CACHE_MS,
     jobTimeoutSeconds: e.SWITCHBOARD_JOB_TIMEOUT_SECONDS,
+    search: { timeoutMs: e.SWITCHBOARD_SEARCH_TIMEOUT_MS, concurrency: e.SWITCHBOARD_SEARCH_CONCURRENCY },
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),
     mail: {

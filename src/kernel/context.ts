@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/schema.js';
 import type { Clock } from './clock.js';
+import type { ConcurrencyGate } from './concurrency.js';
 import type { Embedder, JobQueue, KeyResolver, Llm, MailSender, WorkspaceResolver } from './ports.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
@@ -47,6 +48,8 @@ export interface Services {
   keyCache: KeyResolver;
   /** How tool calls resolve `workspace_id`; forget a workspace here after writing its row. */
   workspaceCache: WorkspaceResolver;
+  /** Knowledge-base searches: how long one statement may run, and how many run at once (per organization, per process). */
+  search: { timeoutMs: number; gate: ConcurrencyGate };
 }
 
 /**

@@ -32,7 +32,7 @@ function decodeCursor(cursor: string, filters: unknown, arity: number): CursorVa
     parsed = undefined;
   }
   const p = parsed as { v?: unknown; f?: unknown } | undefined;
-  if (!p || !Array.isArray(p.v) || p.v.length !== arity || !p.v.every((x) => x === null || ['string', 'number'].includes(typeof x))) {
+  if (!p || !Array.isArray(p.v) || p.v.length !== arity || !p.v.every(isCursorValue)) {
     throw new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', { param: 'cursor' });
   }
   if (p.f !== fingerprint(filters)) {
@@ -40,6 +40,10 @@ function decodeCursor(cursor: string, filters: unknown, arity: number): CursorVa
   }
   return p.v as CursorValue[];
 }
+
+// A string PostgreSQL can take as text (no NUL, no lone surrogate), or a finite number: a forged
+// position must fail here as invalid_request, not in the database as a server error.
+const isCursorValue = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x)) || (typeof x === 'string' && !x.includes('\u0000') && !/\p{Cs}/u.test(x));
 
 function fingerprint(filters: unknown): string {
   return createHash('sha256').update(JSON.stringify(filters ?? null)).digest('base64url').slice(0, 12);
@@ -110,7 +114,9 @@ const byCreation = (direction: 'asc' | 'desc'): Keyset<{ created_at: Date; id: s
   position: (r) => [r.created_at.toISOString(), r.id],
   parse: ([createdAt, id]) => {
     const at = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
-    if (!at || Number.isNaN(at.getTime()) || typeof id !== 'string') throw badPosition();
+    // Years outside 1-9999 are valid JS dates that PostgreSQL refuses, or no row's creation time.
+    const year = at?.getUTCFullYear() ?? Number.NaN;
+    if (!at || !(year >= 1 && year <= 9999) || typeof id !== 'string') throw badPosition();
     return [at, id];
   },
 });

@@ -8,10 +8,12 @@ export const WorkspaceIdInput = z
   .optional()
   .describe('Workspace id (ws_...) or slug. May be omitted when the API key is granted exactly one workspace.');
 
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+
 export const IdempotencyKeyInput = z
   .string()
   .min(1)
-  .max(255)
+  .max(MAX_IDEMPOTENCY_KEY_CHARS)
   .optional()
   .describe('Optional. Repeating a call with the same key and the same input returns the first result without writing again.');
 
@@ -24,6 +26,9 @@ export const LimitInput = z.number().int().min(1).max(MAX_PAGE_SIZE).optional().
  * the header and start another one, so it is refused where the text comes in rather than at send time.
  */
 export const oneLine = <T extends z.ZodString>(s: T) => s.regex(/^[^\r\n\u0085\u2028\u2029]*$/, 'must be one line: line breaks are not allowed');
+
+/** Template variables are bounded as a whole: a draft stores them as sent. */
+export const MAX_FREE_FORM_JSON_CHARS = 32 * 1024;
 
 export const Timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
@@ -52,6 +57,14 @@ export const toPageOutput = <K extends string, T>(key: K, page: { items: T[]; ne
 
 const FieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+// `out["__proto__"]` is Object.prototype: a pair named `__proto__.x` would set `x` on every object
+// in the process. The record form's keys are refused by the input guard; pair names are values, so here.
+const PairName = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((name) => !name.split('.').includes('__proto__'), 'a name may not be __proto__, alone or between dots');
+
 /**
  * A free-form map as an input. Published as a list of `{name, value}` pairs: an open object has no
  * strict form (OpenAI strict mode) and no form at all in Gemini's Schema, while a list of pairs
@@ -62,18 +75,24 @@ export const freeFormInput = <V extends z.ZodType>(value: V, { max = 200, dotted
   z
     .union([
       z
-        .array(z.object({ name: z.string().min(1).max(100).describe('The name'), value: value.describe('Its value: text, a number, a boolean or null') }))
+        .array(z.object({ name: PairName.describe('The name'), value: value.describe('Its value: text, a number, a boolean or null') }))
         .max(max),
       // Template variables may nest ({prospect: {first_name}}); the renderer checks their values.
       z.record(z.string().min(1).max(100), dotted ? z.unknown() : value).refine((r) => Object.keys(r).length <= max, `at most ${max} entries`),
     ])
+    // Nested values of any size would otherwise be stored as sent; flat ones are bounded by `value`.
+    .refine((v) => !dotted || JSON.stringify(v).length <= MAX_FREE_FORM_JSON_CHARS, `must be at most ${MAX_FREE_FORM_JSON_CHARS} characters as JSON`)
     .transform((v): Record<string, unknown> => {
       if (!Array.isArray(v)) return v;
       const out: Record<string, unknown> = {};
       for (const pair of v as { name: string; value: unknown }[]) {
         const path = dotted ? pair.name.split('.') : [pair.name];
         let at = out;
-        for (const key of path.slice(0, -1)) at = (at[key] && typeof at[key] === 'object' ? at[key] : (at[key] = {})) as Record<string, unknown>;
+        for (const key of path.slice(0, -1)) {
+          const inner = Object.hasOwn(at, key) ? at[key] : undefined;
+          if (!inner || typeof inner !== 'object') at[key] = {};
+          at = at[key] as Record<string, unknown>;
+        }
         at[path[path.length - 1]!] = pair.value;
       }
       return out;

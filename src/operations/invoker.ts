@@ -5,6 +5,7 @@ import { AppError } from '../kernel/errors.js';
 import { requestHash, runIdempotent } from '../kernel/idempotency.js';
 import { Catalog, type CompiledOperation, OPERATIONS } from './catalog.js';
 import type { Operation } from './define.js';
+import { checkInputValues } from './input-guard.js';
 
 export interface InvokeOptions {
   requestId: string;
@@ -32,6 +33,7 @@ export class Registry extends Catalog {
     if (!hasScope(principal, op.scope)) {
       throw new AppError('forbidden', `${op.name} needs the ${op.scope} scope, which this API key does not have`);
     }
+    checkInputValues(args);
     const { idempotency_key: argKey, workspace_id: workspaceRef, ...input } = compiled.input.parse(args ?? {}) as Record<string, unknown> & {
       idempotency_key?: string;
       workspace_id?: string;

@@ -44,6 +44,13 @@ export function toAppError(err: unknown, log: Logger, requestId: string): AppErr
     const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
     return new AppError('invalid_request', `Invalid input: ${err.issues.map(describe).join('; ')}`, param ? { param } : undefined);
   }
+  // PostgreSQL refusing text (22021: NUL or bad bytes; 22P05: an escape jsonb cannot hold) means the
+  // input checks missed a field: still the caller's mistake, but worth a warning to fix the check.
+  const sqlState = (err as { code?: unknown } | null)?.code;
+  if (sqlState === '22021' || sqlState === '22P05') {
+    log.warn({ err, requestId }, 'the database refused input text that the input checks let through');
+    return new AppError('invalid_request', 'Invalid input: text must not contain the NUL character (\\u0000) or invalid Unicode');
+  }
   log.error({ err, requestId }, 'unhandled error');
   return new AppError('internal', `Internal error (request ${requestId}); it has been logged`);
 }

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type App, type AppOptions, createApp } from '../../src/app.js';
 import { authenticateKey } from '../../src/domains/tenancy/auth.js';
 import type { Principal, RequestContext, Workspace } from '../../src/kernel/context.js';
@@ -22,9 +22,9 @@ export interface TestApp {
 }
 
 /** An App over a fresh database of this project's kind. Jobs poll fast so tests need not wait. */
-export async function createTestApp(overrides: Partial<Config> = {}, opts: Omit<AppOptions, 'database'> = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Partial<Config> = {}, opts: Omit<AppOptions, 'database'> = {}, log: Logger = silentLog): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await createApp(testConfig(overrides), silentLog, { database: database.handle, jobPollingIntervalSeconds: 0.5, ...opts });
+  const app = await createApp(testConfig(overrides), log, { database: database.handle, jobPollingIntervalSeconds: 0.5, ...opts });
   return {
     app,
     close: async () => {

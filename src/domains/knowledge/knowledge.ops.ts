@@ -215,7 +215,8 @@ const kbSearch = defineOperation({
   title: 'Search knowledge bases',
   description:
     'Find passages that answer a question, in one knowledge base or all of the workspace. Words are matched by their ' +
-    'stem in the knowledge base language; "quoted phrases" match exactly, word* matches a prefix, -word excludes. ' +
+    'stem in the knowledge base language; "quoted phrases" match exactly, word* matches a prefix, -word excludes ' +
+    '(at most 32 words and 5 prefix terms). ' +
     'Returns the best passages with a 0-1 score, a highlighted snippet, the document and a location to cite; mode says ' +
     'whether embeddings were used (hybrid) or full-text alone.',
   input: z.object({
@@ -230,6 +231,7 @@ const kbSearch = defineOperation({
   }),
   output: z.object({ mode: z.enum(['fulltext', 'hybrid']), results: z.array(SearchResult) }),
   http: { method: 'POST', path: '/knowledge-bases/{knowledge_base_id}/search' },
+  errors: ['rate_limited'],
   handler: (ctx, { knowledge_base_id, query, limit, filters }) => searchKnowledgeBases(ctx, { knowledge_base_id, query, limit, document_ids: filters?.document_ids }),
 });
 

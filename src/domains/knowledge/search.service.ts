@@ -83,16 +83,14 @@ async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbI
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
 
-async function vectorCandidates(ctx: RequestContext, kbIds: string[], query: string, documentIds: string[] | undefined, n: number): Promise<Candidate[]> {
-  const embedder = ctx.embeddings!;
-  const [vector] = await embedder.embed([query], 'query');
+async function vectorCandidates(db: Kysely<Database>, workspaceId: string, model: string, vector: number[], kbIds: string[], documentIds: string[] | undefined, n: number): Promise<Candidate[]> {
   const { rows } = await sql<Candidate>`
     select e.chunk_id as id, 1 - (e.embedding <=> ${JSON.stringify(vector)}::vector) as rank
     from kb_chunk_embeddings e
     ${documentIds?.length ? sql`join kb_chunks c on c.workspace_id = e.workspace_id and c.id = e.chunk_id and c.document_id in (${sql.join(documentIds)})` : sql``}
-    where e.workspace_id = ${ctx.workspace.id} and e.knowledge_base_id in (${sql.join(kbIds)}) and e.model = ${embedder.model}
+    where e.workspace_id = ${workspaceId} and e.knowledge_base_id in (${sql.join(kbIds)}) and e.model = ${model}
     order by e.embedding <=> ${JSON.stringify(vector)}::vector
-    limit ${n}`.execute(ctx.db);
+    limit ${n}`.execute(db);
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
 
@@ -110,27 +108,76 @@ function fuse(lists: Candidate[][]): Candidate[] {
 export async function searchKnowledgeBases(ctx: RequestContext, input: SearchInput): Promise<SearchResponse> {
   const query = input.query.trim();
   if (!query) throw new AppError('invalid_request', 'query is empty', { param: 'query' });
+  checkQueryBounds(query);
   const limit = input.limit ?? 5;
   const kbs = await searchedKnowledgeBases(ctx, input.knowledge_base_id);
   if (!kbs.length) return { mode: 'fulltext', results: [] };
-
-  const pool = Math.max(limit * 4, 20);
   const byLanguage = new Map<string, string[]>();
   for (const kb of kbs) byLanguage.set(kb.language, [...(byLanguage.get(kb.language) ?? []), kb.id]);
-  const lexicalIn = async (mode: 'all' | 'any') =>
-    (await Promise.all([...byLanguage].map(([language, ids]) => fullTextCandidates(ctx.db, ctx.workspace.id, ids, language, query, input.document_ids, pool, mode)))).flat();
-  // Any term only when no knowledge base has a passage with all of them: a per-language fallback
-  // would mix weak matches from one language with strong ones from another, and cost a wide scan.
-  let lexical = await lexicalIn('all');
-  if (!lexical.length) lexical = await lexicalIn('any');
-  lexical.sort((a, b) => b.rank - a.rank);
+  const embedder = ctx.embeddings;
+  // Fetched before the search takes a slot and a transaction: neither waits on a network call.
+  const vector = embedder ? (await embedder.embed([query], 'query'))[0] : undefined;
+  const mode = embedder ? 'hybrid' : 'fulltext';
 
-  const hybrid = ctx.embeddings !== null;
-  const ranked = hybrid ? fuse([lexical, await vectorCandidates(ctx, kbs.map((k) => k.id), query, input.document_ids, pool)]) : lexical;
-  const top = ranked.slice(0, limit);
-  if (!top.length) return { mode: hybrid ? 'hybrid' : 'fulltext', results: [] };
+  const results = await ctx.search.gate.run(ctx.workspace.organization_id, () =>
+    withStatementTimeout(ctx, async (trx) => {
+      const pool = Math.max(limit * 4, 20);
+      const lexicalIn = async (mode: 'all' | 'any') =>
+        (await Promise.all([...byLanguage].map(([language, ids]) => fullTextCandidates(trx, ctx.workspace.id, ids, language, query, input.document_ids, pool, mode)))).flat();
+      // Any term only when no knowledge base has a passage with all of them: a per-language fallback
+      // would mix weak matches from one language with strong ones from another, and cost a wide scan.
+      let lexical = await lexicalIn('all');
+      if (!lexical.length) lexical = await lexicalIn('any');
+      lexical.sort((a, b) => b.rank - a.rank);
+      const ranked =
+        embedder && vector ? fuse([lexical, await vectorCandidates(trx, ctx.workspace.id, embedder.model, vector, kbs.map((k) => k.id), input.document_ids, pool)]) : lexical;
+      const top = ranked.slice(0, limit);
+      return top.length ? withSnippets(trx, ctx.workspace.id, top, byLanguage, query) : [];
+    }),
+  );
+  return { mode, results };
+}
 
-  return { mode: hybrid ? 'hybrid' : 'fulltext', results: await withSnippets(ctx, top, byLanguage, query) };
+/**
+ * Every word costs an index lookup and a share of the ranking, a prefix term a scan of the index
+ * range it opens: a few hundred of them made one search take seconds. Bounded here with a message
+ * that says what to change.
+ */
+export const MAX_QUERY_WORDS = 32;
+export const MAX_PREFIX_TERMS = 5;
+
+function checkQueryBounds(query: string): void {
+  const words = query.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
+  if (words > MAX_QUERY_WORDS) {
+    throw new AppError('invalid_request', `query has ${words} words; at most ${MAX_QUERY_WORDS} are searched: keep the words that matter`, { param: 'query' });
+  }
+  const prefixes = query.match(/[\p{L}\p{N}]+\*/gu)?.length ?? 0;
+  if (prefixes > MAX_PREFIX_TERMS) {
+    throw new AppError('invalid_request', `query has ${prefixes} prefix terms (word*); at most ${MAX_PREFIX_TERMS} are accepted`, { param: 'query' });
+  }
+}
+
+/**
+ * Runs `fn` in a transaction whose statements are cancelled after `ctx.search.timeoutMs`: a search
+ * too costly for the data it meets stops with a clear error instead of holding a connection.
+ * (PGlite runs a statement to its end: there, the bounds and the gate do the work.)
+ */
+async function withStatementTimeout<T>(ctx: RequestContext, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  const ms = ctx.search.timeoutMs;
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      await sql`select set_config('statement_timeout', ${String(ms)}, true)`.execute(trx);
+      return fn(trx);
+    });
+  } catch (err) {
+    // 57014 query_canceled: the statement timeout fired.
+    if ((err as { code?: unknown }).code !== '57014') throw err;
+    throw new AppError(
+      'invalid_request',
+      `The search took longer than ${ms} ms and was stopped: use fewer or more specific words and fewer prefix* terms, or search one knowledge base (knowledge_base_id) or some documents (filters.document_ids)`,
+      { param: 'query' },
+    );
+  }
 }
 
 /** Id and language of the knowledge bases searched (all of the workspace's, or the one named). */
@@ -146,7 +193,7 @@ async function searchedKnowledgeBases(ctx: RequestContext, id: string | undefine
  * The chunks ranked `top`, with document names and highlighted passages: one statement per
  * language, ts_headline computed only for these rows (it is costly).
  */
-async function withSnippets(ctx: RequestContext, top: Candidate[], kbsByLanguage: Map<string, string[]>, query: string): Promise<SearchResult[]> {
+async function withSnippets(db: Kysely<Database>, workspaceId: string, top: Candidate[], kbsByLanguage: Map<string, string[]>, query: string): Promise<SearchResult[]> {
   const ids = top.map((t) => t.id);
   const found = new Map<string, Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>();
   for (const [language, kbIds] of kbsByLanguage) {
@@ -155,7 +202,7 @@ async function withSnippets(ctx: RequestContext, top: Candidate[], kbsByLanguage
       select c.id as chunk_id, c.content, c.location, c.document_id, c.knowledge_base_id, d.name as document_name,
         ${q ? sql`ts_headline(${language}::regconfig, c.content, ${q}, ${HEADLINE_OPTIONS})` : sql`null`} as snippet
       from kb_chunks c join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id
-      where c.workspace_id = ${ctx.workspace.id} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(ctx.db);
+      where c.workspace_id = ${workspaceId} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(db);
     for (const r of rows) found.set(r.chunk_id, r);
     if (found.size === ids.length) break;
   }

@@ -1,10 +1,11 @@
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { MAX_DOCUMENT_BYTES } from '../../domains/knowledge/index.js';
 import type { CompiledOperation } from '../../operations/catalog.js';
+import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../operations/inputs.js';
 import type { HttpEnv } from './server.js';
 
 export const REST_PREFIX = '/api/v1';
@@ -32,7 +33,8 @@ const MAX_UPLOAD_BODY_BYTES = MAX_DOCUMENT_BYTES + 1024 * 1024;
 
 /** A multipart upload as operation input: the `file` field becomes name, content_type and content_base64. */
 async function readUpload(c: Context): Promise<Record<string, unknown>> {
-  const form = await c.req.formData().catch(() => {
+  const form = await c.req.formData().catch((err: unknown) => {
+    if (c.req.raw.signal.aborted) throw unreadBody(c, err);
     throw new AppError('invalid_request', 'The multipart body could not be read');
   });
   const args: Record<string, unknown> = {};
@@ -50,8 +52,20 @@ const isMultipart = (c: Context) => (c.req.header('content-type') ?? '').toLower
 
 const isJson = (contentType: string) => /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
 
+/**
+ * A body that stops before its end (the client went away, or sent malformed chunks) is the client's
+ * doing: a 400, logged at debug level, not an unhandled error. AppErrors (too large) pass through.
+ */
+function unreadBody(c: Context, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  c.get('log').debug({ reason: err instanceof Error ? err.message : String(err) }, 'request body not received in full');
+  return new AppError('invalid_request', 'The request body could not be read in full: the connection closed before it ended');
+}
+
 async function readJsonObject(c: Context, upload: boolean): Promise<Record<string, unknown>> {
-  const text = await c.req.text();
+  const text = await c.req.text().catch((err: unknown) => {
+    throw unreadBody(c, err);
+  });
   if (!text.trim()) return {};
   // A form-encoded or text body would otherwise be parsed as JSON by luck or rejected as "not JSON".
   const contentType = c.req.header('content-type') ?? '';
@@ -68,6 +82,18 @@ async function readJsonObject(c: Context, upload: boolean): Promise<Record<strin
   return body as Record<string, unknown>;
 }
 
+/** The `Idempotency-Key` header, held to the same bounds as the `idempotency_key` argument. */
+function idempotencyKeyHeader(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (!key) return undefined;
+  if (key.length > MAX_IDEMPOTENCY_KEY_CHARS) {
+    throw new AppError('invalid_request', `The Idempotency-Key header is ${key.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_CHARS} are accepted`, {
+      param: 'Idempotency-Key',
+    });
+  }
+  return key;
+}
+
 /** Mounts every operation that declares an HTTP route, generated from the registry. */
 export function mountRest(api: Hono<HttpEnv>, app: App): void {
   for (const compiled of app.registry.operations) {
@@ -81,7 +107,19 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
           : new AppError('payload_too_large', `The request body is larger than ${app.config.maxBodyBytes} bytes`);
       },
     });
-    api.on(route.method, honoPath(route.path), limit, async (c) => {
+    // bodyLimit reads a body sent without Content-Length itself, before the handler: a body cut short fails there.
+    const limited: MiddlewareHandler<HttpEnv> = async (c, next) => {
+      let reading = true;
+      try {
+        return await limit(c, async () => {
+          reading = false;
+          await next();
+        });
+      } catch (err) {
+        throw reading ? unreadBody(c, err) : err;
+      }
+    };
+    api.on(route.method, honoPath(route.path), limited, async (c) => {
       const args: Record<string, unknown> = coerceQuery(c, compiled);
       if (route.upload && isMultipart(c)) Object.assign(args, await readUpload(c));
       else if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c, route.upload === true));
@@ -90,7 +128,7 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
       const { output, replayed } = await app.registry.invoke(compiled, principal, args, {
         requestId: c.get('requestId'),
         log: c.get('log'),
-        idempotencyKey: c.req.header('idempotency-key') || undefined,
+        idempotencyKey: idempotencyKeyHeader(c),
       });
       if (replayed) c.header('Idempotent-Replayed', 'true');
       const created = route.status === 201 || (route.status === 'created' && (output as { created?: boolean }).created === true);

@@ -25,6 +25,8 @@ function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
   const { status, body, headers } = toHttp(appError);
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (appError.code === 'unauthorized') c.header('WWW-Authenticate', wwwAuthenticate(appError));
+  const retryAfter = appError.details?.retry_after_s;
+  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
   return c.json(body, status as 400);
 }
 
