@@ -8,6 +8,7 @@ import * as idempotencyInProgress from './migrations/2026_11_30_1000_idempotency
 import * as providerEventUnique from './migrations/2026_11_30_1100_provider_event_unique.js';
 import * as eventActor from './migrations/2026_11_30_1200_event_actor.js';
 import * as apiKeySuccessor from './migrations/2026_12_01_1000_api_key_successor.js';
+import * as kbChunkGenerations from './migrations/2026_12_01_1100_kb_chunk_generations.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_11_30_1100_provider_event_unique': providerEventUnique,
   '2026_11_30_1200_event_actor': eventActor,
   '2026_12_01_1000_api_key_successor': apiKeySuccessor,
+  '2026_12_01_1100_kb_chunk_generations': kbChunkGenerations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -127,6 +127,8 @@ export interface KbDocumentTable {
   progress: number;
   error: string | null;
   chunk_count: number;
+  /** The generation of kb_chunks that search sees; '' before the first ingestion. */
+  generation: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -140,6 +142,8 @@ export interface KbChunkTable {
   content: string;
   location: Json<Record<string, unknown>>;
   tsv: ColumnType<string, string, string>;
+  /** Visible to search only while it equals its document's generation. */
+  generation: string;
 }
 
 export interface KbChunkEmbeddingTable {

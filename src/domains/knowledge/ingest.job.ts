@@ -2,9 +2,11 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
-import { type Chunk, chunkBlocks } from './ingest/chunk.js';
+import type { Chunk } from './ingest/chunk.js';
 import type { ContentType } from './ingest/content-types.js';
-import { extractBlocks } from './ingest/extract.js';
+import { ExtractionStopped, extractChunks } from './ingest/extract-isolated.js';
+import { INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
+import { deleteGenerations, stageChunks } from './chunks.queries.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import { type Services, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -17,16 +19,17 @@ declare module '../../kernel/ports.js' {
   }
 }
 
-const INSERT_BATCH = 500;
-
-/**
- * The `kb.ingest` job: extract, chunk, embed, then swap the document's chunks in one transaction,
- * so a search sees the old version or the new one, never half. Safe to run twice: a run whose
- * document has since changed (another hash) or finished leaves it alone.
- */
 const INGEST_JOB = systemActor('job:kb.ingest');
 
-export async function ingestDocument(services: Services, log: Logger, data: JobPayloads['kb.ingest'], job: JobContext): Promise<void> {
+/**
+ * The `kb.ingest` job: extract and chunk in a separate bounded process, embed, write the chunks
+ * as a new generation in short batches, then switch the document to it in one small transaction,
+ * so a search sees the old version or the new one, never half, and the database is never held
+ * for long. Safe to run twice: a run whose document has since changed (another hash) or finished
+ * leaves it alone. A document that breaks a bound fails at once; one whose extraction died is
+ * tried once more, then fails, so it can never crash-loop.
+ */
+export async function ingestDocument(services: Services, log: Logger, data: JobPayloads['kb.ingest'], job: JobContext, limits: IngestLimits = INGEST_LIMITS): Promise<void> {
   const { db } = services;
   const doc = await db
     .selectFrom('kb_documents as d')
@@ -45,7 +48,7 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
   let vectors: number[][] | null = null;
   try {
     await setProgress(10);
-    chunks = chunkBlocks(await extractBlocks(new Uint8Array(doc.content), doc.content_type as ContentType), { chunkSize: doc.chunk_size, overlap: doc.chunk_overlap });
+    chunks = await extractChunks(new Uint8Array(doc.content), doc.content_type as ContentType, { chunkSize: doc.chunk_size, overlap: doc.chunk_overlap }, limits);
     if (!chunks.length) throw new AppError('invalid_request', `"${doc.name}" contains no text to index`);
     await setProgress(40);
     if (services.embeddings) {
@@ -53,6 +56,13 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
       await setProgress(70);
     }
   } catch (err) {
+    if (err instanceof ExtractionStopped) {
+      // The extractor died: once may be the machine's load; twice is the document.
+      if (err.retryOnce && job.attempt < 2 && !job.lastAttempt) throw err;
+      log.warn({ err, documentId: doc.id, attempt: job.attempt }, 'document extraction stopped; the document is marked failed');
+      await markFailed(db, source, doc, err.message, services.clock.now());
+      return;
+    }
     // Bad input never improves on retry; a provider outage might, until the last try.
     const permanent = err instanceof AppError && err.code !== 'upstream_error' && err.code !== 'internal';
     if (!permanent && !job.lastAttempt) throw err;
@@ -62,27 +72,43 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
     return;
   }
 
-  await transact(db, async (trx) => {
-    const current = await trx
-      .selectFrom('kb_documents')
-      .select(['content_hash', 'status'])
-      .where('workspace_id', '=', data.workspace_id)
-      .where('id', '=', doc.id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!current || current.content_hash !== doc.content_hash || current.status !== 'processing') return;
-    const now = services.clock.now();
-    await trx.deleteFrom('kb_chunks').where('workspace_id', '=', data.workspace_id).where('document_id', '=', doc.id).execute();
-    await insertChunks(trx, { workspaceId: data.workspace_id, knowledgeBaseId: doc.knowledge_base_id, documentId: doc.id, language: doc.language, model: services.embeddings?.model }, chunks, vectors, now);
-    await trx
+  const now = services.clock.now();
+  const generation = newId('gen', now);
+  const from = vectors ? 70 : 40;
+  let shown = from;
+  const target = { workspaceId: data.workspace_id, knowledgeBaseId: doc.knowledge_base_id, documentId: doc.id, language: doc.language, model: services.embeddings?.model, generation };
+  let switched = false;
+  try {
+    await stageChunks(db, target, chunks, vectors, now, async (done) => {
+      const progress = Math.floor(from + (99 - from) * done);
+      if (progress - shown < 5) return;
+      shown = progress;
+      await setProgress(progress);
+    });
+    switched = await switchGeneration(db, source, doc, generation, chunks.length, services.clock.now());
+  } finally {
+    // Whatever search no longer (or never) sees goes, in short batches too.
+    await deleteGenerations(db, data.workspace_id, doc.id, switched ? { olderThan: generation } : { only: generation });
+  }
+  if (switched) await maintainSearchIndex(db, chunks.length);
+}
+
+/** Makes `generation` the document's visible chunks, unless the document changed meanwhile. */
+function switchGeneration(db: Kysely<Database>, source: EventSource, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, generation: string, chunkCount: number, now: Date): Promise<boolean> {
+  return transact(db, async (trx) => {
+    const updated = await trx
       .updateTable('kb_documents')
-      .set({ status: 'ready', progress: 100, error: null, chunk_count: chunks.length, updated_at: now })
-      .where('workspace_id', '=', data.workspace_id)
+      .set({ status: 'ready', progress: 100, error: null, chunk_count: chunkCount, generation, updated_at: now })
+      .where('workspace_id', '=', source.workspace.id)
       .where('id', '=', doc.id)
-      .execute();
-    await appendEvent(trx, source, 'document.ready', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunks.length }, { at: now });
+      .where('content_hash', '=', doc.content_hash)
+      .where('status', '=', 'processing')
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) return false;
+    await appendEvent(trx, source, 'document.ready', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunkCount }, { at: now });
+    return true;
   });
-  await maintainSearchIndex(db, chunks.length);
 }
 
 let chunksSinceMaintenance = 0;
@@ -100,48 +126,6 @@ async function maintainSearchIndex(db: Kysely<Database>, written: number): Promi
   if (tuples >= 0 && chunksSinceMaintenance < Math.max(1000, 0.2 * tuples)) return;
   chunksSinceMaintenance = 0;
   await sql`vacuum (analyze) kb_chunks`.execute(db);
-}
-
-async function insertChunks(
-  trx: Kysely<Database>,
-  target: { workspaceId: string; knowledgeBaseId: string; documentId: string; language: string; model: string | undefined },
-  chunks: Chunk[],
-  vectors: number[][] | null,
-  now: Date,
-): Promise<void> {
-  for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
-    const batch = chunks.slice(start, start + INSERT_BATCH).map((chunk, i) => ({ chunk, ordinal: start + i, id: newId('chk', now) }));
-    await trx
-      .insertInto('kb_chunks')
-      .values(
-        batch.map(({ chunk, ordinal, id }) => ({
-          workspace_id: target.workspaceId,
-          id,
-          knowledge_base_id: target.knowledgeBaseId,
-          document_id: target.documentId,
-          ordinal,
-          content: chunk.content,
-          location: JSON.stringify(chunk.location),
-          // Headings weigh more than body text, so a query naming a section finds it first.
-          tsv: sql<string>`setweight(to_tsvector(${target.language}::regconfig, ${chunk.headingPath.join(' ')}), 'A') || to_tsvector(${target.language}::regconfig, ${chunk.content})`,
-        })),
-      )
-      .execute();
-    if (vectors && target.model) {
-      await trx
-        .insertInto('kb_chunk_embeddings')
-        .values(
-          batch.map(({ ordinal, id }) => ({
-            workspace_id: target.workspaceId,
-            chunk_id: id,
-            knowledge_base_id: target.knowledgeBaseId,
-            model: target.model!,
-            embedding: sql<string>`${JSON.stringify(vectors[ordinal])}::vector`,
-          })),
-        )
-        .execute();
-    }
-  }
 }
 
 async function markFailed(db: Kysely<Database>, source: EventSource, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, reason: string, now: Date): Promise<void> {

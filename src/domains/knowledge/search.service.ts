@@ -64,6 +64,8 @@ export function tsQuery(language: string, query: string, mode: 'all' | 'any') {
   return sql.join(parts, sql.raw(mode === 'all' ? ' && ' : ' || '));
 }
 
+// Only chunks of their document's current generation are visible: an ingestion writes the next
+// generation beside the current one and switches over in one step (see chunks.queries.ts).
 async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbIds: string[], language: string, query: string, documentIds: string[] | undefined, n: number, mode: 'all' | 'any'): Promise<Candidate[]> {
   const q = tsQuery(language, query, mode);
   if (!q) return [];
@@ -71,7 +73,9 @@ async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbI
     select m.id, ts_rank_cd(m.tsv, m.query, 32) as rank
     from (
       select c.id, c.tsv, q.query
-      from kb_chunks c, (select ${q} as query) q
+      from kb_chunks c
+      join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation,
+      (select ${q} as query) q
       where c.workspace_id = ${workspaceId}
         and c.knowledge_base_id in (${sql.join(kbIds)})
         ${documentIds?.length ? sql`and c.document_id in (${sql.join(documentIds)})` : sql``}
@@ -87,7 +91,9 @@ async function vectorCandidates(db: Kysely<Database>, workspaceId: string, model
   const { rows } = await sql<Candidate>`
     select e.chunk_id as id, 1 - (e.embedding <=> ${JSON.stringify(vector)}::vector) as rank
     from kb_chunk_embeddings e
-    ${documentIds?.length ? sql`join kb_chunks c on c.workspace_id = e.workspace_id and c.id = e.chunk_id and c.document_id in (${sql.join(documentIds)})` : sql``}
+    join kb_chunks c on c.workspace_id = e.workspace_id and c.id = e.chunk_id
+      ${documentIds?.length ? sql`and c.document_id in (${sql.join(documentIds)})` : sql``}
+    join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation
     where e.workspace_id = ${workspaceId} and e.knowledge_base_id in (${sql.join(kbIds)}) and e.model = ${model}
     order by e.embedding <=> ${JSON.stringify(vector)}::vector
     limit ${n}`.execute(db);
@@ -201,7 +207,7 @@ async function withSnippets(db: Kysely<Database>, workspaceId: string, top: Cand
     const { rows } = await sql<Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>`
       select c.id as chunk_id, c.content, c.location, c.document_id, c.knowledge_base_id, d.name as document_name,
         ${q ? sql`ts_headline(${language}::regconfig, c.content, ${q}, ${HEADLINE_OPTIONS})` : sql`null`} as snippet
-      from kb_chunks c join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id
+      from kb_chunks c join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation
       where c.workspace_id = ${workspaceId} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(db);
     for (const r of rows) found.set(r.chunk_id, r);
     if (found.size === ids.length) break;

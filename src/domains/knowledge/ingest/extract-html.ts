@@ -3,6 +3,8 @@ import mammoth from 'mammoth';
 import { AppError } from '../../../kernel/errors.js';
 import type { Block } from './extract.js';
 import { cleanLines, decodeText } from './extract-text.js';
+import { INGEST_LIMITS, type IngestLimits } from './limits.js';
+import { checkZipBounds } from './zip-bounds.js';
 
 // Content a reader never sees as the document's text: code, styling, navigation, widgets.
 const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'nav', 'iframe', 'object', 'embed', 'canvas', 'select', 'button', 'textarea']);
@@ -194,8 +196,14 @@ export function extractHtml(bytes: Uint8Array): Block[] {
   return walkHtml(decodeText(bytes, 'HTML file'));
 }
 
-/** DOCX through mammoth's semantic HTML (Word heading styles become h1–h6), then the HTML path. */
-export async function extractDocx(bytes: Uint8Array): Promise<Block[]> {
+const DOCX_DAMAGED = 'The Word document (DOCX) could not be read: it is damaged or not a .docx file (older .doc files must be saved as .docx first)';
+
+/**
+ * DOCX through mammoth's semantic HTML (Word heading styles become h1–h6), then the HTML path.
+ * The ZIP package is checked against the bounds first: mammoth inflates whatever it is given.
+ */
+export async function extractDocx(bytes: Uint8Array, limits: IngestLimits = INGEST_LIMITS): Promise<Block[]> {
+  checkZipBounds(bytes, 'Word document (DOCX)', DOCX_DAMAGED, limits);
   let html: string;
   try {
     const result = await mammoth.convertToHtml(
@@ -205,7 +213,7 @@ export async function extractDocx(bytes: Uint8Array): Promise<Block[]> {
     );
     html = result.value;
   } catch (err) {
-    throw new AppError('invalid_request', 'The Word document (DOCX) could not be read: it is damaged or not a .docx file (older .doc files must be saved as .docx first)', undefined, { cause: err });
+    throw new AppError('invalid_request', DOCX_DAMAGED, undefined, { cause: err });
   }
   return walkHtml(html);
 }

@@ -4,6 +4,8 @@ import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { AppError } from '../../../kernel/errors.js';
 import type { Block } from './extract.js';
 import { cleanInline } from './extract-text.js';
+import { INGEST_LIMITS, type IngestLimits, checkTextLength } from './limits.js';
+import { checkPdfStreams } from './pdf-bounds.js';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -129,7 +131,8 @@ function linesToBlocks(pages: Line[][]): Block[] {
 }
 
 /** PDF: text per page (1-based `page` on every block), lines and paragraphs rebuilt from positions. */
-export async function extractPdf(bytes: Uint8Array): Promise<Block[]> {
+export async function extractPdf(bytes: Uint8Array, limits: IngestLimits = INGEST_LIMITS): Promise<Block[]> {
+  checkPdfStreams(bytes, limits);
   const { getDocument, VerbosityLevel } = await loadPdfJs();
   // pdf.js transfers (detaches) the buffer it is given; copy so the caller's bytes stay usable.
   const task = getDocument({
@@ -145,11 +148,16 @@ export async function extractPdf(bytes: Uint8Array): Promise<Block[]> {
   });
   try {
     const doc = await task.promise;
+    if (doc.numPages > limits.maxPdfPages) throw new AppError('invalid_request', `The PDF has ${doc.numPages} pages; the limit is ${limits.maxPdfPages}. Split it into smaller files`);
     const pages: Line[][] = [];
+    let chars = 0;
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
       const content = await page.getTextContent();
-      pages.push(pageLines(content.items.filter((i): i is TextItem => 'str' in i), n));
+      const lines = pageLines(content.items.filter((i): i is TextItem => 'str' in i), n);
+      chars += lines.reduce((sum, l) => sum + l.text.length, 0);
+      checkTextLength(chars, 'PDF', limits); // page by page, so a huge PDF stops early
+      pages.push(lines);
       page.cleanup();
     }
     dropRunningLines(pages);

@@ -1,0 +1,92 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../adapters/db/schema.js';
+import { newId } from '../../kernel/ids.js';
+import type { Chunk } from './ingest/chunk.js';
+
+/**
+ * A statement's worth of chunks. PGlite runs each statement on the server's own thread and has one
+ * connection, so a statement is a pause for every other request: batches are kept to a few tens
+ * of milliseconds of to_tsvector work there, and other queries take the connection between them.
+ */
+const BATCH_CHARS = 48_000;
+const BATCH_ROWS = 200;
+const DELETE_BATCH = 1000;
+
+/** Lets queued requests (and I/O) run between two batches: the connection is free now. */
+const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface ChunkTarget {
+  workspaceId: string;
+  knowledgeBaseId: string;
+  documentId: string;
+  language: string;
+  model: string | undefined;
+  /** The generation these chunks belong to: invisible to search until the document switches to it. */
+  generation: string;
+}
+
+/**
+ * Writes the chunks of one new generation in short batches, each its own statement (no
+ * transaction spans them). `onProgress` gets the fraction written after each batch.
+ */
+export async function stageChunks(db: Kysely<Database>, target: ChunkTarget, chunks: Chunk[], vectors: number[][] | null, now: Date, onProgress: (done: number) => Promise<void>): Promise<void> {
+  for (let start = 0; start < chunks.length; ) {
+    let end = start;
+    for (let chars = 0; end < chunks.length && end - start < BATCH_ROWS && (end === start || chars + chunks[end]!.content.length <= BATCH_CHARS); end++) chars += chunks[end]!.content.length;
+    const batch = chunks.slice(start, end).map((chunk, i) => ({ chunk, ordinal: start + i, id: newId('chk', now) }));
+    await db
+      .insertInto('kb_chunks')
+      .values(
+        batch.map(({ chunk, ordinal, id }) => ({
+          workspace_id: target.workspaceId,
+          id,
+          knowledge_base_id: target.knowledgeBaseId,
+          document_id: target.documentId,
+          generation: target.generation,
+          ordinal,
+          content: chunk.content,
+          location: JSON.stringify(chunk.location),
+          // Headings weigh more than body text, so a query naming a section finds it first.
+          tsv: sql<string>`setweight(to_tsvector(${target.language}::regconfig, ${chunk.headingPath.join(' ')}), 'A') || to_tsvector(${target.language}::regconfig, ${chunk.content})`,
+        })),
+      )
+      .execute();
+    if (vectors && target.model) {
+      await db
+        .insertInto('kb_chunk_embeddings')
+        .values(
+          batch.map(({ ordinal, id }) => ({
+            workspace_id: target.workspaceId,
+            chunk_id: id,
+            knowledge_base_id: target.knowledgeBaseId,
+            model: target.model!,
+            embedding: sql<string>`${JSON.stringify(vectors[ordinal])}::vector`,
+          })),
+        )
+        .execute();
+    }
+    start = end;
+    await onProgress(start / chunks.length);
+    await yieldToOthers();
+  }
+}
+
+/**
+ * Deletes a document's chunks of generations no search sees (`olderThan`: those replaced by it;
+ * `only`: one abandoned generation), in short batches like stageChunks. Generation ids sort by
+ * creation, so a newer ingestion still writing its own is never touched.
+ */
+export async function deleteGenerations(db: Kysely<Database>, workspaceId: string, documentId: string, which: { olderThan: string } | { only: string }): Promise<void> {
+  for (;;) {
+    const doomed = db
+      .selectFrom('kb_chunks')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('document_id', '=', documentId)
+      .where('generation', 'olderThan' in which ? '<' : '=', 'olderThan' in which ? which.olderThan : which.only)
+      .limit(DELETE_BATCH);
+    const { numDeletedRows } = await db.deleteFrom('kb_chunks').where('workspace_id', '=', workspaceId).where('id', 'in', doomed).executeTakeFirst();
+    if (numDeletedRows < BigInt(DELETE_BATCH)) return;
+    await yieldToOthers();
+  }
+}
