@@ -5,15 +5,17 @@ import type { Chunk } from './ingest/chunk.js';
 
 /**
  * A statement's worth of chunks. PGlite runs each statement on the server's own thread and has one
- * connection, so a statement is a pause for every other request: batches are kept to a few tens
- * of milliseconds of to_tsvector work there, and other queries take the connection between them.
+ * connection, so a statement is a pause for every other request: batches are sized to take about
+ * BATCH_MS of to_tsvector work on this machine, as it is now (sized from the last batch's time),
+ * and other queries take the connection between them.
  */
-const BATCH_CHARS = 48_000;
-const BATCH_ROWS = 200;
+const BATCH_MS = 40;
+const BATCH_CHARS = { first: 8_000, min: 1_000, max: 256_000 };
+const BATCH_ROWS = 500;
 const DELETE_BATCH = 1000;
 
-/** Lets queued requests (and I/O) run between two batches: the connection is free now. */
-const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets queued requests (and I/O) run between two statements: PGlite answers without passing through the event loop. */
+export const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface ChunkTarget {
   workspaceId: string;
@@ -30,9 +32,12 @@ export interface ChunkTarget {
  * transaction spans them). `onProgress` gets the fraction written after each batch.
  */
 export async function stageChunks(db: Kysely<Database>, target: ChunkTarget, chunks: Chunk[], vectors: number[][] | null, now: Date, onProgress: (done: number) => Promise<void>): Promise<void> {
+  let budget = BATCH_CHARS.first;
   for (let start = 0; start < chunks.length; ) {
+    const began = performance.now();
     let end = start;
-    for (let chars = 0; end < chunks.length && end - start < BATCH_ROWS && (end === start || chars + chunks[end]!.content.length <= BATCH_CHARS); end++) chars += chunks[end]!.content.length;
+    let chars = 0;
+    for (; end < chunks.length && end - start < BATCH_ROWS && (end === start || chars + chunks[end]!.content.length <= budget); end++) chars += chunks[end]!.content.length;
     const batch = chunks.slice(start, end).map((chunk, i) => ({ chunk, ordinal: start + i, id: newId('chk', now) }));
     await db
       .insertInto('kb_chunks')
@@ -65,6 +70,10 @@ export async function stageChunks(db: Kysely<Database>, target: ChunkTarget, chu
         )
         .execute();
     }
+    const took = Math.max(1, performance.now() - began);
+    // What would have taken BATCH_MS; grown at most twofold a batch (one quick batch may be luck), shrunk at once.
+    const fitted = (chars * BATCH_MS) / took;
+    budget = Math.round(Math.min(BATCH_CHARS.max, Math.max(BATCH_CHARS.min, Math.min(fitted, budget * 2))));
     start = end;
     await onProgress(start / chunks.length);
     await yieldToOthers();
@@ -89,4 +98,28 @@ export async function deleteGenerations(db: Kysely<Database>, workspaceId: strin
     if (numDeletedRows < BigInt(DELETE_BATCH)) return;
     await yieldToOthers();
   }
+}
+
+const CONTENT_SLICE = 4 * 1024 * 1024;
+
+/**
+ * A document's stored file, read in slices: one 24 MB read is half a second of PGlite's only
+ * connection (the column is stored uncompressed, so a slice costs only its own bytes).
+ */
+export async function readContent(db: Kysely<Database>, workspaceId: string, documentId: string): Promise<Uint8Array> {
+  const row = await db.selectFrom('kb_documents').select(sql<number>`octet_length(content)`.as('size')).where('workspace_id', '=', workspaceId).where('id', '=', documentId).executeTakeFirst();
+  const content = new Uint8Array(row?.size ?? 0);
+  for (let at = 0; at < content.length; at += CONTENT_SLICE) {
+    const slice = await db
+      .selectFrom('kb_documents')
+      .select(sql<Buffer>`substring(content from ${at + 1} for ${CONTENT_SLICE})`.as('bytes'))
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', documentId)
+      .executeTakeFirst();
+    // The document went away (deleted) mid-read: an empty result, which the caller reports.
+    if (!slice) return new Uint8Array();
+    content.set(slice.bytes, at);
+    await yieldToOthers();
+  }
+  return content;
 }

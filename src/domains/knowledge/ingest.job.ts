@@ -6,7 +6,7 @@ import type { Chunk } from './ingest/chunk.js';
 import type { ContentType } from './ingest/content-types.js';
 import { ExtractionStopped, extractChunks } from './ingest/extract-isolated.js';
 import { INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
-import { deleteGenerations, stageChunks } from './chunks.queries.js';
+import { deleteGenerations, readContent, stageChunks, yieldToOthers } from './chunks.queries.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import { type Services, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -35,7 +35,7 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
     .selectFrom('kb_documents as d')
     .innerJoin('knowledge_bases as kb', (j) => j.onRef('kb.workspace_id', '=', 'd.workspace_id').onRef('kb.id', '=', 'd.knowledge_base_id'))
     .innerJoin('workspaces as w', 'w.id', 'd.workspace_id')
-    .select(['d.id', 'd.knowledge_base_id', 'd.name', 'd.content', 'd.content_type', 'd.content_hash', 'd.status', 'kb.language', 'kb.chunk_size', 'kb.chunk_overlap', 'w.is_test'])
+    .select(['d.id', 'd.knowledge_base_id', 'd.name', 'd.content_type', 'd.content_hash', 'd.status', 'kb.language', 'kb.chunk_size', 'kb.chunk_overlap', 'w.is_test'])
     .where('d.workspace_id', '=', data.workspace_id)
     .where('d.id', '=', data.document_id)
     .executeTakeFirst();
@@ -48,7 +48,8 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
   let vectors: number[][] | null = null;
   try {
     await setProgress(10);
-    chunks = await extractChunks(new Uint8Array(doc.content), doc.content_type as ContentType, { chunkSize: doc.chunk_size, overlap: doc.chunk_overlap }, limits);
+    const content = await readContent(db, data.workspace_id, doc.id);
+    chunks = await extractChunks(content, doc.content_type as ContentType, { chunkSize: doc.chunk_size, overlap: doc.chunk_overlap }, limits);
     if (!chunks.length) throw new AppError('invalid_request', `"${doc.name}" contains no text to index`);
     await setProgress(40);
     if (services.embeddings) {
@@ -117,7 +118,9 @@ let chunksSinceMaintenance = 0;
  * PGlite has no autovacuum (and a PostgreSQL server may have it off or lagging): without
  * statistics kb_search plans a scan of the whole workspace, ten times slower, and the GIN index's
  * pending list grows. Refresh both once the chunks written since the last run reach a fifth of
- * the table, as autovacuum would.
+ * the table, as autovacuum would. Statistics of the text columns are left out: over 30,000
+ * sampled tsvectors they take a second of PGlite's only connection, and the plan needs only the
+ * table's size and its key columns.
  */
 async function maintainSearchIndex(db: Kysely<Database>, written: number): Promise<void> {
   chunksSinceMaintenance += written;
@@ -125,7 +128,9 @@ async function maintainSearchIndex(db: Kysely<Database>, written: number): Promi
   const tuples = rows[0]?.n ?? -1;
   if (tuples >= 0 && chunksSinceMaintenance < Math.max(1000, 0.2 * tuples)) return;
   chunksSinceMaintenance = 0;
-  await sql`vacuum (analyze) kb_chunks`.execute(db);
+  await sql`vacuum kb_chunks`.execute(db);
+  await yieldToOthers();
+  await sql`analyze kb_chunks (workspace_id, knowledge_base_id, document_id, generation)`.execute(db);
 }
 
 async function markFailed(db: Kysely<Database>, source: EventSource, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, reason: string, now: Date): Promise<void> {

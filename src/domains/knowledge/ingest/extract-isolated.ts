@@ -7,7 +7,8 @@ import { FORMAT_LABELS } from './extract.js';
 import { INGEST_LIMITS, type IngestLimits } from './limits.js';
 
 export interface ExtractionTask { bytes: Uint8Array; type: ContentType; chunking: ChunkOptions; limits: IngestLimits }
-export type ExtractionReply = { ok: true; chunks: Chunk[] } | { ok: false; code: ErrorCode; message: string };
+/** A document's chunks come in parts (`more` until the last); an error ends the reply. */
+export type ExtractionReply = { ok: true; chunks: Chunk[]; more: boolean } | { ok: false; code: ErrorCode; message: string };
 
 /**
  * The extraction process died (out of memory, stopped at the time limit, or crashed). `retryOnce`
@@ -82,8 +83,10 @@ export function extractChunks(bytes: Uint8Array, type: ContentType, chunking: Ch
     };
     const stopped = (message: string, retryOnce: boolean, cause?: unknown) => () => reject(new ExtractionStopped(message, retryOnce, { cause }));
     const timer = setTimeout(settle, limits.maxWallMs, false, stopped(`Reading the ${label} took longer than ${limits.maxWallMs / 1000} s, the limit for one document; it was stopped`, true));
+    const received: Chunk[][] = [];
     const onMessage = (reply: ExtractionReply) => {
-      if (reply.ok) settle(true, () => resolve(reply.chunks));
+      if (reply.ok && reply.more) received.push(reply.chunks);
+      else if (reply.ok) settle(true, () => resolve(received.concat([reply.chunks]).flat()));
       else if (reply.code !== 'internal') settle(true, () => reject(new AppError(reply.code, reply.message)));
       else settle(false, stopped(`The ${label} could not be read: the extractor failed`, true, new Error(reply.message)));
     };

@@ -10,11 +10,15 @@ if (!process.send) throw new Error('extract.worker runs only as a child process 
 // The server went away: nothing more will come.
 process.on('disconnect', () => process.exit(0));
 
+// Sent in parts: the server decodes each part between other work instead of all at once.
+const PART = 2000;
+
 process.on('message', async (task: ExtractionTask) => {
   let reply: ExtractionReply;
   try {
-    const blocks = await extractBlocks(task.bytes, task.type, task.limits);
-    reply = { ok: true, chunks: chunkBlocks(blocks, task.chunking) };
+    const chunks = chunkBlocks(await extractBlocks(task.bytes, task.type, task.limits), task.chunking);
+    for (let at = 0; at + PART < chunks.length; at += PART) process.send?.({ ok: true, chunks: chunks.slice(at, at + PART), more: true } satisfies ExtractionReply);
+    reply = { ok: true, chunks: chunks.slice(Math.max(0, Math.ceil(chunks.length / PART) - 1) * PART), more: false };
   } catch (err) {
     // Only an AppError's message is meant for the uploader; anything else is for the log.
     reply = err instanceof AppError
