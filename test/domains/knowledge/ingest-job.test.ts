@@ -7,7 +7,6 @@ import { INGEST_LIMITS, type IngestLimits } from '../../../src/domains/knowledge
 import { searchKnowledgeBases } from '../../../src/domains/knowledge/search.service.js';
 import { createKnowledgeBase } from '../../../src/domains/knowledge/bases.service.js';
 import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp, silentLog } from '../../helpers/app.js';
-import { until } from '../../helpers/wait.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 /** About `kb` kB of Markdown, every paragraph carrying `word`, so the version a search sees is plain. */
@@ -91,7 +90,12 @@ describe('the ingestion job: bounded extraction, batched writes, one switch', ()
     await addDocument(ctx, { knowledge_base_id: kb.id, name: 'boiler.md', content: manual('water', 600) });
     const job = run(first.document.id);
     // A newer upload arrives while the job is writing its batches: its switch must be refused.
-    await until('the job to write its first batches', async () => (await chunkRows(first.document.id)).total > v1, { interval: 2, timeout: 20_000 });
+    // One check at a time (overlapping checks would queue ahead of the job on PGlite's one connection).
+    const deadline = performance.now() + 20_000;
+    while ((await chunkRows(first.document.id)).total <= v1) {
+      if (performance.now() > deadline) throw new Error('the job wrote no batch within 20 s');
+      await new Promise((r) => setTimeout(r, 2));
+    }
     await addDocument(ctx, { knowledge_base_id: kb.id, name: 'boiler.md', content: manual('oil', 50) });
     await job;
 
