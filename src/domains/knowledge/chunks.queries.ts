@@ -9,7 +9,7 @@ import type { Chunk } from './ingest/chunk.js';
  * BATCH_MS of to_tsvector work on this machine, as it is now (sized from the last batch's time),
  * and other queries take the connection between them.
  */
-const BATCH_MS = 40;
+const BATCH_MS = 25;
 const BATCH_CHARS = { first: 8_000, min: 1_000, max: 256_000 };
 const BATCH_ROWS = 500;
 const DELETE_BATCH = 1000;
