@@ -33,8 +33,20 @@ const INTERVAL_MS = Number(process.env.BENCH_STALL_INTERVAL_MS ?? 20);
 const TARGET_MS = 200;
 const log = (msg: string) => process.stderr.write(`[bench:ingest-stall] ${msg}\n`);
 
-interface Phase { requests: number; maxMs: number; p99Ms: number; p50Ms: number; wallMs: number }
-interface Measurement { tree: string; bytes: number; chunks: number; upload: Phase; ingest: Phase }
+interface Phase {
+  requests: number;
+  maxMs: number;
+  p99Ms: number;
+  p50Ms: number;
+  wallMs: number;
+}
+interface Measurement {
+  tree: string;
+  bytes: number;
+  chunks: number;
+  upload: Phase;
+  ingest: Phase;
+}
 
 /** Sends `request` every INTERVAL_MS until `work` settles; latency counts from when each was due. */
 async function underLoad(request: () => Promise<unknown>, work: () => Promise<void>): Promise<Phase> {
@@ -58,26 +70,47 @@ async function underLoad(request: () => Promise<unknown>, work: () => Promise<vo
   const wallMs = performance.now() - started;
   await prober;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? Number.NaN;
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? Number.NaN;
   return { requests: latencies.length, maxMs: latencies.at(-1) ?? Number.NaN, p99Ms: at(0.99), p50Ms: at(0.5), wallMs };
 }
 
 async function measure(): Promise<Measurement> {
   const silent = pino({ level: 'silent' });
   const database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
-  const app = await createApp(loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }), silent, { database, embeddings: null });
+  const app = await createApp(loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }), silent, {
+    database,
+    embeddings: null,
+  });
   const server = await startHttpServer(app, { port: 0 });
   try {
     const orgId = newId('org');
-    await app.db.insertInto('organizations').values({ id: orgId, name: 'Bench', created_at: app.clock.now() }).execute();
+    await app.db
+      .insertInto('organizations')
+      .values({ id: orgId, name: 'Bench', created_at: app.clock.now() })
+      .execute();
     const workspace = await insertWorkspace(app.db, app.clock, orgId, { name: 'main', slug: 'main' });
-    const { secret } = await insertKey(app.db, orgId, app.clock.now(), { name: 'bench', scopes: ['*'], allWorkspaces: false, workspaceIds: [workspace.id], expiresAt: null });
+    const { secret } = await insertKey(app.db, orgId, app.clock.now(), {
+      name: 'bench',
+      scopes: ['*'],
+      allWorkspaces: false,
+      workspaceIds: [workspace.id],
+      expiresAt: null,
+    });
     const principal = (await authenticateKey(app.db, app.clock, secret))!;
-    const ctx = { ...app, log: silent, requestId: 'bench', actor: { type: 'key' as const, id: principal.keyId }, workspace: await resolveWorkspace(app.db, principal, workspace.id) };
+    const ctx = {
+      ...app,
+      log: silent,
+      requestId: 'bench',
+      actor: { type: 'key' as const, id: principal.keyId },
+      workspace: await resolveWorkspace(app.db, principal, workspace.id),
+    };
     const kb = await createKnowledgeBase(ctx, { name: 'manuals' });
     const content = new TextEncoder().encode(markdownDocument(buildVocabulary(), 2026, MB * 1024 * 1024));
     const list = async () => {
-      const res = await fetch(`${server.url}/api/v1/knowledge-bases/${kb.id}/documents?limit=5`, { headers: { authorization: `Bearer ${secret}` } });
+      const res = await fetch(`${server.url}/api/v1/knowledge-bases/${kb.id}/documents?limit=5`, {
+        headers: { authorization: `Bearer ${secret}` },
+      });
       if (res.status !== 200) throw new Error(`list_documents answered ${res.status}`);
       await res.arrayBuffer();
     };
@@ -85,10 +118,23 @@ async function measure(): Promise<Measurement> {
 
     let documentId = '';
     const upload = await underLoad(list, async () => {
-      documentId = (await addDocument(ctx, { knowledge_base_id: kb.id, name: 'manual.md', content, content_type: 'text/markdown' })).document.id;
+      documentId = (
+        await addDocument(ctx, { knowledge_base_id: kb.id, name: 'manual.md', content, content_type: 'text/markdown' })
+      ).document.id;
     });
-    const ingest = await underLoad(list, () => ingestDocument(app, silent, { workspace_id: workspace.id, document_id: documentId }, { attempt: 1, lastAttempt: false }));
-    const doc = await app.db.selectFrom('kb_documents').select(['status', 'chunk_count', 'error']).where('id', '=', documentId).executeTakeFirstOrThrow();
+    const ingest = await underLoad(list, () =>
+      ingestDocument(
+        app,
+        silent,
+        { workspace_id: workspace.id, document_id: documentId },
+        { attempt: 1, lastAttempt: false },
+      ),
+    );
+    const doc = await app.db
+      .selectFrom('kb_documents')
+      .select(['status', 'chunk_count', 'error'])
+      .where('id', '=', documentId)
+      .executeTakeFirstOrThrow();
     if (doc.status !== 'ready') throw new Error(`the document ended ${doc.status}: ${doc.error}`);
     return { tree: '', bytes: content.length, chunks: doc.chunk_count, upload, ingest };
   } finally {
@@ -101,7 +147,12 @@ async function measure(): Promise<Measurement> {
 function measureIn(root: string, label: string): Measurement {
   log(`measuring ${label} (${root})`);
   const script = path.join(root, 'bench', 'ingest-stall.ts');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--measure'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--measure'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
   if (child.status !== 0) throw new Error(`${label}: measurement failed (exit ${child.status})`);
   return { ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Measurement), tree: label };
 }
@@ -139,8 +190,16 @@ if (process.argv.includes('--measure')) {
     }
   }
   runs.push(measureIn(repo, 'this tree'));
-  const rows = runs.map((r) => `| ${r.tree} | ${r.chunks} | ${ms(r.ingest.wallMs)} | ${r.ingest.requests} | ${ms(r.ingest.p50Ms)} | ${ms(r.ingest.p99Ms)} | **${ms(r.ingest.maxMs)}** | ${ms(r.upload.maxMs)} |`);
-  console.log(`${(runs[0]!.bytes / 2 ** 20).toFixed(1)} MB Markdown on in-memory PGlite, list_documents every ${INTERVAL_MS} ms, target max < ${TARGET_MS} ms; node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}\n`);
+  const rows = runs.map(
+    (r) =>
+      `| ${r.tree} | ${r.chunks} | ${ms(r.ingest.wallMs)} | ${r.ingest.requests} | ${ms(r.ingest.p50Ms)} | ${ms(r.ingest.p99Ms)} | **${ms(r.ingest.maxMs)}** | ${ms(r.upload.maxMs)} |`,
+  );
+  console.log(
+    `${(runs[0]!.bytes / 2 ** 20).toFixed(1)} MB Markdown on in-memory PGlite, list_documents every ${INTERVAL_MS} ms, target max < ${TARGET_MS} ms; node ${process.version}, ${os.cpus().length} CPUs, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')}\n`,
+  );
   console.log('| code | chunks | ingestion | requests | p50 | p99 | max (stall) | max during upload |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(rows.join('\n'));

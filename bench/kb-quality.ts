@@ -25,13 +25,17 @@ const LIMIT = 5;
 
 function ranksOf(results: SearchResult[], q: LabelledQuery): Ranks {
   const docRank = results.findIndex((r) => r.document_name === q.doc);
-  const sectionRank = results.findIndex((r) => r.document_name === q.doc && ((r.location.heading_path as string[] | undefined) ?? []).includes(q.section));
+  const sectionRank = results.findIndex(
+    (r) => r.document_name === q.doc && ((r.location.heading_path as string[] | undefined) ?? []).includes(q.section),
+  );
   return { doc: docRank < 0 ? null : docRank + 1, section: sectionRank < 0 ? null : sectionRank + 1 };
 }
 
 /** Ranks per query and scope, for one mode. */
 async function evaluate(mode: Mode, embeddingsUrl: string | null): Promise<Map<Scope, Ranks[]>> {
-  const embedder = embeddingsUrl ? new HttpEmbedder({ url: embeddingsUrl, model: 'fake', apiKey: undefined, provider: 'voyage' }) : null;
+  const embedder = embeddingsUrl
+    ? new HttpEmbedder({ url: embeddingsUrl, model: 'fake', apiKey: undefined, provider: 'voyage' })
+    : null;
   const b = await benchApp('pglite', embedder);
   try {
     const kbs = {
@@ -44,7 +48,11 @@ async function evaluate(mode: Mode, embeddingsUrl: string | null): Promise<Map<S
     for (const scope of ['all KBs', 'its KB'] as const) {
       const ranks: Ranks[] = [];
       for (const q of QUERIES) {
-        const response = await searchKnowledgeBases(b.ctx, { query: q.query, limit: LIMIT, knowledge_base_id: scope === 'its KB' ? kbOf.get(q.doc) : undefined });
+        const response = await searchKnowledgeBases(b.ctx, {
+          query: q.query,
+          limit: LIMIT,
+          knowledge_base_id: scope === 'its KB' ? kbOf.get(q.doc) : undefined,
+        });
         const expected = embedder ? 'hybrid' : 'fulltext';
         if (response.mode !== expected) throw new Error(`${mode}: search answered in ${response.mode} mode`);
         ranks.push(ranksOf(response.results, q));
@@ -58,15 +66,20 @@ async function evaluate(mode: Mode, embeddingsUrl: string | null): Promise<Map<S
 }
 
 const recall = (ranks: (number | null)[]) => ranks.filter((r) => r !== null).length / ranks.length;
-const mrr = (ranks: (number | null)[]) => ranks.reduce<number>((a, r) => a + (r === null ? 0 : 1 / r), 0) / ranks.length;
+const mrr = (ranks: (number | null)[]) =>
+  ranks.reduce<number>((a, r) => a + (r === null ? 0 : 1 / r), 0) / ranks.length;
 
 function summaryRows(mode: Mode, scope: Scope, ranks: Ranks[]): string[] {
   const subset = (kind: LabelledQuery['kind']) => ranks.filter((_, i) => QUERIES[i]!.kind === kind).map((r) => r.doc);
   return [
-    mode, scope,
-    fmt(recall(ranks.map((r) => r.doc)), 2), fmt(mrr(ranks.map((r) => r.doc)), 2),
-    fmt(recall(ranks.map((r) => r.section)), 2), fmt(mrr(ranks.map((r) => r.section)), 2),
-    fmt(recall(subset('lexical')), 2), fmt(recall(subset('paraphrase')), 2),
+    mode,
+    scope,
+    fmt(recall(ranks.map((r) => r.doc)), 2),
+    fmt(mrr(ranks.map((r) => r.doc)), 2),
+    fmt(recall(ranks.map((r) => r.section)), 2),
+    fmt(mrr(ranks.map((r) => r.section)), 2),
+    fmt(recall(subset('lexical')), 2),
+    fmt(recall(subset('paraphrase')), 2),
   ];
 }
 
@@ -78,11 +91,24 @@ async function main(): Promise<void> {
       ['hybrid (fake embedder)', await evaluate('hybrid (fake embedder)', fake.url)],
     ]);
     const lexical = QUERIES.filter((q) => q.kind === 'lexical').length;
-    console.log(`${DOCUMENTS.length} documents (${DOCUMENTS.filter((d) => d.kb === 'manuel').length} French), ${QUERIES.length} queries (${lexical} lexical, ${QUERIES.length - lexical} paraphrases); limit ${LIMIT}.\n`);
+    console.log(
+      `${DOCUMENTS.length} documents (${DOCUMENTS.filter((d) => d.kb === 'manuel').length} French), ${QUERIES.length} queries (${lexical} lexical, ${QUERIES.length - lexical} paraphrases); limit ${LIMIT}.\n`,
+    );
     console.log(
       markdownTable(
-        ['mode', 'scope', 'recall@5 (document)', 'MRR (document)', 'recall@5 (section)', 'MRR (section)', 'recall@5 lexical (document)', 'recall@5 paraphrase (document)'],
-        [...results].flatMap(([mode, byScope]) => [...byScope].map(([scope, ranks]) => summaryRows(mode, scope, ranks))),
+        [
+          'mode',
+          'scope',
+          'recall@5 (document)',
+          'MRR (document)',
+          'recall@5 (section)',
+          'MRR (section)',
+          'recall@5 lexical (document)',
+          'recall@5 paraphrase (document)',
+        ],
+        [...results].flatMap(([mode, byScope]) =>
+          [...byScope].map(([scope, ranks]) => summaryRows(mode, scope, ranks)),
+        ),
       ),
     );
     const fullText = results.get('full-text')!.get('all KBs')!;
@@ -92,7 +118,13 @@ async function main(): Promise<void> {
     console.log(
       markdownTable(
         ['query', 'kind', 'answer', 'full-text', 'hybrid'],
-        QUERIES.map((q, i) => [q.query, q.kind, `${q.doc} § ${q.section}`, `${rank(fullText[i]!.section)} (${rank(fullText[i]!.doc)})`, `${rank(hybrid[i]!.section)} (${rank(hybrid[i]!.doc)})`]),
+        QUERIES.map((q, i) => [
+          q.query,
+          q.kind,
+          `${q.doc} § ${q.section}`,
+          `${rank(fullText[i]!.section)} (${rank(fullText[i]!.doc)})`,
+          `${rank(hybrid[i]!.section)} (${rank(hybrid[i]!.doc)})`,
+        ]),
       ),
     );
   } finally {

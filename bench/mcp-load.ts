@@ -18,7 +18,17 @@ import type http from 'node:http';
 import { type LoadResult, runLoad } from './lib/loadgen.js';
 import { type McpTarget, type ToolCall, openSession, statelessSession, toolCaller } from './lib/mcp.js';
 import { backendPids, createDatabase } from './lib/postgres.js';
-import { type Child, cpuCount, freePort, machineBusyPercent, pinSelf, spawnPinned, stopAll, waitFor, waitForQuiet } from './lib/processes.js';
+import {
+  type Child,
+  cpuCount,
+  freePort,
+  machineBusyPercent,
+  pinSelf,
+  spawnPinned,
+  stopAll,
+  waitFor,
+  waitForQuiet,
+} from './lib/processes.js';
 import { fmt, markdownTable, median } from './lib/stats.js';
 import { type StartupRow, benchStdioStartup } from './lib/stdio-startup.js';
 import { REPO_ROOT, seedProspects, startSwitchboard } from './lib/switchboard.js';
@@ -75,10 +85,19 @@ function mcpWorker(target: McpTarget, call: ToolCall, stateless: boolean) {
   };
 }
 
-async function measureAll(server: string, mode: Row['mode'], child: Child, database: string | undefined, target: McpTarget, call: ToolCall, rows: Row[]): Promise<void> {
+async function measureAll(
+  server: string,
+  mode: Row['mode'],
+  child: Child,
+  database: string | undefined,
+  target: McpTarget,
+  call: ToolCall,
+  rows: Row[],
+): Promise<void> {
   for (const concurrency of SETTINGS.concurrencies) {
     const busy = await waitForQuiet(SETTINGS.quietWaitMs);
-    if (busy >= 25) log(`  (the machine is still ${fmt(busy, 0)}% busy with other work: this measurement will be skewed)`);
+    if (busy >= 25)
+      log(`  (the machine is still ${fmt(busy, 0)}% busy with other work: this measurement will be skewed)`);
     const result = await runLoad({
       concurrency,
       warmupMs: SETTINGS.warmupMs,
@@ -93,7 +112,8 @@ async function measureAll(server: string, mode: Row['mode'], child: Child, datab
         `server ${fmt(serverMsPerCall(result), 2)} ms CPU/call, errors ${result.errors}; CPU: ${cpu.join(', ')}`,
     );
     // Fail loudly: numbers from a server that answers errors would be meaningless.
-    if (result.errors > 0) throw new Error(`${server} ${mode} c=${concurrency}: ${result.errors} failed calls; first: ${result.firstError}`);
+    if (result.errors > 0)
+      throw new Error(`${server} ${mode} c=${concurrency}: ${result.errors} failed calls; first: ${result.firstError}`);
     rows.push({ server, mode, result });
   }
 }
@@ -105,7 +125,14 @@ async function benchSwitchboard(serverCpu: string, rows: Row[], label = 'switchb
   for (const stateless of [false, true]) {
     const mode = stateless ? 'stateless' : 'session';
     log(`${label} serve (${mode}, PostgreSQL, LOG_LEVEL=${SETTINGS.logLevel}) on CPU ${serverCpu}`);
-    const sb = await startSwitchboard({ databaseUrl: db.url, stateless, cpu: serverCpu, logLevel: SETTINGS.logLevel, expectBootstrap: key === undefined, cli });
+    const sb = await startSwitchboard({
+      databaseUrl: db.url,
+      stateless,
+      cpu: serverCpu,
+      logLevel: SETTINGS.logLevel,
+      expectBootstrap: key === undefined,
+      cli,
+    });
     try {
       if (!key) {
         key = sb.bootstrapKey!;
@@ -125,14 +152,27 @@ async function benchSqlFloor(serverCpu: string, db: { url: string; name: string 
   const name = 'SQL floor: node:http + the same query';
   log(`${name} on CPU ${serverCpu}`);
   const port = await freePort();
-  const child = spawnPinned(serverCpu, process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/sql-floor-server.ts')], {
-    ...process.env,
-    PORT: String(port),
-    DATABASE_URL: db.url,
-  });
+  const child = spawnPinned(
+    serverCpu,
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO_ROOT, 'bench/sql-floor-server.ts')],
+    {
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: db.url,
+    },
+  );
   try {
     await waitFor(name, child, async () => (child.stdout().includes('listening') ? true : undefined));
-    await measureAll(name, 'session', child, db.name, { endpoint: { host: '127.0.0.1', port, path: '/mcp' } }, LIST_PROSPECTS, rows);
+    await measureAll(
+      name,
+      'session',
+      child,
+      db.name,
+      { endpoint: { host: '127.0.0.1', port, path: '/mcp' } },
+      LIST_PROSPECTS,
+      rows,
+    );
   } finally {
     await child.stop();
   }
@@ -143,14 +183,27 @@ async function benchSdkEcho(serverCpu: string, rows: Row[]): Promise<void> {
     const name = `bare SDK echo (${json ? 'JSON' : 'SSE'} responses)`;
     log(`${name} on CPU ${serverCpu}`);
     const port = await freePort();
-    const child = spawnPinned(serverCpu, process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/sdk-echo-server.ts')], {
-      ...process.env,
-      PORT: String(port),
-      SDK_JSON_RESPONSE: json ? '1' : '0',
-    });
+    const child = spawnPinned(
+      serverCpu,
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'bench/sdk-echo-server.ts')],
+      {
+        ...process.env,
+        PORT: String(port),
+        SDK_JSON_RESPONSE: json ? '1' : '0',
+      },
+    );
     try {
       await waitFor(name, child, async () => (child.stdout().includes('listening') ? true : undefined));
-      await measureAll(name, 'session', child, undefined, { endpoint: { host: '127.0.0.1', port, path: '/mcp' } }, ECHO, rows);
+      await measureAll(
+        name,
+        'session',
+        child,
+        undefined,
+        { endpoint: { host: '127.0.0.1', port, path: '/mcp' } },
+        ECHO,
+        rows,
+      );
     } finally {
       await child.stop();
     }
@@ -169,7 +222,21 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
   if (rows.length) {
     out.push(
       markdownTable(
-        ['server / tool', 'mode', 'conc.', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU ms/call', 'CPU % server', 'postgres', 'load gen.', 'others', 'calls'],
+        [
+          'server / tool',
+          'mode',
+          'conc.',
+          'calls/s',
+          'p50 ms',
+          'p99 ms',
+          'max ms',
+          'server CPU ms/call',
+          'CPU % server',
+          'postgres',
+          'load gen.',
+          'others',
+          'calls',
+        ],
         rows.map(({ server, mode, result: r }) => [
           server,
           mode,
@@ -190,10 +257,15 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
     );
   }
   let met: boolean | undefined;
-  const at = (server: string, mode: string) => rows.find((r) => r.server.startsWith(server) && r.mode === mode && r.result.concurrency === TARGET.concurrency)?.result;
+  const at = (server: string, mode: string) =>
+    rows.find((r) => r.server.startsWith(server) && r.mode === mode && r.result.concurrency === TARGET.concurrency)
+      ?.result;
   const baselines = rows.filter((r) => r.server.startsWith('bare SDK') && r.result.concurrency === TARGET.concurrency);
   if (baselines.length && at('switchboard', 'session')) {
-    out.push('', `Target at concurrency ${TARGET.concurrency}: calls/s >= bare SDK echo (session mode), p99 < ${TARGET.p99Ms} ms`);
+    out.push(
+      '',
+      `Target at concurrency ${TARGET.concurrency}: calls/s >= bare SDK echo (session mode), p99 < ${TARGET.p99Ms} ms`,
+    );
     for (const mode of ['session', 'stateless']) {
       const r = at('switchboard', mode)!;
       for (const b of baselines) {
@@ -209,7 +281,9 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
     if (floor) {
       out.push(
         `- for scale, the SQL floor (no MCP, no auth, no validation): ${fmt(floor.callsPerSecond, 0)} calls/s, p99 ${fmt(floor.p99Ms, 2)} ms; ` +
-          baselines.map((b) => `${fmt((floor.callsPerSecond / b.result.callsPerSecond) * 100, 0)}% of ${b.server}`).join(', '),
+          baselines
+            .map((b) => `${fmt((floor.callsPerSecond / b.result.callsPerSecond) * 100, 0)}% of ${b.server}`)
+            .join(', '),
       );
     }
   }
@@ -237,14 +311,19 @@ async function main(): Promise<void> {
   const serverCpu = cores >= 2 ? '1' : '0';
   if (cores >= 2) pinSelf(0);
   else log('warning: one CPU only, server and load generator share it; numbers are not comparable');
-  log(`node ${process.version}, ${cores} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load generator on CPU 0, servers on CPU ${serverCpu}`);
+  log(
+    `node ${process.version}, ${cores} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load generator on CPU 0, servers on CPU ${serverCpu}`,
+  );
   // Other work on the machine skews every number; say so up front rather than publish them silently.
   const busy = await machineBusyPercent();
-  log(`machine busy before start: ${fmt(busy, 0)}% of one core${busy > 20 ? '  WARNING: something else is running; results will be low and noisy' : ''}`);
+  log(
+    `machine busy before start: ${fmt(busy, 0)}% of one core${busy > 20 ? '  WARNING: something else is running; results will be low and noisy' : ''}`,
+  );
 
   const rows: Row[] = [];
   if (SETTINGS.only.has('switchboard')) await benchSwitchboard(serverCpu, rows);
-  if (process.env.BENCH_BASELINE_CLI) await benchSwitchboard(serverCpu, rows, 'baseline', path.resolve(process.env.BENCH_BASELINE_CLI));
+  if (process.env.BENCH_BASELINE_CLI)
+    await benchSwitchboard(serverCpu, rows, 'baseline', path.resolve(process.env.BENCH_BASELINE_CLI));
   if (SETTINGS.only.has('sdk')) await benchSdkEcho(serverCpu, rows);
   const startup = SETTINGS.only.has('stdio')
     ? await benchStdioStartup({
@@ -256,7 +335,11 @@ async function main(): Promise<void> {
       })
     : [];
   const met = report(rows, startup);
-  if (process.env.BENCH_JSON_OUT) writeFileSync(process.env.BENCH_JSON_OUT, `${JSON.stringify({ node: process.version, cores, rows, startup, targetMet: met }, null, 2)}\n`);
+  if (process.env.BENCH_JSON_OUT)
+    writeFileSync(
+      process.env.BENCH_JSON_OUT,
+      `${JSON.stringify({ node: process.version, cores, rows, startup, targetMet: met }, null, 2)}\n`,
+    );
   if (met !== undefined) log(met ? 'target met' : 'target NOT met');
 }
 
@@ -267,7 +350,8 @@ async function cleanup(): Promise<void> {
 }
 
 // Interrupted or piped into `head`: still stop the servers and drop the database.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 try {
   await main();

@@ -24,9 +24,13 @@ const transports = new Map<string, StreamableHTTPServerTransport>();
 
 function echoServer(): McpServer {
   const server = new McpServer({ name: 'sdk-echo', version: '1.0.0' });
-  server.registerTool('echo', { description: 'Echoes its input', inputSchema: { text: z.string() } }, async ({ text }) => ({
-    content: [{ type: 'text', text }],
-  }));
+  server.registerTool(
+    'echo',
+    { description: 'Echoes its input', inputSchema: { text: z.string() } },
+    async ({ text }) => ({
+      content: [{ type: 'text', text }],
+    }),
+  );
   return server;
 }
 
@@ -36,7 +40,9 @@ app.post('/mcp', async (req: Req, res: Res) => {
   const existing = sessionId ? transports.get(sessionId) : undefined;
   if (existing) return existing.handleRequest(req, res, req.body);
   if (sessionId || !isInitializeRequest(req.body)) {
-    res.status(sessionId ? 404 : 400).json({ jsonrpc: '2.0', error: { code: -32000, message: 'No valid session' }, id: null });
+    res
+      .status(sessionId ? 404 : 400)
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'No valid session' }, id: null });
     return;
   }
   const transport = new StreamableHTTPServerTransport({

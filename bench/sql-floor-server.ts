@@ -21,11 +21,20 @@ const answer = (res: http.ServerResponse, body: unknown, headers: Record<string,
 
 async function call(id: unknown, limit: number) {
   const { rows } = await pool.query(LIST, [workspaceId, limit + 1]);
-  const prospects = rows.slice(0, limit).map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() }));
+  const prospects = rows
+    .slice(0, limit)
+    .map((r) => ({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() }));
   const last = rows[limit - 1];
-  const next_cursor = rows.length > limit ? Buffer.from(JSON.stringify({ v: [last.created_at.toISOString(), last.id] })).toString('base64url') : null;
+  const next_cursor =
+    rows.length > limit
+      ? Buffer.from(JSON.stringify({ v: [last.created_at.toISOString(), last.id] })).toString('base64url')
+      : null;
   const page = { prospects, next_cursor, has_more: next_cursor !== null, truncated: false };
-  return { jsonrpc: '2.0', id, result: { structuredContent: page, content: [{ type: 'text', text: JSON.stringify(page) }] } };
+  return {
+    jsonrpc: '2.0',
+    id,
+    result: { structuredContent: page, content: [{ type: 'text', text: JSON.stringify(page) }] },
+  };
 }
 
 http
@@ -36,7 +45,11 @@ http
       const msg = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       if (msg.id === undefined) return void res.writeHead(202).end();
       if (msg.method === 'initialize') {
-        const result = { protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'sql-floor', version: '1.0.0' } };
+        const result = {
+          protocolVersion: msg.params.protocolVersion,
+          capabilities: { tools: {} },
+          serverInfo: { name: 'sql-floor', version: '1.0.0' },
+        };
         return answer(res, { jsonrpc: '2.0', id: msg.id, result }, { 'mcp-session-id': 'floor' });
       }
       answer(res, await call(msg.id, msg.params.arguments.limit));

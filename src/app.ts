@@ -54,7 +54,10 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
-    jobs = new PgBossQueue(handle, log, { pollingIntervalSeconds: opts.jobPollingIntervalSeconds, timeoutSeconds: config.jobTimeoutSeconds });
+    jobs = new PgBossQueue(handle, log, {
+      pollingIntervalSeconds: opts.jobPollingIntervalSeconds,
+      timeoutSeconds: config.jobTimeoutSeconds,
+    });
     if (opts.startJobs !== false) await jobs.start(JOB_NAMES);
     const keyCache = new KeyCache(handle.db, opts.clock ?? systemClock, config.cacheMs);
     const services: Services = {
@@ -102,7 +105,12 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
 function searchGate(config: Config, poolSize: number): ConcurrencyGate {
   const perKey = config.search.concurrency;
   return new ConcurrencyGate(
-    { perKey, total: Math.max(1, Math.floor(poolSize / 2)), maxQueuedPerKey: 8 * perKey, maxWaitMs: config.search.timeoutMs },
+    {
+      perKey,
+      total: Math.max(1, Math.floor(poolSize / 2)),
+      maxQueuedPerKey: 8 * perKey,
+      maxWaitMs: config.search.timeoutMs,
+    },
     'knowledge-base searches',
   );
 }
@@ -117,11 +125,18 @@ function mailSenders(config: Config): Services['mail'] {
   return { live, sink: new SinkSender() };
 }
 
-async function usableEmbedder(db: Kysely<Database>, config: Config, log: Logger, override: Embedder | null | undefined): Promise<Embedder | null> {
+async function usableEmbedder(
+  db: Kysely<Database>,
+  config: Config,
+  log: Logger,
+  override: Embedder | null | undefined,
+): Promise<Embedder | null> {
   const embedder = override !== undefined ? override : config.embeddings ? new HttpEmbedder(config.embeddings) : null;
   if (!embedder) return null;
   const { rows } = await sql<{ ok: boolean }>`select to_regclass('kb_chunk_embeddings') is not null as ok`.execute(db);
   if (rows[0]?.ok) return embedder;
-  log.warn('an embeddings provider is configured but this PostgreSQL server has no pgvector extension: knowledge-base search stays full-text');
+  log.warn(
+    'an embeddings provider is configured but this PostgreSQL server has no pgvector extension: knowledge-base search stays full-text',
+  );
   return null;
 }

@@ -11,10 +11,23 @@ import { createLogger } from './log.js';
 import { startWorkers } from './workers.js';
 import { startHttpServer } from './transport/http/server.js';
 import { runStdio } from './transport/mcp/stdio.js';
-import { CLIENTS, CONFIG_FILE, type McpClient, assertDatabaseInitialised, defaultUrl, invalidKeyMessage, mcpConfig } from './mcp-json.js';
+import {
+  CLIENTS,
+  CONFIG_FILE,
+  type McpClient,
+  assertDatabaseInitialised,
+  defaultUrl,
+  invalidKeyMessage,
+  mcpConfig,
+} from './mcp-json.js';
 
-const csv = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-const print = (json: boolean, value: unknown, text: string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`);
+const csv = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const print = (json: boolean, value: unknown, text: string) =>
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text}\n`);
 
 /** Opens the app for a one-shot command; logs go to stderr so stdout stays clean for --json. */
 async function withApp<T>(fn: (app: App) => Promise<T>, destination: 'stdout' | 'stderr' = 'stderr'): Promise<T> {
@@ -91,9 +104,17 @@ async function serve(): Promise<void> {
   log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
 }
 
-async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: string; readOnly?: boolean }): Promise<void> {
+async function stdio(opts: {
+  toolsets?: string;
+  tools?: string;
+  excludeTools?: string;
+  readOnly?: boolean;
+}): Promise<void> {
   const config = loadConfig();
-  if (!config.apiKey) throw new ConfigError('SWITCHBOARD_API_KEY is not set: switchboard stdio needs an API key (create one with `switchboard keys create`)');
+  if (!config.apiKey)
+    throw new ConfigError(
+      'SWITCHBOARD_API_KEY is not set: switchboard stdio needs an API key (create one with `switchboard keys create`)',
+    );
   assertDatabaseInitialised(config);
   const log = createLogger(config.logLevel, 'stderr');
   const app = await createApp(config, log, { onDatabaseLockLost: (err) => fail(err, log) });
@@ -113,7 +134,10 @@ async function stdio(opts: { toolsets?: string; tools?: string; excludeTools?: s
 
 async function assertKeyValid(app: App, key: string): Promise<void> {
   if (await app.keyCache.authenticate(key)) return;
-  const { n } = await app.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const { n } = await app.db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   throw new ConfigError(invalidKeyMessage(app.config, Number(n)));
 }
 
@@ -138,21 +162,33 @@ async function mcpJson(o: McpJsonOptions): Promise<void> {
   if (o.createKey) {
     const refs = o.workspace.flatMap(csv);
     const created = await withApp(async (app) =>
-      keys.createKey(await ownerContext(app, o.org), { name: o.name ?? `mcp-json ${o.client}`, scopes: csv(o.scopes), workspaces: refs.includes('all') ? 'all' : refs }),
+      keys.createKey(await ownerContext(app, o.org), {
+        name: o.name ?? `mcp-json ${o.client}`,
+        scopes: csv(o.scopes),
+        workspaces: refs.includes('all') ? 'all' : refs,
+      }),
     );
     key = created.secret;
-    process.stderr.write(`created key ${created.api_key.id} (${created.api_key.prefix}...) for ${o.client}; it is shown only in this configuration\n`);
+    process.stderr.write(
+      `created key ${created.api_key.id} (${created.api_key.prefix}...) for ${o.client}; it is shown only in this configuration\n`,
+    );
   } else if (!key) {
     key = 'sb_REPLACE_WITH_YOUR_KEY';
-    process.stderr.write('no key: pass --create-key (or set SWITCHBOARD_API_KEY) to get a configuration with a working key\n');
+    process.stderr.write(
+      'no key: pass --create-key (or set SWITCHBOARD_API_KEY) to get a configuration with a working key\n',
+    );
   } else if (transport === 'stdio') {
     assertDatabaseInitialised(config);
   }
-  process.stdout.write(`${JSON.stringify(mcpConfig(config, { client: o.client, transport, key, url: o.url ?? defaultUrl(config) }), null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(mcpConfig(config, { client: o.client, transport, key, url: o.url ?? defaultUrl(config) }), null, 2)}\n`,
+  );
   process.stderr.write(`put it in ${CONFIG_FILE[o.client]}\n`);
 }
 
-const program = new Command('switchboard').description('Self-hosted MCP server with workspace-scoped business tools').version(VERSION);
+const program = new Command('switchboard')
+  .description('Self-hosted MCP server with workspace-scoped business tools')
+  .version(VERSION);
 
 program.command('serve').description('Run the HTTP server (MCP at /mcp, REST at /api/v1)').action(serve);
 
@@ -194,7 +230,12 @@ ws.command('create')
   .option('--json', 'print JSON')
   .action((o) =>
     withApp(async (app) => {
-      const w = await workspaces.createWorkspace(await ownerContext(app, o.org), { name: o.name, slug: o.slug, is_test: Boolean(o.test), timezone: o.timezone });
+      const w = await workspaces.createWorkspace(await ownerContext(app, o.org), {
+        name: o.name,
+        slug: o.slug,
+        is_test: Boolean(o.test),
+        timezone: o.timezone,
+      });
       print(o.json, w, `created workspace ${w.slug} (${w.id})${w.is_test ? ' [test]' : ''}`);
     }),
   );
@@ -204,7 +245,11 @@ ws.command('list')
   .action((o) =>
     withApp(async (app) => {
       const list = await workspaces.listWorkspaces(await ownerContext(app, o.org));
-      print(o.json, { workspaces: list }, list.map((w) => `${w.id}  ${w.slug}${w.is_test ? '  [test]' : ''}  ${w.name}`).join('\n') || 'no workspaces');
+      print(
+        o.json,
+        { workspaces: list },
+        list.map((w) => `${w.id}  ${w.slug}${w.is_test ? '  [test]' : ''}  ${w.name}`).join('\n') || 'no workspaces',
+      );
     }),
   );
 
@@ -225,7 +270,11 @@ k.command('create')
         workspaces: refs.includes('all') ? 'all' : refs,
         expires_at: o.expiresAt,
       });
-      print(o.json, created, `created key ${created.api_key.id} (${created.api_key.prefix}...)\n\n  ${created.secret}\n\nStore it now: it is not shown again.`);
+      print(
+        o.json,
+        created,
+        `created key ${created.api_key.id} (${created.api_key.prefix}...)\n\n  ${created.secret}\n\nStore it now: it is not shown again.`,
+      );
     }),
   );
 k.command('list')
@@ -234,7 +283,8 @@ k.command('list')
   .action((o) =>
     withApp(async (app) => {
       const list = await keys.listKeys(await ownerContext(app, o.org));
-      const line = (x: keys.ApiKey) => `${x.id}  ${x.prefix}...  ${x.status}  ${x.scopes.join(',')}  ${x.workspaces === 'all' ? 'all' : x.workspaces.join(',')}  ${x.name}`;
+      const line = (x: keys.ApiKey) =>
+        `${x.id}  ${x.prefix}...  ${x.status}  ${x.scopes.join(',')}  ${x.workspaces === 'all' ? 'all' : x.workspaces.join(',')}  ${x.name}`;
       print(o.json, { api_keys: list }, list.map(line).join('\n') || 'no keys');
     }),
   );
@@ -254,7 +304,11 @@ k.command('rotate <keyId>')
   .action((keyId, o) =>
     withApp(async (app) => {
       const created = await keys.rotateKey(await ownerContext(app, o.org), keyId, o.graceSeconds);
-      print(o.json, created, `rotated ${keyId} into ${created.api_key.id}\n\n  ${created.secret}\n\nStore it now: it is not shown again.`);
+      print(
+        o.json,
+        created,
+        `rotated ${keyId} into ${created.api_key.id}\n\n  ${created.secret}\n\nStore it now: it is not shown again.`,
+      );
     }),
   );
 
@@ -276,7 +330,11 @@ const PLAIN_ERRORS = [ConfigError, DatabaseLockedError, DatabaseLockLostError];
 
 function fail(err: unknown, log?: Logger): never {
   const message =
-    err instanceof AppError ? `${err.code}: ${err.message}` : PLAIN_ERRORS.some((type) => err instanceof type) ? (err as Error).message : String((err as Error)?.stack ?? err);
+    err instanceof AppError
+      ? `${err.code}: ${err.message}`
+      : PLAIN_ERRORS.some((type) => err instanceof type)
+        ? (err as Error).message
+        : String((err as Error)?.stack ?? err);
   log?.flush();
   process.stderr.write(`switchboard: ${message}\n`);
   process.exit(1);

@@ -6,14 +6,24 @@ import type { EmbeddingsConfig } from './adapters/llm/embeddings.js';
 const list = z
   .string()
   .optional()
-  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined));
+  .transform((s) =>
+    s
+      ? s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined,
+  );
 const flag = z
   .enum(['0', '1', 'true', 'false', ''])
   .optional()
   .transform((s) => s === '1' || s === 'true');
 
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SWITCHBOARD_DATA_DIR: z
     .string()
@@ -21,7 +31,8 @@ const EnvSchema = z.object({
     .optional()
     // MCP clients start stdio servers in arbitrary directories: a relative path would quietly open a different, empty database in each.
     .refine((dir) => dir === undefined || dir.startsWith('memory://') || path.isAbsolute(dir), {
-      message: 'must be an absolute path (MCP clients start servers in arbitrary working directories); unset, it is the per-user data directory',
+      message:
+        'must be an absolute path (MCP clients start servers in arbitrary working directories); unset, it is the per-user data directory',
     }),
   SWITCHBOARD_LOCK_STALE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,13 +47,20 @@ const EnvSchema = z.object({
   SWITCHBOARD_MCP_SSE_KEEPALIVE_SECONDS: z.coerce.number().min(0).max(3600).default(15),
   SWITCHBOARD_ALLOWED_HOSTS: list,
   SWITCHBOARD_ALLOWED_ORIGINS: list,
-  SWITCHBOARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  SWITCHBOARD_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   SWITCHBOARD_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   SWITCHBOARD_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SWITCHBOARD_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   SWITCHBOARD_SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   SWITCHBOARD_API_KEY: z.string().optional(),
-  SWITCHBOARD_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SWITCHBOARD_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   RESEND_API_KEY: z.string().min(1).optional(),
   RESEND_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
@@ -73,7 +91,9 @@ export interface McpConfig {
 
 export interface Config {
   /** `lockStaleMs`: a PGlite lock held from another host is taken over after this long without a refresh. */
-  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string; lockStaleMs: number };
+  database:
+    | { kind: 'postgres'; url: string; poolSize: number }
+    | { kind: 'pglite'; dataDir: string; lockStaleMs: number };
   host: string;
   port: number;
   publicUrl: string | undefined;
@@ -93,9 +113,20 @@ export interface Config {
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
   /** SMTP wins over Resend when both are set; neither: only is_test workspaces can send (to the sink). */
-  mail: { smtpUrl: string | undefined; resend: { apiKey: string; baseUrl: string | undefined } | undefined; resendWebhookSecret: string | undefined };
+  mail: {
+    smtpUrl: string | undefined;
+    resend: { apiKey: string; baseUrl: string | undefined } | undefined;
+    resendWebhookSecret: string | undefined;
+  };
   /** Unset: drafts are the rendered templates and replies are classified by rules. */
-  anthropic: { apiKey: string; baseUrl: string | undefined; generationModel: string | undefined; classificationModel: string | undefined } | undefined;
+  anthropic:
+    | {
+        apiKey: string;
+        baseUrl: string | undefined;
+        generationModel: string | undefined;
+        classificationModel: string | undefined;
+      }
+    | undefined;
   logLevel: string;
 }
 
@@ -107,12 +138,14 @@ export class ConfigError extends Error {
 }
 
 // Links in sent emails reach the server by its public name, which must then pass the Host check.
-const withPublicHost = (hosts: string[], publicUrl: string | undefined) => (publicUrl ? [...new Set([...hosts, new URL(publicUrl).hostname])] : hosts);
+const withPublicHost = (hosts: string[], publicUrl: string | undefined) =>
+  publicUrl ? [...new Set([...hosts, new URL(publicUrl).hostname])] : hosts;
 
 function embeddingsConfig(e: z.infer<typeof EnvSchema>): EmbeddingsConfig | undefined {
   const url = e.SWITCHBOARD_EMBEDDINGS_URL ?? (e.VOYAGE_API_KEY ? 'https://api.voyageai.com/v1' : undefined);
   if (!url) return undefined;
-  const provider = e.SWITCHBOARD_EMBEDDINGS_PROVIDER ?? (e.VOYAGE_API_KEY || url.includes('voyageai') ? 'voyage' : 'openai');
+  const provider =
+    e.SWITCHBOARD_EMBEDDINGS_PROVIDER ?? (e.VOYAGE_API_KEY || url.includes('voyageai') ? 'voyage' : 'openai');
   return {
     url,
     provider,
@@ -125,11 +158,15 @@ function embeddingsConfig(e: z.infer<typeof EnvSchema>): EmbeddingsConfig | unde
  * The per-user data directory every command uses when SWITCHBOARD_DATA_DIR is unset, whatever the
  * working directory: `$XDG_DATA_HOME/switchboard`, else the platform's usual place.
  */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   const home = env.HOME || os.homedir();
   if (env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)) return path.join(env.XDG_DATA_HOME, 'switchboard');
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'switchboard');
-  if (platform === 'win32') return path.win32.join(env.LOCALAPPDATA || path.win32.join(home, 'AppData', 'Local'), 'switchboard');
+  if (platform === 'win32')
+    return path.win32.join(env.LOCALAPPDATA || path.win32.join(home, 'AppData', 'Local'), 'switchboard');
   return path.join(home, '.local', 'share', 'switchboard');
 }
 
@@ -144,7 +181,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
-      : { kind: 'pglite', dataDir: e.SWITCHBOARD_DATA_DIR ?? defaultDataDir(env), lockStaleMs: e.SWITCHBOARD_LOCK_STALE_MS },
+      : {
+          kind: 'pglite',
+          dataDir: e.SWITCHBOARD_DATA_DIR ?? defaultDataDir(env),
+          lockStaleMs: e.SWITCHBOARD_LOCK_STALE_MS,
+        },
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.SWITCHBOARD_PUBLIC_URL?.replace(/\/+$/, ''),
@@ -158,7 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sseKeepAliveMs: Math.round(e.SWITCHBOARD_MCP_SSE_KEEPALIVE_SECONDS * 1000),
     },
     // DNS-rebinding protection: on a loopback bind only loopback names are accepted unless told otherwise.
-    allowedHosts: e.SWITCHBOARD_ALLOWED_HOSTS ?? (isLoopback(e.HOST) ? withPublicHost(['localhost', '127.0.0.1', '[::1]'], e.SWITCHBOARD_PUBLIC_URL) : undefined),
+    allowedHosts:
+      e.SWITCHBOARD_ALLOWED_HOSTS ??
+      (isLoopback(e.HOST) ? withPublicHost(['localhost', '127.0.0.1', '[::1]'], e.SWITCHBOARD_PUBLIC_URL) : undefined),
     allowedOrigins: e.SWITCHBOARD_ALLOWED_ORIGINS ?? [],
     maxBodyBytes: e.SWITCHBOARD_MAX_BODY_BYTES,
     cacheMs: e.SWITCHBOARD_CACHE_MS,
@@ -172,7 +215,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     },
     anthropic: e.ANTHROPIC_API_KEY
-      ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, generationModel: e.SWITCHBOARD_GENERATION_MODEL, classificationModel: e.SWITCHBOARD_CLASSIFICATION_MODEL }
+      ? {
+          apiKey: e.ANTHROPIC_API_KEY,
+          baseUrl: e.ANTHROPIC_BASE_URL,
+          generationModel: e.SWITCHBOARD_GENERATION_MODEL,
+          classificationModel: e.SWITCHBOARD_CLASSIFICATION_MODEL,
+        }
       : undefined,
     logLevel: e.LOG_LEVEL,
   };

@@ -18,7 +18,7 @@ export function describeDatabase(config: Config): string {
 
 const INIT_HINT =
   'Initialise it once with `switchboard serve` (it creates a test workspace "demo" and a full-access key, and prints a ready configuration), ' +
-  'or with `switchboard migrate`, `switchboard workspaces create --name ...` and `switchboard keys create --workspace all --scopes \'*\'`. ' +
+  "or with `switchboard migrate`, `switchboard workspaces create --name ...` and `switchboard keys create --workspace all --scopes '*'`. " +
   'If your server keeps its data elsewhere, set SWITCHBOARD_DATA_DIR (an absolute path) or DATABASE_URL to the same value as the server.';
 
 /**
@@ -29,7 +29,9 @@ export function assertDatabaseInitialised(config: Config): void {
   const db = config.database;
   if (db.kind !== 'pglite' || db.dataDir.startsWith('memory://')) return;
   if (existsSync(path.join(db.dataDir, 'pgdata', 'PG_VERSION'))) return;
-  throw new ConfigError(`No Switchboard database in ${db.dataDir}: switchboard stdio does not create one. ${INIT_HINT}`);
+  throw new ConfigError(
+    `No Switchboard database in ${db.dataDir}: switchboard stdio does not create one. ${INIT_HINT}`,
+  );
 }
 
 export function invalidKeyMessage(config: Config, keysInDatabase: number): string {
@@ -50,7 +52,8 @@ export interface SnippetOptions {
 /** The environment a stdio server needs to find the same database as this command. */
 function stdioEnv(config: Config, key: string): Record<string, string> {
   const db = config.database;
-  const where: Record<string, string> = db.kind === 'postgres' ? { DATABASE_URL: db.url } : { SWITCHBOARD_DATA_DIR: path.resolve(db.dataDir) };
+  const where: Record<string, string> =
+    db.kind === 'postgres' ? { DATABASE_URL: db.url } : { SWITCHBOARD_DATA_DIR: path.resolve(db.dataDir) };
   return { SWITCHBOARD_API_KEY: key, ...where };
 }
 
@@ -67,8 +70,12 @@ export function mcpConfig(config: Config, o: SnippetOptions): Record<string, unk
     // goes through env because some platforms split arguments on the space in "Bearer <key>".
     const target = new URL(mcpUrl);
     const allowHttp = target.protocol === 'http:' && !isLoopback(target.hostname) ? ['--allow-http'] : [];
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: mcp-remote expands ${VAR} in headers from its environment.
-    entry = { command: 'npx', args: ['-y', 'mcp-remote', mcpUrl, '--header', 'Authorization:${SWITCHBOARD_AUTH}', ...allowHttp], env: { SWITCHBOARD_AUTH: auth } };
+    entry = {
+      command: 'npx',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: mcp-remote expands ${VAR} in headers from its environment.
+      args: ['-y', 'mcp-remote', mcpUrl, '--header', 'Authorization:${SWITCHBOARD_AUTH}', ...allowHttp],
+      env: { SWITCHBOARD_AUTH: auth },
+    };
   } else if (o.client === 'cursor') {
     // Cursor tells a remote server by its url; its documented entries carry no type.
     entry = { url: mcpUrl, headers: { Authorization: auth } };
@@ -82,7 +89,7 @@ export function mcpConfig(config: Config, o: SnippetOptions): Record<string, unk
 }
 
 export const CONFIG_FILE: Record<McpClient, string> = {
-  'claude-code': '.mcp.json in your project (or `claude mcp add-json switchboard \'<the inner object>\'`)',
+  'claude-code': ".mcp.json in your project (or `claude mcp add-json switchboard '<the inner object>'`)",
   cursor: '~/.cursor/mcp.json or .cursor/mcp.json',
   cline: "cline_mcp_settings.json (Cline's MCP Servers panel, Configure)",
   'claude-desktop': 'claude_desktop_config.json (Claude Desktop: Settings, Developer, Edit Config)',
@@ -92,6 +99,10 @@ export const CONFIG_FILE: Record<McpClient, string> = {
 /** The base URL of a running `serve` with this configuration, as a client on this machine reaches it. */
 export function defaultUrl(config: Config): string {
   if (config.publicUrl) return config.publicUrl;
-  const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = ['0.0.0.0', '::'].includes(config.host)
+    ? 'localhost'
+    : config.host.includes(':')
+      ? `[${config.host}]`
+      : config.host;
   return `http://${host}:${config.port}`;
 }

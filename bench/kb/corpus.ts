@@ -50,7 +50,39 @@ const REAL_WORDS = (
   'vendor vehicle version voucher wallet warehouse warranty webhook workflow workspace'
 ).split(' ');
 
-const ONSETS = ['b', 'br', 'c', 'ch', 'cl', 'd', 'dr', 'f', 'fl', 'g', 'gr', 'h', 'j', 'k', 'l', 'm', 'n', 'p', 'pl', 'pr', 'r', 's', 'sh', 'sl', 'st', 't', 'th', 'tr', 'v', 'w', 'z'];
+const ONSETS = [
+  'b',
+  'br',
+  'c',
+  'ch',
+  'cl',
+  'd',
+  'dr',
+  'f',
+  'fl',
+  'g',
+  'gr',
+  'h',
+  'j',
+  'k',
+  'l',
+  'm',
+  'n',
+  'p',
+  'pl',
+  'pr',
+  'r',
+  's',
+  'sh',
+  'sl',
+  'st',
+  't',
+  'th',
+  'tr',
+  'v',
+  'w',
+  'z',
+];
 const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'io', 'ou', 'y'];
 const CODAS = ['', '', '', '', 'n', 'r', 'l', 's', 't', 'm', 'nd', 'st', 'rk', 'ng', 'x'];
 
@@ -91,7 +123,8 @@ export function buildVocabulary(seed = 1, size = 4000, topicCount = 24, topicSiz
   while (invented.length < size - REAL_WORDS.length) {
     let w = '';
     const r = rng();
-    for (let s = r < 0.2 ? 1 : r < 0.85 ? 2 : 3; s > 0; s--) w += pick(rng, ONSETS) + pick(rng, VOWELS) + pick(rng, CODAS);
+    for (let s = r < 0.2 ? 1 : r < 0.85 ? 2 : 3; s > 0; s--)
+      w += pick(rng, ONSETS) + pick(rng, VOWELS) + pick(rng, CODAS);
     if (w.length >= 3 && w.length <= 10 && !made.has(w) && !STOP_WORDS.includes(w)) {
       made.add(w);
       invented.push(w);
@@ -100,14 +133,20 @@ export function buildVocabulary(seed = 1, size = 4000, topicCount = 24, topicSiz
   // Real words land at random ranks among the invented ones.
   const words = [...invented];
   for (const w of REAL_WORDS) words.splice(Math.floor(rng() * (words.length + 1)), 0, w);
-  const topics = Array.from({ length: topicCount }, () => Array.from({ length: topicSize }, () => words[between(rng, 150, size - 1)]!));
+  const topics = Array.from({ length: topicCount }, () =>
+    Array.from({ length: topicSize }, () => words[between(rng, 150, size - 1)]!),
+  );
   return { words, cdf: cumulative(size, 1.0), stopCdf: cumulative(STOP_WORDS.length, 0.9), topics };
 }
 
 /** Writes one Markdown document's worth of text. */
 class Writer {
   private readonly topic: string[];
-  constructor(private readonly v: Vocabulary, private readonly rng: Rng, topicIndex: number) {
+  constructor(
+    private readonly v: Vocabulary,
+    private readonly rng: Rng,
+    topicIndex: number,
+  ) {
     this.topic = v.topics[topicIndex % v.topics.length]!;
   }
 
@@ -182,8 +221,13 @@ export interface BenchQuery {
 export function benchQueries(v: Vocabulary, seed: number, n: number, sampleText: string): BenchQuery[] {
   const rng = prng(seed);
   // Log-uniform rank from 5 on: the handful of words found in nearly every chunk are left out.
-  const word = () => v.words[Math.min(v.words.length - 1, Math.floor(5 * Math.exp(rng() * Math.log(v.words.length / 5))))]!;
-  const plain = sampleText.replace(/[#*\-?.,]/g, ' ').toLowerCase().split(/\s+/).filter(Boolean);
+  const word = () =>
+    v.words[Math.min(v.words.length - 1, Math.floor(5 * Math.exp(rng() * Math.log(v.words.length / 5))))]!;
+  const plain = sampleText
+    .replace(/[#*\-?.,]/g, ' ')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean);
   const isContent = (x: string) => !STOP_WORDS.includes(x);
   const phrase = () => {
     for (;;) {
@@ -198,7 +242,14 @@ export function benchQueries(v: Vocabulary, seed: number, n: number, sampleText:
   const kinds: [QueryKind, number, () => string][] = [
     ['one word', 0.25, word],
     ['two words', 0.25, () => `${word()} ${word()}`],
-    ['three-four words', 0.2, () => Array.from({ length: between(rng, 3, 4) }, (_, i) => (i === 1 && rng() < 0.5 ? pick(rng, ['for', 'with', 'the', 'of']) : word())).join(' ')],
+    [
+      'three-four words',
+      0.2,
+      () =>
+        Array.from({ length: between(rng, 3, 4) }, (_, i) =>
+          i === 1 && rng() < 0.5 ? pick(rng, ['for', 'with', 'the', 'of']) : word(),
+        ).join(' '),
+    ],
     ['phrase', 0.1, phrase],
     ['prefix', 0.1, prefix],
     ['words + prefix', 0.1, () => `${word()} ${prefix()}`],

@@ -20,10 +20,17 @@ export interface LabelledQuery {
   section: string;
 }
 
-const doc = (kb: HandbookDoc['kb'], name: string, markdown: string): HandbookDoc => ({ kb, name, markdown: `${markdown.trim()}\n` });
+const doc = (kb: HandbookDoc['kb'], name: string, markdown: string): HandbookDoc => ({
+  kb,
+  name,
+  markdown: `${markdown.trim()}\n`,
+});
 
 export const DOCUMENTS: HandbookDoc[] = [
-  doc('handbook', 'refunds.md', `
+  doc(
+    'handbook',
+    'refunds.md',
+    `
 # Refund policy
 
 ## Eligibility
@@ -37,8 +44,12 @@ the statement; PayPal refunds are usually instant. We never refund to a differen
 ## Non-refundable items
 Gift cards, engraved or personalised kettles, and opened coffee beans cannot be refunded. Damaged items
 are handled under the warranty instead.
-`),
-  doc('handbook', 'shipping.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'shipping.md',
+    `
 # Shipping
 
 ## Carriers and delivery times
@@ -52,8 +63,12 @@ recipient by the carrier on arrival; our prices do not include them.
 ## Lost parcels
 If tracking shows no movement for 7 days, or the parcel has not been delivered 10 days after dispatch,
 open a carrier investigation. Once the carrier confirms the loss, send a replacement at no charge.
-`),
-  doc('handbook', 'security.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'security.md',
+    `
 # Information security
 
 ## Passwords and multi-factor authentication
@@ -67,8 +82,12 @@ IT within one hour so it can be wiped remotely.
 ## Reporting phishing
 Forward suspicious emails to security@kettleworks.example and do not open attachments. If you already
 entered your credentials on a fake page, change your password at once and tell the security team.
-`),
-  doc('handbook', 'onboarding.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'onboarding.md',
+    `
 # Onboarding new employees
 
 ## First week
@@ -82,8 +101,12 @@ Managers file the equipment request at least 5 business days ahead.
 ## Buddy programme
 Every newcomer gets a buddy from another team for their first three months: lunch once a week and
 answers to the questions nobody writes down.
-`),
-  doc('handbook', 'pricing.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'pricing.md',
+    `
 # Pricing
 
 ## Brew Club subscription plans
@@ -97,8 +120,12 @@ dedicated account manager. Quotes are valid for 30 days.
 ## Price match
 If a supported retailer sells the same product for less within 14 days of purchase, we refund the
 difference on request.
-`),
-  doc('handbook', 'warranty.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'warranty.md',
+    `
 # Warranty
 
 ## Coverage
@@ -111,8 +138,12 @@ Damage caused by limescale, dropping the appliance, or using it with the wrong v
 ## Making a claim
 Claims need the order number and a short video of the fault. Approved claims get a repair or a
 replacement within 10 business days.
-`),
-  doc('handbook', 'expenses.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'expenses.md',
+    `
 # Travel and expenses
 
 ## Booking travel
@@ -125,8 +156,12 @@ The daily allowance for meals is €45 in Europe and €60 elsewhere; alcohol is
 ## Receipts and deadlines
 Upload receipts to the expense tool within 30 days of the trip. Claims submitted later need a director's
 approval.
-`),
-  doc('handbook', 'leave.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'leave.md',
+    `
 # Time off
 
 ## Vacation
@@ -140,8 +175,12 @@ needed.
 ## Parental leave
 Birth parents get 20 weeks of paid parental leave and partners get 10 weeks, to be taken within the
 first year after the birth or adoption.
-`),
-  doc('handbook', 'remote-work.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'remote-work.md',
+    `
 # Remote work
 
 ## Core hours
@@ -154,8 +193,12 @@ internet.
 ## Coworking
 Coworking memberships are reimbursed up to €200 per month for people living more than 50 km from an
 office.
-`),
-  doc('handbook', 'support.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'support.md',
+    `
 # Customer support
 
 ## Hours and channels
@@ -168,8 +211,12 @@ contract get a 1-hour response target.
 ## Escalation
 Tier 1 agents escalate technical faults to tier 2 product specialists; safety issues such as a kettle
 that overheats go straight to the quality team.
-`),
-  doc('handbook', 'returns-warehouse.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'returns-warehouse.md',
+    `
 # Returns processing in the warehouse
 
 ## Inspection
@@ -179,8 +226,12 @@ records its condition in the warehouse system.
 ## Grading and resale
 Items in perfect condition go back to stock; items with cosmetic marks are graded B and sold as
 refurbished at 30% off; faulty items go to recycling.
-`),
-  doc('handbook', 'data-retention.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'data-retention.md',
+    `
 # Privacy and data retention
 
 ## Retention periods
@@ -190,8 +241,12 @@ analytics for 13 months.
 ## Deletion requests
 When a customer asks us to delete their personal data under the GDPR, the privacy team answers within
 30 days and erases the account, except records the law requires us to keep.
-`),
-  doc('handbook', 'incident-response.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'incident-response.md',
+    `
 # Incident response
 
 ## Severity levels
@@ -204,8 +259,12 @@ and SEV2 incidents; the secondary is paged after 15 minutes without acknowledgem
 
 ## Postmortems
 Every SEV1 gets a blameless postmortem within 5 business days, with follow-up actions and owners.
-`),
-  doc('handbook', 'procurement.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'procurement.md',
+    `
 # Procurement
 
 ## Approval thresholds
@@ -215,8 +274,12 @@ that, the finance director's.
 ## Vendor security review
 Any new software vendor that will hold customer data goes through a security questionnaire and a data
 processing agreement before the contract is signed.
-`),
-  doc('handbook', 'brand.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'brand.md',
+    `
 # Brand guidelines
 
 ## Tone of voice
@@ -225,8 +288,12 @@ Write the way a friendly barista talks: short sentences, plain words, no jargon.
 ## Logo usage
 Use the logo in copper on white or white on charcoal only. Never stretch, recolour or rotate it, and keep
 clear space equal to the height of the K around it.
-`),
-  doc('handbook', 'product-care.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'product-care.md',
+    `
 # Product care
 
 ## Descaling
@@ -238,8 +305,12 @@ Replace the water filter cartridge every 2 months, or sooner if the indicator tu
 
 ## Cleaning
 Wipe the outside with a damp cloth; never put the kettle or its base in the dishwasher.
-`),
-  doc('handbook', 'payroll.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'payroll.md',
+    `
 # Payroll
 
 ## Pay dates
@@ -248,8 +319,12 @@ Payslips are available in the HR portal.
 
 ## Bonus
 The annual bonus is paid with the March salary and depends on company results and individual goals.
-`),
-  doc('handbook', 'engineering.md', `
+`,
+  ),
+  doc(
+    'handbook',
+    'engineering.md',
+    `
 # Engineering practices
 
 ## Code review
@@ -259,8 +334,12 @@ business day.
 ## Deployment freeze
 No deployments to production on Fridays after 12:00 or during the Black Friday week, except fixes for
 SEV1 incidents.
-`),
-  doc('manuel', 'remboursements.md', `
+`,
+  ),
+  doc(
+    'manuel',
+    'remboursements.md',
+    `
 # Politique de remboursement
 
 ## Délais
@@ -269,8 +348,12 @@ versé sur le moyen de paiement d'origine sous 5 à 10 jours ouvrés.
 
 ## Articles exclus
 Les cartes cadeaux et les bouilloires gravées ne sont pas remboursables.
-`),
-  doc('manuel', 'livraison.md', `
+`,
+  ),
+  doc(
+    'manuel',
+    'livraison.md',
+    `
 # Livraison
 
 ## France et Belgique
@@ -280,8 +363,12 @@ relais.
 ## Colis perdu
 Si le suivi ne bouge plus pendant 7 jours, ouvrez une enquête auprès du transporteur ; une fois la perte
 confirmée, un nouvel envoi est fait gratuitement.
-`),
-  doc('manuel', 'conges.md', `
+`,
+  ),
+  doc(
+    'manuel',
+    'conges.md',
+    `
 # Congés
 
 ## Congés payés
@@ -289,8 +376,12 @@ Chaque salarié à temps plein acquiert 25 jours ouvrés de congés payés par a
 
 ## Arrêt maladie
 Prévenez votre responsable avant 10 heures et envoyez l'arrêt de travail sous 48 heures.
-`),
-  doc('manuel', 'teletravail.md', `
+`,
+  ),
+  doc(
+    'manuel',
+    'teletravail.md',
+    `
 # Télétravail
 
 ## Règles
@@ -300,8 +391,12 @@ horaires communes vont de 10 heures à 15 heures.
 ## Équipement
 Une indemnité de 500 euros couvre le bureau, le siège et l'écran ; l'entreprise verse aussi 30 euros par
 mois pour la connexion internet.
-`),
-  doc('manuel', 'securite.md', `
+`,
+  ),
+  doc(
+    'manuel',
+    'securite.md',
+    `
 # Sécurité informatique
 
 ## Mots de passe
@@ -310,25 +405,71 @@ réinitialise le compte après vérification de votre identité.
 
 ## Accès à distance
 Le VPN est obligatoire pour accéder aux outils internes depuis l'extérieur des bureaux.
-`),
+`,
+  ),
 ];
 
 export const QUERIES: LabelledQuery[] = [
   { query: 'how many days do I have to request a refund', kind: 'lexical', doc: 'refunds.md', section: 'Eligibility' },
-  { query: 'can I get my money back two weeks after it arrived', kind: 'paraphrase', doc: 'refunds.md', section: 'Eligibility' },
-  { query: 'when will the refund appear on my card statement', kind: 'lexical', doc: 'refunds.md', section: 'How refunds are issued' },
+  {
+    query: 'can I get my money back two weeks after it arrived',
+    kind: 'paraphrase',
+    doc: 'refunds.md',
+    section: 'Eligibility',
+  },
+  {
+    query: 'when will the refund appear on my card statement',
+    kind: 'lexical',
+    doc: 'refunds.md',
+    section: 'How refunds are issued',
+  },
   { query: 'engraved kettle refund', kind: 'lexical', doc: 'refunds.md', section: 'Non-refundable items' },
-  { query: 'international shipping customs duties', kind: 'lexical', doc: 'shipping.md', section: 'International shipping' },
-  { query: 'who pays import taxes when ordering from abroad', kind: 'paraphrase', doc: 'shipping.md', section: 'International shipping' },
+  {
+    query: 'international shipping customs duties',
+    kind: 'lexical',
+    doc: 'shipping.md',
+    section: 'International shipping',
+  },
+  {
+    query: 'who pays import taxes when ordering from abroad',
+    kind: 'paraphrase',
+    doc: 'shipping.md',
+    section: 'International shipping',
+  },
   { query: 'my package never showed up', kind: 'paraphrase', doc: 'shipping.md', section: 'Lost parcels' },
   { query: 'next day express delivery', kind: 'lexical', doc: 'shipping.md', section: 'Carriers and delivery times' },
-  { query: 'multi-factor authentication mandatory', kind: 'lexical', doc: 'security.md', section: 'Passwords and multi-factor authentication' },
+  {
+    query: 'multi-factor authentication mandatory',
+    kind: 'lexical',
+    doc: 'security.md',
+    section: 'Passwords and multi-factor authentication',
+  },
   { query: 'someone stole my laptop on the train', kind: 'paraphrase', doc: 'security.md', section: 'Devices' },
-  { query: 'I typed my login into a fake website', kind: 'paraphrase', doc: 'security.md', section: 'Reporting phishing' },
-  { query: 'what happens on the first day for a new hire', kind: 'lexical', doc: 'onboarding.md', section: 'First week' },
+  {
+    query: 'I typed my login into a fake website',
+    kind: 'paraphrase',
+    doc: 'security.md',
+    section: 'Reporting phishing',
+  },
+  {
+    query: 'what happens on the first day for a new hire',
+    kind: 'lexical',
+    doc: 'onboarding.md',
+    section: 'First week',
+  },
   { query: 'mentor for newcomers', kind: 'paraphrase', doc: 'onboarding.md', section: 'Buddy programme' },
-  { query: 'Premium plan price per month', kind: 'lexical', doc: 'pricing.md', section: 'Brew Club subscription plans' },
-  { query: 'cheaper rate for a coffee shop buying in bulk', kind: 'paraphrase', doc: 'pricing.md', section: 'Volume discounts for businesses' },
+  {
+    query: 'Premium plan price per month',
+    kind: 'lexical',
+    doc: 'pricing.md',
+    section: 'Brew Club subscription plans',
+  },
+  {
+    query: 'cheaper rate for a coffee shop buying in bulk',
+    kind: 'paraphrase',
+    doc: 'pricing.md',
+    section: 'Volume discounts for businesses',
+  },
   { query: 'competitor sells it for less', kind: 'paraphrase', doc: 'pricing.md', section: 'Price match' },
   { query: 'heating element warranty coverage', kind: 'lexical', doc: 'warranty.md', section: 'Coverage' },
   { query: 'I dropped the kettle, is the repair free', kind: 'paraphrase', doc: 'warranty.md', section: 'Exclusions' },
@@ -337,15 +478,40 @@ export const QUERIES: LabelledQuery[] = [
   { query: 'how much holiday do I get each year', kind: 'paraphrase', doc: 'leave.md', section: 'Vacation' },
   { query: 'time off when my child is born', kind: 'paraphrase', doc: 'leave.md', section: 'Parental leave' },
   { query: 'doctor note sick leave', kind: 'lexical', doc: 'leave.md', section: 'Sick leave' },
-  { query: 'money for a desk and chair at home', kind: 'paraphrase', doc: 'remote-work.md', section: 'Home office stipend' },
+  {
+    query: 'money for a desk and chair at home',
+    kind: 'paraphrase',
+    doc: 'remote-work.md',
+    section: 'Home office stipend',
+  },
   { query: 'coworking membership reimbursed', kind: 'lexical', doc: 'remote-work.md', section: 'Coworking' },
-  { query: 'how quickly do agents reply to customers', kind: 'paraphrase', doc: 'support.md', section: 'Response times' },
+  {
+    query: 'how quickly do agents reply to customers',
+    kind: 'paraphrase',
+    doc: 'support.md',
+    section: 'Response times',
+  },
   { query: 'kettle overheats escalation', kind: 'lexical', doc: 'support.md', section: 'Escalation' },
   { query: 'refurbished grade B items', kind: 'lexical', doc: 'returns-warehouse.md', section: 'Grading and resale' },
-  { query: 'a customer wants us to forget everything about them', kind: 'paraphrase', doc: 'data-retention.md', section: 'Deletion requests' },
+  {
+    query: 'a customer wants us to forget everything about them',
+    kind: 'paraphrase',
+    doc: 'data-retention.md',
+    section: 'Deletion requests',
+  },
   { query: 'how long are invoices kept', kind: 'lexical', doc: 'data-retention.md', section: 'Retention periods' },
-  { query: 'checkout is broken for everybody, how serious is it', kind: 'paraphrase', doc: 'incident-response.md', section: 'Severity levels' },
-  { query: 'who gets woken up at night when the site breaks', kind: 'paraphrase', doc: 'incident-response.md', section: 'On-call rotation' },
+  {
+    query: 'checkout is broken for everybody, how serious is it',
+    kind: 'paraphrase',
+    doc: 'incident-response.md',
+    section: 'Severity levels',
+  },
+  {
+    query: 'who gets woken up at night when the site breaks',
+    kind: 'paraphrase',
+    doc: 'incident-response.md',
+    section: 'On-call rotation',
+  },
   { query: 'approval threshold for purchases', kind: 'lexical', doc: 'procurement.md', section: 'Approval thresholds' },
   { query: 'can I change the colour of the logo', kind: 'paraphrase', doc: 'brand.md', section: 'Logo usage' },
   { query: 'white crust inside the kettle', kind: 'paraphrase', doc: 'product-care.md', section: 'Descaling' },

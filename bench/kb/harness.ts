@@ -41,7 +41,8 @@ async function admin(statement: string): Promise<void> {
 
 /** In-memory PGlite (with pgvector), or a fresh uniquely named PostgreSQL database. */
 export async function openBenchDatabase(kind: DbKind): Promise<BenchDatabase> {
-  if (kind === 'pglite') return { handle: await openDatabase({ kind: 'pglite', dataDir: 'memory://' }), drop: async () => {} };
+  if (kind === 'pglite')
+    return { handle: await openDatabase({ kind: 'pglite', dataDir: 'memory://' }), drop: async () => {} };
   const name = `sb_bench_kb_${randomBytes(5).toString('hex')}`;
   await admin(`create database ${name}`);
   const url = new URL(PG_ADMIN_URL);
@@ -69,7 +70,10 @@ export async function benchApp(kind: DbKind, embeddings: Embedder | null): Promi
   const database = await openBenchDatabase(kind);
   let app: App;
   try {
-    app = await createApp(loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }), silentLog, { database: database.handle, embeddings });
+    app = await createApp(loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }), silentLog, {
+      database: database.handle,
+      embeddings,
+    });
   } catch (err) {
     await database.drop();
     throw err;
@@ -78,11 +82,23 @@ export async function benchApp(kind: DbKind, embeddings: Embedder | null): Promi
   await app.db.insertInto('organizations').values({ id: orgId, name: 'Bench', created_at: app.clock.now() }).execute();
   const contextIn = async (slug: string): Promise<RequestContext> => {
     const workspace = await insertWorkspace(app.db, app.clock, orgId, { name: slug, slug });
-    const { secret } = await insertKey(app.db, orgId, app.clock.now(), { name: slug, scopes: ['*'], allWorkspaces: false, workspaceIds: [workspace.id], expiresAt: null });
+    const { secret } = await insertKey(app.db, orgId, app.clock.now(), {
+      name: slug,
+      scopes: ['*'],
+      allWorkspaces: false,
+      workspaceIds: [workspace.id],
+      expiresAt: null,
+    });
     const principal = await authenticateKey(app.db, app.clock, secret);
     if (!principal) throw new Error('bench key does not authenticate');
     const resolved = await resolveWorkspace(app.db, principal, workspace.id);
-    return { ...app, log: silentLog, requestId: 'bench', actor: { type: 'key' as const, id: principal.keyId }, workspace: resolved };
+    return {
+      ...app,
+      log: silentLog,
+      requestId: 'bench',
+      actor: { type: 'key' as const, id: principal.keyId },
+      workspace: resolved,
+    };
   };
   let closed = false;
   return {
@@ -99,9 +115,25 @@ export async function benchApp(kind: DbKind, embeddings: Embedder | null): Promi
 }
 
 /** Adds and ingests one document through the real path (addDocument, then the job body inline). */
-export async function ingest(app: App, ctx: RequestContext, knowledgeBaseId: string, name: string, content: Uint8Array): Promise<{ documentId: string; chunks: number }> {
-  const { document } = await addDocument(ctx, { knowledge_base_id: knowledgeBaseId, name, content, content_type: 'text/markdown' });
-  await ingestDocument(app, silentLog, { workspace_id: ctx.workspace.id, document_id: document.id }, { attempt: 1, lastAttempt: false });
+export async function ingest(
+  app: App,
+  ctx: RequestContext,
+  knowledgeBaseId: string,
+  name: string,
+  content: Uint8Array,
+): Promise<{ documentId: string; chunks: number }> {
+  const { document } = await addDocument(ctx, {
+    knowledge_base_id: knowledgeBaseId,
+    name,
+    content,
+    content_type: 'text/markdown',
+  });
+  await ingestDocument(
+    app,
+    silentLog,
+    { workspace_id: ctx.workspace.id, document_id: document.id },
+    { attempt: 1, lastAttempt: false },
+  );
   const row = await app.db
     .selectFrom('kb_documents')
     .select(['status', 'chunk_count', 'error'])

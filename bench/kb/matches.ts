@@ -12,7 +12,13 @@ export interface MatchCount {
   fellBack: boolean;
 }
 
-export async function countMatches(db: Kysely<Database>, workspaceId: string, kbId: string, language: string, query: string): Promise<MatchCount> {
+export async function countMatches(
+  db: Kysely<Database>,
+  workspaceId: string,
+  kbId: string,
+  language: string,
+  query: string,
+): Promise<MatchCount> {
   for (const mode of ['all', 'any'] as const) {
     const q = tsQuery(language, query, mode);
     if (!q) return { matched: 0, fellBack: false };

@@ -89,7 +89,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
     await sleep(opts.warmupMs);
     const groups = (await opts.watch?.()) ?? {};
-    const groupsAtStart = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, groupCpuSeconds(pids)]));
+    const groupsAtStart = Object.fromEntries(
+      Object.entries(groups).map(([name, pids]) => [name, groupCpuSeconds(pids)]),
+    );
     const machineAtStart = machineCpu();
     const cpuAtStart = process.cpuUsage();
     windowStart = performance.now();
@@ -106,7 +108,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       for (const [pid, t] of after) used += t - before.get(pid)!;
       cpuPercent[name] = (used / seconds) * 100;
     }
-    cpuPercent.machine = ((machine.busy - machineAtStart.busy) / (machine.total - machineAtStart.total)) * machine.cpus * 100;
+    cpuPercent.machine =
+      ((machine.busy - machineAtStart.busy) / (machine.total - machineAtStart.total)) * machine.cpus * 100;
     const ours = Object.entries(cpuPercent).reduce((sum, [k, v]) => (k === 'machine' ? sum : sum + v), 0);
     cpuPercent.other = Math.max(0, cpuPercent.machine - ours);
     await Promise.all(workers);

@@ -47,7 +47,9 @@ function headers(target: McpTarget, session: Session | undefined, body: Buffer):
 }
 
 const rpc = (id: number | undefined, method: string, params: unknown) =>
-  Buffer.from(JSON.stringify(id === undefined ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', id, method, params }));
+  Buffer.from(
+    JSON.stringify(id === undefined ? { jsonrpc: '2.0', method, params } : { jsonrpc: '2.0', id, method, params }),
+  );
 
 /** The JSON-RPC message of a reply, whether the server answered with JSON or with a one-event SSE stream. */
 export function rpcMessage(reply: Reply): { result?: unknown; error?: { code: number; message: string } } {
@@ -64,15 +66,24 @@ export function rpcMessage(reply: Reply): { result?: unknown; error?: { code: nu
 
 /** initialize + notifications/initialized, as a real client does once per connection. */
 export async function openSession(agent: http.Agent, target: McpTarget): Promise<Session> {
-  const init = rpc(0, 'initialize', { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'switchboard-bench', version: '1.0.0' } });
+  const init = rpc(0, 'initialize', {
+    protocolVersion: PROTOCOL_VERSION,
+    capabilities: {},
+    clientInfo: { name: 'switchboard-bench', version: '1.0.0' },
+  });
   const reply = await post(agent, target.endpoint, headers(target, undefined, init), init);
   const message = reply.status === 200 ? rpcMessage(reply) : undefined;
   const result = message?.result as { protocolVersion?: string } | undefined;
-  if (!result?.protocolVersion) throw new CallError(`initialize failed: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
-  const session: Session = { sessionId: reply.headers['mcp-session-id'] as string | undefined, protocolVersion: result.protocolVersion };
+  if (!result?.protocolVersion)
+    throw new CallError(`initialize failed: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
+  const session: Session = {
+    sessionId: reply.headers['mcp-session-id'] as string | undefined,
+    protocolVersion: result.protocolVersion,
+  };
   const note = rpc(undefined, 'notifications/initialized', {});
   const ack = await post(agent, target.endpoint, headers(target, session, note), note);
-  if (ack.status !== 202) throw new CallError(`notifications/initialized: HTTP ${ack.status} ${ack.body.slice(0, 300)}`);
+  if (ack.status !== 202)
+    throw new CallError(`notifications/initialized: HTTP ${ack.status} ${ack.body.slice(0, 300)}`);
   return session;
 }
 
@@ -84,7 +95,14 @@ export const statelessSession = (): Session => ({ sessionId: undefined, protocol
  * Every reply gets a cheap check (status, a result, no isError); one in `verifyEvery` is parsed
  * and verified in depth, so a wrong answer cannot hide while parsing stays off most of the loop.
  */
-export function toolCaller(agent: http.Agent, target: McpTarget, session: Session, call: ToolCall, requestId: number, verifyEvery = 16): () => Promise<void> {
+export function toolCaller(
+  agent: http.Agent,
+  target: McpTarget,
+  session: Session,
+  call: ToolCall,
+  requestId: number,
+  verifyEvery = 16,
+): () => Promise<void> {
   const body = rpc(requestId, 'tools/call', { name: call.name, arguments: call.arguments });
   const h = headers(target, session, body);
   let n = 0;
@@ -95,7 +113,8 @@ export function toolCaller(agent: http.Agent, target: McpTarget, session: Sessio
     }
     if (n++ % verifyEvery !== 0) return;
     const message = rpcMessage(reply);
-    if (message.error) throw new CallError(`${call.name}: JSON-RPC error ${message.error.code} ${message.error.message}`);
+    if (message.error)
+      throw new CallError(`${call.name}: JSON-RPC error ${message.error.code} ${message.error.message}`);
     const problem = call.verify(message.result as ToolResult);
     if (problem) throw new CallError(`${call.name}: ${problem}`);
   };

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** The server the bench creates its databases on; the same default as the test suite's. */
-export const PG_ADMIN_URL = process.env.SWITCHBOARD_BENCH_POSTGRES_URL ?? process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN_URL =
+  process.env.SWITCHBOARD_BENCH_POSTGRES_URL ??
+  process.env.SWITCHBOARD_TEST_POSTGRES_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -24,7 +27,8 @@ export async function createDatabase(): Promise<{ name: string; url: string; dro
   return {
     name,
     url: url.toString(),
-    drop: () => (dropped ??= admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined)),
+    drop: () =>
+      (dropped ??= admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined)),
   };
 }
 
@@ -33,6 +37,8 @@ export async function createDatabase(): Promise<{ name: string; url: string; dro
  * cost is their CPU time. The admin connection used to ask is on another database, so not counted.
  */
 export async function backendPids(database: string): Promise<number[]> {
-  const { rows } = await admin((c) => c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]));
+  const { rows } = await admin((c) =>
+    c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]),
+  );
   return rows.map((r) => r.pid);
 }

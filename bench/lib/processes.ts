@@ -23,7 +23,11 @@ export function processCpuSeconds(pid: number): number {
 export function machineCpu(): { busy: number; total: number; cpus: number } {
   const lines = readFileSync('/proc/stat', 'utf8').split('\n');
   // user nice system idle iowait irq softirq steal: idle and iowait are the not-busy part.
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = lines[0]!.trim().split(/\s+/).slice(1, 9).map(Number) as number[];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = lines[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number) as number[];
   const busy = user! + nice! + system! + irq! + softirq! + steal!;
   return { busy, total: busy + idle! + iowait!, cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
 }
@@ -124,10 +128,16 @@ export function spawnPinned(cpus: string, command: string, args: string[], env: 
 }
 
 /** Polls `probe` until it returns a value, the child dies, or the time is up. */
-export async function waitFor<T>(what: string, child: Child, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  child: Child,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.process.exitCode !== null) throw new Error(`${what}: the process exited (${child.process.exitCode}): ${child.stderrTail()}`);
+    if (child.process.exitCode !== null)
+      throw new Error(`${what}: the process exited (${child.process.exitCode}): ${child.stderrTail()}`);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     await sleep(50);

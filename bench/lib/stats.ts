@@ -12,7 +12,8 @@ export function median(values: number[]): number {
 }
 
 /** Fixed decimals, or an em dash for a value that was not measured. */
-export const fmt = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
+export const fmt = (n: number | undefined, digits = 1): string =>
+  n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits);
 
 /** A GitHub-flavoured markdown table. */
 export function markdownTable(header: string[], rows: string[][]): string {

@@ -11,7 +11,11 @@ const INITIALIZE = `${JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'switchboard-bench', version: '1.0.0' } },
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'switchboard-bench', version: '1.0.0' },
+  },
 })}\n`;
 
 /**
@@ -24,7 +28,10 @@ const INITIALIZE = `${JSON.stringify({
  */
 export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<number> {
   const started = performance.now();
-  const proc = spawn('taskset', ['-c', '0,1', process.execPath, CLI, 'stdio'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn('taskset', ['-c', '0,1', process.execPath, CLI, 'stdio'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -63,16 +70,23 @@ export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_00
  */
 export async function timeStdioColdStartToKeyCheck(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<number> {
   const started = performance.now();
-  const proc = spawn('taskset', ['-c', '0,1', process.execPath, CLI, 'stdio'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  const proc = spawn('taskset', ['-c', '0,1', process.execPath, CLI, 'stdio'], {
+    env,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const code = await Promise.race([new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c))), sleep(timeoutMs).then(() => 'timeout' as const)]);
+  const code = await Promise.race([
+    new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c))),
+    sleep(timeoutMs).then(() => 'timeout' as const),
+  ]);
   const ms = performance.now() - started;
   if (code === 'timeout') {
     proc.kill('SIGKILL');
     throw new Error(`cold stdio start did not finish within ${timeoutMs} ms`);
   }
-  if (code !== 1 || !/invalid, revoked or expired/.test(stderr)) throw new Error(`cold stdio start: expected the key check to fail, got exit ${code}: ${stderr}`);
+  if (code !== 1 || !/invalid, revoked or expired/.test(stderr))
+    throw new Error(`cold stdio start: expected the key check to fail, got exit ${code}: ${stderr}`);
   return ms;
 }
 
@@ -85,12 +99,20 @@ export interface StartupRow {
 
 /** `switchboard keys create` for every workspace: initialises the database, as a user does before configuring stdio. */
 function createKey(env: NodeJS.ProcessEnv): string {
-  const out = execFileSync(process.execPath, [CLI, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], { env, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [CLI, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], {
+    env,
+    encoding: 'utf8',
+  });
   return (JSON.parse(out) as { secret: string }).secret;
 }
 
 /** Runs `time` `runs` times, each after the machine has gone quiet (or `quietWaitMs` passed). */
-async function series(what: string, runs: number, quietWaitMs: number, time: (i: number) => Promise<number>): Promise<StartupRow> {
+async function series(
+  what: string,
+  runs: number,
+  quietWaitMs: number,
+  time: (i: number) => Promise<number>,
+): Promise<StartupRow> {
   const row: StartupRow = { what, runsMs: [], maxBusyBeforePercent: 0 };
   for (let i = 0; i < runs; i++) {
     row.maxBusyBeforePercent = Math.max(row.maxBusyBeforePercent, await waitForQuiet(quietWaitMs));
@@ -118,26 +140,43 @@ export async function benchStdioStartup(opts: {
 
   opts.log('stdio start-up: PGlite, first start on an empty directory');
   rows.push(
-    await series('PGlite, first start on an empty directory (initdb + migrations), timed to the key check', opts.coldRuns, opts.quietWaitMs, async (i) => {
-      const dir = path.join(tmp, `cold-${i}`);
-      try {
-        return await timeStdioColdStartToKeyCheck({ ...base, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_API_KEY: `sb_${'0'.repeat(40)}` });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }),
+    await series(
+      'PGlite, first start on an empty directory (initdb + migrations), timed to the key check',
+      opts.coldRuns,
+      opts.quietWaitMs,
+      async (i) => {
+        const dir = path.join(tmp, `cold-${i}`);
+        try {
+          return await timeStdioColdStartToKeyCheck({
+            ...base,
+            SWITCHBOARD_DATA_DIR: dir,
+            SWITCHBOARD_API_KEY: `sb_${'0'.repeat(40)}`,
+          });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    ),
   );
 
   opts.log('stdio start-up: PGlite, initialised directory');
   const pgliteEnv = { ...base, SWITCHBOARD_DATA_DIR: path.join(tmp, 'warm') };
   const pgliteKey = createKey(pgliteEnv);
-  rows.push(await series('PGlite, initialised directory', opts.warmRuns, opts.quietWaitMs, () => timeStdioStartup({ ...pgliteEnv, SWITCHBOARD_API_KEY: pgliteKey })));
+  rows.push(
+    await series('PGlite, initialised directory', opts.warmRuns, opts.quietWaitMs, () =>
+      timeStdioStartup({ ...pgliteEnv, SWITCHBOARD_API_KEY: pgliteKey }),
+    ),
+  );
 
   opts.log('stdio start-up: PostgreSQL');
   const db = await createDatabase();
   opts.onCleanup(db.drop);
   const pgEnv = { ...base, DATABASE_URL: db.url };
   const pgKey = createKey(pgEnv);
-  rows.push(await series('PostgreSQL (migrated database)', opts.warmRuns, opts.quietWaitMs, () => timeStdioStartup({ ...pgEnv, SWITCHBOARD_API_KEY: pgKey })));
+  rows.push(
+    await series('PostgreSQL (migrated database)', opts.warmRuns, opts.quietWaitMs, () =>
+      timeStdioStartup({ ...pgEnv, SWITCHBOARD_API_KEY: pgKey }),
+    ),
+  );
   return rows;
 }

@@ -67,9 +67,14 @@ export async function seedProspects(port: number, key: string, count: number): P
           custom_fields: { source: 'bench', score: i, city: 'Springfield' },
         }),
       );
-      const headers = { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${key}` };
+      const headers = {
+        'content-type': 'application/json',
+        'content-length': body.length,
+        authorization: `Bearer ${key}`,
+      };
       const reply = await post(agent, endpoint, headers, body);
-      if (reply.status !== 201 && reply.status !== 200) throw new Error(`seeding prospect ${i}: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
+      if (reply.status !== 201 && reply.status !== 200)
+        throw new Error(`seeding prospect ${i}: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
     }
   } finally {
     agent.destroy();

@@ -54,7 +54,8 @@ export class ConcurrencyGate {
   private async acquire(key: string): Promise<void> {
     if ((this.running.get(key) ?? 0) >= this.limits.perKey) {
       const queue = this.queued.get(key) ?? [];
-      if (queue.length >= this.limits.maxQueuedPerKey) throw this.busy(`${this.limits.perKey} are running and ${queue.length} waiting for this organization`);
+      if (queue.length >= this.limits.maxQueuedPerKey)
+        throw this.busy(`${this.limits.perKey} are running and ${queue.length} waiting for this organization`);
       this.queued.set(key, queue);
       await this.wait(queue, () => this.queued.get(key)?.length === 0 && this.queued.delete(key));
     } else {
@@ -112,6 +113,8 @@ export class ConcurrencyGate {
 
   private busy(why: string): AppError {
     const retryAfter = Math.max(1, Math.ceil(this.limits.maxWaitMs / 1000));
-    return new AppError('rate_limited', `Too many ${this.what} at once: ${why}. Retry in ${retryAfter} s`, { retry_after_s: retryAfter });
+    return new AppError('rate_limited', `Too many ${this.what} at once: ${why}. Retry in ${retryAfter} s`, {
+      retry_after_s: retryAfter,
+    });
   }
 }

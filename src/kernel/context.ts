@@ -57,7 +57,11 @@ export interface Services {
  * person using the console, an agent run acting with its allowed tools, or the system itself
  * (`id` names the part: `tracking`, `resend-webhook`, `job:outreach.send`, `cli`, ...).
  */
-export type Actor = { type: 'key'; id: string } | { type: 'person'; id: string } | { type: 'agent'; id: string } | { type: 'system'; id: string };
+export type Actor =
+  | { type: 'key'; id: string }
+  | { type: 'person'; id: string }
+  | { type: 'agent'; id: string }
+  | { type: 'system'; id: string };
 
 /** The system acting on its own, e.g. `systemActor('tracking')`. */
 export const systemActor = (part: string): Actor => ({ type: 'system', id: part });

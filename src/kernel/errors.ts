@@ -37,4 +37,3 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 }
-

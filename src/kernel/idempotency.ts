@@ -24,7 +24,9 @@ export const requestHash = (operation: string, input: unknown): string =>
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -86,7 +88,12 @@ export async function runIdempotent<T>(
 }
 
 /** Claims the key for `token`, or returns the stored result to replay; throws conflict otherwise. */
-async function claim(db: Kysely<Database>, clock: Clock, scope: IdempotencyScope, token: string): Promise<{ response: unknown } | undefined> {
+async function claim(
+  db: Kysely<Database>,
+  clock: Clock,
+  scope: IdempotencyScope,
+  token: string,
+): Promise<{ response: unknown } | undefined> {
   return db.transaction().execute(async (trx) => {
     const now = clock.now().getTime();
     await trx
@@ -96,7 +103,10 @@ async function claim(db: Kysely<Database>, clock: Clock, scope: IdempotencyScope
       .where((eb) =>
         eb.or([
           eb('created_at', '<', new Date(now - IDEMPOTENCY_TTL_MS)),
-          eb.and([eb('claim_token', 'is not', null), eb('created_at', '<', new Date(now - IDEMPOTENCY_CLAIM_STALE_MS))]),
+          eb.and([
+            eb('claim_token', 'is not', null),
+            eb('created_at', '<', new Date(now - IDEMPOTENCY_CLAIM_STALE_MS)),
+          ]),
         ]),
       )
       .execute();

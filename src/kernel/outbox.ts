@@ -33,7 +33,13 @@ export interface EventMap {
   'sending.paused': { reason: string };
   'knowledge_base.created': { knowledge_base_id: string; name: string };
   'knowledge_base.deleted': { knowledge_base_id: string; name: string };
-  'file.uploaded': { knowledge_base_id: string; document_id: string; name: string; content_type: string; size_bytes: number };
+  'file.uploaded': {
+    knowledge_base_id: string;
+    document_id: string;
+    name: string;
+    content_type: string;
+    size_bytes: number;
+  };
   'document.ready': { knowledge_base_id: string; document_id: string; name: string; chunk_count: number };
   'document.failed': { knowledge_base_id: string; document_id: string; name: string; reason: string };
   'document.deleted': { knowledge_base_id: string; document_id: string; name: string };
@@ -59,8 +65,20 @@ export interface DomainEvent {
   created_at: string;
 }
 
-type EventColumns = Pick<EventRow, 'id' | 'type' | 'prospect_id' | 'data' | 'actor_type' | 'actor_id' | 'is_test' | 'created_at'>;
-export const EVENT_COLUMNS = ['id', 'type', 'prospect_id', 'data', 'actor_type', 'actor_id', 'is_test', 'created_at'] as const;
+type EventColumns = Pick<
+  EventRow,
+  'id' | 'type' | 'prospect_id' | 'data' | 'actor_type' | 'actor_id' | 'is_test' | 'created_at'
+>;
+export const EVENT_COLUMNS = [
+  'id',
+  'type',
+  'prospect_id',
+  'data',
+  'actor_type',
+  'actor_id',
+  'is_test',
+  'created_at',
+] as const;
 
 export function toEvent({ actor_type, actor_id, created_at, ...row }: EventColumns): DomainEvent {
   return { ...row, actor: { type: actor_type, id: actor_id } as Actor, created_at: created_at.toISOString() };

@@ -33,20 +33,34 @@ function decodeCursor(cursor: string, filters: unknown, arity: number): CursorVa
   }
   const p = parsed as { v?: unknown; f?: unknown } | undefined;
   if (!p || !Array.isArray(p.v) || p.v.length !== arity || !p.v.every(isCursorValue)) {
-    throw new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', { param: 'cursor' });
+    throw new AppError(
+      'invalid_request',
+      'cursor is not valid: pass next_cursor exactly as a previous page returned it',
+      { param: 'cursor' },
+    );
   }
   if (p.f !== fingerprint(filters)) {
-    throw new AppError('invalid_request', 'cursor was issued for different filters: repeat the same filters, or start again without a cursor', { param: 'cursor' });
+    throw new AppError(
+      'invalid_request',
+      'cursor was issued for different filters: repeat the same filters, or start again without a cursor',
+      { param: 'cursor' },
+    );
   }
   return p.v as CursorValue[];
 }
 
 // A string PostgreSQL can take as text (no NUL, no lone surrogate), or a finite number: a forged
 // position must fail here as invalid_request, not in the database as a server error.
-const isCursorValue = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x)) || (typeof x === 'string' && !x.includes('\u0000') && !/\p{Cs}/u.test(x));
+const isCursorValue = (x: unknown) =>
+  x === null ||
+  (typeof x === 'number' && Number.isFinite(x)) ||
+  (typeof x === 'string' && !x.includes('\u0000') && !/\p{Cs}/u.test(x));
 
 function fingerprint(filters: unknown): string {
-  return createHash('sha256').update(JSON.stringify(filters ?? null)).digest('base64url').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify(filters ?? null))
+    .digest('base64url')
+    .slice(0, 12);
 }
 
 /**
@@ -56,7 +70,8 @@ function fingerprint(filters: unknown): string {
 export function jsonLengthBound(value: unknown): number {
   if (typeof value === 'string') return 2 + 6 * value.length;
   if (typeof value !== 'object' || value === null) return 24;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonLengthBound((value as { toJSON(): unknown }).toJSON());
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return jsonLengthBound((value as { toJSON(): unknown }).toJSON());
   let n = 2;
   if (Array.isArray(value)) {
     for (const item of value) n += jsonLengthBound(item) + 1;
@@ -70,7 +85,13 @@ export function jsonLengthBound(value: unknown): number {
  * Turns `limit + 1` fetched rows into a page: the extra row only says more exist. Items are kept
  * while they fit in MAX_PAGE_BYTES (always at least one), and the cursor continues after the last kept.
  */
-export function buildPage<R, T>(rows: R[], limit: number, toItem: (row: R) => T, cursorOf: (row: R) => CursorValue[], filters: unknown): Page<T> {
+export function buildPage<R, T>(
+  rows: R[],
+  limit: number,
+  toItem: (row: R) => T,
+  cursorOf: (row: R) => CursorValue[],
+  filters: unknown,
+): Page<T> {
   const kept = rows.slice(0, limit);
   const all = kept.map(toItem);
   let items = all;
@@ -106,7 +127,10 @@ export interface Keyset<R> {
   parse(position: CursorValue[]): unknown[];
 }
 
-const badPosition = () => new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', { param: 'cursor' });
+const badPosition = () =>
+  new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', {
+    param: 'cursor',
+  });
 
 const byCreation = (direction: 'asc' | 'desc'): Keyset<{ created_at: Date; id: string }> => ({
   columns: ['created_at', 'id'],

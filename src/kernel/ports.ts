@@ -153,7 +153,12 @@ export interface JobQueue {
   /** How long a job may run before it is presumed crashed and tried again. */
   readonly timeoutMs: number;
   /** Enqueues in the caller's transaction. `startAfter` delays the job; `singletonKey` labels it (it does not collapse duplicates: handlers are idempotent instead). */
-  enqueue<N extends JobName>(trx: Kysely<Database>, name: N, data: JobPayloads[N], opts?: { singletonKey?: string; startAfter?: Date }): Promise<void>;
+  enqueue<N extends JobName>(
+    trx: Kysely<Database>,
+    name: N,
+    data: JobPayloads[N],
+    opts?: { singletonKey?: string; startAfter?: Date },
+  ): Promise<void>;
 }
 
 /** How transports resolve presented API keys; a key is forgotten after it is revoked or rotated. */

@@ -62,16 +62,35 @@ type Json = Record<string, unknown>;
 
 /** Any JSON value in a free-form output (settings, provenance, event data), spelled with one type per branch. */
 const JSON_VALUE: Json = {
-  anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }] } }, { type: 'null' }],
+  anyOf: [
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'object' },
+    {
+      type: 'array',
+      items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }] },
+    },
+    { type: 'null' },
+  ],
 };
 
-const isEmptySchema = (s: unknown) => typeof s === 'object' && s !== null && Object.keys(s).every((k) => k === 'description');
+const isEmptySchema = (s: unknown) =>
+  typeof s === 'object' && s !== null && Object.keys(s).every((k) => k === 'description');
 const isOpenObject = (s: Json) => s.type === 'object' && s.additionalProperties !== false && s.properties === undefined;
 
 /** Visits every schema node below `schema`, children first. */
 function walk(schema: Json, visit: (node: Json) => void): void {
   for (const [key, value] of Object.entries(schema)) {
-    if (key === 'enum' || key === 'const' || key === 'default' || key === 'required' || !value || typeof value !== 'object') continue;
+    if (
+      key === 'enum' ||
+      key === 'const' ||
+      key === 'default' ||
+      key === 'required' ||
+      !value ||
+      typeof value !== 'object'
+    )
+      continue;
     if (Array.isArray(value)) {
       for (const v of value) if (v && typeof v === 'object') walk(v as Json, visit);
     } else if (key === 'properties' || key === '$defs') {
@@ -92,7 +111,13 @@ function clientSafe(js: Json, io: 'input' | 'output'): void {
     const { type, description, title, default: dflt, ...rest } = js;
     for (const k of Object.keys(js)) delete js[k];
     const branches = (type as string[]).map((t) => (t === 'null' ? { type: 'null' } : { type: t, ...rest }));
-    Object.assign(js, { anyOf: branches }, description === undefined ? {} : { description }, title === undefined ? {} : { title }, dflt === undefined ? {} : { default: dflt });
+    Object.assign(
+      js,
+      { anyOf: branches },
+      description === undefined ? {} : { description },
+      title === undefined ? {} : { title },
+      dflt === undefined ? {} : { default: dflt },
+    );
   }
   if (js.type === 'object' && js.propertyNames) delete js.propertyNames; // JSON keys are strings anyway
   if (js.type === 'object' && isEmptySchema(js.additionalProperties)) js.additionalProperties = JSON_VALUE;
@@ -116,14 +141,22 @@ const ajv = new Ajv({ strict: false, validateFormats: false });
 function compile(op: Operation): CompiledOperation {
   const acceptsIdempotencyKey = !op.annotations.readOnlyHint && op.idempotency !== false;
   // workspace_id first, so it leads the published schema as it leads every tool's arguments.
-  let input: z.ZodObject = op.tenancy === 'workspace' ? z.object({ workspace_id: WorkspaceIdInput }).extend(op.input.shape) : op.input;
+  let input: z.ZodObject =
+    op.tenancy === 'workspace' ? z.object({ workspace_id: WorkspaceIdInput }).extend(op.input.shape) : op.input;
   if (acceptsIdempotencyKey) input = input.extend({ idempotency_key: IdempotencyKeyInput });
   input = input.strict();
   const outputJsonSchema = jsonSchema(op.output, 'output');
   let check: ValidateFunction | undefined;
   // Compiled on first use: compiling every schema at start would slow down start-up (stdio) for tools never called.
   const outputCheck = () => (check ??= ajv.compile(outputJsonSchema));
-  return { op, input, inputJsonSchema: jsonSchema(input, 'input'), outputJsonSchema, outputCheck, acceptsIdempotencyKey };
+  return {
+    op,
+    input,
+    inputJsonSchema: jsonSchema(input, 'input'),
+    outputJsonSchema,
+    outputCheck,
+    acceptsIdempotencyKey,
+  };
 }
 
 /** The operations compiled once (schemas, validators), and how a caller's view of them is chosen. */
@@ -144,11 +177,19 @@ export class Catalog {
   validateFilter(filter: ToolFilter): void {
     const badSets = (filter.toolsets ?? []).filter((t) => !(t in TOOLSETS));
     if (badSets.length) {
-      throw new AppError('invalid_request', `Unknown toolset(s): ${badSets.join(', ')}. Known toolsets: ${Object.keys(TOOLSETS).join(', ')}`, { param: 'toolsets' });
+      throw new AppError(
+        'invalid_request',
+        `Unknown toolset(s): ${badSets.join(', ')}. Known toolsets: ${Object.keys(TOOLSETS).join(', ')}`,
+        { param: 'toolsets' },
+      );
     }
-    for (const [param, names] of [['tools', filter.tools], ['exclude_tools', filter.excludeTools]] as const) {
+    for (const [param, names] of [
+      ['tools', filter.tools],
+      ['exclude_tools', filter.excludeTools],
+    ] as const) {
       const bad = (names ?? []).filter((n) => !this.byName.has(n));
-      if (bad.length) throw new AppError('invalid_request', `Unknown tool(s) in ${param}: ${bad.join(', ')}`, { param });
+      if (bad.length)
+        throw new AppError('invalid_request', `Unknown tool(s) in ${param}: ${bad.join(', ')}`, { param });
     }
   }
 

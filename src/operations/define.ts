@@ -66,13 +66,15 @@ interface OperationBase<I extends AnyObject, O extends AnyObject> {
  * An operation on one workspace's data. Its `input` leaves out `workspace_id`: the catalog adds it to
  * the published schema, and the invoker resolves it into `ctx.workspace` and strips it before the handler.
  */
-export interface WorkspaceOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
+export interface WorkspaceOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject>
+  extends OperationBase<I, O> {
   tenancy: 'workspace';
   handler: (ctx: RequestContext, input: z.output<I>) => Promise<z.input<O>>;
 }
 
 /** An operation on the organization itself (workspaces, keys). */
-export interface OrgOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> extends OperationBase<I, O> {
+export interface OrgOperation<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject>
+  extends OperationBase<I, O> {
   tenancy: 'organization';
   handler: (ctx: OrgContext, input: z.output<I>) => Promise<z.input<O>>;
 }
@@ -80,12 +82,16 @@ export interface OrgOperation<I extends AnyObject = AnyObject, O extends AnyObje
 // biome-ignore lint/suspicious/noExplicitAny: a list of operations with different schemas; each was checked by defineOperation
 export type Operation = WorkspaceOperation<any, any> | OrgOperation<any, any>;
 
-export const defineOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<WorkspaceOperation<I, O>, 'tenancy'>): WorkspaceOperation<I, O> => ({
+export const defineOperation = <I extends AnyObject, O extends AnyObject>(
+  op: Omit<WorkspaceOperation<I, O>, 'tenancy'>,
+): WorkspaceOperation<I, O> => ({
   ...op,
   tenancy: 'workspace',
 });
 
-export const defineOrgOperation = <I extends AnyObject, O extends AnyObject>(op: Omit<OrgOperation<I, O>, 'tenancy'>): OrgOperation<I, O> => ({
+export const defineOrgOperation = <I extends AnyObject, O extends AnyObject>(
+  op: Omit<OrgOperation<I, O>, 'tenancy'>,
+): OrgOperation<I, O> => ({
   ...op,
   tenancy: 'organization',
 });

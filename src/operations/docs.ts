@@ -36,13 +36,22 @@ export function toolsTable(catalog: Catalog): string {
     const route = op.http ? `\`${op.http.method} /api/v1${op.http.path}\`` : '';
     return `| ${name} | ${op.toolset} | \`${op.scope}\` | ${op.annotations.readOnlyHint ? 'yes' : 'no'} | ${route} | ${cell(summary(op.description))} |`;
   });
-  return ['| Tool | Toolset | Scope | Read-only | REST | What it does |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| Tool | Toolset | Scope | Read-only | REST | What it does |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** The README's table of scopes. */
 export function scopesTable(): string {
   const rows = Object.entries(SCOPES).map(([scope, grants]) => `| \`${scope}\` | ${grants} |`);
-  return ['| Scope | Grants |', '| --- | --- |', ...rows, '| `*` | All of the above, including scopes added later |'].join('\n');
+  return [
+    '| Scope | Grants |',
+    '| --- | --- |',
+    ...rows,
+    '| `*` | All of the above, including scopes added later |',
+  ].join('\n');
 }
 
 /** `text` with each `<!-- generated:NAME -->` … `<!-- /generated:NAME -->` block holding `blocks[NAME]`. */

@@ -15,17 +15,31 @@ export const IdempotencyKeyInput = z
   .min(1)
   .max(MAX_IDEMPOTENCY_KEY_CHARS)
   .optional()
-  .describe('Optional. Repeating a call with the same key and the same input returns the first result without writing again.');
+  .describe(
+    'Optional. Repeating a call with the same key and the same input returns the first result without writing again.',
+  );
 
-export const CursorInput = z.string().min(1).max(1000).optional().describe('Opaque cursor: next_cursor from the previous page. Omit for the first page.');
+export const CursorInput = z
+  .string()
+  .min(1)
+  .max(1000)
+  .optional()
+  .describe('Opaque cursor: next_cursor from the previous page. Omit for the first page.');
 
-export const LimitInput = z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`);
+export const LimitInput = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_PAGE_SIZE)
+  .optional()
+  .describe(`Page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`);
 
 /**
  * Text that can reach an email header (a name in a subject, a From name): a line break there would end
  * the header and start another one, so it is refused where the text comes in rather than at send time.
  */
-export const oneLine = <T extends z.ZodString>(s: T) => s.regex(/^[^\r\n\u0085\u2028\u2029]*$/, 'must be one line: line breaks are not allowed');
+export const oneLine = <T extends z.ZodString>(s: T) =>
+  s.regex(/^[^\r\n\u0085\u2028\u2029]*$/, 'must be one line: line breaks are not allowed');
 
 /** Template variables are bounded as a whole: a draft stores them as sent. */
 export const MAX_FREE_FORM_JSON_CHARS = 32 * 1024;
@@ -34,8 +48,16 @@ export const Timestamp = z.string().describe('ISO 8601 timestamp (UTC)');
 
 export const ActorOutput = z
   .object({
-    type: z.enum(['key', 'person', 'agent', 'system']).describe('key: an API key; person: a console user; agent: an agent run; system: tracking, provider webhooks, jobs'),
-    id: z.string().describe('The key id, person id or agent id; for the system, the part that acted (e.g. tracking, resend-webhook, job:outreach.send)'),
+    type: z
+      .enum(['key', 'person', 'agent', 'system'])
+      .describe(
+        'key: an API key; person: a console user; agent: an agent run; system: tracking, provider webhooks, jobs',
+      ),
+    id: z
+      .string()
+      .describe(
+        'The key id, person id or agent id; for the system, the part that acted (e.g. tracking, resend-webhook, job:outreach.send)',
+      ),
   })
   .describe('Who did it');
 
@@ -44,12 +66,25 @@ export const pageOutput = <K extends string, T extends z.ZodType>(key: K, item: 
     [key]: z.array(item),
     next_cursor: z.string().nullable().describe('Pass as cursor to get the next page; null on the last page.'),
     has_more: z.boolean().describe('Whether another page exists.'),
-    truncated: z.boolean().describe('True when this page was cut short to keep the result small; next_cursor continues after the last item.'),
-  } as { [P in K]: z.ZodArray<T> } & { next_cursor: z.ZodNullable<z.ZodString>; has_more: z.ZodBoolean; truncated: z.ZodBoolean });
+    truncated: z
+      .boolean()
+      .describe(
+        'True when this page was cut short to keep the result small; next_cursor continues after the last item.',
+      ),
+  } as { [P in K]: z.ZodArray<T> } & {
+    next_cursor: z.ZodNullable<z.ZodString>;
+    has_more: z.ZodBoolean;
+    truncated: z.ZodBoolean;
+  });
 
 /** Renames a service page's `items` to the operation's plural noun. */
-export const toPageOutput = <K extends string, T>(key: K, page: { items: T[]; next_cursor: string | null; has_more: boolean; truncated: boolean }) =>
-  ({ [key]: page.items, next_cursor: page.next_cursor, has_more: page.has_more, truncated: page.truncated }) as { [P in K]: T[] } & {
+export const toPageOutput = <K extends string, T>(
+  key: K,
+  page: { items: T[]; next_cursor: string | null; has_more: boolean; truncated: boolean },
+) =>
+  ({ [key]: page.items, next_cursor: page.next_cursor, has_more: page.has_more, truncated: page.truncated }) as {
+    [P in K]: T[];
+  } & {
     next_cursor: string | null;
     has_more: boolean;
     truncated: boolean;
@@ -75,13 +110,23 @@ export const freeFormInput = <V extends z.ZodType>(value: V, { max = 200, dotted
   z
     .union([
       z
-        .array(z.object({ name: PairName.describe('The name'), value: value.describe('Its value: text, a number, a boolean or null') }))
+        .array(
+          z.object({
+            name: PairName.describe('The name'),
+            value: value.describe('Its value: text, a number, a boolean or null'),
+          }),
+        )
         .max(max),
       // Template variables may nest ({prospect: {first_name}}); the renderer checks their values.
-      z.record(z.string().min(1).max(100), dotted ? z.unknown() : value).refine((r) => Object.keys(r).length <= max, `at most ${max} entries`),
+      z
+        .record(z.string().min(1).max(100), dotted ? z.unknown() : value)
+        .refine((r) => Object.keys(r).length <= max, `at most ${max} entries`),
     ])
     // Nested values of any size would otherwise be stored as sent; flat ones are bounded by `value`.
-    .refine((v) => !dotted || JSON.stringify(v).length <= MAX_FREE_FORM_JSON_CHARS, `must be at most ${MAX_FREE_FORM_JSON_CHARS} characters as JSON`)
+    .refine(
+      (v) => !dotted || JSON.stringify(v).length <= MAX_FREE_FORM_JSON_CHARS,
+      `must be at most ${MAX_FREE_FORM_JSON_CHARS} characters as JSON`,
+    )
     .transform((v): Record<string, unknown> => {
       if (!Array.isArray(v)) return v;
       const out: Record<string, unknown> = {};

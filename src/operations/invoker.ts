@@ -28,30 +28,51 @@ export class Registry extends Catalog {
    * Checks scope, parses input, resolves the workspace, applies idempotency, runs the handler and
    * checks its output against the declared schema. Throws AppError (or ZodError for bad input).
    */
-  async invoke(compiled: CompiledOperation, principal: Principal, args: unknown, opts: InvokeOptions): Promise<{ output: unknown; replayed: boolean }> {
+  async invoke(
+    compiled: CompiledOperation,
+    principal: Principal,
+    args: unknown,
+    opts: InvokeOptions,
+  ): Promise<{ output: unknown; replayed: boolean }> {
     const { op } = compiled;
     if (!hasScope(principal, op.scope)) {
       throw new AppError('forbidden', `${op.name} needs the ${op.scope} scope, which this API key does not have`);
     }
     checkInputValues(args);
-    const { idempotency_key: argKey, workspace_id: workspaceRef, ...input } = compiled.input.parse(args ?? {}) as Record<string, unknown> & {
+    const {
+      idempotency_key: argKey,
+      workspace_id: workspaceRef,
+      ...input
+    } = compiled.input.parse(args ?? {}) as Record<string, unknown> & {
       idempotency_key?: string;
       workspace_id?: string;
     };
     if (argKey && opts.idempotencyKey && argKey !== opts.idempotencyKey) {
-      throw new AppError('invalid_request', 'The Idempotency-Key header and idempotency_key differ; send one of them', { param: 'idempotency_key' });
+      throw new AppError('invalid_request', 'The Idempotency-Key header and idempotency_key differ; send one of them', {
+        param: 'idempotency_key',
+      });
     }
     const idempotencyKey = opts.idempotencyKey ?? argKey;
     if (idempotencyKey && !compiled.acceptsIdempotencyKey) {
       throw new AppError('invalid_request', `${op.name} takes no idempotency key`, { param: 'idempotency_key' });
     }
 
-    const base: OrgContext = { ...this.deps, actor: { type: 'key', id: principal.keyId }, principal, log: opts.log, requestId: opts.requestId, progress: opts.progress };
-    const workspace = op.tenancy === 'workspace' ? await this.deps.workspaceCache.resolve(base.db, principal, workspaceRef) : undefined;
+    const base: OrgContext = {
+      ...this.deps,
+      actor: { type: 'key', id: principal.keyId },
+      principal,
+      log: opts.log,
+      requestId: opts.requestId,
+      progress: opts.progress,
+    };
+    const workspace =
+      op.tenancy === 'workspace' ? await this.deps.workspaceCache.resolve(base.db, principal, workspaceRef) : undefined;
     // Outside any transaction, keyed or not: services open their own, and a handler may wait on a
     // job or call Claude, which must not hold a transaction (runIdempotent claims the key around it).
     const run = async () => {
-      const output = workspace ? await op.handler({ ...base, workspace }, input) : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(base, input);
+      const output = workspace
+        ? await op.handler({ ...base, workspace }, input)
+        : await (op.handler as (c: OrgContext, i: unknown) => Promise<unknown>)(base, input);
       const check = compiled.outputCheck();
       if (!check(output)) {
         opts.log.error({ operation: op.name, issues: check.errors }, 'operation output does not match its schema');
@@ -62,7 +83,18 @@ export class Registry extends Catalog {
     if (!idempotencyKey) return { output: await run(), replayed: false };
 
     const hashed = requestHash(op.name, { ...input, workspace_id: workspace?.id });
-    const { result, replayed } = await runIdempotent(base.db, base.clock, { organizationId: principal.organizationId, apiKeyId: principal.keyId, key: idempotencyKey, operation: op.name, hash: hashed }, run);
+    const { result, replayed } = await runIdempotent(
+      base.db,
+      base.clock,
+      {
+        organizationId: principal.organizationId,
+        apiKeyId: principal.keyId,
+        key: idempotencyKey,
+        operation: op.name,
+        hash: hashed,
+      },
+      run,
+    );
     // A stored result comes back from jsonb with its keys reordered; parsing restores the declared order.
     return { output: replayed ? op.output.parse(result) : result, replayed };
   }

@@ -4,9 +4,19 @@ import type { Annotations } from './define.js';
 // hint as its most pessimistic default), so an operation picks one of these and overrides only what differs.
 
 /** Reads nothing but the workspace's own data and changes nothing. */
-export const readOnly: Annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+export const readOnly: Annotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+};
 /** Adds something new each time it is called. */
-export const write: Annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+export const write: Annotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: false,
+};
 /** Sets state: calling it again with the same input changes nothing more. */
 export const idempotentWrite: Annotations = { ...write, idempotentHint: true };
 /** Removes or overwrites something a caller may not get back. */

@@ -38,24 +38,35 @@ export function toAppError(err: unknown, log: Logger, requestId: string): AppErr
     const first = err.issues[0];
     const describe = (i: (typeof err.issues)[number]) => {
       const path = i.path.join('.');
-      if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
+      if (i.code === 'unrecognized_keys')
+        return `unknown field(s) ${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
       return `${path || 'input'}: ${i.message}`;
     };
     const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
-    return new AppError('invalid_request', `Invalid input: ${err.issues.map(describe).join('; ')}`, param ? { param } : undefined);
+    return new AppError(
+      'invalid_request',
+      `Invalid input: ${err.issues.map(describe).join('; ')}`,
+      param ? { param } : undefined,
+    );
   }
   // PostgreSQL refusing text (22021: NUL or bad bytes; 22P05: an escape jsonb cannot hold) means the
   // input checks missed a field: still the caller's mistake, but worth a warning to fix the check.
   const sqlState = (err as { code?: unknown } | null)?.code;
   if (sqlState === '22021' || sqlState === '22P05') {
     log.warn({ err, requestId }, 'the database refused input text that the input checks let through');
-    return new AppError('invalid_request', 'Invalid input: text must not contain the NUL character (\\u0000) or invalid Unicode');
+    return new AppError(
+      'invalid_request',
+      'Invalid input: text must not contain the NUL character (\\u0000) or invalid Unicode',
+    );
   }
   log.error({ err, requestId }, 'unhandled error');
   return new AppError('internal', `Internal error (request ${requestId}); it has been logged`);
 }
 
-export const toToolResult = (e: AppError): CallToolResult => ({ isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }] });
+export const toToolResult = (e: AppError): CallToolResult => ({
+  isError: true,
+  content: [{ type: 'text', text: `${e.code}: ${e.message}` }],
+});
 
 /** How long a client is asked to wait before retrying while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -63,5 +74,12 @@ export const RETRY_AFTER_SECONDS = 5;
 export const toHttp = (e: AppError) => ({
   status: HTTP_STATUS[e.code],
   headers: (e.code === 'unavailable' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}) as Record<string, string>,
-  body: { error: { code: e.code, message: e.message, ...(e.details?.param ? { param: e.details.param } : {}), type: errorType(e.code) } },
+  body: {
+    error: {
+      code: e.code,
+      message: e.message,
+      ...(e.details?.param ? { param: e.details.param } : {}),
+      type: errorType(e.code),
+    },
+  },
 });

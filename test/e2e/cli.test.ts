@@ -65,16 +65,30 @@ describe('the switchboard command', () => {
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toMatch(/conflict: .*sales-team/);
 
-    const key = JSON.parse((await run(['keys', 'create', '--workspace', 'sales-team', '--scopes', 'prospects:read', '--name', 'reader', '--json'], env)).stdout);
+    const key = JSON.parse(
+      (
+        await run(
+          ['keys', 'create', '--workspace', 'sales-team', '--scopes', 'prospects:read', '--name', 'reader', '--json'],
+          env,
+        )
+      ).stdout,
+    );
     expect(key.secret).toMatch(/^sb_/);
-    expect(key.api_key).toMatchObject({ name: 'reader', scopes: ['prospects:read'], workspaces: [ws.id], status: 'active' });
+    expect(key.api_key).toMatchObject({
+      name: 'reader',
+      scopes: ['prospects:read'],
+      workspaces: [ws.id],
+      status: 'active',
+    });
 
     const keys = JSON.parse((await run(['keys', 'list', '--json'], env)).stdout);
     expect(keys.api_keys.map((k: { id: string }) => k.id)).toContain(key.api_key.id);
     expect(JSON.stringify(keys)).not.toContain(key.secret);
 
     // A key is rotated once: a second rotation (while the first one's grace period runs) names the successor.
-    const rotated = JSON.parse((await run(['keys', 'rotate', key.api_key.id, '--grace-seconds', '600', '--json'], env)).stdout);
+    const rotated = JSON.parse(
+      (await run(['keys', 'rotate', key.api_key.id, '--grace-seconds', '600', '--json'], env)).stdout,
+    );
     const again = await run(['keys', 'rotate', key.api_key.id, '--grace-seconds', '600'], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(new RegExp(`conflict: .*already rotated into ${rotated.api_key.id}`));
@@ -91,19 +105,24 @@ describe('the switchboard command', () => {
     expect(badWorkspace.stderr).toMatch(/not_found: Workspace nowhere not found/);
   });
 
-  it.runIf(TEST_DB_KIND === 'pglite')('refuses a second process on the same PGlite directory with the remedy, and the data survives', async () => {
-    const server = await startServe(env);
-    const second = await run(['workspaces', 'list'], env);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/already open in another Switchboard process/);
-    expect(second.stderr).toMatch(/DATABASE_URL/);
-    const exited = new Promise((r) => server.child.on('exit', r));
-    server.child.kill('SIGTERM');
-    await exited;
-    const after = await run(['workspaces', 'list', '--json'], env);
-    expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout).workspaces.map((w: { slug: string }) => w.slug)).toEqual(expect.arrayContaining(['demo', 'sales-team']));
-  });
+  it.runIf(TEST_DB_KIND === 'pglite')(
+    'refuses a second process on the same PGlite directory with the remedy, and the data survives',
+    async () => {
+      const server = await startServe(env);
+      const second = await run(['workspaces', 'list'], env);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/already open in another Switchboard process/);
+      expect(second.stderr).toMatch(/DATABASE_URL/);
+      const exited = new Promise((r) => server.child.on('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+      const after = await run(['workspaces', 'list', '--json'], env);
+      expect(after.code).toBe(0);
+      expect(JSON.parse(after.stdout).workspaces.map((w: { slug: string }) => w.slug)).toEqual(
+        expect.arrayContaining(['demo', 'sales-team']),
+      );
+    },
+  );
 
   it('fails fast on bad configuration, naming the variable', async () => {
     const bad = await run(['migrate'], { ...env, PORT: 'eighty' });

@@ -21,7 +21,13 @@ import { listenOnLoopback } from '../helpers/loopback.js';
  * - server-sse-polling: pending in the suite itself, and needs resumable streams (an event store);
  */
 
-const SCENARIOS = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection', 'server-sse-multiple-streams'];
+const SCENARIOS = [
+  'server-initialize',
+  'ping',
+  'tools-list',
+  'dns-rebinding-protection',
+  'server-sse-multiple-streams',
+];
 
 const require = createRequire(import.meta.url);
 const CLI = path.join(path.dirname(require.resolve('@modelcontextprotocol/conformance/package.json')), 'dist/index.js');

@@ -24,7 +24,25 @@ const HUGE = 'x'.repeat(70_000);
 const HOSTILE: Record<string, { core: unknown[]; more: unknown[] }> = {
   string: {
     core: ['a\u0000b', '\uD800', HUGE, 123, null, proto()],
-    more: ['\u202Eevil\u202C', '😀👍🏽', 'e\u0301\u0301', '', '   ', "' or 1=1; --", '../../etc/passwd', '%00', '{{constructor.name}}', '\uFEFF', -1, true, [], deepObject(30), 'constructor', '__proto__', '\uDC00tail'],
+    more: [
+      '\u202Eevil\u202C',
+      '😀👍🏽',
+      'e\u0301\u0301',
+      '',
+      '   ',
+      "' or 1=1; --",
+      '../../etc/passwd',
+      '%00',
+      '{{constructor.name}}',
+      '\uFEFF',
+      -1,
+      true,
+      [],
+      deepObject(30),
+      'constructor',
+      '__proto__',
+      '\uDC00tail',
+    ],
   },
   number: {
     core: [-1, 1e308, 'x', null, 1.5],
@@ -33,11 +51,28 @@ const HOSTILE: Record<string, { core: unknown[]; more: unknown[] }> = {
   boolean: { core: ['true', 1, null, {}], more: ['\u0000', []] },
   array: {
     core: [['a\u0000'], ['\uD800'], 'x', Array(10_000).fill('x'), deepArray(30)],
-    more: [[null], [{}], [[['x']]], [proto()], ['😀'], [], [HUGE], [{ name: '__proto__.polluted', value: 'x' }], [{ name: 'a\u0000', value: 'x' }]],
+    more: [
+      [null],
+      [{}],
+      [[['x']]],
+      [proto()],
+      ['😀'],
+      [],
+      [HUGE],
+      [{ name: '__proto__.polluted', value: 'x' }],
+      [{ name: 'a\u0000', value: 'x' }],
+    ],
   },
   object: {
     core: [proto(), deepObject(30), { 'a\u0000': 1 }, 'x', []],
-    more: [{ constructor: { prototype: { polluted: true } } }, { x: '\u0000' }, { x: HUGE }, { '😀': '\u202E' }, {}, { x: '\uDBFF' }],
+    more: [
+      { constructor: { prototype: { polluted: true } } },
+      { x: '\u0000' },
+      { x: HUGE },
+      { '😀': '\u202E' },
+      {},
+      { x: '\uDBFF' },
+    ],
   },
 };
 
@@ -72,8 +107,14 @@ async function rest(method: string, path: string, body?: unknown) {
 }
 
 /** Percent-encodes what a URL can carry; a lone surrogate goes as the bytes a careless client would send. */
-const urlEncode = (s: string) => Array.from(s, (cp) => (/\p{Cs}/u.test(cp) ? '%ED%A0%80' : encodeURIComponent(cp))).join('');
-const asText = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(',') : JSON.stringify(v));
+const urlEncode = (s: string) =>
+  Array.from(s, (cp) => (/\p{Cs}/u.test(cp) ? '%ED%A0%80' : encodeURIComponent(cp))).join('');
+const asText = (v: unknown) =>
+  typeof v === 'string'
+    ? v
+    : Array.isArray(v) && v.every((x) => typeof x === 'string')
+      ? v.join(',')
+      : JSON.stringify(v);
 
 async function viaRest(compiled: CompiledOperation, args: Record<string, unknown>) {
   const route = compiled.op.http!;
@@ -91,7 +132,11 @@ async function viaRest(compiled: CompiledOperation, args: Record<string, unknown
 async function viaMcp(name: string, args: Record<string, unknown>) {
   try {
     const r = await callTool(client, name, args);
-    return { ok: !r.isError, text: r.isError ? (r.content[0] as { text: string }).text : '', output: r.structuredContent };
+    return {
+      ok: !r.isError,
+      text: r.isError ? (r.content[0] as { text: string }).text : '',
+      output: r.structuredContent,
+    };
   } catch (err) {
     return { ok: false, text: `thrown: ${(err as Error).message}`, output: undefined };
   }
@@ -99,16 +144,35 @@ async function viaMcp(name: string, args: Record<string, unknown>) {
 
 /** Row counts and last updates of every table a call could write: equal before and after means nothing was written. */
 async function snapshot(): Promise<string> {
-  const tables = ['workspaces', 'api_keys', 'api_key_workspaces', 'prospects', 'events', 'suppressions', 'idempotency_keys', 'knowledge_bases', 'kb_documents', 'kb_chunks', 'templates', 'drafts'];
+  const tables = [
+    'workspaces',
+    'api_keys',
+    'api_key_workspaces',
+    'prospects',
+    'events',
+    'suppressions',
+    'idempotency_keys',
+    'knowledge_bases',
+    'kb_documents',
+    'kb_chunks',
+    'templates',
+    'drafts',
+  ];
   const updated = ['workspaces', 'prospects', 'knowledge_bases', 'kb_documents', 'templates', 'drafts'];
-  const parts = [...tables.map((x) => sql`(select count(*) from ${sql.table(x)})::text`), ...updated.map((x) => sql`(select max(updated_at) from ${sql.table(x)})::text`)];
+  const parts = [
+    ...tables.map((x) => sql`(select count(*) from ${sql.table(x)})::text`),
+    ...updated.map((x) => sql`(select max(updated_at) from ${sql.table(x)})::text`),
+  ];
   const { rows } = await sql<{ s: string }>`select concat_ws('|', ${sql.join(parts)}) as s`.execute(t.app.db);
   return rows[0]!.s;
 }
 
 /** Valid values of the required fields and path parameters, from the fixtures. */
 function baseArgs(compiled: CompiledOperation): Record<string, unknown> {
-  const required = new Set([...((compiled.inputJsonSchema.required as string[]) ?? []), ...(compiled.op.http ? pathParams(compiled.op.http.path) : [])]);
+  const required = new Set([
+    ...((compiled.inputJsonSchema.required as string[]) ?? []),
+    ...(compiled.op.http ? pathParams(compiled.op.http.path) : []),
+  ]);
   const args: Record<string, unknown> = {};
   for (const field of required) args[field] = fixtures[field] ?? 'fuzz';
   return args;
@@ -130,7 +194,9 @@ function roundTrips(output: unknown, field: string, value: string): boolean {
   };
   walk(output);
   const trimmed = value.trim();
-  return found.length === 0 || found.includes(value) || found.includes(trimmed) || (trimmed === '' && found.includes(null));
+  return (
+    found.length === 0 || found.includes(value) || found.includes(trimmed) || (trimmed === '' && found.includes(null))
+  );
 }
 
 beforeAll(async () => {
@@ -140,12 +206,18 @@ beforeAll(async () => {
   server = await startHttpServer(t.app, { port: 0 });
   client = await connectHttp(server.url, key);
   const prospect = (await rest('POST', '/prospects', { email: 'fixture@example.com' })).body.prospect.id;
-  const template = (await rest('POST', '/templates', { key: 'fixture', name: 'Fixture', subject: 'Hi', body: 'Hello' })).body.template.id;
+  const template = (await rest('POST', '/templates', { key: 'fixture', name: 'Fixture', subject: 'Hi', body: 'Hello' }))
+    .body.template.id;
   const draft = (await rest('POST', '/drafts', { prospect_id: prospect, template_key: 'fixture' })).body.draft.id;
   const kb = (await rest('POST', '/knowledge-bases', { name: 'Fixture' })).body.knowledge_base.id;
-  const doc = (await rest('POST', `/knowledge-bases/${kb}/documents`, { name: 'doc.md', content: '# Hi\n\nhello world' })).body.document.id;
-  const suppression = (await rest('POST', '/suppressions', { email: 'blocked@example.com', reason: 'fixture' })).body.suppression.id;
-  const spare = (await rest('POST', '/keys', { name: 'spare', scopes: ['prospects:read'], workspaces: [tenants.main.id] })).body.api_key.id;
+  const doc = (
+    await rest('POST', `/knowledge-bases/${kb}/documents`, { name: 'doc.md', content: '# Hi\n\nhello world' })
+  ).body.document.id;
+  const suppression = (await rest('POST', '/suppressions', { email: 'blocked@example.com', reason: 'fixture' })).body
+    .suppression.id;
+  const spare = (
+    await rest('POST', '/keys', { name: 'spare', scopes: ['prospects:read'], workspaces: [tenants.main.id] })
+  ).body.api_key.id;
   Object.assign(fixtures, {
     workspace_id: tenants.main.id,
     prospect_id: prospect,
@@ -177,15 +249,24 @@ describe('hostile input to every operation', () => {
   it('is refused with a 4xx (MCP: an error result) and writes nothing, or succeeds and stores what was sent', async () => {
     const failures: string[] = [];
     // Deletions last: they use up the fixtures the other operations need.
-    const operations = [...t.app.registry.operations].sort((a, b) => Number(a.op.annotations.destructiveHint) - Number(b.op.annotations.destructiveHint));
+    const operations = [...t.app.registry.operations].sort(
+      (a, b) => Number(a.op.annotations.destructiveHint) - Number(b.op.annotations.destructiveHint),
+    );
     let turn = 0;
     let calls = 0;
     let before = await snapshot();
 
-    const check = async (label: string, write: boolean, res: { ok: boolean; serverError: boolean; refusal: string; output: unknown }, field?: string, value?: unknown) => {
+    const check = async (
+      label: string,
+      write: boolean,
+      res: { ok: boolean; serverError: boolean; refusal: string; output: unknown },
+      field?: string,
+      value?: unknown,
+    ) => {
       calls++;
       if (res.serverError) failures.push(`${label}: ${res.refusal.slice(0, 200)}`);
-      if (res.ok && write && field && typeof value === 'string' && !roundTrips(res.output, field, value)) failures.push(`${label}: succeeded but ${field} did not round-trip`);
+      if (res.ok && write && field && typeof value === 'string' && !roundTrips(res.output, field, value))
+        failures.push(`${label}: succeeded but ${field} did not round-trip`);
       // Reads write nothing whatever their input; checking after writes only keeps the run short.
       if (!write) return;
       const after = await snapshot();
@@ -206,18 +287,32 @@ describe('hostile input to every operation', () => {
         for (const value of sample) cases.push({ field, value, args: { ...baseArgs(compiled), [field]: value } });
       }
       for (const c of cases) {
-        const what = c.field ? `${c.field}=${JSON.stringify(c.value)?.slice(0, 40)}` : JSON.stringify(c.args).slice(0, 60);
+        const what = c.field
+          ? `${c.field}=${JSON.stringify(c.value)?.slice(0, 40)}`
+          : JSON.stringify(c.args).slice(0, 60);
         const write = !op.annotations.readOnlyHint;
         if (op.http) {
           const res = await viaRest(compiled, c.args);
           const refusal = `${res.status} ${res.body?.error?.code ?? JSON.stringify(res.body).slice(0, 100)}`;
           const serverError = res.status >= 500 || res.body?.error?.code === 'internal';
-          await check(`REST ${op.name} ${what}`, write, { ok: res.status < 300, serverError, refusal, output: res.body }, c.field, c.value);
+          await check(
+            `REST ${op.name} ${what}`,
+            write,
+            { ok: res.status < 300, serverError, refusal, output: res.body },
+            c.field,
+            c.value,
+          );
         }
         if (op.mcp !== false) {
           const res = await viaMcp(op.name, c.args);
           const serverError = /^(thrown: .*)?internal\b/.test(res.text);
-          await check(`MCP ${op.name} ${what}`, write, { ok: res.ok, serverError, refusal: res.text, output: res.output }, c.field, c.value);
+          await check(
+            `MCP ${op.name} ${what}`,
+            write,
+            { ok: res.ok, serverError, refusal: res.text, output: res.output },
+            c.field,
+            c.value,
+          );
         }
       }
     }

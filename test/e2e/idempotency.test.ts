@@ -80,8 +80,15 @@ describe('idempotency keys hold no transaction while the request runs (REST and 
   // With the key claimed in the handler's transaction, the ingestion job could not see the
   // uncommitted document (on PGlite not even run): the call waited its full 120 s.
   it('a keyed add_document with wait=true sees its ingestion finish, and a repeat replays it', async () => {
-    const kb = (await callOk(client, 'create_knowledge_base', { name: 'Handbook', language: 'english' })).knowledge_base.id;
-    const args = { knowledge_base_id: kb, name: 'refunds.md', content: '# Refunds\n\nRefunds within 30 days.', wait: true, idempotency_key: 'add-doc-1' };
+    const kb = (await callOk(client, 'create_knowledge_base', { name: 'Handbook', language: 'english' })).knowledge_base
+      .id;
+    const args = {
+      knowledge_base_id: kb,
+      name: 'refunds.md',
+      content: '# Refunds\n\nRefunds within 30 days.',
+      wait: true,
+      idempotency_key: 'add-doc-1',
+    };
     const added = await callOk(client, 'add_document', args);
     expect(added.document).toMatchObject({ status: 'ready', progress: 100 });
     expect(await callOk(client, 'add_document', args)).toEqual(added);
@@ -102,11 +109,18 @@ describe('idempotency keys hold no transaction while the request runs (REST and 
     expect(other.body.error.message).toMatch(/already used for a different request/);
     // Other work goes on meanwhile: a read, and a keyed write through the same database connection(s).
     expect((await rest('GET', '/prospects')).status).toBe(200);
-    expect((await rest('POST', '/prospects', { body: { email: 'meanwhile@example.com' }, idempotencyKey: 'other-1' })).status).toBe(201);
+    expect(
+      (await rest('POST', '/prospects', { body: { email: 'meanwhile@example.com' }, idempotencyKey: 'other-1' }))
+        .status,
+    ).toBe(201);
 
     gate.release();
     expect(await first).toMatchObject({ status: 201, replayed: null, body: { label: 'one', call: 1 } });
-    expect(await rest('POST', '/test/holds', request)).toMatchObject({ status: 201, replayed: 'true', body: { label: 'one', call: 1 } });
+    expect(await rest('POST', '/test/holds', request)).toMatchObject({
+      status: 201,
+      replayed: 'true',
+      body: { label: 'one', call: 1 },
+    });
     expect(calls).toBe(1);
   });
 
@@ -118,22 +132,44 @@ describe('idempotency keys hold no transaction while the request runs (REST and 
     const request = { body: { label: 'flaky' }, idempotencyKey: 'fail-1' };
     expect((await rest('POST', '/test/holds', request)).body.error.code).toBe('upstream_error');
     failing = false;
-    expect(await rest('POST', '/test/holds', request)).toMatchObject({ status: 201, replayed: null, body: { label: 'flaky', call: 2 } });
+    expect(await rest('POST', '/test/holds', request)).toMatchObject({
+      status: 201,
+      replayed: null,
+      body: { label: 'flaky', call: 2 },
+    });
   });
 
   it('takes over a key left in progress by a crashed process once the claim is stale', async () => {
     gate = newGate();
     gate.release();
     calls = 0;
-    const { id: apiKeyId, organization_id } = await t.app.db.selectFrom('api_keys').select(['id', 'organization_id']).executeTakeFirstOrThrow();
+    const { id: apiKeyId, organization_id } = await t.app.db
+      .selectFrom('api_keys')
+      .select(['id', 'organization_id'])
+      .executeTakeFirstOrThrow();
     const claim = (k: string, ageMs: number) =>
       t.app.db
         .insertInto('idempotency_keys')
-        .values({ organization_id, api_key_id: apiKeyId, key: k, operation: 'hold_write', request_hash: 'crashed', response: 'null', created_at: new Date(Date.now() - ageMs), claim_token: 'crashed' })
+        .values({
+          organization_id,
+          api_key_id: apiKeyId,
+          key: k,
+          operation: 'hold_write',
+          request_hash: 'crashed',
+          response: 'null',
+          created_at: new Date(Date.now() - ageMs),
+          claim_token: 'crashed',
+        })
         .execute();
     await claim('crash-1', IDEMPOTENCY_CLAIM_STALE_MS + 60_000);
-    expect(await rest('POST', '/test/holds', { body: { label: 'after-crash' }, idempotencyKey: 'crash-1' })).toMatchObject({ status: 201, body: { label: 'after-crash', call: 1 } });
-    const row = await t.app.db.selectFrom('idempotency_keys').select(['claim_token', 'response']).where('key', '=', 'crash-1').executeTakeFirstOrThrow();
+    expect(
+      await rest('POST', '/test/holds', { body: { label: 'after-crash' }, idempotencyKey: 'crash-1' }),
+    ).toMatchObject({ status: 201, body: { label: 'after-crash', call: 1 } });
+    const row = await t.app.db
+      .selectFrom('idempotency_keys')
+      .select(['claim_token', 'response'])
+      .where('key', '=', 'crash-1')
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ claim_token: null, response: { label: 'after-crash', call: 1 } });
   });
 });

@@ -30,7 +30,11 @@ async function api(method: string, path: string, body?: unknown, headers: Record
   const raw = typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body);
   const res = await fetch(`${server.url}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(raw !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(raw !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
     body: raw,
   });
   const text = await res.text();
@@ -45,7 +49,14 @@ const expect400 = (res: Res, message: RegExp) => {
 
 const errorLines = () => captured.lines.filter((l) => l.level >= 50);
 const count = async (table: 'prospects' | 'drafts' | 'templates' | 'idempotency_keys') =>
-  Number((await t.app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.app.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** A cursor with the same filter fingerprint as `cursor` but position `v`. */
 const forge = (cursor: string, v: unknown[]) => {
@@ -72,31 +83,59 @@ afterAll(async () => {
 describe('NUL characters and invalid Unicode are refused at input', () => {
   it('in a body field, a path parameter, a query parameter and the workspace id (REST)', async () => {
     const before = await count('prospects');
-    expect400(await api('POST', '/prospects', { email: 'nul@example.com', first_name: 'A\u0000B' }), /first_name: text must not contain the NUL character/);
+    expect400(
+      await api('POST', '/prospects', { email: 'nul@example.com', first_name: 'A\u0000B' }),
+      /first_name: text must not contain the NUL character/,
+    );
     expect400(await api('GET', '/prospects/pro_%00x'), /prospect_id: text must not contain the NUL/);
     expect400(await api('GET', '/prospects?q=a%00b'), /q: text must not contain the NUL/);
     expect400(await api('GET', '/prospects?workspace_id=ma%00in'), /workspace_id: text must not contain the NUL/);
     expect400(await api('GET', '/workspaces/ma%00in'), /workspace_id: text must not contain the NUL/);
-    expect400(await api('POST', '/prospects', { email: 'pair@example.com', company: 'x\uD800y' }), /company: text is not valid Unicode/);
-    expect400(await api('POST', '/prospects', '{"email":"esc@example.com","last_name":"\\udc00"}'), /last_name: text is not valid Unicode/);
-    expect400(await api('POST', '/prospects', { email: 'key@example.com', custom_fields: { 'a\u0000': 'x' } }), /custom_fields\.a\\u0000: field name must not/);
-    const res = await api('POST', '/prospects', '{"email":"proto@example.com","custom_fields":{"__proto__":{"admin":true}}}');
+    expect400(
+      await api('POST', '/prospects', { email: 'pair@example.com', company: 'x\uD800y' }),
+      /company: text is not valid Unicode/,
+    );
+    expect400(
+      await api('POST', '/prospects', '{"email":"esc@example.com","last_name":"\\udc00"}'),
+      /last_name: text is not valid Unicode/,
+    );
+    expect400(
+      await api('POST', '/prospects', { email: 'key@example.com', custom_fields: { 'a\u0000': 'x' } }),
+      /custom_fields\.a\\u0000: field name must not/,
+    );
+    const res = await api(
+      'POST',
+      '/prospects',
+      '{"email":"proto@example.com","custom_fields":{"__proto__":{"admin":true}}}',
+    );
     expect400(res, /custom_fields.__proto__: a field may not be named __proto__/);
     expect(res.body.error.param).toBe('custom_fields.__proto__');
     expect(await count('prospects')).toBe(before);
   });
 
   it('in tool arguments (MCP)', async () => {
-    expect(await callErr(client, 'upsert_prospect', { email: 'nul@example.com', first_name: 'x\u0000' })).toMatch(/^invalid_request: .*first_name: text must not contain the NUL/);
-    expect(await callErr(client, 'kb_search', { query: 'a\u0000b' })).toMatch(/^invalid_request: .*query: text must not contain the NUL/);
-    expect(await callErr(client, 'list_prospects', { workspace_id: 'ma\u0000in' })).toMatch(/^invalid_request: .*workspace_id/);
-    expect(await callErr(client, 'get_prospect', { prospect_id: '\uDFFF' })).toMatch(/^invalid_request: .*prospect_id: text is not valid Unicode/);
+    expect(await callErr(client, 'upsert_prospect', { email: 'nul@example.com', first_name: 'x\u0000' })).toMatch(
+      /^invalid_request: .*first_name: text must not contain the NUL/,
+    );
+    expect(await callErr(client, 'kb_search', { query: 'a\u0000b' })).toMatch(
+      /^invalid_request: .*query: text must not contain the NUL/,
+    );
+    expect(await callErr(client, 'list_prospects', { workspace_id: 'ma\u0000in' })).toMatch(
+      /^invalid_request: .*workspace_id/,
+    );
+    expect(await callErr(client, 'get_prospect', { prospect_id: '\uDFFF' })).toMatch(
+      /^invalid_request: .*prospect_id: text is not valid Unicode/,
+    );
     expect(await count('prospects')).toBe(0);
   });
 
   it('while valid Unicode edge cases are stored and read back as sent', async () => {
     const name = 'Zoë \u202Eevil\u202C 😀 e\u0301 \u200D';
-    const created = await api('POST', '/prospects', { email: 'edge@example.com', first_name: name, custom_fields: { constructor: 'ok', 'ключ': '值' } });
+    const created = await api('POST', '/prospects', {
+      email: 'edge@example.com',
+      first_name: name,
+      custom_fields: { constructor: 'ok', ключ: '值' },
+    });
     expect(created.status).toBe(201);
     const read = await callOk(client, 'get_prospect', { prospect_id: created.body.prospect.id });
     expect(read.prospect.first_name).toBe(name);
@@ -106,14 +145,24 @@ describe('NUL characters and invalid Unicode are refused at input', () => {
 
 describe('deeply nested and oversized free-form input', () => {
   it('refuses nesting past the bound through REST and MCP, without overflowing the stack', async () => {
-    expect((await api('POST', '/templates', { key: 't', name: 't', subject: 'Hi', body: 'Hi {{a}}' })).status).toBe(201);
+    expect((await api('POST', '/templates', { key: 't', name: 't', subject: 'Hi', body: 'Hi {{a}}' })).status).toBe(
+      201,
+    );
     const prospect = (await api('POST', '/prospects', { email: 'deep@example.com' })).body.prospect.id;
     const before = await count('drafts');
-    expect400(await api('POST', '/templates/t/render', `{"variables":${nested(100_000)}}`), new RegExp(`nested deeper than ${MAX_INPUT_DEPTH} levels`));
-    expect400(await api('POST', '/drafts', `{"prospect_id":"${prospect}","template_key":"t","variables":${nested(5000)}}`), /variables(\.a)+: nested deeper/);
+    expect400(
+      await api('POST', '/templates/t/render', `{"variables":${nested(100_000)}}`),
+      new RegExp(`nested deeper than ${MAX_INPUT_DEPTH} levels`),
+    );
+    expect400(
+      await api('POST', '/drafts', `{"prospect_id":"${prospect}","template_key":"t","variables":${nested(5000)}}`),
+      /variables(\.a)+: nested deeper/,
+    );
     let deep: unknown = 1;
     for (let i = 0; i < 1000; i++) deep = [deep];
-    expect(await callErr(client, 'render_template', { template_id: 't', variables: { x: deep } })).toMatch(/^invalid_request: .*nested deeper than/);
+    expect(await callErr(client, 'render_template', { template_id: 't', variables: { x: deep } })).toMatch(
+      /^invalid_request: .*nested deeper than/,
+    );
     expect(await count('drafts')).toBe(before);
   });
 
@@ -121,25 +170,39 @@ describe('deeply nested and oversized free-form input', () => {
     for (const name of ['__proto__.polluted', 'a.__proto__.polluted', '__proto__']) {
       const variables = [{ name, value: 'yes' }];
       expect400(await api('POST', '/templates/t/render', { variables }), /variables.*a name may not be __proto__/);
-      expect(await callErr(client, 'render_template', { template_id: 't', variables })).toMatch(/^invalid_request: .*a name may not be __proto__/);
+      expect(await callErr(client, 'render_template', { template_id: 't', variables })).toMatch(
+        /^invalid_request: .*a name may not be __proto__/,
+      );
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     }
     // A name that merely contains the word is an ordinary name.
-    const ok = await api('POST', '/templates/t/render', { variables: [{ name: 'a', value: 'x' }, { name: 'my__proto__', value: 'y' }] });
+    const ok = await api('POST', '/templates/t/render', {
+      variables: [
+        { name: 'a', value: 'x' },
+        { name: 'my__proto__', value: 'y' },
+      ],
+    });
     expect(ok.status).toBe(200);
   });
 
   it('bounds the size of template variables', async () => {
     const big = { blob: 'x'.repeat(MAX_FREE_FORM_JSON_CHARS) };
-    expect400(await api('POST', '/templates/t/render', { variables: big }), new RegExp(`variables: must be at most ${MAX_FREE_FORM_JSON_CHARS} characters as JSON`));
-    expect(await callErr(client, 'create_draft', { prospect_id: 'p', template_key: 'k', variables: big })).toMatch(/^invalid_request: .*variables: must be at most/);
+    expect400(
+      await api('POST', '/templates/t/render', { variables: big }),
+      new RegExp(`variables: must be at most ${MAX_FREE_FORM_JSON_CHARS} characters as JSON`),
+    );
+    expect(await callErr(client, 'create_draft', { prospect_id: 'p', template_key: 'k', variables: big })).toMatch(
+      /^invalid_request: .*variables: must be at most/,
+    );
   });
 });
 
 describe('cursors with a valid fingerprint and a forged position', () => {
   it('are invalid_request for every keyset order (REST and MCP)', async () => {
-    for (const email of ['c1@example.com', 'c2@example.com']) expect((await api('POST', '/prospects', { email })).status).toBe(201);
-    for (const k of ['t-one', 't-two']) expect((await api('POST', '/templates', { key: k, name: k, body: 'Hi' })).status).toBe(201);
+    for (const email of ['c1@example.com', 'c2@example.com'])
+      expect((await api('POST', '/prospects', { email })).status).toBe(201);
+    for (const k of ['t-one', 't-two'])
+      expect((await api('POST', '/templates', { key: k, name: k, body: 'Hi' })).status).toBe(201);
     const prospects = (await api('GET', '/prospects?limit=1')).body;
     const templates = (await api('GET', '/templates?limit=1')).body;
     const id = prospects.prospects[0].id;
@@ -147,15 +210,35 @@ describe('cursors with a valid fingerprint and a forged position', () => {
     const history = (await api('GET', `/prospects/${id}/history?limit=1`)).body;
     expect([prospects.next_cursor, templates.next_cursor, history.next_cursor]).not.toContain(null);
 
-    const byDate = [['not a date', 'x'], [42, 'x'], ['+275760-09-13T00:00:00.000Z', 'x'], ['2026-01-01T00:00:00Z', 'a\u0000b'], ['2026-01-01T00:00:00Z', null], [null, null]];
+    const byDate = [
+      ['not a date', 'x'],
+      [42, 'x'],
+      ['+275760-09-13T00:00:00.000Z', 'x'],
+      ['2026-01-01T00:00:00Z', 'a\u0000b'],
+      ['2026-01-01T00:00:00Z', null],
+      [null, null],
+    ];
     for (const v of byDate) {
-      expect400(await api('GET', `/prospects?limit=1&cursor=${forge(prospects.next_cursor, v)}`), /cursor is not valid/);
-      expect400(await api('GET', `/prospects/${id}/history?limit=1&cursor=${forge(history.next_cursor, v)}`), /cursor is not valid/);
-      expect(await callErr(client, 'list_prospects', { limit: 1, cursor: forge(prospects.next_cursor, v) })).toMatch(/^invalid_request: cursor is not valid/);
+      expect400(
+        await api('GET', `/prospects?limit=1&cursor=${forge(prospects.next_cursor, v)}`),
+        /cursor is not valid/,
+      );
+      expect400(
+        await api('GET', `/prospects/${id}/history?limit=1&cursor=${forge(history.next_cursor, v)}`),
+        /cursor is not valid/,
+      );
+      expect(await callErr(client, 'list_prospects', { limit: 1, cursor: forge(prospects.next_cursor, v) })).toMatch(
+        /^invalid_request: cursor is not valid/,
+      );
     }
     for (const v of [[5], ['k\u0000'], ['\uD800'], [null]]) {
-      expect400(await api('GET', `/templates?limit=1&cursor=${forge(templates.next_cursor, v)}`), /cursor is not valid/);
-      expect(await callErr(client, 'list_templates', { limit: 1, cursor: forge(templates.next_cursor, v) })).toMatch(/^invalid_request: cursor is not valid/);
+      expect400(
+        await api('GET', `/templates?limit=1&cursor=${forge(templates.next_cursor, v)}`),
+        /cursor is not valid/,
+      );
+      expect(await callErr(client, 'list_templates', { limit: 1, cursor: forge(templates.next_cursor, v) })).toMatch(
+        /^invalid_request: cursor is not valid/,
+      );
     }
   });
 });
@@ -168,8 +251,12 @@ describe('the Idempotency-Key header', () => {
     expect(res.body.error.param).toBe('Idempotency-Key');
     expect(await count('prospects')).toBe(before);
     expect(await count('idempotency_keys')).toBe(0);
-    expect((await api('POST', '/prospects', { email: 'idem@example.com' }, { 'idempotency-key': 'k'.repeat(255) })).status).toBe(201);
-    expect(await callErr(client, 'upsert_prospect', { email: 'idem2@example.com', idempotency_key: 'k'.repeat(256) })).toMatch(/^invalid_request: .*idempotency_key/);
+    expect(
+      (await api('POST', '/prospects', { email: 'idem@example.com' }, { 'idempotency-key': 'k'.repeat(255) })).status,
+    ).toBe(201);
+    expect(
+      await callErr(client, 'upsert_prospect', { email: 'idem2@example.com', idempotency_key: 'k'.repeat(256) }),
+    ).toMatch(/^invalid_request: .*idempotency_key/);
   });
 });
 

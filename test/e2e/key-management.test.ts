@@ -25,7 +25,11 @@ const MISSING_KEY = 'key_doesnotexist';
 async function rest(method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${server.url}${REST_PREFIX}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -36,11 +40,18 @@ const keyId = async (secret: string) => (await authenticateKey(t.app.db, t.app.c
 /** The error as a client sees it, with the key id it names replaced, to compare with a missing key's. */
 const shape = (error: { message: string }, id: string) => ({ ...error, message: error.message.replaceAll(id, '<id>') });
 /** Everything about the organization's keys that an operation could change. */
-const snapshot = () => t.app.db.selectFrom('api_keys').select(['id', 'secret_hash', 'scopes', 'all_workspaces', 'expires_at', 'revoked_at']).orderBy('id').execute();
+const snapshot = () =>
+  t.app.db
+    .selectFrom('api_keys')
+    .select(['id', 'secret_hash', 'scopes', 'all_workspaces', 'expires_at', 'revoked_at'])
+    .orderBy('id')
+    .execute();
 
 /** Organization operations that act on one key, as REST routes (`/keys/{key_id}/...`). */
 const keyOps = () =>
-  t.app.registry.operations.filter((c) => c.op.http && Object.keys((c.inputJsonSchema as { properties?: object }).properties ?? {}).includes('key_id'));
+  t.app.registry.operations.filter(
+    (c) => c.op.http && Object.keys((c.inputJsonSchema as { properties?: object }).properties ?? {}).includes('key_id'),
+  );
 /** Each of them at a key id, as its most damaging request: a rotation with a grace period leaves the victim's key working. */
 const request = (c: ReturnType<typeof keyOps>[number], id: string) => ({
   method: c.op.http!.method,
@@ -67,17 +78,28 @@ describe('a key cannot act on a key more powerful than itself', () => {
     expect(names).toEqual(expect.arrayContaining(['revoke_api_key', 'rotate_api_key']));
     for (const c of keyOps()) expect(pathParams(c.op.http!.path), c.op.name).toContain('key_id');
     const keyNamed = t.app.registry.operations.filter((c) => c.op.name.includes('api_key')).map((c) => c.op.name);
-    expect(keyNamed.filter((n) => !names.includes(n)).sort(), 'a new key operation needs a case here').toEqual(['create_api_key', 'list_api_keys']);
+    expect(keyNamed.filter((n) => !names.includes(n)).sort(), 'a new key operation needs a case here').toEqual([
+      'create_api_key',
+      'list_api_keys',
+    ]);
   });
 
   const callers = [
     { label: 'an admin-only key granted all workspaces', scopes: ['admin'], workspaces: () => 'all' as const },
-    { label: 'an admin key with drafts scopes granted only main', scopes: ['admin', 'drafts:read', 'drafts:approve'], workspaces: () => [main] },
+    {
+      label: 'an admin key with drafts scopes granted only main',
+      scopes: ['admin', 'drafts:read', 'drafts:approve'],
+      workspaces: () => [main],
+    },
   ];
   const victims = [
     { label: 'a * key', scopes: ['*'], workspaces: () => 'all' as const },
     { label: 'a drafts:approve key', scopes: ['drafts:approve'], workspaces: () => [main] },
-    { label: 'a key with a scope beyond the caller', scopes: ['drafts:read', 'prospects:write'], workspaces: () => [main] },
+    {
+      label: 'a key with a scope beyond the caller',
+      scopes: ['drafts:read', 'prospects:write'],
+      workspaces: () => [main],
+    },
     { label: 'a key granted a workspace beyond the caller', scopes: ['drafts:read'], workspaces: () => [main, other] },
     { label: 'a key granted all workspaces', scopes: ['drafts:read'], workspaces: () => 'all' as const },
   ];
@@ -85,7 +107,9 @@ describe('a key cannot act on a key more powerful than itself', () => {
     for (const victim of victims) {
       // The first caller holds every workspace, so only scopes can stop it; the second holds the drafts scopes, so
       // only workspaces can stop it on keys with those scopes. Cases neither rule stops are not escalations.
-      const holdsAll = victim.scopes.every((s) => caller.scopes.includes(s)) && (caller.workspaces() === 'all' || (victim.workspaces() !== 'all' && victim.workspaces().length === 1));
+      const holdsAll =
+        victim.scopes.every((s) => caller.scopes.includes(s)) &&
+        (caller.workspaces() === 'all' || (victim.workspaces() !== 'all' && victim.workspaces().length === 1));
       if (holdsAll) continue;
       it(`${caller.label} cannot see, rotate or revoke ${victim.label}: 404 like a missing key, nothing changes`, async () => {
         const attacker = await addKey(t.app, org, caller.scopes, caller.workspaces());
@@ -137,9 +161,18 @@ describe('a key cannot act on a key more powerful than itself', () => {
 
 describe('a key is rotated once', () => {
   it('two rotations sent at once leave one live successor; the loser is a conflict naming it', async () => {
-    const { api_key } = await insertKey(t.app.db, org, t.app.clock.now(), { name: 'raced', scopes: ['prospects:read'], allWorkspaces: false, workspaceIds: [main.id], expiresAt: null });
+    const { api_key } = await insertKey(t.app.db, org, t.app.clock.now(), {
+      name: 'raced',
+      scopes: ['prospects:read'],
+      allWorkspaces: false,
+      workspaceIds: [main.id],
+      expiresAt: null,
+    });
     const id = api_key.id;
-    const [a, b] = await Promise.all([rest('POST', `/keys/${id}/rotate`, owner, { grace_seconds: 600 }), rest('POST', `/keys/${id}/rotate`, owner, { grace_seconds: 600 })]);
+    const [a, b] = await Promise.all([
+      rest('POST', `/keys/${id}/rotate`, owner, { grace_seconds: 600 }),
+      rest('POST', `/keys/${id}/rotate`, owner, { grace_seconds: 600 }),
+    ]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual([201, 409]);
     const won = a.status === 201 ? a : b;
@@ -147,7 +180,12 @@ describe('a key is rotated once', () => {
     expect(lost.body.error.code).toBe('conflict');
     expect(lost.body.error.message).toContain('already rotated');
     expect(lost.body.error.message).toContain(won.body.api_key.id);
-    const successors = await t.app.db.selectFrom('api_keys').select('id').where('name', '=', 'raced').where('id', '!=', id).execute();
+    const successors = await t.app.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('name', '=', 'raced')
+      .where('id', '!=', id)
+      .execute();
     expect(successors.map((r) => r.id)).toEqual([won.body.api_key.id]);
     // A retry later answers the same conflict, so a client that lost the first answer learns the successor's id.
     const retry = await rest('POST', `/keys/${id}/rotate`, owner, { grace_seconds: 600 });
@@ -164,6 +202,8 @@ describe('a key is rotated once', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'invalid_request', param: 'idempotency_key' });
     expect(await snapshot()).toEqual(before);
-    expect(await t.app.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'rotate-once').execute()).toEqual([]);
+    expect(
+      await t.app.db.selectFrom('idempotency_keys').select('key').where('key', '=', 'rotate-once').execute(),
+    ).toEqual([]);
   });
 });

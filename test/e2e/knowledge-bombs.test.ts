@@ -26,7 +26,8 @@ function probe(url: string) {
       const started = performance.now();
       const res = await fetch(`${url}/api/v1/health`).catch((err: Error) => err);
       maxMs = Math.max(maxMs, performance.now() - started);
-      if (res instanceof Error || res.status !== 200) failures.push(res instanceof Error ? res.message : `HTTP ${res.status}`);
+      if (res instanceof Error || res.status !== 200)
+        failures.push(res instanceof Error ? res.message : `HTTP ${res.status}`);
       else answered++;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       await new Promise((r) => setTimeout(r, 20));
@@ -45,7 +46,11 @@ describe('decompression bombs uploaded over REST fail cleanly, and the server st
   let key: string;
   let kb: string;
 
-  const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/api/v1${path}`, { ...init, headers: { Authorization: `Bearer ${key}`, ...(init.headers ?? {}) } });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${server.url}/api/v1${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${key}`, ...(init.headers ?? {}) },
+    });
   const upload = async (name: string, type: string, bytes: Uint8Array) => {
     const form = new FormData();
     form.set('file', new Blob([Buffer.from(bytes)], { type }), name);
@@ -54,14 +59,33 @@ describe('decompression bombs uploaded over REST fail cleanly, and the server st
     return (await res.json()).document as { id: string };
   };
   const settled = (id: string) =>
-    until(`document ${id} to finish processing`, async () => {
-      const { document } = await (await api(`/knowledge-bases/${kb}/documents/${id}`)).json();
-      return document.status !== 'processing' && document;
-    }, { timeout: 25_000, interval: 100 });
+    until(
+      `document ${id} to finish processing`,
+      async () => {
+        const { document } = await (await api(`/knowledge-bases/${kb}/documents/${id}`)).json();
+        return document.status !== 'processing' && document;
+      },
+      { timeout: 25_000, interval: 100 },
+    );
   const attempts = async (id: string) =>
-    (await sql<{ state: string; retry_count: number }>`select state, retry_count from pgboss.job where name = 'kb.ingest' and data->>'document_id' = ${id}`.execute(t.app.db)).rows;
+    (
+      await sql<{
+        state: string;
+        retry_count: number;
+      }>`select state, retry_count from pgboss.job where name = 'kb.ingest' and data->>'document_id' = ${id}`.execute(
+        t.app.db,
+      )
+    ).rows;
   const search = async (query: string) =>
-    (await (await api(`/knowledge-bases/${kb}/search`, { method: 'POST', body: JSON.stringify({ query }), headers: { 'content-type': 'application/json' } })).json()).results as { document_name: string }[];
+    (
+      await (
+        await api(`/knowledge-bases/${kb}/search`, {
+          method: 'POST',
+          body: JSON.stringify({ query }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()
+    ).results as { document_name: string }[];
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -69,7 +93,11 @@ describe('decompression bombs uploaded over REST fail cleanly, and the server st
     const org = await createOrg(t.app);
     key = await addKey(t.app, org, ['kb:read', 'kb:write'], [await addWorkspace(t.app, org, 'main')]);
     server = await startHttpServer(t.app, { port: 0 });
-    const res = await api('/knowledge-bases', { method: 'POST', body: JSON.stringify({ name: 'Reports' }), headers: { 'content-type': 'application/json' } });
+    const res = await api('/knowledge-bases', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Reports' }),
+      headers: { 'content-type': 'application/json' },
+    });
     kb = (await res.json()).knowledge_base.id;
   });
   afterAll(async () => {
@@ -78,7 +106,11 @@ describe('decompression bombs uploaded over REST fail cleanly, and the server st
   });
 
   it('fails a DOCX that expands to 300 MB, keeps the previous version searchable, and does not retry it', async () => {
-    const good = await upload('report.docx', DOCX, await makeDocx([{ heading: 'Revenue', paragraphs: ['Revenue grew by twelve percent in the northern region.'] }]));
+    const good = await upload(
+      'report.docx',
+      DOCX,
+      await makeDocx([{ heading: 'Revenue', paragraphs: ['Revenue grew by twelve percent in the northern region.'] }]),
+    );
     expect(await settled(good.id)).toMatchObject({ status: 'ready' });
 
     const bomb = await docxBomb(300);
@@ -96,7 +128,10 @@ describe('decompression bombs uploaded over REST fail cleanly, and the server st
     expect(health.maxMs).toBeLessThan(2000);
     expect(health.rssGrowthMb).toBeLessThan(200);
     // Two jobs for this document (the good version, then the bomb), each run once.
-    expect(await attempts(doc.id)).toEqual([{ state: 'completed', retry_count: 0 }, { state: 'completed', retry_count: 0 }]);
+    expect(await attempts(doc.id)).toEqual([
+      { state: 'completed', retry_count: 0 },
+      { state: 'completed', retry_count: 0 },
+    ]);
     expect((await search('revenue northern region'))[0]).toMatchObject({ document_name: 'report.docx' });
   });
 

@@ -23,22 +23,35 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
   let guide: string;
 
   const api = (path: string, init: RequestInit = {}, withKey = key) =>
-    fetch(`${server.url}/api/v1${path}`, { ...init, headers: { Authorization: `Bearer ${withKey}`, ...(init.headers ?? {}) } });
-  const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    fetch(`${server.url}/api/v1${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${withKey}`, ...(init.headers ?? {}) },
+    });
+  const json = (body: unknown) => ({
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const upload = (kb: string, name: string, type: string, bytes: Uint8Array) => {
     const form = new FormData();
     form.set('file', new Blob([Buffer.from(bytes)], { type }), name);
     return api(`/knowledge-bases/${kb}/documents`, { method: 'POST', body: form });
   };
   const waitReady = (kb: string, doc: string) =>
-    until(`document ${doc} to finish processing`, async () => {
-      const { document } = await (await api(`/knowledge-bases/${kb}/documents/${doc}`)).json();
-      return document.status !== 'processing' && document;
-    }, { timeout: 20_000 });
+    until(
+      `document ${doc} to finish processing`,
+      async () => {
+        const { document } = await (await api(`/knowledge-bases/${kb}/documents/${doc}`)).json();
+        return document.status !== 'processing' && document;
+      },
+      { timeout: 20_000 },
+    );
 
   beforeAll(async () => {
     fake = await startFakeEmbeddings();
-    t = await createTestApp({ embeddings: { url: fake.url, model: 'fake-embed-1', apiKey: 'test-embed-key', provider: 'voyage' } });
+    t = await createTestApp({
+      embeddings: { url: fake.url, model: 'fake-embed-1', apiKey: 'test-embed-key', provider: 'voyage' },
+    });
     await startWorkers(t.app);
     const org = await createOrg(t.app);
     const ws = await addWorkspace(t.app, org, 'main');
@@ -46,8 +59,10 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
     otherKey = await addKey(t.app, org, ['*'], [await addWorkspace(t.app, org, 'other')]);
     server = await startHttpServer(t.app, { port: 0 });
     client = await connectHttp(server.url, key);
-    handbook = (await (await api('/knowledge-bases', json({ name: 'Handbook', language: 'english' }))).json()).knowledge_base.id;
-    guide = (await (await api('/knowledge-bases', json({ name: 'Guide', language: 'french' }))).json()).knowledge_base.id;
+    handbook = (await (await api('/knowledge-bases', json({ name: 'Handbook', language: 'english' }))).json())
+      .knowledge_base.id;
+    guide = (await (await api('/knowledge-bases', json({ name: 'Guide', language: 'french' }))).json()).knowledge_base
+      .id;
   });
   afterAll(async () => {
     await client?.close();
@@ -63,11 +78,24 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
     ]);
     const docx = await makeDocx([
       { heading: 'Shipping', paragraphs: ['Orders ship within two business days from the warehouse.'] },
-      { heading: 'Carriers', paragraphs: ['We work with these carriers:'], table: [['Carrier', 'Region'], ['Postal Express', 'Europe'], ['Ocean Freight', 'Overseas']] },
+      {
+        heading: 'Carriers',
+        paragraphs: ['We work with these carriers:'],
+        table: [
+          ['Carrier', 'Region'],
+          ['Postal Express', 'Europe'],
+          ['Ocean Freight', 'Overseas'],
+        ],
+      },
     ]);
     const pdfRes = await upload(handbook, 'handbook.pdf', 'application/pdf', pdf);
     expect(pdfRes.status).toBe(201);
-    const docxRes = await upload(handbook, 'shipping.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', docx);
+    const docxRes = await upload(
+      handbook,
+      'shipping.docx',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      docx,
+    );
     const pdfDoc = (await pdfRes.json()).document;
     const docxDoc = (await docxRes.json()).document;
     expect(pdfDoc.status).toBe('processing');
@@ -76,14 +104,23 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
 
     const refund = await callOk(client, 'kb_search', { knowledge_base_id: handbook, query: 'refund within 30 days' });
     expect(refund.mode).toBe(EXPECTED_MODE);
-    expect(refund.results[0]).toMatchObject({ document_name: 'handbook.pdf', document_id: pdfDoc.id, location: { page: 2 } });
+    expect(refund.results[0]).toMatchObject({
+      document_name: 'handbook.pdf',
+      document_id: pdfDoc.id,
+      location: { page: 2 },
+    });
     expect(refund.results[0].snippet).toMatch(/\*\*refund\*\*/i);
 
     const carriers = await callOk(client, 'kb_search', { query: 'Ocean Freight carrier', limit: 3 });
-    expect(carriers.results[0]).toMatchObject({ document_name: 'shipping.docx', location: { heading_path: ['Carriers'] } });
+    expect(carriers.results[0]).toMatchObject({
+      document_name: 'shipping.docx',
+      location: { heading_path: ['Carriers'] },
+    });
     expect(carriers.results[0].content).toContain('Ocean Freight');
 
-    const rest = await (await api(`/knowledge-bases/${handbook}/search`, json({ query: 'business days', limit: 1 }))).json();
+    const rest = await (
+      await api(`/knowledge-bases/${handbook}/search`, json({ query: 'business days', limit: 1 }))
+    ).json();
     expect(rest.results).toHaveLength(1);
     expect(rest.results[0].document_name).toBe('shipping.docx');
   });
@@ -92,23 +129,45 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
     const added = await callOk(client, 'add_document', {
       knowledge_base_id: guide,
       name: 'livraison.md',
-      content: '# Livraison\n\nLes commandes livrées en France arrivent en deux jours ouvrés.\n\n# Retours\n\nVous pouvez retourner un article pendant trente jours.',
+      content:
+        '# Livraison\n\nLes commandes livrées en France arrivent en deux jours ouvrés.\n\n# Retours\n\nVous pouvez retourner un article pendant trente jours.',
       wait: true,
     });
     expect(added.document).toMatchObject({ status: 'ready', progress: 100 });
     const found = await callOk(client, 'kb_search', { knowledge_base_id: guide, query: 'commande livrée' });
-    expect(found.results[0]).toMatchObject({ document_name: 'livraison.md', location: { heading_path: ['Livraison'] } });
-    const again = await callOk(client, 'add_document', { knowledge_base_id: guide, name: 'livraison.md', content: '# Livraison\n\nLes commandes livrées en France arrivent en deux jours ouvrés.\n\n# Retours\n\nVous pouvez retourner un article pendant trente jours.' });
+    expect(found.results[0]).toMatchObject({
+      document_name: 'livraison.md',
+      location: { heading_path: ['Livraison'] },
+    });
+    const again = await callOk(client, 'add_document', {
+      knowledge_base_id: guide,
+      name: 'livraison.md',
+      content:
+        '# Livraison\n\nLes commandes livrées en France arrivent en deux jours ouvrés.\n\n# Retours\n\nVous pouvez retourner un article pendant trente jours.',
+    });
     expect(again.unchanged).toBe(true);
   });
 
   for (const stateless of [false, true]) {
     it(`reports ingestion progress to an MCP client that asks for it (${stateless ? 'stateless' : 'session'} mode)`, async () => {
-      const http = stateless ? await startHttpServer({ ...t.app, config: { ...t.app.config, mcp: { ...t.app.config.mcp, stateless: true } } }, { port: 0 }) : server;
+      const http = stateless
+        ? await startHttpServer(
+            { ...t.app, config: { ...t.app.config, mcp: { ...t.app.config.mcp, stateless: true } } },
+            { port: 0 },
+          )
+        : server;
       const c = stateless ? await connectHttp(http.url, key) : client;
       const updates: { progress: number; total?: number; message?: string }[] = [];
       const result = await c.callTool(
-        { name: 'add_document', arguments: { knowledge_base_id: guide, name: `progress-${stateless}.md`, content: '# Suivi\n\nLe suivi des colis est disponible en ligne.', wait: true } },
+        {
+          name: 'add_document',
+          arguments: {
+            knowledge_base_id: guide,
+            name: `progress-${stateless}.md`,
+            content: '# Suivi\n\nLe suivi des colis est disponible en ligne.',
+            wait: true,
+          },
+        },
         undefined,
         { onprogress: (p) => void updates.push(p) },
       );
@@ -128,9 +187,13 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
       expect(fake.requests).toEqual([]);
       return;
     }
-    expect(fake.requests.some((r) => r.input_type === 'document' && r.input.some((i) => i.includes('refund')))).toBe(true);
+    expect(fake.requests.some((r) => r.input_type === 'document' && r.input.some((i) => i.includes('refund')))).toBe(
+      true,
+    );
     expect(fake.requests.some((r) => r.input_type === 'query' && r.input[0] === 'refund within 30 days')).toBe(true);
-    expect(fake.requests.every((r) => r.model === 'fake-embed-1' && r.authorization === 'Bearer test-embed-key')).toBe(true);
+    expect(fake.requests.every((r) => r.model === 'fake-embed-1' && r.authorization === 'Bearer test-embed-key')).toBe(
+      true,
+    );
   });
 
   it('refuses oversized, unsupported and mislabelled uploads with clear errors, storing nothing', async () => {
@@ -142,12 +205,19 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
     expect((await exe.json()).error.message).toMatch(/Unsupported file type/);
     const fakePdf = await upload(handbook, 'fake.pdf', 'application/pdf', new TextEncoder().encode('hello'));
     expect(fakePdf.status).toBe(400);
-    const names = (await (await api(`/knowledge-bases/${handbook}/documents`)).json()).documents.map((d: { name: string }) => d.name);
+    const names = (await (await api(`/knowledge-bases/${handbook}/documents`)).json()).documents.map(
+      (d: { name: string }) => d.name,
+    );
     expect(names.sort()).toEqual(['handbook.pdf', 'shipping.docx']);
   });
 
   it('reports a corrupt file as failed with the reason', async () => {
-    const res = await upload(handbook, 'corrupt.pdf', 'application/pdf', new TextEncoder().encode('%PDF-1.4\n%%garbage that is not a pdf body'));
+    const res = await upload(
+      handbook,
+      'corrupt.pdf',
+      'application/pdf',
+      new TextEncoder().encode('%PDF-1.4\n%%garbage that is not a pdf body'),
+    );
     const doc = await waitReady(handbook, (await res.json()).document.id);
     expect(doc).toMatchObject({ status: 'failed', chunk_count: 0 });
     expect(doc.error).toMatch(/PDF/);
@@ -158,9 +228,13 @@ describe('knowledge bases end to end: REST uploads, ingestion jobs, kb_search ov
   it('never shows one workspace the knowledge of another', async () => {
     const outsider = await connectHttp(server.url, otherKey);
     expect((await callOk(outsider, 'list_knowledge_bases')).knowledge_bases).toEqual([]);
-    expect(await callErr(outsider, 'kb_search', { knowledge_base_id: handbook, query: 'refund' })).toMatch(/^not_found/);
+    expect(await callErr(outsider, 'kb_search', { knowledge_base_id: handbook, query: 'refund' })).toMatch(
+      /^not_found/,
+    );
     expect((await callOk(outsider, 'kb_search', { query: 'refund' })).results).toEqual([]);
-    expect(await callErr(outsider, 'add_document', { knowledge_base_id: handbook, name: 'x.md', content: 'x' })).toMatch(/^not_found/);
+    expect(
+      await callErr(outsider, 'add_document', { knowledge_base_id: handbook, name: 'x.md', content: 'x' }),
+    ).toMatch(/^not_found/);
     const rest = await api(`/knowledge-bases/${handbook}/documents`, {}, otherKey);
     expect(rest.status).toBe(404);
     await outsider.close();

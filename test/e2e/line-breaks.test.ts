@@ -36,8 +36,18 @@ async function rest(method: string, path: string, body?: unknown) {
 
 /** Every row a refused call could have written. */
 const written = async () => ({
-  prospects: await t.app.db.selectFrom('prospects').select(['id', 'email', 'first_name', 'last_name', 'company', 'title', 'phone', 'tags', 'updated_at']).where('workspace_id', '=', ws.id).orderBy('id').execute(),
-  drafts: await t.app.db.selectFrom('drafts').select(['id', 'subject', 'body', 'updated_at']).where('workspace_id', '=', ws.id).orderBy('id').execute(),
+  prospects: await t.app.db
+    .selectFrom('prospects')
+    .select(['id', 'email', 'first_name', 'last_name', 'company', 'title', 'phone', 'tags', 'updated_at'])
+    .where('workspace_id', '=', ws.id)
+    .orderBy('id')
+    .execute(),
+  drafts: await t.app.db
+    .selectFrom('drafts')
+    .select(['id', 'subject', 'body', 'updated_at'])
+    .where('workspace_id', '=', ws.id)
+    .orderBy('id')
+    .execute(),
   events: (await t.app.db.selectFrom('events').select('id').where('workspace_id', '=', ws.id).execute()).length,
 });
 
@@ -48,9 +58,17 @@ beforeAll(async () => {
   key = await addKey(t.app, org, ['*'], [ws]);
   server = await startHttpServer(t.app, { port: 0 });
   agent = await connectHttp(server.url, key);
-  const template = { key: 'intro', name: 'Intro', category: 'email', subject: 'Hello {{prospect.first_name}} {{topic | "there"}}', body: 'Hi {{prospect.first_name}}' };
+  const template = {
+    key: 'intro',
+    name: 'Intro',
+    category: 'email',
+    subject: 'Hello {{prospect.first_name}} {{topic | "there"}}',
+    body: 'Hi {{prospect.first_name}}',
+  };
   expect((await rest('POST', '/templates', template)).status).toBe(201);
-  prospectId = (await callOk(agent, 'upsert_prospect', { email: 'ada@example.com', first_name: 'Ada', company: 'Engines' })).prospect.id;
+  prospectId = (
+    await callOk(agent, 'upsert_prospect', { email: 'ada@example.com', first_name: 'Ada', company: 'Engines' })
+  ).prospect.id;
   draftId = (await callOk(agent, 'create_draft', { prospect_id: prospectId, template_key: 'intro' })).draft.id;
 });
 afterAll(async () => {
@@ -85,24 +103,39 @@ describe('a line break in text that reaches a mail header is refused at input, n
       const res = await rest('PATCH', `/drafts/${draftId}`, { subject: injected(br) });
       expect(res.status).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'invalid_request', param: 'subject' });
-      expect(await callErr(agent, 'update_draft', { draft_id: draftId, subject: injected(br) })).toMatch(/^invalid_request: .*subject: must be one line/);
+      expect(await callErr(agent, 'update_draft', { draft_id: draftId, subject: injected(br) })).toMatch(
+        /^invalid_request: .*subject: must be one line/,
+      );
     }
     expect(await written()).toEqual(before);
   });
 
   it('create_draft refuses a subject that renders with a line break from a variable, and writes no draft', async () => {
     const before = await written();
-    const res = await rest('POST', '/drafts', { prospect_id: prospectId, template_key: 'intro', variables: { topic: injected('\r\n') } });
+    const res = await rest('POST', '/drafts', {
+      prospect_id: prospectId,
+      template_key: 'intro',
+      variables: { topic: injected('\r\n') },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'invalid_request', param: 'variables' });
-    const text = await callErr(agent, 'create_draft', { prospect_id: prospectId, template_key: 'intro', variables: { topic: injected('\n') } });
+    const text = await callErr(agent, 'create_draft', {
+      prospect_id: prospectId,
+      template_key: 'intro',
+      variables: { topic: injected('\n') },
+    });
     expect(text).toMatch(/^invalid_request: .*line break/);
     expect(await written()).toEqual(before);
   });
 
   it('create_draft refuses a prospect stored with a line break before input was checked', async () => {
     const legacy = (await callOk(agent, 'upsert_prospect', { email: 'legacy@example.com' })).prospect.id;
-    await t.app.db.updateTable('prospects').set({ first_name: injected('\r\n') }).where('workspace_id', '=', ws.id).where('id', '=', legacy).execute();
+    await t.app.db
+      .updateTable('prospects')
+      .set({ first_name: injected('\r\n') })
+      .where('workspace_id', '=', ws.id)
+      .where('id', '=', legacy)
+      .execute();
     const before = await written();
     const res = await rest('POST', '/drafts', { prospect_id: legacy, template_key: 'intro' });
     expect(res.status).toBe(400);
@@ -111,7 +144,12 @@ describe('a line break in text that reaches a mail header is refused at input, n
   });
 
   it('one-line values and trailing whitespace (trimmed away) are still accepted', async () => {
-    const res = await rest('POST', '/prospects', { email: 'grace@example.com', first_name: 'Grace\n', company: 'Navy, Inc.', tags: ['cobol'] });
+    const res = await rest('POST', '/prospects', {
+      email: 'grace@example.com',
+      first_name: 'Grace\n',
+      company: 'Navy, Inc.',
+      tags: ['cobol'],
+    });
     expect(res.status).toBe(201);
     expect(res.body.prospect).toMatchObject({ first_name: 'Grace', company: 'Navy, Inc.' });
   });

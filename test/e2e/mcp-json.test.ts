@@ -34,36 +34,88 @@ describe('switchboard mcp-json and a stdio server that cannot be misconfigured',
 
   it('prints each client its own shape, with absolute paths', { timeout: 60_000 }, async () => {
     const shapes: [string, string, (c: Record<string, any>) => void][] = [
-      ['claude-code', '--http', (c) => expect(c.mcpServers.switchboard).toEqual({ type: 'http', url: 'http://sb.example/mcp', headers: { Authorization: 'Bearer sb_given' } })],
-      ['cursor', '--http', (c) => expect(c.mcpServers.switchboard).toEqual({ url: 'http://sb.example/mcp', headers: { Authorization: 'Bearer sb_given' } })],
-      ['cline', '--http', (c) => expect(c.mcpServers.switchboard).toMatchObject({ type: 'streamableHttp', url: 'http://sb.example/mcp', headers: { Authorization: 'Bearer sb_given' } })],
-      ['vscode', '--http', (c) => expect(c.servers.switchboard).toEqual({ type: 'http', url: 'http://sb.example/mcp', headers: { Authorization: 'Bearer sb_given' } })],
+      [
+        'claude-code',
+        '--http',
+        (c) =>
+          expect(c.mcpServers.switchboard).toEqual({
+            type: 'http',
+            url: 'http://sb.example/mcp',
+            headers: { Authorization: 'Bearer sb_given' },
+          }),
+      ],
+      [
+        'cursor',
+        '--http',
+        (c) =>
+          expect(c.mcpServers.switchboard).toEqual({
+            url: 'http://sb.example/mcp',
+            headers: { Authorization: 'Bearer sb_given' },
+          }),
+      ],
+      [
+        'cline',
+        '--http',
+        (c) =>
+          expect(c.mcpServers.switchboard).toMatchObject({
+            type: 'streamableHttp',
+            url: 'http://sb.example/mcp',
+            headers: { Authorization: 'Bearer sb_given' },
+          }),
+      ],
+      [
+        'vscode',
+        '--http',
+        (c) =>
+          expect(c.servers.switchboard).toEqual({
+            type: 'http',
+            url: 'http://sb.example/mcp',
+            headers: { Authorization: 'Bearer sb_given' },
+          }),
+      ],
       [
         'claude-desktop',
         '--http',
         (c) => {
           const e = c.mcpServers.switchboard;
           expect(e).toMatchObject({ command: 'npx', env: { SWITCHBOARD_AUTH: 'Bearer sb_given' } });
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: mcp-remote's own placeholder syntax.
-          expect(e.args).toEqual(['-y', 'mcp-remote', 'http://sb.example/mcp', '--header', 'Authorization:${SWITCHBOARD_AUTH}', '--allow-http']);
+          expect(e.args).toEqual([
+            '-y',
+            'mcp-remote',
+            'http://sb.example/mcp',
+            '--header',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: mcp-remote's own placeholder syntax.
+            'Authorization:${SWITCHBOARD_AUTH}',
+            '--allow-http',
+          ]);
         },
       ],
     ];
     for (const [client, transport, check] of shapes) {
-      const out = await run(['mcp-json', '--client', client, transport, '--url', 'http://sb.example/'], { SWITCHBOARD_API_KEY: 'sb_given', ...env });
+      const out = await run(['mcp-json', '--client', client, transport, '--url', 'http://sb.example/'], {
+        SWITCHBOARD_API_KEY: 'sb_given',
+        ...env,
+      });
       expect(out.code, out.stderr).toBe(0);
       check(JSON.parse(out.stdout));
     }
     // No --url: the configured host and port.
-    const local = JSON.parse((await run(['mcp-json', '--http'], { SWITCHBOARD_API_KEY: 'sb_given', PORT: '9911', ...env })).stdout);
+    const local = JSON.parse(
+      (await run(['mcp-json', '--http'], { SWITCHBOARD_API_KEY: 'sb_given', PORT: '9911', ...env })).stdout,
+    );
     expect(local.mcpServers.switchboard.url).toBe('http://127.0.0.1:9911/mcp');
     const bad = await run(['mcp-json', '--client', 'emacs'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/claude-code, cursor, cline, claude-desktop, vscode/);
   });
 
-  it('creates a key for a stdio configuration that serves tools/list from another working directory', { timeout: 120_000 }, async () => {
-    const out = await run(['mcp-json', '--client', 'vscode', '--stdio', '--create-key', '--scopes', 'prospects:read,workspaces:read'], env);
+  it('creates a key for a stdio configuration that serves tools/list from another working directory', {
+    timeout: 120_000,
+  }, async () => {
+    const out = await run(
+      ['mcp-json', '--client', 'vscode', '--stdio', '--create-key', '--scopes', 'prospects:read,workspaces:read'],
+      env,
+    );
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toMatch(/created key key_/);
     const entry = JSON.parse(out.stdout).servers.switchboard;
@@ -72,12 +124,27 @@ describe('switchboard mcp-json and a stdio server that cannot be misconfigured',
     if (TEST_DB_KIND === 'pglite') expect(entry.env.SWITCHBOARD_DATA_DIR).toBe(env.SWITCHBOARD_DATA_DIR);
     else expect(entry.env.DATABASE_URL).toBe(env.DATABASE_URL);
     for (const shape of ['claude-code', 'cursor', 'cline', 'claude-desktop']) {
-      const o = await run(['mcp-json', '--client', shape, '--stdio'], { ...env, SWITCHBOARD_API_KEY: entry.env.SWITCHBOARD_API_KEY });
-      expect(JSON.parse(o.stdout).mcpServers.switchboard).toMatchObject({ command: process.execPath, args: [CLI, 'stdio'], env: entry.env });
+      const o = await run(['mcp-json', '--client', shape, '--stdio'], {
+        ...env,
+        SWITCHBOARD_API_KEY: entry.env.SWITCHBOARD_API_KEY,
+      });
+      expect(JSON.parse(o.stdout).mcpServers.switchboard).toMatchObject({
+        command: process.execPath,
+        args: [CLI, 'stdio'],
+        env: entry.env,
+      });
     }
 
     const client = new Client({ name: 'mcp-json-test', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command: entry.command, args: entry.args, env: { PATH: process.env.PATH ?? '', ...entry.env }, cwd: elsewhere, stderr: 'pipe' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: entry.command,
+        args: entry.args,
+        env: { PATH: process.env.PATH ?? '', ...entry.env },
+        cwd: elsewhere,
+        stderr: 'pipe',
+      }),
+    );
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toContain('list_prospects');
@@ -87,24 +154,30 @@ describe('switchboard mcp-json and a stdio server that cannot be misconfigured',
     expect(readdirSync(elsewhere)).toEqual([]);
   });
 
-  it.runIf(TEST_DB_KIND === 'pglite')('stdio refuses an uninitialised or relative data directory, creating nothing, and names it', async () => {
-    const empty = path.join(dir, 'never-initialised');
-    const fresh = await run(['stdio'], { SWITCHBOARD_API_KEY: 'sb_whatever', SWITCHBOARD_DATA_DIR: empty });
-    expect(fresh.code).toBe(1);
-    expect(fresh.stderr).toContain(`No Switchboard database in ${empty}`);
-    expect(fresh.stderr).toMatch(/switchboard serve/);
-    expect(fresh.stderr).toMatch(/switchboard migrate/);
-    expect(readdirSync(dir)).not.toContain('never-initialised');
+  it.runIf(TEST_DB_KIND === 'pglite')(
+    'stdio refuses an uninitialised or relative data directory, creating nothing, and names it',
+    async () => {
+      const empty = path.join(dir, 'never-initialised');
+      const fresh = await run(['stdio'], { SWITCHBOARD_API_KEY: 'sb_whatever', SWITCHBOARD_DATA_DIR: empty });
+      expect(fresh.code).toBe(1);
+      expect(fresh.stderr).toContain(`No Switchboard database in ${empty}`);
+      expect(fresh.stderr).toMatch(/switchboard serve/);
+      expect(fresh.stderr).toMatch(/switchboard migrate/);
+      expect(readdirSync(dir)).not.toContain('never-initialised');
 
-    const relative = await run(['stdio'], { SWITCHBOARD_API_KEY: 'sb_whatever', SWITCHBOARD_DATA_DIR: './.switchboard' });
-    expect(relative.code).toBe(1);
-    expect(relative.stderr).toMatch(/SWITCHBOARD_DATA_DIR: must be an absolute path/);
+      const relative = await run(['stdio'], {
+        SWITCHBOARD_API_KEY: 'sb_whatever',
+        SWITCHBOARD_DATA_DIR: './.switchboard',
+      });
+      expect(relative.code).toBe(1);
+      expect(relative.stderr).toMatch(/SWITCHBOARD_DATA_DIR: must be an absolute path/);
 
-    // Unset, every command uses the per-user directory, whatever the working directory.
-    const xdg = path.join(dir, 'xdg');
-    const unset = await run(['stdio'], { SWITCHBOARD_API_KEY: 'sb_whatever', XDG_DATA_HOME: xdg });
-    expect(unset.stderr).toContain(`No Switchboard database in ${path.join(xdg, 'switchboard')}`);
-  });
+      // Unset, every command uses the per-user directory, whatever the working directory.
+      const xdg = path.join(dir, 'xdg');
+      const unset = await run(['stdio'], { SWITCHBOARD_API_KEY: 'sb_whatever', XDG_DATA_HOME: xdg });
+      expect(unset.stderr).toContain(`No Switchboard database in ${path.join(xdg, 'switchboard')}`);
+    },
+  );
 
   it('stdio names the database it checked a wrong key against', { timeout: 60_000 }, async () => {
     const wrong = await run(['stdio'], { ...env, SWITCHBOARD_API_KEY: 'sb_notakeyofthisdatabase' });
@@ -127,25 +200,42 @@ describe('switchboard mcp-json and a stdio server that cannot be misconfigured',
     });
 
     it('is answered in words that point at the key, at every step of OAuth discovery', async () => {
-      for (const p of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server']) {
+      for (const p of [
+        '/.well-known/oauth-protected-resource',
+        '/.well-known/oauth-protected-resource/mcp',
+        '/.well-known/oauth-authorization-server',
+      ]) {
         const res = await fetch(`${server.url}${p}`);
         expect(res.status).toBe(404);
         expect((await res.json()).error.message).toMatch(/does not offer OAuth: send your API key/);
       }
-      const reg = await fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris":["http://localhost/cb"]}' });
+      const reg = await fetch(`${server.url}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"redirect_uris":["http://localhost/cb"]}',
+      });
       expect(reg.status).toBe(400);
-      expect(await reg.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringMatching(/does not offer OAuth/) });
+      expect(await reg.json()).toMatchObject({
+        error: 'invalid_client_metadata',
+        error_description: expect.stringMatching(/does not offer OAuth/),
+      });
       const denied = await fetch(`${server.url}/api/v1/workspaces`, { headers: { authorization: 'Bearer sb_wrong' } });
-      expect(denied.headers.get('www-authenticate')).toMatch(/error_description="The API key is invalid, revoked or expired"/);
+      expect(denied.headers.get('www-authenticate')).toMatch(
+        /error_description="The API key is invalid, revoked or expired"/,
+      );
     });
 
     it('makes mcp-remote exit saying to check the key, without opening a browser', { timeout: 60_000 }, async () => {
       const configDir = mkdtempSync(path.join(dir, 'mcp-remote-'));
-      const child = spawn(process.execPath, [MCP_REMOTE, `${server.url}/mcp`, '--header', 'Authorization:Bearer sb_wrong'], {
-        // A browser opener that does nothing: registration fails before one would be needed.
-        env: { PATH: process.env.PATH ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'true' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [MCP_REMOTE, `${server.url}/mcp`, '--header', 'Authorization:Bearer sb_wrong'],
+        {
+          // A browser opener that does nothing: registration fails before one would be needed.
+          env: { PATH: process.env.PATH ?? '', HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'true' },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -45,25 +45,55 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
   beforeAll(async () => {
     smtp = await startSmtpSink();
     claude = await startFakeAnthropic();
-    claude.respond(() => ({ tool_input: { subject: 'Ada, a quick idea for Analytical Engines', body: 'Hi Ada,\n\nOur pricing is at https://example.com/pricing.\n\nBest,\nSam' } }));
+    claude.respond(() => ({
+      tool_input: {
+        subject: 'Ada, a quick idea for Analytical Engines',
+        body: 'Hi Ada,\n\nOur pricing is at https://example.com/pricing.\n\nBest,\nSam',
+      },
+    }));
     sink = new SinkSender();
     t = await createTestApp(
-      { publicUrl: PUBLIC_URL, anthropic: { apiKey: claude.apiKey, baseUrl: claude.url, generationModel: undefined, classificationModel: undefined } },
+      {
+        publicUrl: PUBLIC_URL,
+        anthropic: {
+          apiKey: claude.apiKey,
+          baseUrl: claude.url,
+          generationModel: undefined,
+          classificationModel: undefined,
+        },
+      },
       { mail: { live: new SmtpSender(smtp.url()), sink } },
     );
     await startWorkers(t.app);
     const org = await createOrg(t.app);
     const sales = await addWorkspace(t.app, org, 'sales');
     const sandbox = await addWorkspace(t.app, org, 'sandbox', true);
-    agentKey = await addKey(t.app, org, ['prospects:read', 'prospects:write', 'templates:read', 'drafts:read', 'drafts:write', 'suppression:read'], [sales, sandbox]);
+    agentKey = await addKey(
+      t.app,
+      org,
+      ['prospects:read', 'prospects:write', 'templates:read', 'drafts:read', 'drafts:write', 'suppression:read'],
+      [sales, sandbox],
+    );
     humanKey = await addKey(t.app, org, ['drafts:read', 'drafts:approve'], [sales, sandbox]);
     adminKey = await addKey(t.app, org, ['*'], 'all');
     server = await startHttpServer(t.app, { port: 0 });
     agent = await connectHttp(server.url, agentKey);
     for (const ws of ['sales', 'sandbox']) {
-      const outreach = { sender: { email: 'sam@sender.example', name: 'Sam' }, daily_cap: 10, min_gap_seconds: 0, personalization: { enabled: ws === 'sales', tone: 'warm', max_words: 120 } };
+      const outreach = {
+        sender: { email: 'sam@sender.example', name: 'Sam' },
+        daily_cap: 10,
+        min_gap_seconds: 0,
+        personalization: { enabled: ws === 'sales', tone: 'warm', max_words: 120 },
+      };
       expect((await api('PUT', `/workspaces/${ws}/outreach`, adminKey, { outreach })).status).toBe(200);
-      const template = { workspace_id: ws, key: 'intro', name: 'Intro', category: 'email', subject: 'Hello {{prospect.first_name}}', body: 'Hi {{prospect.first_name}},\n\nA note for {{prospect.company | "your team"}}: https://example.com/pricing\n\nSam' };
+      const template = {
+        workspace_id: ws,
+        key: 'intro',
+        name: 'Intro',
+        category: 'email',
+        subject: 'Hello {{prospect.first_name}}',
+        body: 'Hi {{prospect.first_name}},\n\nA note for {{prospect.company | "your team"}}: https://example.com/pricing\n\nSam',
+      };
       expect((await api('POST', '/templates', adminKey, template)).status).toBe(201);
     }
   });
@@ -76,9 +106,22 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
   });
 
   it('drafts with Claude, waits for approval, sends once with unsubscribe and tracking links, and records it all', async () => {
-    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sales', email: 'ada@example.com', first_name: 'Ada', company: 'Analytical Engines' });
-    const { draft } = await callOk(agent, 'create_draft', { workspace_id: 'sales', prospect_id: prospect.id, template_key: 'intro' });
-    expect(draft).toMatchObject({ status: 'pending_approval', subject: 'Ada, a quick idea for Analytical Engines', provenance: { template_key: 'intro', personalized: true } });
+    const { prospect } = await callOk(agent, 'upsert_prospect', {
+      workspace_id: 'sales',
+      email: 'ada@example.com',
+      first_name: 'Ada',
+      company: 'Analytical Engines',
+    });
+    const { draft } = await callOk(agent, 'create_draft', {
+      workspace_id: 'sales',
+      prospect_id: prospect.id,
+      template_key: 'intro',
+    });
+    expect(draft).toMatchObject({
+      status: 'pending_approval',
+      subject: 'Ada, a quick idea for Analytical Engines',
+      provenance: { template_key: 'intro', personalized: true },
+    });
     expect(draft.provenance.prompt_hash).toMatch(/^[0-9a-f]{64}$/);
     // Claude was given the rendered template and only the known facts.
     const sent = JSON.stringify(claude.requests.at(-1)!.body);
@@ -86,13 +129,17 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
     expect(sent).toContain('Hi Ada');
 
     // The agent's key proposes but cannot approve.
-    await expect(agent.callTool({ name: 'approve_draft', arguments: { workspace_id: 'sales', draft_id: draft.id } })).rejects.toThrow(/Unknown tool/);
+    await expect(
+      agent.callTool({ name: 'approve_draft', arguments: { workspace_id: 'sales', draft_id: draft.id } }),
+    ).rejects.toThrow(/Unknown tool/);
     expect(smtp.received).toHaveLength(0);
 
     const approved = await api('POST', `/drafts/${draft.id}/approve?workspace_id=sales`, humanKey);
     expect(approved.status).toBe(200);
     expect(approved.body.draft.status).toBe('approved');
-    const mail = await until('the email at the SMTP server', async () => smtp.received.find((m) => m.to.includes('ada@example.com')));
+    const mail = await until('the email at the SMTP server', async () =>
+      smtp.received.find((m) => m.to.includes('ada@example.com')),
+    );
     expect(mail.subject).toBe('Ada, a quick idea for Analytical Engines');
     expect(mail.from).toBe('sam@sender.example');
     expect(mail.text).toContain('Our pricing is at https://example.com/pricing.');
@@ -116,9 +163,15 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
     const forged = await fetch(local(click).replace(/\/0$/, '/7'), { redirect: 'manual' });
     expect(forged.status).toBe(404);
 
-    const oneClick = await fetch(local(unsubscribe), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const oneClick = await fetch(local(unsubscribe), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(oneClick.status).toBe(200);
-    expect((await callOk(agent, 'check_suppression', { workspace_id: 'sales', email: 'ada@example.com' })).suppressed).toBe(true);
+    expect(
+      (await callOk(agent, 'check_suppression', { workspace_id: 'sales', email: 'ada@example.com' })).suppressed,
+    ).toBe(true);
 
     const history = await callOk(agent, 'get_prospect_history', { workspace_id: 'sales', prospect_id: prospect.id });
     expect(history.events.map((e: { type: string }) => e.type)).toEqual([
@@ -137,20 +190,44 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
   });
 
   it('refuses drafts and approvals for suppressed addresses', async () => {
-    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sales', email: 'grace@example.com', first_name: 'Grace' });
-    const { draft } = await callOk(agent, 'create_draft', { workspace_id: 'sales', prospect_id: prospect.id, template_key: 'intro' });
-    await api('POST', '/suppressions', adminKey, { workspace_id: 'sales', email: '@example.com', reason: 'whole domain opted out' });
+    const { prospect } = await callOk(agent, 'upsert_prospect', {
+      workspace_id: 'sales',
+      email: 'grace@example.com',
+      first_name: 'Grace',
+    });
+    const { draft } = await callOk(agent, 'create_draft', {
+      workspace_id: 'sales',
+      prospect_id: prospect.id,
+      template_key: 'intro',
+    });
+    await api('POST', '/suppressions', adminKey, {
+      workspace_id: 'sales',
+      email: '@example.com',
+      reason: 'whole domain opted out',
+    });
     const approve = await api('POST', `/drafts/${draft.id}/approve?workspace_id=sales`, humanKey);
     expect(approve.status).toBe(422);
     expect(approve.body.error.code).toBe('suppressed');
-    expect(await callErr(agent, 'create_draft', { workspace_id: 'sales', prospect_id: prospect.id, template_key: 'intro' })).toMatch(/^suppressed: /);
-    expect((await api('GET', `/drafts/${draft.id}?workspace_id=sales`, humanKey)).body.draft.status).toBe('pending_approval');
+    expect(
+      await callErr(agent, 'create_draft', { workspace_id: 'sales', prospect_id: prospect.id, template_key: 'intro' }),
+    ).toMatch(/^suppressed: /);
+    expect((await api('GET', `/drafts/${draft.id}?workspace_id=sales`, humanKey)).body.draft.status).toBe(
+      'pending_approval',
+    );
   });
 
   it('never reaches SMTP from an is_test workspace, yet goes through every step', async () => {
     const before = smtp.received.length;
-    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sandbox', email: 'test-person@sandbox.example', first_name: 'Tess' });
-    const { draft } = await callOk(agent, 'create_draft', { workspace_id: 'sandbox', prospect_id: prospect.id, template_key: 'intro' });
+    const { prospect } = await callOk(agent, 'upsert_prospect', {
+      workspace_id: 'sandbox',
+      email: 'test-person@sandbox.example',
+      first_name: 'Tess',
+    });
+    const { draft } = await callOk(agent, 'create_draft', {
+      workspace_id: 'sandbox',
+      prospect_id: prospect.id,
+      template_key: 'intro',
+    });
     expect(draft.provenance.personalized).toBe(false);
     expect(draft.body).toContain('A note for your team');
     expect((await api('POST', `/drafts/${draft.id}/approve?workspace_id=sandbox`, humanKey)).status).toBe(200);
@@ -162,32 +239,73 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
   });
 
   it('lets a human edit or reject a pending draft, and only a pending one', async () => {
-    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sandbox', email: 'edit-me@sandbox.example', first_name: 'Ed' });
-    const { draft } = await callOk(agent, 'create_draft', { workspace_id: 'sandbox', prospect_id: prospect.id, template_key: 'intro' });
-    const edited = await callOk(agent, 'update_draft', { workspace_id: 'sandbox', draft_id: draft.id, subject: 'Edited subject' });
+    const { prospect } = await callOk(agent, 'upsert_prospect', {
+      workspace_id: 'sandbox',
+      email: 'edit-me@sandbox.example',
+      first_name: 'Ed',
+    });
+    const { draft } = await callOk(agent, 'create_draft', {
+      workspace_id: 'sandbox',
+      prospect_id: prospect.id,
+      template_key: 'intro',
+    });
+    const edited = await callOk(agent, 'update_draft', {
+      workspace_id: 'sandbox',
+      draft_id: draft.id,
+      subject: 'Edited subject',
+    });
     expect(edited.draft.subject).toBe('Edited subject');
-    const rejected = await api('POST', `/drafts/${draft.id}/reject?workspace_id=sandbox`, humanKey, { reason: 'wrong person' });
+    const rejected = await api('POST', `/drafts/${draft.id}/reject?workspace_id=sandbox`, humanKey, {
+      reason: 'wrong person',
+    });
     expect(rejected.body.draft).toMatchObject({ status: 'rejected', rejection_reason: 'wrong person' });
-    expect(await callErr(agent, 'update_draft', { workspace_id: 'sandbox', draft_id: draft.id, body: 'again' })).toMatch(/^conflict: /);
+    expect(
+      await callErr(agent, 'update_draft', { workspace_id: 'sandbox', draft_id: draft.id, body: 'again' }),
+    ).toMatch(/^conflict: /);
     expect((await api('POST', `/drafts/${draft.id}/approve?workspace_id=sandbox`, humanKey)).status).toBe(409);
     const listed = await callOk(agent, 'list_drafts', { workspace_id: 'sandbox', status: 'rejected' });
     expect(listed.drafts.map((d: { id: string }) => d.id)).toEqual([draft.id]);
   });
 
   it('surfaces a Claude outage as upstream_error and creates no half-made draft', async () => {
-    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sales', email: 'outage@example.org', first_name: 'Otto' });
+    const { prospect } = await callOk(agent, 'upsert_prospect', {
+      workspace_id: 'sales',
+      email: 'outage@example.org',
+      first_name: 'Otto',
+    });
     claude.failNext(10, 529);
-    const error = await callErr(agent, 'create_draft', { workspace_id: 'sales', prospect_id: prospect.id, template_key: 'intro' });
+    const error = await callErr(agent, 'create_draft', {
+      workspace_id: 'sales',
+      prospect_id: prospect.id,
+      template_key: 'intro',
+    });
     expect(error).toMatch(/^upstream_error: /);
     expect(error).not.toContain(claude.apiKey);
-    expect((await callOk(agent, 'list_drafts', { workspace_id: 'sales', prospect_id: prospect.id })).drafts).toEqual([]);
+    expect((await callOk(agent, 'list_drafts', { workspace_id: 'sales', prospect_id: prospect.id })).drafts).toEqual(
+      [],
+    );
     claude.failNext(0, 500);
   });
 
   it('reports a missing template variable by name', async () => {
-    await api('POST', '/templates', adminKey, { workspace_id: 'sandbox', key: 'needs-vars', name: 'Vars', category: 'email', subject: 'About {{topic}}', body: '{{greeting}} {{prospect.first_name}}' });
-    const { prospect } = await callOk(agent, 'upsert_prospect', { workspace_id: 'sandbox', email: 'vars@sandbox.example', first_name: 'Val' });
-    const error = await callErr(agent, 'create_draft', { workspace_id: 'sandbox', prospect_id: prospect.id, template_key: 'needs-vars' });
+    await api('POST', '/templates', adminKey, {
+      workspace_id: 'sandbox',
+      key: 'needs-vars',
+      name: 'Vars',
+      category: 'email',
+      subject: 'About {{topic}}',
+      body: '{{greeting}} {{prospect.first_name}}',
+    });
+    const { prospect } = await callOk(agent, 'upsert_prospect', {
+      workspace_id: 'sandbox',
+      email: 'vars@sandbox.example',
+      first_name: 'Val',
+    });
+    const error = await callErr(agent, 'create_draft', {
+      workspace_id: 'sandbox',
+      prospect_id: prospect.id,
+      template_key: 'needs-vars',
+    });
     expect(error).toMatch(/^invalid_request: /);
     expect(error).toContain('topic');
     expect(error).toContain('greeting');

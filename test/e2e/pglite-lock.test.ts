@@ -10,7 +10,8 @@ import { until } from '../helpers/wait.js';
 
 const exitOf = (child: ChildProcess) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.on('exit', (code, signal) => resolve({ code, signal }));
   });
 
@@ -40,7 +41,9 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('one process per PGlite directory, an
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('a paused holder keeps its directory past the stale time: a second process refuses, and the holder serves on', { timeout: 60_000 }, async () => {
+  it('a paused holder keeps its directory past the stale time: a second process refuses, and the holder serves on', {
+    timeout: 60_000,
+  }, async () => {
     const dir = await newDir();
     const env = { SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_LOCK_STALE_MS: '500' };
     const holder = await serve(env);
@@ -48,10 +51,15 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('one process per PGlite directory, an
     await callOk(client, 'upsert_prospect', { email: 'before-pause@example.com' });
 
     holder.child.kill('SIGSTOP');
-    await until('the paused holder to let its lock go stale', () => Date.now() - statSync(lockFile(dir)).mtimeMs > 1000);
+    await until(
+      'the paused holder to let its lock go stale',
+      () => Date.now() - statSync(lockFile(dir)).mtimeMs > 1000,
+    );
     const second = await runCli(['workspaces', 'list'], env);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`already open in another Switchboard process \\(pid ${holder.child.pid} on this host\\)`));
+    expect(second.stderr).toMatch(
+      new RegExp(`already open in another Switchboard process \\(pid ${holder.child.pid} on this host\\)`),
+    );
     expect(second.stderr).toMatch(/DATABASE_URL.*over HTTP.*paused or hung/s);
 
     holder.child.kill('SIGCONT');
@@ -64,7 +72,10 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('one process per PGlite directory, an
     const next = await serve(env);
     const reader = await connectHttp(next.url, holder.key!);
     const { prospects } = await callOk(reader, 'list_prospects', {});
-    expect(prospects.map((p: { email: string }) => p.email).sort()).toEqual(['after-pause@example.com', 'before-pause@example.com']);
+    expect(prospects.map((p: { email: string }) => p.email).sort()).toEqual([
+      'after-pause@example.com',
+      'before-pause@example.com',
+    ]);
     await reader.close();
   });
 
@@ -84,11 +95,15 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('one process per PGlite directory, an
     const next = await serve(env);
     expect(JSON.parse(readFileSync(lockFile(dir), 'utf8')).pid).toBe(next.child.pid);
     const reader = await connectHttp(next.url, holder.key!);
-    expect((await callOk(reader, 'list_prospects', {})).prospects.map((p: { email: string }) => p.email)).toEqual(['kept@example.com']);
+    expect((await callOk(reader, 'list_prospects', {})).prospects.map((p: { email: string }) => p.email)).toEqual([
+      'kept@example.com',
+    ]);
     await reader.close();
   });
 
-  it('a process whose lock file is replaced stops serving writes and exits non-zero, leaving the new lock alone', { timeout: 60_000 }, async () => {
+  it('a process whose lock file is replaced stops serving writes and exits non-zero, leaving the new lock alone', {
+    timeout: 60_000,
+  }, async () => {
     const dir = await newDir();
     const holder = await serve({ SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_LOCK_STALE_MS: '60000' });
     const exited = exitOf(holder.child);
@@ -107,14 +122,20 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('one process per PGlite directory, an
       (err: Error) => ({ status: 0, body: err.message }),
     );
     // Either refused with the reason, or the process is already gone (no answer): never accepted.
-    expect(write.status === 0 ? 'no answer' : `${write.status} ${write.body}`).toMatch(/^(503 .*lost its lock|no answer)/);
+    expect(write.status === 0 ? 'no answer' : `${write.status} ${write.body}`).toMatch(
+      /^(503 .*lost its lock|no answer)/,
+    );
 
     expect(await exited).toEqual({ code: 1, signal: null });
-    expect(holder.output()).toMatch(/switchboard: This process lost its lock on the embedded database in .*Restart it once no other Switchboard process uses that directory/);
+    expect(holder.output()).toMatch(
+      /switchboard: This process lost its lock on the embedded database in .*Restart it once no other Switchboard process uses that directory/,
+    );
     expect(readFileSync(lockFile(dir), 'utf8')).toBe(intruder);
   });
 
-  it('SIGTERM after the lock file was removed reports the lost lock instead of crashing', { timeout: 60_000 }, async () => {
+  it('SIGTERM after the lock file was removed reports the lost lock instead of crashing', {
+    timeout: 60_000,
+  }, async () => {
     const dir = await newDir();
     const holder = await serve({ SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_LOCK_STALE_MS: '60000' });
     const exited = exitOf(holder.child);

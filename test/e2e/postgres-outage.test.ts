@@ -19,7 +19,11 @@ describe.skipIf(skip)(`switchboard serve across PostgreSQL restarts${skip ? ` (s
   let output: () => string;
   let n = 0;
 
-  const api = (path: string, init: RequestInit = {}) => fetch(`${url}/api/v1${path}`, { ...init, headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${url}/api/v1${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
   const alive = () => child.exitCode === null && child.signalCode === null;
   const assertAlive = () => {
     if (!alive()) throw new Error(`serve exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-2000)}`);
@@ -42,7 +46,9 @@ describe.skipIf(skip)(`switchboard serve across PostgreSQL restarts${skip ? ` (s
     };
     const rest = repeat(async () => {
       const write = n++ % 2 === 0;
-      const res = await (write ? api('/prospects', { method: 'POST', body: JSON.stringify({ email: `p${n}@example.com` }) }) : api('/prospects?limit=5'));
+      const res = await (write
+        ? api('/prospects', { method: 'POST', body: JSON.stringify({ email: `p${n}@example.com` }) })
+        : api('/prospects?limit=5'));
       const body = await res.json();
       return res.ok ? 'ok' : `${res.status} ${body.error?.code} retry-after=${res.headers.get('retry-after')}`;
     });
@@ -61,7 +67,8 @@ describe.skipIf(skip)(`switchboard serve across PostgreSQL restarts${skip ? ` (s
     };
   }
 
-  const healthy = () => until('the server to answer again', async () => (await fetch(`${url}/api/v1/health`)).ok, { timeout: 30_000 });
+  const healthy = () =>
+    until('the server to answer again', async () => (await fetch(`${url}/api/v1/health`)).ok, { timeout: 30_000 });
 
   beforeAll(async () => {
     pg = await startPrivatePostgres();
@@ -78,12 +85,16 @@ describe.skipIf(skip)(`switchboard serve across PostgreSQL restarts${skip ? ` (s
   });
 
   for (const mode of ['fast', 'immediate'] as const) {
-    it(`stays up through pg_ctl restart -m ${mode} with requests in flight, answering only successes or 503`, { timeout: 90_000 }, async () => {
+    it(`stays up through pg_ctl restart -m ${mode} with requests in flight, answering only successes or 503`, {
+      timeout: 90_000,
+    }, async () => {
       const traffic = load();
       await until('requests to flow', () => traffic.seen.length >= 20);
       await pg.restart(mode);
       const before = traffic.seen.length;
-      await until('requests to flow after the restart', () => assertAlive() ?? traffic.seen.length >= before + 20, { timeout: 30_000 });
+      await until('requests to flow after the restart', () => assertAlive() ?? traffic.seen.length >= before + 20, {
+        timeout: 30_000,
+      });
       const seen = await traffic.stop();
 
       assertAlive();
@@ -97,7 +108,9 @@ describe.skipIf(skip)(`switchboard serve across PostgreSQL restarts${skip ? ` (s
     });
   }
 
-  it('answers 503 with Retry-After and a clear MCP error while the database is stopped, and recovers, jobs included, once it is back', { timeout: 90_000 }, async () => {
+  it('answers 503 with Retry-After and a clear MCP error while the database is stopped, and recovers, jobs included, once it is back', {
+    timeout: 90_000,
+  }, async () => {
     const { knowledge_base } = await callOk(client, 'create_knowledge_base', { name: 'Outage notes' });
     await pg.stop('fast');
 
@@ -120,11 +133,21 @@ describe.skipIf(skip)(`switchboard serve across PostgreSQL restarts${skip ? ` (s
     await healthy();
     expect((await callOk(client, 'upsert_prospect', { email: 'after-outage@example.com' })).created).toBe(true);
     // A job enqueued after the outage is picked up by the workers that kept polling through it.
-    const { document } = await callOk(client, 'add_document', { knowledge_base_id: knowledge_base.id, name: 'notes.md', content: '# Notes\n\nThe database came back.' });
-    const done = await until('the ingestion job to run', async () => {
-      const got = (await callOk(client, 'get_document', { knowledge_base_id: knowledge_base.id, document_id: document.id })).document;
-      return got.status !== 'processing' && got;
-    }, { timeout: 30_000 });
+    const { document } = await callOk(client, 'add_document', {
+      knowledge_base_id: knowledge_base.id,
+      name: 'notes.md',
+      content: '# Notes\n\nThe database came back.',
+    });
+    const done = await until(
+      'the ingestion job to run',
+      async () => {
+        const got = (
+          await callOk(client, 'get_document', { knowledge_base_id: knowledge_base.id, document_id: document.id })
+        ).document;
+        return got.status !== 'processing' && got;
+      },
+      { timeout: 30_000 },
+    );
     expect(done).toMatchObject({ status: 'ready' });
     expect(alive()).toBe(true);
   });

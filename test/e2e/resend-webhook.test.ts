@@ -18,7 +18,12 @@ const SECRET = `whsec_${SECRET_BYTES.toString('base64')}`;
 function svixHeaders(body: string, id = `msg_${randomBytes(6).toString('hex')}`, at = new Date()) {
   const timestamp = String(Math.floor(at.getTime() / 1000));
   const signature = createHmac('sha256', SECRET_BYTES).update(`${id}.${timestamp}.${body}`).digest('base64');
-  return { 'svix-id': id, 'svix-timestamp': timestamp, 'svix-signature': `v1,${signature}`, 'content-type': 'application/json' };
+  return {
+    'svix-id': id,
+    'svix-timestamp': timestamp,
+    'svix-signature': `v1,${signature}`,
+    'content-type': 'application/json',
+  };
 }
 
 describe('Resend delivery webhooks', () => {
@@ -30,19 +35,39 @@ describe('Resend delivery webhooks', () => {
   let workspaceId: string;
   const admin = () => ({ Authorization: `Bearer ${key}`, 'content-type': 'application/json' });
   const putOutreach = (outreach: Record<string, unknown>) =>
-    fetch(`${server.url}/api/v1/workspaces/main/outreach`, { method: 'PUT', headers: admin(), body: JSON.stringify({ outreach }) });
+    fetch(`${server.url}/api/v1/workspaces/main/outreach`, {
+      method: 'PUT',
+      headers: admin(),
+      body: JSON.stringify({ outreach }),
+    });
   const SETTINGS = { sender: { email: 'sam@sender.example', name: 'Sam' }, min_gap_seconds: 0 };
 
-  const post = (body: string, headers: Record<string, string>) => fetch(`${server.url}/hooks/resend`, { method: 'POST', body, headers });
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(`${server.url}/hooks/resend`, { method: 'POST', body, headers });
   const event = (type: string, emailId: string, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ type, created_at: new Date().toISOString(), data: { email_id: emailId, from: 'Sam <sam@sender.example>', to: ['x@example.com'], subject: 'Hi', created_at: new Date().toISOString(), ...extra } });
+    JSON.stringify({
+      type,
+      created_at: new Date().toISOString(),
+      data: {
+        email_id: emailId,
+        from: 'Sam <sam@sender.example>',
+        to: ['x@example.com'],
+        subject: 'Hi',
+        created_at: new Date().toISOString(),
+        ...extra,
+      },
+    });
 
   async function sentDraft(email: string): Promise<{ draftId: string; emailId: string; prospectId: string }> {
     const { prospect } = await callOk(client, 'upsert_prospect', { email, first_name: 'R' });
     const { draft } = await callOk(client, 'create_draft', { prospect_id: prospect.id, template_key: 'intro' });
     await callOk(client, 'approve_draft', { draft_id: draft.id });
     const row = await until(`draft ${draft.id} to be sent`, async () => {
-      const r = await t.app.db.selectFrom('drafts').select(['status', 'provider_message_id']).where('id', '=', draft.id).executeTakeFirstOrThrow();
+      const r = await t.app.db
+        .selectFrom('drafts')
+        .select(['status', 'provider_message_id'])
+        .where('id', '=', draft.id)
+        .executeTakeFirstOrThrow();
       return r.status === 'sent' && r;
     });
     return { draftId: draft.id, emailId: row.provider_message_id!, prospectId: prospect.id };
@@ -51,7 +76,10 @@ describe('Resend delivery webhooks', () => {
   beforeAll(async () => {
     resend = await startFakeResend();
     t = await createTestApp(
-      { publicUrl: 'http://switchboard.test', mail: { smtpUrl: undefined, resend: undefined, resendWebhookSecret: SECRET } },
+      {
+        publicUrl: 'http://switchboard.test',
+        mail: { smtpUrl: undefined, resend: undefined, resendWebhookSecret: SECRET },
+      },
       { mail: { live: new ResendSender({ apiKey: resend.apiKey, baseUrl: resend.url }), sink: new SinkSender() } },
     );
     await startWorkers(t.app);
@@ -62,7 +90,17 @@ describe('Resend delivery webhooks', () => {
     server = await startHttpServer(t.app, { port: 0 });
     client = await connectHttp(server.url, key);
     await putOutreach(SETTINGS);
-    await fetch(`${server.url}/api/v1/templates`, { method: 'POST', headers: admin(), body: JSON.stringify({ key: 'intro', name: 'Intro', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello there' }) });
+    await fetch(`${server.url}/api/v1/templates`, {
+      method: 'POST',
+      headers: admin(),
+      body: JSON.stringify({
+        key: 'intro',
+        name: 'Intro',
+        category: 'email',
+        subject: 'Hi {{prospect.first_name}}',
+        body: 'Hello there',
+      }),
+    });
   });
   afterAll(async () => {
     await client?.close();
@@ -92,11 +130,17 @@ describe('Resend delivery webhooks', () => {
     expect((await (await post(delivered, headers)).json()).result).toBe('applied');
     expect((await (await post(delivered, headers)).json()).result).toBe('ignored');
 
-    const bounced = event('email.bounced', emailId, { bounce: { type: 'Permanent', subType: 'General', message: '550 no such user' } });
+    const bounced = event('email.bounced', emailId, {
+      bounce: { type: 'Permanent', subType: 'General', message: '550 no such user' },
+    });
     expect((await post(bounced, svixHeaders(bounced))).status).toBe(200);
-    expect((await callOk(client, 'check_suppression', { email: 'bounce@example.com' })).matches[0]).toMatchObject({ source: 'bounce' });
+    expect((await callOk(client, 'check_suppression', { email: 'bounce@example.com' })).matches[0]).toMatchObject({
+      source: 'bounce',
+    });
     const history = await callOk(client, 'get_prospect_history', { prospect_id: prospectId });
-    expect(history.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['email.sent', 'email.delivered', 'email.bounced', 'suppression.added']));
+    expect(history.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['email.sent', 'email.delivered', 'email.bounced', 'suppression.added']),
+    );
 
     // Two sends, one hard bounce: 50% is far above 5%, so sending pauses with the reason visible.
     const { workspace } = await callOk(client, 'get_workspace_config');
@@ -108,23 +152,38 @@ describe('Resend delivery webhooks', () => {
     expect((await putOutreach(SETTINGS)).status).toBe(200);
     const { emailId } = await sentDraft('concurrent@example.com');
     const count = async (type: string, field?: string, value?: string) => {
-      let q = t.app.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).where('type', '=', type);
+      let q = t.app.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('workspace_id', '=', workspaceId)
+        .where('type', '=', type);
       if (field) q = q.where(sql`data->>${field}`, '=', value);
       return Number((await q.executeTakeFirstOrThrow()).n);
     };
     const pausesBefore = await count('sending.paused');
 
-    const bounced = event('email.bounced', emailId, { bounce: { type: 'Permanent', subType: 'General', message: '550 no such user' } });
+    const bounced = event('email.bounced', emailId, {
+      bounce: { type: 'Permanent', subType: 'General', message: '550 no such user' },
+    });
     const id = `msg_${randomBytes(6).toString('hex')}`;
     const headers = svixHeaders(bounced, id);
-    const answers = await Promise.all(Array.from({ length: 12 }, () => post(bounced, headers).then(async (r) => ({ status: r.status, ...(await r.json()) }))));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        post(bounced, headers).then(async (r) => ({ status: r.status, ...(await r.json()) })),
+      ),
+    );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.filter((a) => a.result === 'applied')).toHaveLength(1);
 
     expect(await count('email.bounced', 'webhook_id', id)).toBe(1);
     expect(await count('suppression.added', 'value', 'concurrent@example.com')).toBe(1);
     expect(await count('sending.paused')).toBe(pausesBefore + 1);
-    const recorded = await t.app.db.selectFrom('provider_events').select(['provider', 'type']).where('workspace_id', '=', workspaceId).where('event_id', '=', id).execute();
+    const recorded = await t.app.db
+      .selectFrom('provider_events')
+      .select(['provider', 'type'])
+      .where('workspace_id', '=', workspaceId)
+      .where('event_id', '=', id)
+      .execute();
     expect(recorded).toEqual([{ provider: 'resend', type: 'email.bounced' }]);
   });
 
@@ -132,7 +191,11 @@ describe('Resend delivery webhooks', () => {
     const before = (await callOk(client, 'get_workspace_config')).workspace.settings;
     const res = await putOutreach({ ...SETTINGS, sending_window: { start: '09:00', end: '09:00', days: [1] } });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ code: 'invalid_request', param: 'outreach.sending_window.end', message: expect.stringContaining('same time') });
+    expect((await res.json()).error).toMatchObject({
+      code: 'invalid_request',
+      param: 'outreach.sending_window.end',
+      message: expect.stringContaining('same time'),
+    });
     expect((await callOk(client, 'get_workspace_config')).workspace.settings).toEqual(before);
   });
 });

@@ -15,7 +15,10 @@ import { until } from '../helpers/wait.js';
  * a statement that runs too long is cancelled, and searches run a few at a time per organization.
  */
 
-const WORDS = 'refund policy shipping order customer warehouse carrier europe ocean freight invoice payment account billing support answer question product return exchange delivery parcel tracking label'.split(' ');
+const WORDS =
+  'refund policy shipping order customer warehouse carrier europe ocean freight invoice payment account billing support answer question product return exchange delivery parcel tracking label'.split(
+    ' ',
+  );
 /** Within the bounds, yet costly: every word matches most passages, so ranking and highlighting work hard. */
 const COSTLY = Array.from({ length: MAX_QUERY_WORDS }, (_, i) => WORDS[i % WORDS.length]).join(' ');
 
@@ -34,7 +37,21 @@ async function corpus(ws: Workspace, n: number): Promise<string> {
   const now = new Date();
   await t.app.db
     .insertInto('kb_documents')
-    .values({ workspace_id: ws.id, id: 'doc_big', knowledge_base_id: kb, name: 'big.md', content_type: 'text/markdown', size_bytes: 1, content_hash: 'x', content: Buffer.from('x'), status: 'ready', progress: 100, chunk_count: n, created_at: now, updated_at: now })
+    .values({
+      workspace_id: ws.id,
+      id: 'doc_big',
+      knowledge_base_id: kb,
+      name: 'big.md',
+      content_type: 'text/markdown',
+      size_bytes: 1,
+      content_hash: 'x',
+      content: Buffer.from('x'),
+      status: 'ready',
+      progress: 100,
+      chunk_count: n,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
   await sql`insert into kb_chunks (workspace_id, id, knowledge_base_id, document_id, ordinal, content, location, tsv)
     select ${ws.id}, 'chk_' || g, ${kb}, 'doc_big', g, s, '{}'::jsonb, to_tsvector('english', s)
@@ -77,10 +94,15 @@ describe('query bounds', () => {
   it('refuses too many words, too many prefix terms and too long a query, naming the limit (REST and MCP)', async () => {
     const words = Array.from({ length: MAX_QUERY_WORDS + 1 }, (_, i) => `w${i}`).join(' ');
     const prefixes = Array.from({ length: MAX_PREFIX_TERMS + 1 }, (_, i) => `p${i}*`).join(' ');
-    const attack = Array.from({ length: 300 }, (_, i) => `a${i}*`).join(' ').slice(0, 900);
+    const attack = Array.from({ length: 300 }, (_, i) => `a${i}*`)
+      .join(' ')
+      .slice(0, 900);
     const cases: [string, RegExp][] = [
       [words, new RegExp(`query has ${MAX_QUERY_WORDS + 1} words; at most ${MAX_QUERY_WORDS}`)],
-      [prefixes, new RegExp(`query has ${MAX_PREFIX_TERMS + 1} prefix terms \\(word\\*\\); at most ${MAX_PREFIX_TERMS}`)],
+      [
+        prefixes,
+        new RegExp(`query has ${MAX_PREFIX_TERMS + 1} prefix terms \\(word\\*\\); at most ${MAX_PREFIX_TERMS}`),
+      ],
       [attack, /at most 32 are searched|prefix terms/],
       ['x'.repeat(1001), /query: .*1000/],
     ];
@@ -109,7 +131,10 @@ describe('a burst of costly searches from one organization', () => {
       }),
     );
     // Once searches of A have been running long enough for one to finish, B asks for something cheap.
-    await until('a search of A to finish', () => finished.some((f) => !f.includes(':')), { timeout: 60_000, interval: 5 });
+    await until('a search of A to finish', () => finished.some((f) => !f.includes(':')), {
+      timeout: 60_000,
+      interval: 5,
+    });
     finished.push('B:start');
     const b = await api('GET', '/prospects', undefined, keyB);
     finished.push('B');
@@ -127,8 +152,11 @@ describe('a burst of costly searches from one organization', () => {
     // let through at once, 5 to 11 of A's finished while B waited on PostgreSQL. PGlite runs inside
     // this process, so each of its statements blocks the server and this test alike and the order
     // seen here says little; there, the query bounds are what keep a search short.
-    const whileBWaited = finished.slice(finished.indexOf('B:start'), finished.indexOf('B')).filter((f) => served.includes(f));
-    const bound = TEST_DB_KIND === 'postgres' ? t.app.config.search.concurrency : 1 + 2 * t.app.config.search.concurrency;
+    const whileBWaited = finished
+      .slice(finished.indexOf('B:start'), finished.indexOf('B'))
+      .filter((f) => served.includes(f));
+    const bound =
+      TEST_DB_KIND === 'postgres' ? t.app.config.search.concurrency : 1 + 2 * t.app.config.search.concurrency;
     expect(whileBWaited.length, finished.join(' ')).toBeLessThanOrEqual(bound);
   }, 120_000);
 
@@ -146,7 +174,9 @@ describe('a burst of costly searches from one organization', () => {
       expect(res.body.error).toMatchObject({ code: 'rate_limited', type: 'rate_limit_error' });
       expect(res.body.error.message).toMatch(/^Too many knowledge-base searches at once: .* Retry in \d+ s$/);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(await callErr(client, 'kb_search', { query: 'refund' })).toMatch(/^rate_limited: Too many knowledge-base searches at once/);
+      expect(await callErr(client, 'kb_search', { query: 'refund' })).toMatch(
+        /^rate_limited: Too many knowledge-base searches at once/,
+      );
     } finally {
       release();
       await Promise.all(held);
@@ -157,19 +187,32 @@ describe('a burst of costly searches from one organization', () => {
 
 describe('the statement timeout', () => {
   // PGlite runs in this process and cannot interrupt a statement: there, bounds and the gate are the guard.
-  it.runIf(TEST_DB_KIND === 'postgres')('stops a search that runs too long with a clear invalid_request, not internal', async () => {
-    const ctx = await contextFor(t.app, keyA);
-    const err = await caught(searchKnowledgeBases({ ...ctx, search: { ...ctx.search, timeoutMs: 1 } }, { knowledge_base_id: kbA, query: COSTLY, limit: 20 }));
-    expect(err).toMatchObject({ code: 'invalid_request', details: { param: 'query' } });
-    expect(err.message).toMatch(/^The search took longer than 1 ms and was stopped: use fewer or more specific words/);
-    // The timeout was the transaction's own: the connection goes back to the pool without it.
-    const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(t.app.db);
-    expect(rows[0]!.statement_timeout).toBe('0');
-  });
+  it.runIf(TEST_DB_KIND === 'postgres')(
+    'stops a search that runs too long with a clear invalid_request, not internal',
+    async () => {
+      const ctx = await contextFor(t.app, keyA);
+      const err = await caught(
+        searchKnowledgeBases(
+          { ...ctx, search: { ...ctx.search, timeoutMs: 1 } },
+          { knowledge_base_id: kbA, query: COSTLY, limit: 20 },
+        ),
+      );
+      expect(err).toMatchObject({ code: 'invalid_request', details: { param: 'query' } });
+      expect(err.message).toMatch(
+        /^The search took longer than 1 ms and was stopped: use fewer or more specific words/,
+      );
+      // The timeout was the transaction's own: the connection goes back to the pool without it.
+      const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(t.app.db);
+      expect(rows[0]!.statement_timeout).toBe('0');
+    },
+  );
 
   it('is set inside the search transaction on both databases', async () => {
     const ctx = await contextFor(t.app, keyA);
-    const res = await searchKnowledgeBases({ ...ctx, search: { ...ctx.search, timeoutMs: 60_000 } }, { knowledge_base_id: kbA, query: 'refund policy' });
+    const res = await searchKnowledgeBases(
+      { ...ctx, search: { ...ctx.search, timeoutMs: 60_000 } },
+      { knowledge_base_id: kbA, query: 'refund policy' },
+    );
     expect(res.results.length).toBeGreaterThan(0);
   });
 });

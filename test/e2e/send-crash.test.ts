@@ -37,22 +37,44 @@ describe('sending survives a crash: the server killed mid-way and restarted lose
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('delivers every approved draft, repeating at most the one in flight, with its Message-ID', { timeout: 90_000 }, async () => {
+  it('delivers every approved draft, repeating at most the one in flight, with its Message-ID', {
+    timeout: 90_000,
+  }, async () => {
     let server = await serve(env); // once it says it listens, the first-start key is printed
     const key = server.output().match(/\b(sb_[a-z0-9]{20,})\b/)![1]!;
     const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${server.url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(`${server.url}/api/v1${p}`, {
+        method,
+        headers: { Authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       return res.json();
     };
     await api('POST', '/workspaces', { name: 'Live', slug: 'live' });
-    await api('PUT', '/workspaces/live/outreach', { outreach: { sender: { email: 'sam@sender.example' }, min_gap_seconds: 0, daily_cap: 100 } });
-    await api('POST', '/templates', { workspace_id: 'live', key: 'hi', name: 'Hi', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello {{prospect.first_name}}' });
+    await api('PUT', '/workspaces/live/outreach', {
+      outreach: { sender: { email: 'sam@sender.example' }, min_gap_seconds: 0, daily_cap: 100 },
+    });
+    await api('POST', '/templates', {
+      workspace_id: 'live',
+      key: 'hi',
+      name: 'Hi',
+      category: 'email',
+      subject: 'Hi {{prospect.first_name}}',
+      body: 'Hello {{prospect.first_name}}',
+    });
     const ids: string[] = [];
     for (let i = 0; i < DRAFTS; i++) {
-      const { prospect } = await api('POST', '/prospects', { workspace_id: 'live', email: `crash${i}@example.com`, first_name: `C${i}` });
-      ids.push((await api('POST', '/drafts', { workspace_id: 'live', prospect_id: prospect.id, template_key: 'hi' })).draft.id);
+      const { prospect } = await api('POST', '/prospects', {
+        workspace_id: 'live',
+        email: `crash${i}@example.com`,
+        first_name: `C${i}`,
+      });
+      ids.push(
+        (await api('POST', '/drafts', { workspace_id: 'live', prospect_id: prospect.id, template_key: 'hi' })).draft.id,
+      );
     }
-    for (const id of ids) expect((await api('POST', `/drafts/${id}/approve?workspace_id=live`)).draft.status).toBe('approved');
+    for (const id of ids)
+      expect((await api('POST', `/drafts/${id}/approve?workspace_id=live`)).draft.status).toBe('approved');
 
     // Kill it as soon as the first email is out, with the rest approved and not yet sent.
     await until('the first email at the SMTP server', () => smtp.received.length > 0, { interval: 10 });
@@ -70,15 +92,22 @@ describe('sending survives a crash: the server killed mid-way and restarted lose
       }
     }
     try {
-      await until('every draft sent', async () => (await api('GET', '/drafts?workspace_id=live&status=sent&limit=100')).drafts.length === DRAFTS, { timeout: 30_000 });
+      await until(
+        'every draft sent',
+        async () => (await api('GET', '/drafts?workspace_id=live&status=sent&limit=100')).drafts.length === DRAFTS,
+        { timeout: 30_000 },
+      );
       const { drafts } = await api('GET', '/drafts?workspace_id=live&limit=100');
       expect(drafts.map((d: { status: string }) => d.status)).toEqual(Array(DRAFTS).fill('sent'));
       const recipients = smtp.received.flatMap((m) => m.to);
-      expect([...new Set(recipients)].sort()).toEqual(Array.from({ length: DRAFTS }, (_, i) => `crash${i}@example.com`).sort());
+      expect([...new Set(recipients)].sort()).toEqual(
+        Array.from({ length: DRAFTS }, (_, i) => `crash${i}@example.com`).sort(),
+      );
       // The worker sends one draft at a time, so at most one was in flight when the process died.
       expect(recipients.length).toBeLessThanOrEqual(DRAFTS + 1);
       const twice = recipients.filter((to, i) => recipients.indexOf(to) !== i);
-      for (const to of twice) expect(new Set(smtp.received.filter((m) => m.to.includes(to)).map((m) => m.messageId)).size).toBe(1);
+      for (const to of twice)
+        expect(new Set(smtp.received.filter((m) => m.to.includes(to)).map((m) => m.messageId)).size).toBe(1);
     } finally {
       await stop(server.child);
     }

@@ -47,7 +47,14 @@ describe('MCP over stdio (the built CLI)', () => {
 
   async function connect(key: string, args: string[] = []): Promise<Client> {
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'stdio', ...args], env: { ...env, SWITCHBOARD_API_KEY: key }, stderr: 'pipe' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'stdio', ...args],
+        env: { ...env, SWITCHBOARD_API_KEY: key },
+        stderr: 'pipe',
+      }),
+    );
     clients.push(client);
     return client;
   }
@@ -59,10 +66,16 @@ describe('MCP over stdio (the built CLI)', () => {
     expect(tools.map((t) => t.name)).not.toContain('remove_suppression');
 
     const { prospect } = await callOk(client, 'upsert_prospect', { email: 'grace@example.com', first_name: 'Grace' });
-    expect((await callOk(client, 'get_prospect', { prospect_id: prospect.id })).prospect.email).toBe('grace@example.com');
+    expect((await callOk(client, 'get_prospect', { prospect_id: prospect.id })).prospect.email).toBe(
+      'grace@example.com',
+    );
     expect((await callOk(client, 'list_prospects')).prospects).toHaveLength(1);
-    expect((await callOk(client, 'get_prospect_history', { prospect_id: prospect.id })).events[0].type).toBe('prospect.created');
-    expect((await callOk(client, 'add_to_suppression_list', { email: '@spam.example', reason: 'domain opted out' })).created).toBe(true);
+    expect((await callOk(client, 'get_prospect_history', { prospect_id: prospect.id })).events[0].type).toBe(
+      'prospect.created',
+    );
+    expect(
+      (await callOk(client, 'add_to_suppression_list', { email: '@spam.example', reason: 'domain opted out' })).created,
+    ).toBe(true);
     expect((await callOk(client, 'check_suppression', { email: 'x@spam.example' })).suppressed).toBe(true);
     expect((await callOk(client, 'list_suppressions')).suppressions).toHaveLength(1);
     expect((await callOk(client, 'get_workspace_config')).workspace.is_test).toBe(true);
@@ -75,8 +88,20 @@ describe('MCP over stdio (the built CLI)', () => {
     const client = await connect(fullKey, ['--toolsets', 'suppression', '--read-only']);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['check_suppression', 'list_suppressions']);
     await client.close();
-    const other = await connect(fullKey, ['--toolsets', 'prospects', '--tools', 'check_suppression', '--exclude-tools', 'upsert_prospect']);
-    expect((await other.listTools()).tools.map((t) => t.name)).toEqual(['list_prospects', 'get_prospect', 'get_prospect_history', 'check_suppression']);
+    const other = await connect(fullKey, [
+      '--toolsets',
+      'prospects',
+      '--tools',
+      'check_suppression',
+      '--exclude-tools',
+      'upsert_prospect',
+    ]);
+    expect((await other.listTools()).tools.map((t) => t.name)).toEqual([
+      'list_prospects',
+      'get_prospect',
+      'get_prospect_history',
+      'check_suppression',
+    ]);
     await other.close();
   });
 
@@ -88,7 +113,11 @@ describe('MCP over stdio (the built CLI)', () => {
     await client.close();
   });
 
-  function run(args: string[], extraEnv: Record<string, string>, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function run(
+    args: string[],
+    extraEnv: Record<string, string>,
+    stdin?: string,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv } });
       let stdout = '';
@@ -101,9 +130,18 @@ describe('MCP over stdio (the built CLI)', () => {
   }
 
   it('writes nothing but protocol messages to stdout', async () => {
-    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    };
     const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
-    const { stdout } = await run(['stdio'], { SWITCHBOARD_API_KEY: fullKey, LOG_LEVEL: 'debug' }, `${JSON.stringify(init)}\n${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n${JSON.stringify(list)}\n`);
+    const { stdout } = await run(
+      ['stdio'],
+      { SWITCHBOARD_API_KEY: fullKey, LOG_LEVEL: 'debug' },
+      `${JSON.stringify(init)}\n${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n${JSON.stringify(list)}\n`,
+    );
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([1, 2]);
@@ -113,11 +151,24 @@ describe('MCP over stdio (the built CLI)', () => {
   it.runIf(TEST_DB_KIND === 'postgres')('stops serving a client whose key is revoked while it runs', async () => {
     const doomed = await addKey(setupApp, org, ['*'], [ws]);
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'stdio'], env: { ...env, SWITCHBOARD_API_KEY: doomed, SWITCHBOARD_CACHE_MS: '0' }, stderr: 'pipe' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'stdio'],
+        env: { ...env, SWITCHBOARD_API_KEY: doomed, SWITCHBOARD_CACHE_MS: '0' },
+        stderr: 'pipe',
+      }),
+    );
     clients.push(client);
     expect((await callOk(client, 'list_workspaces')).workspaces).toHaveLength(1);
-    await setupApp.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('secret_hash', '=', hashSecret(doomed)).execute();
-    await expect(client.callTool({ name: 'list_workspaces', arguments: {} })).rejects.toThrow(/SWITCHBOARD_API_KEY has been revoked or has expired/);
+    await setupApp.db
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date() })
+      .where('secret_hash', '=', hashSecret(doomed))
+      .execute();
+    await expect(client.callTool({ name: 'list_workspaces', arguments: {} })).rejects.toThrow(
+      /SWITCHBOARD_API_KEY has been revoked or has expired/,
+    );
     await expect(client.listTools()).rejects.toThrow(/revoked/);
     await client.close();
   });

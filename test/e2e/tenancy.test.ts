@@ -50,7 +50,14 @@ const MISSING_RECORDS: Records = {
 /** Operations that succeed only once on a record (a pending draft is approved or rejected, not both): left out of the controls. */
 const STATEFUL = ['approve_draft', 'reject_draft'];
 
-const RECORD_PARAMS = ['prospect_id', 'suppression_id', 'knowledge_base_id', 'document_id', 'template_id', 'draft_id'] as const;
+const RECORD_PARAMS = [
+  'prospect_id',
+  'suppression_id',
+  'knowledge_base_id',
+  'document_id',
+  'template_id',
+  'draft_id',
+] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
 const FILL: Record<string, (r: Records) => unknown> = {
@@ -71,14 +78,22 @@ const FILL: Record<string, (r: Records) => unknown> = {
   body: () => 'Hello {{ name | "there" }}',
 };
 /** Optional inputs a call still needs to succeed (add_document wants content or content_base64). */
-const OPTIONAL_FILL: Record<string, () => unknown> = { content: () => '# Probe\n\ntenancy probe', variables: () => ({ prospect: { first_name: 'Probe' } }) };
+const OPTIONAL_FILL: Record<string, () => unknown> = {
+  content: () => '# Probe\n\ntenancy probe',
+  variables: () => ({ prospect: { first_name: 'Probe' } }),
+};
 let probeKeys = 0;
 
-function argsFor(schema: { properties?: Record<string, unknown>; required?: string[] }, workspaceRef: string, recs: Records): Record<string, unknown> {
+function argsFor(
+  schema: { properties?: Record<string, unknown>; required?: string[] },
+  workspaceRef: string,
+  recs: Records,
+): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const name of schema.required ?? []) {
     const fill = FILL[name];
-    if (!fill) throw new Error(`tenancy.test.ts does not know how to fill the required input "${name}": add it to FILL`);
+    if (!fill)
+      throw new Error(`tenancy.test.ts does not know how to fill the required input "${name}": add it to FILL`);
     args[name] = fill(recs);
   }
   // Record references are filled even where optional (kb_search's knowledge_base_id): they are what is probed.
@@ -88,7 +103,8 @@ function argsFor(schema: { properties?: Record<string, unknown>; required?: stri
   return args;
 }
 
-const hasRecordParam = (schema: { properties?: Record<string, unknown> }) => RECORD_PARAMS.some((p) => p in (schema.properties ?? {}));
+const hasRecordParam = (schema: { properties?: Record<string, unknown> }) =>
+  RECORD_PARAMS.some((p) => p in (schema.properties ?? {}));
 
 /** The message with the caller-supplied reference blanked, so two not_found answers can be compared. */
 const shape = (message: string, ...refs: string[]) => refs.reduce((m, ref) => m.replaceAll(ref, '<ref>'), message);
@@ -104,15 +120,34 @@ let theirsRecs: Records;
 let foreignValues: string[];
 
 async function seed(ctx: RequestContext, label: string): Promise<Records> {
-  const prospect = await upsertProspect(ctx, { email: 'shared@example.com', first_name: `${label}-first`, company: `${label}-corp` });
+  const prospect = await upsertProspect(ctx, {
+    email: 'shared@example.com',
+    first_name: `${label}-first`,
+    company: `${label}-corp`,
+  });
   await upsertProspect(ctx, { email: `only-${label}@example.com` });
   const suppression = await addSuppression(ctx, { email: 'blocked@example.com', reason: `${label}-reason` });
   await addSuppression(ctx, { email: `@${label}-only.example`, reason: `${label}-domain` });
   const kb = await createKnowledgeBase(ctx, { name: `${label}-kb` });
-  const doc = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'probe.md', content: new TextEncoder().encode(`# Probe\n\ntenancy probe ${label}-secretword`) });
-  await ingestDocument(t.app, silentLog, { workspace_id: ctx.workspace.id, document_id: doc.document.id }, { attempt: 1, lastAttempt: false });
+  const doc = await addDocument(ctx, {
+    knowledge_base_id: kb.id,
+    name: 'probe.md',
+    content: new TextEncoder().encode(`# Probe\n\ntenancy probe ${label}-secretword`),
+  });
+  await ingestDocument(
+    t.app,
+    silentLog,
+    { workspace_id: ctx.workspace.id, document_id: doc.document.id },
+    { attempt: 1, lastAttempt: false },
+  );
   // An email template under the same key everywhere: a lookup by key must find the caller's own.
-  const template = await createTemplate(ctx, { key: 'welcome', name: `${label}-template`, category: 'email', subject: 'Hello', body: `Hi {{ prospect.first_name }}, ${label}-tplsecret` });
+  const template = await createTemplate(ctx, {
+    key: 'welcome',
+    name: `${label}-template`,
+    category: 'email',
+    subject: 'Hello',
+    body: `Hi {{ prospect.first_name }}, ${label}-tplsecret`,
+  });
   return {
     prospectId: prospect.prospect.id,
     prospectEmail: 'shared@example.com',
@@ -126,8 +161,26 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
 }
 
 async function counts(workspaceId: string) {
-  const count = async (table: 'prospects' | 'suppressions' | 'events' | 'knowledge_bases' | 'kb_documents' | 'kb_chunks' | 'templates' | 'drafts') =>
-    Number((await t.app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow()).n);
+  const count = async (
+    table:
+      | 'prospects'
+      | 'suppressions'
+      | 'events'
+      | 'knowledge_bases'
+      | 'kb_documents'
+      | 'kb_chunks'
+      | 'templates'
+      | 'drafts',
+  ) =>
+    Number(
+      (
+        await t.app.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('workspace_id', '=', workspaceId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
     prospects: await count('prospects'),
     suppressions: await count('suppressions'),
@@ -145,7 +198,11 @@ const idsIn = async (table: 'prospects' | 'suppressions', workspaceId: string) =
 
 const keyId = async (secret: string) => (await authenticateKey(t.app.db, t.app.clock, secret))!.keyId;
 
-async function rest(method: string, path: string, opts: { key?: string; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> } = {}) {
+async function rest(
+  method: string,
+  path: string,
+  opts: { key?: string; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const url = new URL(`${server.url}${REST_PREFIX}${path}`);
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
   const res = await fetch(url, {
@@ -165,7 +222,11 @@ async function rest(method: string, path: string, opts: { key?: string; query?: 
 function restRequest(c: CompiledOperation, workspaceRef: string, recs: Records) {
   const route = c.op.http!;
   const inPath = pathParams(route.path);
-  const values = argsFor(c.inputJsonSchema as { properties?: Record<string, unknown>; required?: string[] }, workspaceRef, recs);
+  const values = argsFor(
+    c.inputJsonSchema as { properties?: Record<string, unknown>; required?: string[] },
+    workspaceRef,
+    recs,
+  );
   let path = route.path;
   for (const p of inPath) {
     const value = values[p] ?? FILL[p]?.(recs);
@@ -186,9 +247,24 @@ beforeAll(async () => {
   const mine = await upsertProspect(mainCtx, { email: 'mine@example.com', first_name: 'Mine' });
   const mineSup = await addSuppression(mainCtx, { email: 'mine-blocked@example.com', reason: 'main-reason' });
   const mineKb = await createKnowledgeBase(mainCtx, { name: 'main-kb' });
-  const mineDoc = await addDocument(mainCtx, { knowledge_base_id: mineKb.id, name: 'mine.md', content: new TextEncoder().encode('# Mine\n\ntenancy probe main') });
-  await ingestDocument(t.app, silentLog, { workspace_id: tn.main.id, document_id: mineDoc.document.id }, { attempt: 1, lastAttempt: false });
-  const mineTemplate = await createTemplate(mainCtx, { key: 'welcome', name: 'main-template', category: 'email', subject: 'Hello', body: 'Hi {{ prospect.first_name }}' });
+  const mineDoc = await addDocument(mainCtx, {
+    knowledge_base_id: mineKb.id,
+    name: 'mine.md',
+    content: new TextEncoder().encode('# Mine\n\ntenancy probe main'),
+  });
+  await ingestDocument(
+    t.app,
+    silentLog,
+    { workspace_id: tn.main.id, document_id: mineDoc.document.id },
+    { attempt: 1, lastAttempt: false },
+  );
+  const mineTemplate = await createTemplate(mainCtx, {
+    key: 'welcome',
+    name: 'main-template',
+    category: 'email',
+    subject: 'Hello',
+    body: 'Hi {{ prospect.first_name }}',
+  });
   mainRecs = {
     prospectId: mine.prospect.id,
     prospectEmail: 'mine@example.com',
@@ -200,10 +276,30 @@ beforeAll(async () => {
     draftId: (await createDraft(mainCtx, { prospect_id: mine.prospect.id, template_key: 'welcome', variables: {} })).id,
   };
   foreignValues = [
-    ...[otherRecs, theirsRecs].flatMap((r) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId, r.templateId, r.draftId]),
-    'other-secretword', 'theirs-secretword', 'other-kb', 'theirs-kb',
-    'other-template', 'theirs-template', 'other-tplsecret', 'theirs-tplsecret',
-    'other-first', 'other-corp', 'other-reason', 'only-other@example.com', 'theirs-first', 'theirs-corp', 'theirs-reason', 'only-theirs@example.com',
+    ...[otherRecs, theirsRecs].flatMap((r) => [
+      r.prospectId,
+      r.suppressionId,
+      r.knowledgeBaseId,
+      r.documentId,
+      r.templateId,
+      r.draftId,
+    ]),
+    'other-secretword',
+    'theirs-secretword',
+    'other-kb',
+    'theirs-kb',
+    'other-template',
+    'theirs-template',
+    'other-tplsecret',
+    'theirs-tplsecret',
+    'other-first',
+    'other-corp',
+    'other-reason',
+    'only-other@example.com',
+    'theirs-first',
+    'theirs-corp',
+    'theirs-reason',
+    'only-theirs@example.com',
   ];
   server = await startHttpServer(t.app, { port: 0 });
   client = await connectHttp(server.url, tn.mainKey);
@@ -228,10 +324,20 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
 
   it('knows every tool: each takes a workspace_id or is an organization tool covered on its own', () => {
     expect(workspaceTools().map((tool) => tool.name)).toEqual(
-      expect.arrayContaining(['get_workspace_config', 'list_prospects', 'get_prospect', 'upsert_prospect', 'add_to_suppression_list', 'check_suppression']),
+      expect.arrayContaining([
+        'get_workspace_config',
+        'list_prospects',
+        'get_prospect',
+        'upsert_prospect',
+        'add_to_suppression_list',
+        'check_suppression',
+      ]),
     );
     for (const tool of tools.filter((x) => !workspaceTools().includes(x))) {
-      expect(ORG_TOOLS, `${tool.name} takes no workspace_id: give it a tenancy test and list it in ORG_TOOLS`).toHaveProperty(tool.name);
+      expect(
+        ORG_TOOLS,
+        `${tool.name} takes no workspace_id: give it a tenancy test and list it in ORG_TOOLS`,
+      ).toHaveProperty(tool.name);
     }
   });
 
@@ -257,7 +363,8 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
         expect(result.isError, `${tool.name} must fail`).toBe(true);
         expect(result.structuredContent, tool.name).toBeUndefined();
         const text = (result.content[0] as { text: string }).text;
-        const missing = (await callTool(client, tool.name, argsFor(tool.inputSchema, MISSING_WORKSPACE, target.recs()))).content[0] as { text: string };
+        const missing = (await callTool(client, tool.name, argsFor(tool.inputSchema, MISSING_WORKSPACE, target.recs())))
+          .content[0] as { text: string };
         expect(text, tool.name).toMatch(/^not_found: /);
         expect(shape(text, target.ref()), tool.name).toBe(shape(missing.text, MISSING_WORKSPACE));
         for (const value of foreignValues) expect(text, `${tool.name} leaks ${value}`).not.toContain(value);
@@ -274,9 +381,20 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
         const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', recs));
         expect(result.isError, `${tool.name} must fail`).toBe(true);
         const text = (result.content[0] as { text: string }).text;
-        const missing = ((await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS))).content[0] as { text: string }).text;
+        const missing = (
+          (await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS))).content[0] as {
+            text: string;
+          }
+        ).text;
         expect(text, tool.name).toMatch(/^not_found: /);
-        const refs = (r: Records) => [r.prospectId, r.suppressionId, r.knowledgeBaseId, r.documentId, r.templateId, r.draftId];
+        const refs = (r: Records) => [
+          r.prospectId,
+          r.suppressionId,
+          r.knowledgeBaseId,
+          r.documentId,
+          r.templateId,
+          r.draftId,
+        ];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
     }
@@ -315,7 +433,11 @@ describe('MCP: what mainKey sees in its own workspace', () => {
   });
 
   it("check_suppression in main does not see other's entries", async () => {
-    expect(await callOk(client, 'check_suppression', { email: 'blocked@example.com' })).toEqual({ email: 'blocked@example.com', suppressed: false, matches: [] });
+    expect(await callOk(client, 'check_suppression', { email: 'blocked@example.com' })).toEqual({
+      email: 'blocked@example.com',
+      suppressed: false,
+      matches: [],
+    });
     expect((await callOk(client, 'check_suppression', { email: 'anyone@other-only.example' })).suppressed).toBe(false);
     // The control: main's own entry is seen.
     expect((await callOk(client, 'check_suppression', { email: 'mine-blocked@example.com' })).suppressed).toBe(true);
@@ -324,7 +446,10 @@ describe('MCP: what mainKey sees in its own workspace', () => {
   it("get_template and render_template by a key that other workspaces also use find main's template", async () => {
     const { template } = await callOk(client, 'get_template', { template_id: 'welcome' });
     expect(template).toMatchObject({ id: mainRecs.templateId, name: 'main-template' });
-    const rendered = await callOk(client, 'render_template', { template_id: 'welcome', variables: { prospect: { first_name: 'Ada' } } });
+    const rendered = await callOk(client, 'render_template', {
+      template_id: 'welcome',
+      variables: { prospect: { first_name: 'Ada' } },
+    });
     expect(rendered).toEqual({ subject: 'Hello', body: 'Hi Ada', variables_used: ['prospect.first_name'] });
     const { templates } = await callOk(client, 'list_templates', { limit: 100 });
     expect(templates.map((x: { id: string }) => x.id)).toContain(mainRecs.templateId);
@@ -336,7 +461,12 @@ describe('MCP: what mainKey sees in its own workspace', () => {
     expect(up.created).toBe(true);
     expect(up.prospect.id).not.toBe(otherRecs.prospectId);
     expect(up.prospect.id).not.toBe(theirsRecs.prospectId);
-    const rows = await t.app.db.selectFrom('prospects').select(['workspace_id', 'first_name']).where('email', '=', 'shared@example.com').orderBy('first_name').execute();
+    const rows = await t.app.db
+      .selectFrom('prospects')
+      .select(['workspace_id', 'first_name'])
+      .where('email', '=', 'shared@example.com')
+      .orderBy('first_name')
+      .execute();
     expect(rows).toEqual([
       { workspace_id: tn.main.id, first_name: 'Main' },
       { workspace_id: tn.other.id, first_name: 'other-first' },
@@ -351,12 +481,24 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
   const httpOps = () => t.app.registry.operations.filter((c) => c.op.http);
   const workspaceOps = () => httpOps().filter((c) => c.op.tenancy === 'workspace');
   /** Organization-level routes (no workspace_id), each with its own test below. */
-  const ORG_ROUTES = ['list_workspaces', 'create_workspace', 'create_api_key', 'list_api_keys', 'revoke_api_key', 'rotate_api_key'];
+  const ORG_ROUTES = [
+    'list_workspaces',
+    'create_workspace',
+    'create_api_key',
+    'list_api_keys',
+    'revoke_api_key',
+    'rotate_api_key',
+  ];
 
   it('knows every route: each is workspace-scoped or an organization route covered on its own', () => {
-    expect(workspaceOps().map((c) => c.op.name)).toEqual(expect.arrayContaining(['get_workspace_config', 'get_prospect', 'upsert_prospect', 'remove_suppression']));
+    expect(workspaceOps().map((c) => c.op.name)).toEqual(
+      expect.arrayContaining(['get_workspace_config', 'get_prospect', 'upsert_prospect', 'remove_suppression']),
+    );
     for (const c of httpOps().filter((x) => x.op.tenancy === 'organization')) {
-      expect(ORG_ROUTES, `${c.op.name} is an organization route: give it a tenancy test and list it in ORG_ROUTES`).toContain(c.op.name);
+      expect(
+        ORG_ROUTES,
+        `${c.op.name} is an organization route: give it a tenancy test and list it in ORG_ROUTES`,
+      ).toContain(c.op.name);
     }
   });
 
@@ -381,10 +523,15 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
         const req = restRequest(c, target.ref(), target.recs());
         const res = await rest(req.method, req.path, { query: req.query, body: req.body });
         const missingReq = restRequest(c, MISSING_WORKSPACE, target.recs());
-        const missing = await rest(missingReq.method, missingReq.path, { query: missingReq.query, body: missingReq.body });
+        const missing = await rest(missingReq.method, missingReq.path, {
+          query: missingReq.query,
+          body: missingReq.body,
+        });
         expect(res.status, `${c.op.name}: ${res.text}`).toBe(404);
         expect(res.body.error, c.op.name).toMatchObject({ code: 'not_found', param: 'workspace_id' });
-        expect(shape(res.body.error.message, target.ref()), c.op.name).toBe(shape(missing.body.error.message, MISSING_WORKSPACE));
+        expect(shape(res.body.error.message, target.ref()), c.op.name).toBe(
+          shape(missing.body.error.message, MISSING_WORKSPACE),
+        );
         for (const value of foreignValues) expect(res.text, `${c.op.name} leaks ${value}`).not.toContain(value);
       }
       expect([await counts(tn.other.id), await counts(tn.theirs.id)]).toEqual(before);
@@ -392,18 +539,36 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
   }
 
   it('record ids of other workspaces, asked for in main, are 404 like ids that do not exist', async () => {
-    const byRecord = workspaceOps().filter((c) => hasRecordParam(c.inputJsonSchema as { properties?: Record<string, unknown> }));
-    expect(byRecord.map((c) => c.op.name)).toEqual(expect.arrayContaining(['get_prospect', 'get_prospect_history', 'remove_suppression']));
+    const byRecord = workspaceOps().filter((c) =>
+      hasRecordParam(c.inputJsonSchema as { properties?: Record<string, unknown> }),
+    );
+    expect(byRecord.map((c) => c.op.name)).toEqual(
+      expect.arrayContaining(['get_prospect', 'get_prospect_history', 'remove_suppression']),
+    );
     for (const recs of [otherRecs, theirsRecs]) {
       for (const c of byRecord) {
         const req = restRequest(c, 'main', recs);
         const res = await rest(req.method, req.path, { query: req.query, body: req.body });
         const missingReq = restRequest(c, 'main', MISSING_RECORDS);
-        const missing = await rest(missingReq.method, missingReq.path, { query: missingReq.query, body: missingReq.body });
+        const missing = await rest(missingReq.method, missingReq.path, {
+          query: missingReq.query,
+          body: missingReq.body,
+        });
         expect(res.status, `${c.op.name}: ${res.text}`).toBe(404);
         expect(res.body.error.code).toBe('not_found');
         expect(res.body.error.param).toBe(missing.body.error.param);
-        expect(shape(res.body.error.message, recs.prospectId, recs.suppressionId, recs.knowledgeBaseId, recs.documentId, recs.templateId, recs.draftId), c.op.name).toBe(
+        expect(
+          shape(
+            res.body.error.message,
+            recs.prospectId,
+            recs.suppressionId,
+            recs.knowledgeBaseId,
+            recs.documentId,
+            recs.templateId,
+            recs.draftId,
+          ),
+          c.op.name,
+        ).toBe(
           shape(
             missing.body.error.message,
             MISSING_RECORDS.prospectId,
@@ -420,8 +585,16 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
     expect(await idsIn('suppressions', tn.other.id)).toContain(otherRecs.suppressionId);
     expect(await idsIn('suppressions', tn.theirs.id)).toContain(theirsRecs.suppressionId);
     // Nor delete_template, update_template.
-    for (const [ws, recs, label] of [[tn.other.id, otherRecs, 'other'], [tn.theirs.id, theirsRecs, 'theirs']] as const) {
-      const row = await t.app.db.selectFrom('templates').select(['id', 'name']).where('workspace_id', '=', ws).where('key', '=', 'welcome').executeTakeFirst();
+    for (const [ws, recs, label] of [
+      [tn.other.id, otherRecs, 'other'],
+      [tn.theirs.id, theirsRecs, 'theirs'],
+    ] as const) {
+      const row = await t.app.db
+        .selectFrom('templates')
+        .select(['id', 'name'])
+        .where('workspace_id', '=', ws)
+        .where('key', '=', 'welcome')
+        .executeTakeFirst();
       expect(row).toEqual({ id: recs.templateId, name: `${label}-template` });
     }
   });
@@ -451,10 +624,14 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
   });
 
   it('POST /keys cannot grant a workspace the key does not reach: 404 like a missing one', async () => {
-    const missing = await rest('POST', '/keys', { body: { name: 'probe', scopes: ['prospects:read'], workspaces: [MISSING_WORKSPACE] } });
+    const missing = await rest('POST', '/keys', {
+      body: { name: 'probe', scopes: ['prospects:read'], workspaces: [MISSING_WORKSPACE] },
+    });
     expect(missing.status).toBe(404);
     for (const ref of [tn.other.id, 'other', tn.theirs.id, 'theirs']) {
-      const res = await rest('POST', '/keys', { body: { name: 'probe', scopes: ['prospects:read'], workspaces: ['main', ref] } });
+      const res = await rest('POST', '/keys', {
+        body: { name: 'probe', scopes: ['prospects:read'], workspaces: ['main', ref] },
+      });
       expect(res.status, ref).toBe(404);
       expect(res.body.error.code).toBe('not_found');
       expect(shape(res.body.error.message, ref)).toBe(shape(missing.body.error.message, MISSING_WORKSPACE));
@@ -470,7 +647,8 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
     expect(res.status).toBe(200);
     const ids = res.body.api_keys.map((k: { id: string }) => k.id).sort();
     expect(ids).toEqual([await keyId(tn.mainKey), await keyId(mainReadKey)].sort());
-    for (const hidden of [tn.rivalKey, tn.acmeAllKey, otherOnlyKey, mainAndOtherKey]) expect(ids).not.toContain(await keyId(hidden));
+    for (const hidden of [tn.rivalKey, tn.acmeAllKey, otherOnlyKey, mainAndOtherKey])
+      expect(ids).not.toContain(await keyId(hidden));
   });
 
   for (const action of ['revoke', 'rotate'] as const) {
@@ -500,11 +678,14 @@ describe('idempotency keys do not cross keys or organizations', () => {
   const REPLAY_CASES = ['create_workspace', 'revoke_api_key'];
 
   it('every organization route that takes an Idempotency-Key has a replay case below', () => {
-    const idempotentOrgOps = t.app.registry.operations.filter((c) => c.op.http && c.op.tenancy === 'organization' && c.acceptsIdempotencyKey);
-    for (const c of idempotentOrgOps) expect(REPLAY_CASES, `${c.op.name} takes an Idempotency-Key: add a replay case`).toContain(c.op.name);
+    const idempotentOrgOps = t.app.registry.operations.filter(
+      (c) => c.op.http && c.op.tenancy === 'organization' && c.acceptsIdempotencyKey,
+    );
+    for (const c of idempotentOrgOps)
+      expect(REPLAY_CASES, `${c.op.name} takes an Idempotency-Key: add a replay case`).toContain(c.op.name);
   });
 
-  it("a replay of create_workspace does not hand mainKey a workspace it could not create", async () => {
+  it('a replay of create_workspace does not hand mainKey a workspace it could not create', async () => {
     const request = { name: 'Replayed', slug: 'replayed' };
     const headers = { 'idempotency-key': 'tenancy-create-workspace-1' };
     const first = await rest('POST', '/workspaces', { key: tn.acmeAllKey, body: request, headers });
@@ -530,12 +711,25 @@ describe('idempotency keys do not cross keys or organizations', () => {
 
   it('the same Idempotency-Key in another organization is a different request', async () => {
     const headers = { 'idempotency-key': 'tenancy-shared-key' };
-    const acme = await rest('POST', '/suppressions', { key: tn.acmeAllKey, body: { workspace_id: 'other', email: 'idem@example.com', reason: 'r' }, headers });
-    const rival = await rest('POST', '/suppressions', { key: tn.rivalKey, body: { workspace_id: 'theirs', email: 'idem@example.com', reason: 'r' }, headers });
+    const acme = await rest('POST', '/suppressions', {
+      key: tn.acmeAllKey,
+      body: { workspace_id: 'other', email: 'idem@example.com', reason: 'r' },
+      headers,
+    });
+    const rival = await rest('POST', '/suppressions', {
+      key: tn.rivalKey,
+      body: { workspace_id: 'theirs', email: 'idem@example.com', reason: 'r' },
+      headers,
+    });
     expect([acme.status, rival.status]).toEqual([201, 201]);
     expect(rival.headers.get('idempotent-replayed')).toBeNull();
     expect(rival.body.suppression.id).not.toBe(acme.body.suppression.id);
-    const rows = await t.app.db.selectFrom('suppressions').select('workspace_id').where('value', '=', 'idem@example.com').orderBy('workspace_id').execute();
+    const rows = await t.app.db
+      .selectFrom('suppressions')
+      .select('workspace_id')
+      .where('value', '=', 'idem@example.com')
+      .orderBy('workspace_id')
+      .execute();
     expect(rows.map((r) => r.workspace_id).sort()).toEqual([tn.other.id, tn.theirs.id].sort());
   });
 });
@@ -554,14 +748,21 @@ describe('the database refuses cross-workspace references', () => {
   });
 
   it('an event in main cannot reference a prospect of other (foreign key violation)', async () => {
-    await expect(t.app.db.insertInto('events').values(event(otherRecs.prospectId)).execute()).rejects.toMatchObject({ code: '23503' });
+    await expect(t.app.db.insertInto('events').values(event(otherRecs.prospectId)).execute()).rejects.toMatchObject({
+      code: '23503',
+    });
     // The control: the same insert with main's own prospect is accepted.
     await expect(t.app.db.insertInto('events').values(event(mainRecs.prospectId)).execute()).resolves.toBeDefined();
   });
 
   it("a key cannot be granted another organization's workspace (foreign key violation)", async () => {
     const id = await keyId(tn.mainKey);
-    await expect(t.app.db.insertInto('api_key_workspaces').values({ organization_id: tn.acme, key_id: id, workspace_id: tn.theirs.id }).execute()).rejects.toMatchObject({
+    await expect(
+      t.app.db
+        .insertInto('api_key_workspaces')
+        .values({ organization_id: tn.acme, key_id: id, workspace_id: tn.theirs.id })
+        .execute(),
+    ).rejects.toMatchObject({
       code: '23503',
     });
   });

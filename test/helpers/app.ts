@@ -22,9 +22,17 @@ export interface TestApp {
 }
 
 /** An App over a fresh database of this project's kind. Jobs poll fast so tests need not wait. */
-export async function createTestApp(overrides: Partial<Config> = {}, opts: Omit<AppOptions, 'database'> = {}, log: Logger = silentLog): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  opts: Omit<AppOptions, 'database'> = {},
+  log: Logger = silentLog,
+): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await createApp(testConfig(overrides), log, { database: database.handle, jobPollingIntervalSeconds: 0.5, ...opts });
+  const app = await createApp(testConfig(overrides), log, {
+    database: database.handle,
+    jobPollingIntervalSeconds: 0.5,
+    ...opts,
+  });
   return {
     app,
     close: async () => {
@@ -45,7 +53,12 @@ export function addWorkspace(app: App, orgId: string, slug: string, isTest = fal
 }
 
 /** A key's plaintext secret. */
-export async function addKey(app: App, orgId: string, scopes: string[], workspaces: Workspace[] | 'all'): Promise<string> {
+export async function addKey(
+  app: App,
+  orgId: string,
+  scopes: string[],
+  workspaces: Workspace[] | 'all',
+): Promise<string> {
   const created = await insertKey(app.db, orgId, app.clock.now(), {
     name: 'test',
     scopes,
@@ -57,11 +70,22 @@ export async function addKey(app: App, orgId: string, scopes: string[], workspac
 }
 
 /** The context a service sees for this key in this workspace, built the way the registry builds it. */
-export async function contextFor(app: App, secret: string, workspaceRef?: string): Promise<RequestContext & { principal: Principal }> {
+export async function contextFor(
+  app: App,
+  secret: string,
+  workspaceRef?: string,
+): Promise<RequestContext & { principal: Principal }> {
   const principal = await authenticateKey(app.db, app.clock, secret);
   if (!principal) throw new Error('test key does not authenticate');
   const workspace = await resolveWorkspace(app.db, principal, workspaceRef);
-  return { ...app, log: silentLog, requestId: 'test', actor: { type: 'key', id: principal.keyId }, principal, workspace };
+  return {
+    ...app,
+    log: silentLog,
+    requestId: 'test',
+    actor: { type: 'key', id: principal.keyId },
+    principal,
+    workspace,
+  };
 }
 
 /** Two organizations: `acme` with workspaces `main` and `other`, and `rival` with `theirs`. */

@@ -5,9 +5,14 @@ import path from 'node:path';
 export const CLI = path.resolve('bin/switchboard.js');
 
 /** Runs a one-shot command and collects what it printed. */
-export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -17,9 +22,13 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
 }
 
 /** Starts `switchboard serve` on a free port; resolves once it listens, with everything printed so far. */
-export function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function startServe(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env } });
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', ...env },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;

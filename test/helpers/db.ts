@@ -8,7 +8,8 @@ import { migrateToLatest } from '../../src/adapters/db/migrate.js';
 export type TestDbKind = 'pglite' | 'postgres';
 export const TEST_DB_KIND: TestDbKind = process.env.SWITCHBOARD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 /** The server the postgres project creates its databases on (trust auth on the CI machine). */
-export const TEST_PG_ADMIN_URL = process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_PG_ADMIN_URL =
+  process.env.SWITCHBOARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   handle: DatabaseHandle;
@@ -54,7 +55,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
  * before the child starts, since PGlite allows one process) or a fresh PostgreSQL database.
  * `env` is what the child needs to find it.
  */
-export async function createSharedTestDatabase(dataDir: string): Promise<{ handle: DatabaseHandle; env: Record<string, string>; drop(): Promise<void> }> {
+export async function createSharedTestDatabase(
+  dataDir: string,
+): Promise<{ handle: DatabaseHandle; env: Record<string, string>; drop(): Promise<void> }> {
   if (TEST_DB_KIND === 'pglite') {
     const snapshot = new Blob([readFileSync(inject('pgliteSnapshot'))]);
     const handle = await openDatabase({ kind: 'pglite', dataDir, loadDataDir: snapshot });

@@ -13,13 +13,22 @@ export async function makePdf(pages: string[][]): Promise<Uint8Array> {
 }
 
 /** A DOCX with headings, paragraphs and a table. */
-export async function makeDocx(sections: { heading: string; paragraphs: string[]; table?: string[][] }[]): Promise<Uint8Array> {
+export async function makeDocx(
+  sections: { heading: string; paragraphs: string[]; table?: string[][] }[],
+): Promise<Uint8Array> {
   const children: (Paragraph | Table)[] = [];
   for (const s of sections) {
     children.push(new Paragraph({ text: s.heading, heading: HeadingLevel.HEADING_1 }));
-    for (const p of s.paragraphs) children.push(new Paragraph({ children: [new TextRun(p)], alignment: AlignmentType.LEFT }));
+    for (const p of s.paragraphs)
+      children.push(new Paragraph({ children: [new TextRun(p)], alignment: AlignmentType.LEFT }));
     if (s.table) {
-      children.push(new Table({ rows: s.table.map((row) => new TableRow({ children: row.map((cell) => new TableCell({ children: [new Paragraph(cell)] })) })) }));
+      children.push(
+        new Table({
+          rows: s.table.map(
+            (row) => new TableRow({ children: row.map((cell) => new TableCell({ children: [new Paragraph(cell)] })) }),
+          ),
+        }),
+      );
     }
   }
   return new Uint8Array(await Packer.toBuffer(new Document({ sections: [{ children }] })));

@@ -37,8 +37,14 @@ export interface FakeAnthropicServer {
 
 // The API's error types by status (https://docs.claude.com/en/api/errors).
 const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
-  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 529: 'overloaded_error',
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
 };
 
 let counter = 0;
@@ -120,9 +126,12 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-01234567
     const bearer = /^Bearer (.+)$/.exec(header('authorization') ?? '')?.[1];
     const sentKey = header('x-api-key') ?? bearer;
     requests.push({
-      apiKey: sentKey, authScheme: header('x-api-key') ? 'x-api-key' : bearer ? 'bearer' : undefined,
-      version: header('anthropic-version'), authorization: header('authorization'),
-      retryCount: header('x-stainless-retry-count'), body,
+      apiKey: sentKey,
+      authScheme: header('x-api-key') ? 'x-api-key' : bearer ? 'bearer' : undefined,
+      version: header('anthropic-version'),
+      authorization: header('authorization'),
+      retryCount: header('x-stainless-retry-count'),
+      body,
     });
     if (sentKey !== apiKey) return sendError(res, 401, 'invalid x-api-key');
     if (!/^\d{4}-\d{2}-\d{2}$/.test(header('anthropic-version') ?? '')) {
@@ -130,8 +139,11 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-01234567
     }
     if (failures.left > 0) {
       failures.left--;
-      const headers: Record<string, string> = failures.retryAfterMs !== undefined ? { 'retry-after-ms': String(failures.retryAfterMs) } : {};
-      const message = failures.message ?? (failures.status === 429 ? 'Number of requests has exceeded your rate limit' : 'Internal server error');
+      const headers: Record<string, string> =
+        failures.retryAfterMs !== undefined ? { 'retry-after-ms': String(failures.retryAfterMs) } : {};
+      const message =
+        failures.message ??
+        (failures.status === 429 ? 'Number of requests has exceeded your rate limit' : 'Internal server error');
       return sendError(res, failures.status, message, headers);
     }
     const invalid = invalidBody(body);

@@ -10,7 +10,12 @@ export const FAKE_DIMENSIONS = 64;
  */
 export function fakeEmbedding(text: string): number[] {
   const v = new Array<number>(FAKE_DIMENSIONS).fill(0);
-  const words = text.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').match(/[a-z0-9]+/g) ?? [];
+  const words =
+    text
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .match(/[a-z0-9]+/g) ?? [];
   for (const w of words) {
     if (w.length < 3) continue;
     const stem = w.slice(0, 5);
@@ -40,10 +45,17 @@ export async function startFakeEmbeddings(): Promise<FakeEmbeddingsServer> {
       return;
     }
     const body = JSON.parse(await readBody(req));
-    requests.push({ model: body.model, input: body.input, input_type: body.input_type, authorization: req.headers.authorization });
+    requests.push({
+      model: body.model,
+      input: body.input,
+      input_type: body.input_type,
+      authorization: req.headers.authorization,
+    });
     if (failures.left > 0) {
       failures.left--;
-      res.writeHead(failures.status, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'fake failure' }));
+      res
+        .writeHead(failures.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ detail: 'fake failure' }));
       return;
     }
     const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];

@@ -50,10 +50,22 @@ export async function startFakeResend(apiKey = 're_test_key'): Promise<FakeResen
   let hangs = { left: 0, process: false };
   const hung: ServerResponse[] = [];
 
-  const error = (res: ServerResponse, status: number, name: string, message: string, headers: Record<string, string> = {}) =>
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ statusCode: status, name, message }));
+  const error = (
+    res: ServerResponse,
+    status: number,
+    name: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ) =>
+    res
+      .writeHead(status, { 'content-type': 'application/json', ...headers })
+      .end(JSON.stringify({ statusCode: status, name, message }));
 
-  const accept = (body: Record<string, unknown>, raw: string, key: string | undefined): { id: string } | { conflict: true } => {
+  const accept = (
+    body: Record<string, unknown>,
+    raw: string,
+    key: string | undefined,
+  ): { id: string } | { conflict: true } => {
     const bodyHash = createHash('sha256').update(raw).digest('hex');
     const seen = key ? byKey.get(key) : undefined;
     if (seen) return seen.bodyHash === bodyHash ? { id: seen.id } : { conflict: true };
@@ -73,7 +85,12 @@ export async function startFakeResend(apiKey = 're_test_key'): Promise<FakeResen
       return error(res, 422, 'validation_error', 'Invalid JSON');
     }
     const key = req.headers['idempotency-key'] as string | undefined;
-    requests.push({ authorization: req.headers.authorization, idempotencyKey: key, contentType: req.headers['content-type'], body });
+    requests.push({
+      authorization: req.headers.authorization,
+      idempotencyKey: key,
+      contentType: req.headers['content-type'],
+      body,
+    });
 
     if (hangs.left > 0) {
       hangs.left--;
@@ -83,19 +100,39 @@ export async function startFakeResend(apiKey = 're_test_key'): Promise<FakeResen
     }
     if (failures.left > 0) {
       failures.left--;
-      return error(res, failures.status, failures.name, 'Fake failure', failures.retryAfter ? { 'retry-after': failures.retryAfter } : {});
+      return error(
+        res,
+        failures.status,
+        failures.name,
+        'Fake failure',
+        failures.retryAfter ? { 'retry-after': failures.retryAfter } : {},
+      );
     }
-    if (!req.headers.authorization) return error(res, 401, 'missing_api_key', 'Missing API key in the authorization header.');
-    if (req.headers.authorization !== `Bearer ${apiKey}`) return error(res, 403, 'invalid_api_key', 'API key is invalid.');
-    if (key !== undefined && (key.length < 1 || key.length > 256)) return error(res, 400, 'invalid_idempotency_key', 'The key must be between 1-256 chars.');
+    if (!req.headers.authorization)
+      return error(res, 401, 'missing_api_key', 'Missing API key in the authorization header.');
+    if (req.headers.authorization !== `Bearer ${apiKey}`)
+      return error(res, 403, 'invalid_api_key', 'API key is invalid.');
+    if (key !== undefined && (key.length < 1 || key.length > 256))
+      return error(res, 400, 'invalid_idempotency_key', 'The key must be between 1-256 chars.');
     for (const field of ['from', 'to', 'subject']) {
       if (body[field] === undefined) return error(res, 422, 'missing_required_field', `Missing \`${field}\` field.`);
     }
     if (typeof body.from !== 'string' || !FROM.test(body.from)) {
-      return error(res, 422, 'validation_error', 'Invalid `from` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.');
+      return error(
+        res,
+        422,
+        'validation_error',
+        'Invalid `from` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
+      );
     }
     const result = accept(body, raw, key);
-    if ('conflict' in result) return error(res, 409, 'invalid_idempotent_request', 'This idempotency key has been used on a request with a different payload.');
+    if ('conflict' in result)
+      return error(
+        res,
+        409,
+        'invalid_idempotent_request',
+        'This idempotency key has been used on a request with a different payload.',
+      );
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: result.id }));
   });
 
@@ -106,7 +143,14 @@ export async function startFakeResend(apiKey = 're_test_key'): Promise<FakeResen
     requests,
     emails,
     failNext: (n, status, options = {}) => {
-      failures = { left: n, status, name: options.name ?? (status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'internal_server_error' : 'validation_error'), retryAfter: options.retryAfter };
+      failures = {
+        left: n,
+        status,
+        name:
+          options.name ??
+          (status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'internal_server_error' : 'validation_error'),
+        retryAfter: options.retryAfter,
+      };
     },
     hangNext: (n, options = {}) => {
       hangs = { left: n, process: options.process ?? false };

@@ -3,10 +3,19 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** A real SDK client over streamable HTTP. `query` narrows tools (`toolsets=...&read_only=1`). */
-export async function connectHttp(baseUrl: string, key: string, query = '', headers: Record<string, string> = {}): Promise<Client> {
+export async function connectHttp(
+  baseUrl: string,
+  key: string,
+  query = '',
+  headers: Record<string, string> = {},
+): Promise<Client> {
   const client = new Client({ name: 'switchboard-test', version: '1.0.0' });
   const url = new URL(`${baseUrl}/mcp${query ? `?${query}` : ''}`);
-  await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${key}`, ...headers } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(url, {
+      requestInit: { headers: { Authorization: `Bearer ${key}`, ...headers } },
+    }),
+  );
   return client;
 }
 
@@ -15,7 +24,11 @@ export async function callTool(client: Client, name: string, args: Record<string
 }
 
 /** The structured result of a call that must succeed. */
-export async function callOk<T = Record<string, any>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
+export async function callOk<T = Record<string, any>>(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
   const result = await callTool(client, name, args);
   if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
   return result.structuredContent as T;

@@ -13,7 +13,8 @@ export const PG_BIN = process.env.SWITCHBOARD_TEST_PG_BIN ?? '/usr/lib/postgresq
 /** Why a private server cannot be started here, or undefined when it can. */
 export function privatePostgresUnavailable(): string | undefined {
   for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
-    if (!existsSync(path.join(PG_BIN, tool))) return `the PostgreSQL server binaries are not installed (no ${path.join(PG_BIN, tool)}; set SWITCHBOARD_TEST_PG_BIN)`;
+    if (!existsSync(path.join(PG_BIN, tool)))
+      return `the PostgreSQL server binaries are not installed (no ${path.join(PG_BIN, tool)}; set SWITCHBOARD_TEST_PG_BIN)`;
   }
   return undefined;
 }
@@ -40,7 +41,9 @@ function freePort(): Promise<number> {
 
 /** initdb refuses to run as root: as root, the server runs as the `postgres` system user. */
 const asServerUser = (tool: string, args: string[]) =>
-  process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, tool), ...args]) : run(path.join(PG_BIN, tool), args);
+  process.getuid?.() === 0
+    ? run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, tool), ...args])
+    : run(path.join(PG_BIN, tool), args);
 
 /**
  * A PostgreSQL server of its own, in a temporary directory on a free port, that a test may stop and
@@ -57,7 +60,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   await asServerUser('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-  const ctl = (...args: string[]) => asServerUser('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', ...args]);
+  const ctl = (...args: string[]) =>
+    asServerUser('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', ...args]);
   await ctl('-o', options, 'start');
   let running = true;
   return {

@@ -77,7 +77,10 @@ export async function startSmtpSink(options: { credentials?: { user: string; pas
             const headers: Record<string, string> = {};
             for (const { key, line } of mail.headerLines) {
               if (key in headers) continue;
-              headers[key] = line.slice(line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
+              headers[key] = line
+                .slice(line.indexOf(':') + 1)
+                .replace(/\r?\n(?=[ \t])/g, '')
+                .trim();
             }
             const toValue = Array.isArray(mail.to) ? mail.to.flatMap((a) => a.value) : (mail.to?.value ?? []);
             received.push({
@@ -114,7 +117,12 @@ export async function startSmtpSink(options: { credentials?: { user: string; pas
         : `smtp://127.0.0.1:${port}`,
     received,
     rejectNext: (n, code, opts = {}) => {
-      rejections = { left: n, code, stage: opts.stage ?? 'rcpt', message: opts.message ?? (code >= 500 ? 'Mailbox unavailable' : 'Try again later') };
+      rejections = {
+        left: n,
+        code,
+        stage: opts.stage ?? 'rcpt',
+        message: opts.message ?? (code >= 500 ? 'Mailbox unavailable' : 'Try again later'),
+      };
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -8,7 +8,9 @@ describe('until', () => {
   });
 
   it('names what it waited for when time runs out', async () => {
-    await expect(until('the impossible', () => false, { timeout: 30, interval: 5 })).rejects.toThrow('Timed out after 30 ms waiting for the impossible');
+    await expect(until('the impossible', () => false, { timeout: 30, interval: 5 })).rejects.toThrow(
+      'Timed out after 30 ms waiting for the impossible',
+    );
   });
 
   it('fails at once on an error from the check', async () => {

@@ -14,11 +14,16 @@ type Falsy = undefined | null | false | 0 | '';
  * needs instead of for a fixed time. An error thrown by `check` fails at once. `vi.waitUntil` does
  * the polling; this only names what was awaited in the timeout error and sets defaults for this project.
  */
-export async function until<T>(what: string, check: () => T | Falsy | Promise<T | Falsy>, { timeout = 15_000, interval = 50 }: UntilOptions = {}): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | Falsy | Promise<T | Falsy>,
+  { timeout = 15_000, interval = 50 }: UntilOptions = {},
+): Promise<T> {
   try {
     return (await vi.waitUntil(check, { timeout, interval })) as T;
   } catch (err) {
-    if (err instanceof Error && err.message === 'Timed out in waitUntil!') throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+    if (err instanceof Error && err.message === 'Timed out in waitUntil!')
+      throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
     throw err;
   }
 }

@@ -12,7 +12,13 @@ function held() {
   return { fn: () => done, finish };
 }
 
-const limits = (over: Partial<GateLimits> = {}): GateLimits => ({ perKey: 2, total: 3, maxQueuedPerKey: 2, maxWaitMs: 60_000, ...over });
+const limits = (over: Partial<GateLimits> = {}): GateLimits => ({
+  perKey: 2,
+  total: 3,
+  maxQueuedPerKey: 2,
+  maxWaitMs: 60_000,
+  ...over,
+});
 
 describe('ConcurrencyGate', () => {
   it('runs at most perKey calls of one key, the next ones in arrival order as slots free', async () => {
@@ -73,7 +79,9 @@ describe('ConcurrencyGate', () => {
     const runs = calls.map((c) => gate.run('org_a', c.fn));
     const err = await caught(gate.run('org_a', async () => {}));
     expect(err.code).toBe('rate_limited');
-    expect(err.message).toMatch(/^Too many knowledge-base searches at once: 2 are running and 2 waiting for this organization\. Retry in 3 s$/);
+    expect(err.message).toMatch(
+      /^Too many knowledge-base searches at once: 2 are running and 2 waiting for this organization\. Retry in 3 s$/,
+    );
     expect(err.details).toEqual({ retry_after_s: 3 });
     for (const c of calls) c.finish();
     await Promise.all(runs);

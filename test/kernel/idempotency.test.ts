@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/kernel/clock.js';
 import { AppError } from '../../src/kernel/errors.js';
-import { IDEMPOTENCY_CLAIM_STALE_MS, IDEMPOTENCY_TTL_MS, type IdempotencyScope, runIdempotent } from '../../src/kernel/idempotency.js';
+import {
+  IDEMPOTENCY_CLAIM_STALE_MS,
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyScope,
+  runIdempotent,
+} from '../../src/kernel/idempotency.js';
 import { type TestApp, addKey, createOrg, createTestApp } from '../helpers/app.js';
 
 /** A handler that runs until the test lets it finish. */
@@ -33,7 +38,8 @@ describe('runIdempotent', () => {
   let t: TestApp;
   let base: Omit<IdempotencyScope, 'key'>;
   const scope = (key: string, hash = 'h1'): IdempotencyScope => ({ ...base, key, hash });
-  const claims = (key: string) => t.app.db.selectFrom('idempotency_keys').select(['claim_token', 'response']).where('key', '=', key).execute();
+  const claims = (key: string) =>
+    t.app.db.selectFrom('idempotency_keys').select(['claim_token', 'response']).where('key', '=', key).execute();
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -56,20 +62,30 @@ describe('runIdempotent', () => {
     const repeat = runIdempotent(t.app.db, at(T0), scope('k-progress'), async () => ({ n: 2 }));
     await expect(repeat).rejects.toMatchObject({ code: 'conflict', details: { param: 'idempotency_key' } });
     await expect(repeat).rejects.toThrow(/still in progress.*retryable/);
-    await expect(runIdempotent(t.app.db, at(T0), scope('k-progress', 'other'), async () => ({ n: 3 }))).rejects.toThrow(/already used for a different request/);
+    await expect(runIdempotent(t.app.db, at(T0), scope('k-progress', 'other'), async () => ({ n: 3 }))).rejects.toThrow(
+      /already used for a different request/,
+    );
 
     first.release();
     expect(await running).toEqual({ result: { n: 1 }, replayed: false });
     expect(await claims('k-progress')).toEqual([{ claim_token: null, response: { n: 1 } }]);
-    expect(await runIdempotent(t.app.db, at(T0), scope('k-progress'), async () => ({ n: 4 }))).toEqual({ result: { n: 1 }, replayed: true });
+    expect(await runIdempotent(t.app.db, at(T0), scope('k-progress'), async () => ({ n: 4 }))).toEqual({
+      result: { n: 1 },
+      replayed: true,
+    });
     expect(first.calls).toBe(1);
   });
 
   it('releases the key when the handler fails, so a retry runs again', async () => {
     const failure = new AppError('upstream_error', 'the model is down');
-    await expect(runIdempotent(t.app.db, at(T0), scope('k-fail'), async () => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(runIdempotent(t.app.db, at(T0), scope('k-fail'), async () => Promise.reject(failure))).rejects.toBe(
+      failure,
+    );
     expect(await claims('k-fail')).toEqual([]);
-    expect(await runIdempotent(t.app.db, at(T0), scope('k-fail'), async () => ({ ok: true }))).toEqual({ result: { ok: true }, replayed: false });
+    expect(await runIdempotent(t.app.db, at(T0), scope('k-fail'), async () => ({ ok: true }))).toEqual({
+      result: { ok: true },
+      replayed: false,
+    });
   });
 
   it('takes over a claim abandoned longer than the bound, and the late first request does not overwrite its successor', async () => {
@@ -77,22 +93,38 @@ describe('runIdempotent', () => {
     const first = runIdempotent(t.app.db, at(T0), scope('k-stale'), abandoned.run);
     await abandoned.entered;
 
-    await expect(runIdempotent(t.app.db, at(T0 + IDEMPOTENCY_CLAIM_STALE_MS - 1), scope('k-stale'), async () => ({ from: 'early' }))).rejects.toThrow(/in progress/);
+    await expect(
+      runIdempotent(t.app.db, at(T0 + IDEMPOTENCY_CLAIM_STALE_MS - 1), scope('k-stale'), async () => ({
+        from: 'early',
+      })),
+    ).rejects.toThrow(/in progress/);
     const later = at(T0 + IDEMPOTENCY_CLAIM_STALE_MS + 1);
-    expect(await runIdempotent(t.app.db, later, scope('k-stale'), async () => ({ from: 'second' }))).toEqual({ result: { from: 'second' }, replayed: false });
+    expect(await runIdempotent(t.app.db, later, scope('k-stale'), async () => ({ from: 'second' }))).toEqual({
+      result: { from: 'second' },
+      replayed: false,
+    });
 
     abandoned.release();
     expect((await first).result).toEqual({ from: 'first' });
-    expect(await runIdempotent(t.app.db, later, scope('k-stale'), async () => ({ from: 'third' }))).toEqual({ result: { from: 'second' }, replayed: true });
+    expect(await runIdempotent(t.app.db, later, scope('k-stale'), async () => ({ from: 'third' }))).toEqual({
+      result: { from: 'second' },
+      replayed: true,
+    });
   });
 
   it('forgets a stored result after the TTL, so the request runs again', async () => {
     await runIdempotent(t.app.db, at(T0), scope('k-ttl'), async () => ({ n: 1 }));
-    expect(await runIdempotent(t.app.db, at(T0 + IDEMPOTENCY_TTL_MS - 1), scope('k-ttl'), async () => ({ n: 2 }))).toEqual({ result: { n: 1 }, replayed: true });
-    expect(await runIdempotent(t.app.db, at(T0 + IDEMPOTENCY_TTL_MS + 1), scope('k-ttl'), async () => ({ n: 3 }))).toEqual({ result: { n: 3 }, replayed: false });
+    expect(
+      await runIdempotent(t.app.db, at(T0 + IDEMPOTENCY_TTL_MS - 1), scope('k-ttl'), async () => ({ n: 2 })),
+    ).toEqual({ result: { n: 1 }, replayed: true });
+    expect(
+      await runIdempotent(t.app.db, at(T0 + IDEMPOTENCY_TTL_MS + 1), scope('k-ttl'), async () => ({ n: 3 })),
+    ).toEqual({ result: { n: 3 }, replayed: false });
   });
 
   it('refuses to run inside a transaction, which would hold it across the handler', async () => {
-    await expect(t.app.db.transaction().execute((trx) => runIdempotent(trx, at(T0), scope('k-trx'), async () => ({})))).rejects.toThrow(/not a transaction/);
+    await expect(
+      t.app.db.transaction().execute((trx) => runIdempotent(trx, at(T0), scope('k-trx'), async () => ({}))),
+    ).rejects.toThrow(/not a transaction/);
   });
 });

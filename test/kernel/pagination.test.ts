@@ -23,12 +23,24 @@ describe('pages', () => {
 
   it('keeps a page under MAX_PAGE_BYTES, cutting it short with a cursor after the last item kept', () => {
     const rows = Array.from({ length: 11 }, (_, i) => ({ id: `r${i}`, blob: 'x'.repeat(MAX_PAGE_BYTES / 4) }));
-    const page = buildPage(rows, 10, (r) => r, (r) => [r.id], {});
+    const page = buildPage(
+      rows,
+      10,
+      (r) => r,
+      (r) => [r.id],
+      {},
+    );
     expect(page.items.map((r) => r.id)).toEqual(['r0', 'r1', 'r2']);
     expect(page).toMatchObject({ truncated: true, has_more: true });
     expect(JSON.stringify(page.items).length).toBeLessThanOrEqual(MAX_PAGE_BYTES);
 
-    const small = buildPage(rows.slice(0, 3).map((r) => ({ ...r, blob: 'y' })), 10, (r) => r, (r) => [r.id], {});
+    const small = buildPage(
+      rows.slice(0, 3).map((r) => ({ ...r, blob: 'y' })),
+      10,
+      (r) => r,
+      (r) => [r.id],
+      {},
+    );
     expect(small).toMatchObject({ truncated: false, has_more: false, next_cursor: null });
     expect(small.items).toHaveLength(3);
   });

@@ -18,7 +18,12 @@ import { listenOnLoopback, readBody } from '../helpers/loopback.js';
 const catalog = new Catalog();
 const tools = catalog.operations
   .filter(({ op }) => op.mcp !== false)
-  .map(({ op, inputJsonSchema, outputJsonSchema }) => ({ name: op.name, description: op.description, inputSchema: inputJsonSchema, outputSchema: outputJsonSchema }));
+  .map(({ op, inputJsonSchema, outputJsonSchema }) => ({
+    name: op.name,
+    description: op.description,
+    inputSchema: inputJsonSchema,
+    outputSchema: outputJsonSchema,
+  }));
 
 type Json = Record<string, any>;
 
@@ -26,7 +31,8 @@ type Json = Record<string, any>;
 function* nodes(schema: Json, where = '#'): Generator<[string, Json]> {
   yield [where, schema];
   for (const key of ['properties', '$defs'] as const) {
-    for (const [name, child] of Object.entries((schema[key] ?? {}) as Json)) yield* nodes(child, `${where}/${key}/${name}`);
+    for (const [name, child] of Object.entries((schema[key] ?? {}) as Json))
+      yield* nodes(child, `${where}/${key}/${name}`);
   }
   for (const key of ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const) {
     for (const [i, child] of ((schema[key] ?? []) as Json[]).entries()) yield* nodes(child, `${where}/${key}/${i}`);
@@ -37,21 +43,23 @@ function* nodes(schema: Json, where = '#'): Generator<[string, Json]> {
 }
 
 describe('schemas every client accepts', () => {
-  it.each(tools.flatMap((t) => [[`${t.name} input`, t.inputSchema] as const, [`${t.name} output`, t.outputSchema] as const]))(
-    '%s has one type per node and no empty schema',
-    (_, schema) => {
-      const problems: string[] = [];
-      for (const [where, node] of nodes(schema)) {
-        if (Array.isArray(node.type)) problems.push(`${where}: type is a list (${node.type.join(', ')})`);
-        if (Object.keys(node).filter((k) => k !== 'description').length === 0) problems.push(`${where}: empty schema`);
-      }
-      expect(problems.join('\n')).toBe('');
-    },
-  );
+  it.each(
+    tools.flatMap((t) => [[`${t.name} input`, t.inputSchema] as const, [`${t.name} output`, t.outputSchema] as const]),
+  )('%s has one type per node and no empty schema', (_, schema) => {
+    const problems: string[] = [];
+    for (const [where, node] of nodes(schema)) {
+      if (Array.isArray(node.type)) problems.push(`${where}: type is a list (${node.type.join(', ')})`);
+      if (Object.keys(node).filter((k) => k !== 'description').length === 0) problems.push(`${where}: empty schema`);
+    }
+    expect(problems.join('\n')).toBe('');
+  });
 
   it.each(tools.map((t) => [t.name, t] as const))('%s converts to a strict OpenAI function tool', (_, t) => {
     const server = { name: 'switchboard' } as MCPServer;
-    const converted = mcpToFunctionTool(t as unknown as Parameters<typeof mcpToFunctionTool>[0], server, true) as { strict: boolean; parameters: Json };
+    const converted = mcpToFunctionTool(t as unknown as Parameters<typeof mcpToFunctionTool>[0], server, true) as {
+      strict: boolean;
+      parameters: Json;
+    };
     // A false `strict` is the SDK's fallback after it failed to convert (it only logs a warning).
     expect(converted.strict).toBe(true);
     const required = (t.inputSchema.required ?? []) as string[];
@@ -68,7 +76,11 @@ describe('schemas every client accepts', () => {
       fake = createServer(async (req, res) => {
         received = JSON.parse(await readBody(req));
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'ok' }] }, finishReason: 'STOP' }] }));
+        res.end(
+          JSON.stringify({
+            candidates: [{ content: { role: 'model', parts: [{ text: 'ok' }] }, finishReason: 'STOP' }],
+          }),
+        );
       });
       baseUrl = await listenOnLoopback(fake);
     });
@@ -76,8 +88,28 @@ describe('schemas every client accepts', () => {
 
     // The fields of the SDK's `Schema` type: anything else in a node is refused by the API.
     const SCHEMA_FIELDS = new Set([
-      'anyOf', 'default', 'description', 'enum', 'example', 'format', 'items', 'maxItems', 'maxLength', 'maxProperties', 'maximum',
-      'minItems', 'minLength', 'minProperties', 'minimum', 'nullable', 'pattern', 'properties', 'propertyOrdering', 'required', 'title', 'type',
+      'anyOf',
+      'default',
+      'description',
+      'enum',
+      'example',
+      'format',
+      'items',
+      'maxItems',
+      'maxLength',
+      'maxProperties',
+      'maximum',
+      'minItems',
+      'minLength',
+      'minProperties',
+      'minimum',
+      'nullable',
+      'pattern',
+      'properties',
+      'propertyOrdering',
+      'required',
+      'title',
+      'type',
     ]);
     const TYPES = new Set(['STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT']);
 
@@ -85,29 +117,49 @@ describe('schemas every client accepts', () => {
     function geminiProblems(converted: Json, original: Json, part: 'parameters' | 'response'): string[] {
       const problems: string[] = [];
       for (const [where, node] of nodes(converted)) {
-        for (const key of Object.keys(node)) if (!SCHEMA_FIELDS.has(key)) problems.push(`${where}: ${key} is not a Gemini Schema field`);
-        if (node.anyOf ? node.type : !TYPES.has(node.type)) problems.push(`${where}: needs exactly one type, has ${JSON.stringify(node.type)}`);
+        for (const key of Object.keys(node))
+          if (!SCHEMA_FIELDS.has(key)) problems.push(`${where}: ${key} is not a Gemini Schema field`);
+        if (node.anyOf ? node.type : !TYPES.has(node.type))
+          problems.push(`${where}: needs exactly one type, has ${JSON.stringify(node.type)}`);
         // A map has no properties in Gemini's Schema; the API accepts that in a response, not in parameters.
-        if (part === 'parameters' && node.type === 'OBJECT' && !Object.keys(node.properties ?? {}).length && where !== '#') problems.push(`${where}: object without properties`);
-        for (const name of node.required ?? []) if (!(name in (node.properties ?? {}))) problems.push(`${where}: required ${name} is not a property`);
+        if (
+          part === 'parameters' &&
+          node.type === 'OBJECT' &&
+          !Object.keys(node.properties ?? {}).length &&
+          where !== '#'
+        )
+          problems.push(`${where}: object without properties`);
+        for (const name of node.required ?? [])
+          if (!(name in (node.properties ?? {}))) problems.push(`${where}: required ${name} is not a property`);
       }
       const required = (original.required ?? []) as string[];
       if (required.some((r) => !(converted.required ?? []).includes(r))) problems.push('#: required fields were lost');
       return problems;
     }
 
-    it.each(tools.map((t) => [t.name, t] as const))('%s converts to Gemini Schema (parameters and response)', async (_, t) => {
-      const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl } });
-      received = undefined;
-      await ai.models.generateContent({
-        model: 'gemini-2.5-flash',
-        contents: 'hi',
-        config: { tools: [{ functionDeclarations: [{ name: t.name, description: t.description, parameters: t.inputSchema, response: t.outputSchema }] }] },
-      });
-      const declaration = (received as Json | undefined)?.tools?.[0]?.functionDeclarations?.[0];
-      expect(declaration?.parameters).toBeTruthy();
-      expect(geminiProblems(declaration.parameters, t.inputSchema, 'parameters').join('\n')).toBe('');
-      expect(geminiProblems(declaration.response, t.outputSchema, 'response').join('\n')).toBe('');
-    });
+    it.each(tools.map((t) => [t.name, t] as const))(
+      '%s converts to Gemini Schema (parameters and response)',
+      async (_, t) => {
+        const ai = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl } });
+        received = undefined;
+        await ai.models.generateContent({
+          model: 'gemini-2.5-flash',
+          contents: 'hi',
+          config: {
+            tools: [
+              {
+                functionDeclarations: [
+                  { name: t.name, description: t.description, parameters: t.inputSchema, response: t.outputSchema },
+                ],
+              },
+            ],
+          },
+        });
+        const declaration = (received as Json | undefined)?.tools?.[0]?.functionDeclarations?.[0];
+        expect(declaration?.parameters).toBeTruthy();
+        expect(geminiProblems(declaration.parameters, t.inputSchema, 'parameters').join('\n')).toBe('');
+        expect(geminiProblems(declaration.response, t.outputSchema, 'response').join('\n')).toBe('');
+      },
+    );
   });
 });

@@ -13,7 +13,8 @@ describe('documentation generated from the catalog', () => {
 
   it('lists every operation once, REST-only ones marked', () => {
     const table = toolsTable(catalog);
-    for (const { op } of catalog.operations) expect(table).toContain(`| \`${op.name}\`${op.mcp === false ? ' (REST-only)' : ''} |`);
+    for (const { op } of catalog.operations)
+      expect(table).toContain(`| \`${op.name}\`${op.mcp === false ? ' (REST-only)' : ''} |`);
   });
 
   it('names in the instructions only tools that exist, and every toolset that has MCP tools', () => {
@@ -22,7 +23,8 @@ describe('documentation generated from the catalog', () => {
       if (['is_test', 'next_cursor', 'idempotency_key', 'not_found', 'invalid_request'].includes(name)) continue;
       expect(catalog.get(name), name).toBeDefined();
     }
-    for (const { op } of catalog.operations.filter((c) => c.op.mcp !== false)) expect(text).toContain(`${op.toolset} (`);
+    for (const { op } of catalog.operations.filter((c) => c.op.mcp !== false))
+      expect(text).toContain(`${op.toolset} (`);
     const narrowed = new Catalog(catalog.operations.map((c) => c.op).filter((op) => op.name !== 'kb_search'));
     expect(instructions(narrowed)).not.toContain('kb_search');
   });

@@ -32,9 +32,22 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
   };
 
   it('lists only the tools a key has scopes for', async () => {
-    expect(await toolNames(prospectsKey)).toEqual(['list_prospects', 'get_prospect', 'upsert_prospect', 'get_prospect_history']);
+    expect(await toolNames(prospectsKey)).toEqual([
+      'list_prospects',
+      'get_prospect',
+      'upsert_prospect',
+      'get_prospect_history',
+    ]);
     const readOnly = await toolNames(readKey);
-    expect(readOnly).toEqual(['get_workspace_config', 'list_workspaces', 'list_prospects', 'get_prospect', 'get_prospect_history', 'check_suppression', 'list_suppressions']);
+    expect(readOnly).toEqual([
+      'get_workspace_config',
+      'list_workspaces',
+      'list_prospects',
+      'get_prospect',
+      'get_prospect_history',
+      'check_suppression',
+      'list_suppressions',
+    ]);
   });
 
   it('narrows by toolset, tool, exclusion and read-only, from the query or from headers', async () => {
@@ -45,12 +58,19 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
       'check_suppression',
       'list_suppressions',
     ]);
-    expect(await toolNames(fullKey, '', { 'X-Switchboard-Toolsets': 'suppression', 'X-Switchboard-Exclude-Tools': 'list_suppressions' })).toEqual([
-      'add_to_suppression_list',
+    expect(
+      await toolNames(fullKey, '', {
+        'X-Switchboard-Toolsets': 'suppression',
+        'X-Switchboard-Exclude-Tools': 'list_suppressions',
+      }),
+    ).toEqual(['add_to_suppression_list', 'check_suppression']);
+    expect(await toolNames(fullKey, 'tools=get_prospect,check_suppression')).toEqual([
+      'get_prospect',
       'check_suppression',
     ]);
-    expect(await toolNames(fullKey, 'tools=get_prospect,check_suppression')).toEqual(['get_prospect', 'check_suppression']);
-    expect(await toolNames(fullKey, '', { 'X-Switchboard-Read-Only': 'true', 'X-Switchboard-Toolsets': 'workspaces' })).toEqual(['get_workspace_config', 'list_workspaces']);
+    expect(
+      await toolNames(fullKey, '', { 'X-Switchboard-Read-Only': 'true', 'X-Switchboard-Toolsets': 'workspaces' }),
+    ).toEqual(['get_workspace_config', 'list_workspaces']);
   });
 
   it('refuses unknown toolset and tool names instead of ignoring them', async () => {
@@ -62,8 +82,17 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
     ] as const) {
       const res = await fetch(`${server.url}/mcp?${query}`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${fullKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }),
+        headers: {
+          Authorization: `Bearer ${fullKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+        }),
       });
       expect(res.status).toBe(400);
       expect((await res.json()).error.message).toMatch(message);
@@ -72,10 +101,14 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
 
   it('does not run a tool that is filtered out or beyond the key scopes', async () => {
     const reader = await connectHttp(server.url, readKey);
-    await expect(reader.callTool({ name: 'upsert_prospect', arguments: { email: 'a@example.com' } })).rejects.toThrow(/Unknown tool: upsert_prospect/);
+    await expect(reader.callTool({ name: 'upsert_prospect', arguments: { email: 'a@example.com' } })).rejects.toThrow(
+      /Unknown tool: upsert_prospect/,
+    );
     await reader.close();
     const narrowed = await connectHttp(server.url, fullKey, 'read_only=1');
-    await expect(narrowed.callTool({ name: 'add_to_suppression_list', arguments: { email: 'a@example.com', reason: 'x' } })).rejects.toThrow(/Unknown tool/);
+    await expect(
+      narrowed.callTool({ name: 'add_to_suppression_list', arguments: { email: 'a@example.com', reason: 'x' } }),
+    ).rejects.toThrow(/Unknown tool/);
     await narrowed.close();
     const rows = await t.app.db.selectFrom('prospects').select('id').execute();
     expect(rows).toEqual([]);
@@ -91,9 +124,15 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
     // The replay wrote nothing: the entry deleted above stays deleted.
     expect(await t.app.db.selectFrom('suppressions').select('id').execute()).toEqual([]);
 
-    expect(await callErr(client, 'add_to_suppression_list', { ...args, reason: 'other' })).toMatch(/^conflict: Idempotency key "req-1" was already used/);
-    expect(await callErr(client, 'upsert_prospect', { email: 'idem@example.com', idempotency_key: 'req-1' })).toMatch(/^conflict:/);
-    expect(await callErr(client, 'list_prospects', { idempotency_key: 'req-2' })).toMatch(/^invalid_request: .*unknown field/);
+    expect(await callErr(client, 'add_to_suppression_list', { ...args, reason: 'other' })).toMatch(
+      /^conflict: Idempotency key "req-1" was already used/,
+    );
+    expect(await callErr(client, 'upsert_prospect', { email: 'idem@example.com', idempotency_key: 'req-1' })).toMatch(
+      /^conflict:/,
+    );
+    expect(await callErr(client, 'list_prospects', { idempotency_key: 'req-2' })).toMatch(
+      /^invalid_request: .*unknown field/,
+    );
     await client.close();
   });
 
@@ -114,9 +153,23 @@ describe('tool selection and idempotency, through MCP over HTTP', () => {
 
   it('keeps a failed write out of the idempotency record, so a corrected retry runs', async () => {
     const client = await connectHttp(server.url, fullKey);
-    expect(await callErr(client, 'add_to_suppression_list', { email: 'not an address', reason: 'x', idempotency_key: 'fix-me' })).toMatch(/^invalid_request/);
+    expect(
+      await callErr(client, 'add_to_suppression_list', {
+        email: 'not an address',
+        reason: 'x',
+        idempotency_key: 'fix-me',
+      }),
+    ).toMatch(/^invalid_request/);
     expect(await callErr(client, 'get_prospect_history', { prospect_id: 'pro_missing' })).toMatch(/^not_found/);
-    expect((await callOk(client, 'add_to_suppression_list', { email: 'fixed@example.com', reason: 'x', idempotency_key: 'fix-me' })).created).toBe(true);
+    expect(
+      (
+        await callOk(client, 'add_to_suppression_list', {
+          email: 'fixed@example.com',
+          reason: 'x',
+          idempotency_key: 'fix-me',
+        })
+      ).created,
+    ).toBe(true);
     await client.close();
   });
 });

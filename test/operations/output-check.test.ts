@@ -10,8 +10,18 @@ import { Registry } from '../../src/operations/invoker.js';
 /** Every result is checked against the declared output before it leaves the registry. */
 describe('output checks', () => {
   const lines: string[] = [];
-  const log = pino({ level: 'error' }, new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }));
-  const principal: Principal = { keyId: 'key_1', organizationId: 'org_1', name: 't', scopes: ['*'], allWorkspaces: true, workspaceIds: [] };
+  const log = pino(
+    { level: 'error' },
+    new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }),
+  );
+  const principal: Principal = {
+    keyId: 'key_1',
+    organizationId: 'org_1',
+    name: 't',
+    scopes: ['*'],
+    allWorkspaces: true,
+    workspaceIds: [],
+  };
   const echoing = (result: unknown) =>
     defineOrgOperation({
       name: 'shape_test',
@@ -20,7 +30,10 @@ describe('output checks', () => {
       scope: 'workspaces:read',
       description: 'test',
       input: z.object({}),
-      output: z.object({ items: z.array(z.object({ id: z.string(), n: z.number().int().nullable() })), note: z.string().optional() }),
+      output: z.object({
+        items: z.array(z.object({ id: z.string(), n: z.number().int().nullable() })),
+        note: z.string().optional(),
+      }),
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       handler: async () => result as never,
     });
@@ -30,14 +43,28 @@ describe('output checks', () => {
   };
 
   it('passes a result that matches, as it is', async () => {
-    const result = { items: [{ id: 'a', n: 1 }, { id: 'b', n: null }], note: undefined };
+    const result = {
+      items: [
+        { id: 'a', n: 1 },
+        { id: 'b', n: null },
+      ],
+      note: undefined,
+    };
     expect((await run(result)).output).toBe(result);
   });
 
   it('refuses, and logs, a result with a wrong type, a missing field or an undeclared field', async () => {
-    for (const bad of [{ items: [{ id: 'a', n: 1.5 }] }, { items: [{ id: 'a' }] }, { items: [{ id: 'a', n: 1, secret: 'leak' }] }, { items: [], extra: true }]) {
+    for (const bad of [
+      { items: [{ id: 'a', n: 1.5 }] },
+      { items: [{ id: 'a' }] },
+      { items: [{ id: 'a', n: 1, secret: 'leak' }] },
+      { items: [], extra: true },
+    ]) {
       lines.length = 0;
-      await expect(run(bad)).rejects.toMatchObject({ code: 'internal', message: 'The server produced an invalid result; the error was logged' });
+      await expect(run(bad)).rejects.toMatchObject({
+        code: 'internal',
+        message: 'The server produced an invalid result; the error was logged',
+      });
       expect(lines.join('')).toMatch(/"operation":"shape_test".*operation output does not match its schema/);
     }
   });

@@ -29,11 +29,17 @@ describe('tool surface', () => {
     const names = catalog.operations.map((c) => c.op.name);
     expect(new Set(names).size).toBe(names.length);
     for (const { op, inputJsonSchema } of catalog.operations) {
-      expect(Object.keys(op.annotations).sort()).toEqual(['destructiveHint', 'idempotentHint', 'openWorldHint', 'readOnlyHint']);
+      expect(Object.keys(op.annotations).sort()).toEqual([
+        'destructiveHint',
+        'idempotentHint',
+        'openWorldHint',
+        'readOnlyHint',
+      ]);
       expect(op.title.length).toBeGreaterThan(3);
       expect(op.description.length).toBeGreaterThan(40);
       const props = (inputJsonSchema.properties ?? {}) as Record<string, { description?: string }>;
-      for (const [field, schema] of Object.entries(props)) expect(schema.description, `${op.name}.${field}`).toBeTruthy();
+      for (const [field, schema] of Object.entries(props))
+        expect(schema.description, `${op.name}.${field}`).toBeTruthy();
       expect(inputJsonSchema.additionalProperties).toBe(false);
     }
   });

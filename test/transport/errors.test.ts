@@ -9,8 +9,12 @@ describe('toAppError', () => {
       const err = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code });
       const appError = toAppError(err, log, 'req-1');
       expect(appError.code).toBe('invalid_request');
-      expect(appError.message).toBe('Invalid input: text must not contain the NUL character (\\u0000) or invalid Unicode');
-      expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'the database refused input text that the input checks let through']]);
+      expect(appError.message).toBe(
+        'Invalid input: text must not contain the NUL character (\\u0000) or invalid Unicode',
+      );
+      expect(lines.map((l) => [l.level, l.msg])).toEqual([
+        [40, 'the database refused input text that the input checks let through'],
+      ]);
     }
   });
 

@@ -59,7 +59,13 @@ function openPostgres(url: string, max: number, events: DatabaseEvents): Databas
     if (err instanceof Error) lost(err);
     return databaseUnavailable(err);
   };
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, Client: guardedClient({ mapError }) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    Client: guardedClient({ mapError }),
+  });
   // pg-pool listens for errors only on idle clients. A checked-out client (a query or a transaction in
   // flight) whose server restarts emits 'error' with no listener, which kills the process; the query
   // itself already fails, and the pool discards the client on release because it is no longer queryable.
@@ -75,7 +81,10 @@ function openPostgres(url: string, max: number, events: DatabaseEvents): Databas
   return { db, pool, kind: 'postgres', close: () => db.destroy() };
 }
 
-async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>, events: DatabaseEvents): Promise<DatabaseHandle> {
+async function openPglite(
+  target: Extract<DatabaseTarget, { kind: 'pglite' }>,
+  events: DatabaseEvents,
+): Promise<DatabaseHandle> {
   const inMemory = target.dataDir.startsWith('memory://');
   let lock: DataDirLock | undefined;
   if (!inMemory) {
@@ -83,11 +92,15 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>, e
     mkdirSync(dir, { recursive: true });
     lock = await lockDataDir(dir, {
       staleMs: target.lockStaleMs,
-      onLost: (err) => (events.onLockLost ? events.onLockLost(err) : events.log?.warn({ err: err.message }, 'lost the database lock')),
+      onLost: (err) =>
+        events.onLockLost ? events.onLockLost(err) : events.log?.warn({ err: err.message }, 'lost the database lock'),
     });
   }
   try {
-    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(target.dataDir, 'pgdata'), pgliteOptions(target.loadDataDir));
+    const pglite = await PGlite.create(
+      inMemory ? undefined : path.resolve(target.dataDir, 'pgdata'),
+      pgliteOptions(target.loadDataDir),
+    );
     const { db, pool } = overPglite(pglite, lock);
     return {
       db,
@@ -108,7 +121,10 @@ async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite' }>, e
 }
 
 /** PGlite with the extensions Switchboard uses (pgvector, for hybrid knowledge-base search). */
-export const pgliteOptions = (loadDataDir?: Blob) => ({ extensions: { vector, btree_gin }, ...(loadDataDir ? { loadDataDir } : {}) });
+export const pgliteOptions = (loadDataDir?: Blob) => ({
+  extensions: { vector, btree_gin },
+  ...(loadDataDir ? { loadDataDir } : {}),
+});
 
 /** Kysely over PGlite through its node-postgres adapter, so both databases share one code path. */
 export function kyselyOverPglite(pglite: PGlite): Kysely<Database> {
@@ -125,6 +141,10 @@ function overPglite(pglite: PGlite, lock?: DataDirLock): { db: Kysely<Database>;
     }
   };
   // PGlite is a single connection: a pool of one serialises queries and transactions.
-  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, ...(lock ? { Client: guardedClient({ before }) } : {}) } as pg.PoolConfig);
+  const pool = new pg.Pool({
+    ...createPgConfig(pglite),
+    max: 1,
+    ...(lock ? { Client: guardedClient({ before }) } : {}),
+  } as pg.PoolConfig);
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }

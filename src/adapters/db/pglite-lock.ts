@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { type Stats, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  type Stats,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,7 +41,9 @@ const remedy =
 
 export class DatabaseLockedError extends Error {
   constructor(dataDir: string, holder: string, extra = '') {
-    super(`The embedded database in ${dataDir} is already open in another Switchboard process (${holder}), and PGlite allows only one. ${remedy}${extra}`);
+    super(
+      `The embedded database in ${dataDir} is already open in another Switchboard process (${holder}), and PGlite allows only one. ${remedy}${extra}`,
+    );
     this.name = 'DatabaseLockedError';
   }
 }
@@ -88,7 +101,9 @@ function holderIsDead(owner: Owner | undefined, stat: Stats, staleMs: number): {
 function readOwner(file: string): Owner | undefined {
   try {
     const owner = JSON.parse(readFileSync(file, 'utf8')) as Owner;
-    return Number.isInteger(owner.pid) && typeof owner.hostname === 'string' && typeof owner.token === 'string' ? owner : undefined;
+    return Number.isInteger(owner.pid) && typeof owner.hostname === 'string' && typeof owner.token === 'string'
+      ? owner
+      : undefined;
   } catch {
     return undefined;
   }
@@ -119,7 +134,8 @@ function tryCreate(file: string, owner: Owner): boolean {
 }
 
 // Inode numbers are reused at once on most file systems: the token and mtime tell a new lock from the judged one.
-const fingerprint = (file: string, stat: Stats) => `${stat.ino}:${stat.mtimeMs}:${stat.isDirectory() ? 'dir' : readOwner(file)?.token}`;
+const fingerprint = (file: string, stat: Stats) =>
+  `${stat.ino}:${stat.mtimeMs}:${stat.isDirectory() ? 'dir' : readOwner(file)?.token}`;
 
 /** Removes `file` if it is still the lock judged dead, under the takeover directory. */
 async function takeOver(file: string, judged: string): Promise<void> {
@@ -163,10 +179,19 @@ export interface DataDirLock {
  * The holder refreshes it every `staleMs / 4` and checks it is still its own; `onLost` is called
  * once if it is not.
  */
-export async function lockDataDir(dir: string, opts: { staleMs?: number; onLost: (err: DatabaseLockLostError) => void }): Promise<DataDirLock> {
+export async function lockDataDir(
+  dir: string,
+  opts: { staleMs?: number; onLost: (err: DatabaseLockLostError) => void },
+): Promise<DataDirLock> {
   const staleMs = opts.staleMs ?? DEFAULT_LOCK_STALE_MS;
   const file = path.join(dir, LOCK_FILE);
-  const me: Owner = { pid: process.pid, hostname: hostname(), pidNamespace: pidNamespace('self'), startTicks: startTicks('self'), token: randomBytes(12).toString('hex') };
+  const me: Owner = {
+    pid: process.pid,
+    hostname: hostname(),
+    pidNamespace: pidNamespace('self'),
+    startTicks: startTicks('self'),
+    token: randomBytes(12).toString('hex'),
+  };
 
   for (let attempt = 0; ; attempt++) {
     if (tryCreate(file, me)) break;
@@ -203,16 +228,19 @@ export async function lockDataDir(dir: string, opts: { staleMs?: number; onLost:
     if (state === 'held' && !(look() === mine && readOwner(file)?.token === me.token)) markLost();
     return state === 'held';
   };
-  const timer = setInterval(() => {
-    if (!check()) return;
-    try {
-      const now = new Date();
-      utimesSync(file, now, now);
-      mine = look();
-    } catch {
-      markLost();
-    }
-  }, Math.max(50, Math.floor(staleMs / 4)));
+  const timer = setInterval(
+    () => {
+      if (!check()) return;
+      try {
+        const now = new Date();
+        utimesSync(file, now, now);
+        mine = look();
+      } catch {
+        markLost();
+      }
+    },
+    Math.max(50, Math.floor(staleMs / 4)),
+  );
   timer.unref();
 
   return {

@@ -7,15 +7,29 @@ import { AppError } from '../../kernel/errors.js';
  * recovering, out of connection slots), not that the statement is wrong. Class 08 is "connection exception".
  */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 // pg reports a dropped socket, a client poisoned by one and a connect timeout with plain Errors that carry no code.
-const UNAVAILABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
 /** True when `err` means the database cannot be reached, as opposed to a query it refused. */
 export function isConnectionFailure(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_ERRNOS.has(code))) return true;
+  if (
+    typeof code === 'string' &&
+    (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNAVAILABLE_ERRNOS.has(code))
+  )
+    return true;
   // Node reports a refused connection to a name with several addresses as an AggregateError.
   if (err instanceof AggregateError) return err.errors.some(isConnectionFailure);
   return UNAVAILABLE_MESSAGES.test(err.message);
@@ -23,7 +37,12 @@ export function isConnectionFailure(err: unknown): boolean {
 
 /** The error every caller sees while the database is down: the transports answer 503 with Retry-After. */
 export const databaseUnavailable = (cause?: unknown) =>
-  new AppError('unavailable', 'The database is unavailable (connection lost or server restarting); try again in a few seconds', undefined, { cause });
+  new AppError(
+    'unavailable',
+    'The database is unavailable (connection lost or server restarting); try again in a few seconds',
+    undefined,
+    { cause },
+  );
 
 export interface ClientGuard {
   /** Runs before every query; throws to refuse it. */

@@ -65,8 +65,17 @@ export class AnthropicLlm implements Llm {
     const message = await this.#create(params, 'rewrite the draft');
     const out = toolOutput(message, REWRITE_TOOL_NAME, RewriteOutput, 'rewrite');
     const problem = rewriteProblem(req, out);
-    if (problem) throw new AppError('upstream_error', `The model's rewrite was refused: ${problem}. Send the template as is, or try again`);
-    return { subject: out.subject, body: out.body, model: message.model || params.model, promptHash: promptHash(params) };
+    if (problem)
+      throw new AppError(
+        'upstream_error',
+        `The model's rewrite was refused: ${problem}. Send the template as is, or try again`,
+      );
+    return {
+      subject: out.subject,
+      body: out.body,
+      model: message.model || params.model,
+      promptHash: promptHash(params),
+    };
   }
 
   async classifyReply(text: string): Promise<ReplyClassification> {

@@ -31,13 +31,20 @@ export class HttpEmbedder implements Embedder {
   }
 
   private async embedBatch(input: string[], kind: 'document' | 'query'): Promise<number[][]> {
-    const body = JSON.stringify({ input, model: this.config.model, ...(this.config.provider === 'voyage' ? { input_type: kind } : {}) });
+    const body = JSON.stringify({
+      input,
+      model: this.config.model,
+      ...(this.config.provider === 'voyage' ? { input_type: kind } : {}),
+    });
     let lastError = '';
     for (let attempt = 1; attempt <= TRIES; attempt++) {
       try {
         const res = await fetch(`${this.config.url.replace(/\/+$/, '')}/embeddings`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(this.config.apiKey ? { authorization: `Bearer ${this.config.apiKey}` } : {}),
+          },
           body,
           signal: AbortSignal.timeout(this.timeoutMs),
         });

@@ -39,7 +39,12 @@ export const countWords = (text: string) => text.split(/\s+/).filter(Boolean).le
 
 export const RewriteOutput = z.object({
   // A line break in a subject would become a header break when the mail is sent.
-  subject: z.string().trim().min(1).max(300).regex(/^[^\r\n]*$/, 'must be one line'),
+  subject: z
+    .string()
+    .trim()
+    .min(1)
+    .max(300)
+    .regex(/^[^\r\n]*$/, 'must be one line'),
   body: z.string().trim().min(1).max(20_000),
 });
 export type RewriteOutput = z.infer<typeof RewriteOutput>;
@@ -161,6 +166,7 @@ export function rewriteProblem(req: DraftRewriteRequest, out: RewriteOutput): st
   const invented = [...`${out.subject}\n${out.body}`.matchAll(LINK)]
     .map((m) => m[0].replace(/[.,;:!?]+$/, '').toLowerCase())
     .filter((link) => !known.includes(link));
-  if (invented.length > 0) return `it contains ${invented.length} link(s) or address(es) found neither in the template nor in the facts`;
+  if (invented.length > 0)
+    return `it contains ${invented.length} link(s) or address(es) found neither in the template nor in the facts`;
   return undefined;
 }

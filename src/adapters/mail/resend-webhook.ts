@@ -95,7 +95,9 @@ export function verifyResendWebhook(rawBody: string, headers: HeaderBag, secret:
     throw new AppError('unauthorized', 'Webhook timestamp is more than 5 minutes from now (replayed or clock skew)');
   }
   // Compared as canonical base64 text, as the Svix libraries do: Buffer's lenient decoding would also take non-canonical spellings.
-  const expected = Buffer.from(createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.${rawBody}`).digest('base64'));
+  const expected = Buffer.from(
+    createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.${rawBody}`).digest('base64'),
+  );
   const matches = signatures.split(' ').some((entry) => {
     const [version, value] = entry.split(',', 2);
     if (version !== 'v1' || !value) return false;
@@ -147,7 +149,11 @@ function parseEvent(id: string, rawBody: string): ResendEvent {
     email_id: emailId,
     message_id: str(data.message_id),
     from: str(data.from),
-    to: Array.isArray(data.to) ? data.to.filter((t): t is string => typeof t === 'string') : typeof data.to === 'string' ? [data.to] : [],
+    to: Array.isArray(data.to)
+      ? data.to.filter((t): t is string => typeof t === 'string')
+      : typeof data.to === 'string'
+        ? [data.to]
+        : [],
     subject: str(data.subject),
     tags: parseTags(data.tags),
   };
@@ -156,7 +162,11 @@ function parseEvent(id: string, rawBody: string): ResendEvent {
       const bounce = isObject(data.bounce) ? data.bounce : {};
       const type = str(bounce.type) ?? 'Undetermined';
       const kind = type === 'Permanent' ? 'hard' : type === 'Transient' ? 'soft' : 'undetermined';
-      return { ...base, type: 'email.bounced', bounce: { kind, type, sub_type: str(bounce.subType), message: str(bounce.message) } };
+      return {
+        ...base,
+        type: 'email.bounced',
+        bounce: { kind, type, sub_type: str(bounce.subType), message: str(bounce.message) },
+      };
     }
     case 'email.clicked': {
       const click = isObject(data.click) ? data.click : {};
@@ -165,7 +175,12 @@ function parseEvent(id: string, rawBody: string): ResendEvent {
       return {
         ...base,
         type: 'email.clicked',
-        click: { link, timestamp: str(click.timestamp), ip_address: str(click.ipAddress), user_agent: str(click.userAgent) },
+        click: {
+          link,
+          timestamp: str(click.timestamp),
+          ip_address: str(click.ipAddress),
+          user_agent: str(click.userAgent),
+        },
       };
     }
     default:
@@ -191,7 +206,8 @@ export function toDeliveryReport(event: ResendEvent): DeliveryReport | null {
 function parseTags(tags: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(tags)) {
-    for (const t of tags) if (isObject(t) && typeof t.name === 'string' && typeof t.value === 'string') out[t.name] = t.value;
+    for (const t of tags)
+      if (isObject(t) && typeof t.name === 'string' && typeof t.value === 'string') out[t.name] = t.value;
   } else if (isObject(tags)) {
     for (const [k, v] of Object.entries(tags)) if (typeof v === 'string') out[k] = v;
   }

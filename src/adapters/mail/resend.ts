@@ -76,14 +76,26 @@ export class ResendSender implements MailSender {
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       const reason = timedOut ? `no answer within ${this.timeoutMs} ms` : networkReason(err);
-      return { ok: false, retry: true, error: sendFailure(`Resend did not answer (${reason})`, { provider: 'resend', permanent: false }, err) };
+      return {
+        ok: false,
+        retry: true,
+        error: sendFailure(`Resend did not answer (${reason})`, { provider: 'resend', permanent: false }, err),
+      };
     }
     const text = await res.text().catch(() => '');
     if (res.ok) {
       const id = parseJson<{ id?: unknown }>(text)?.id;
       if (typeof id === 'string' && id) return { ok: true, id };
       // It may well have been sent: not permanent, and a retry with the same key returns the same id.
-      return { ok: false, retry: true, error: sendFailure('Resend answered without an email id', { provider: 'resend', permanent: false, status: res.status }) };
+      return {
+        ok: false,
+        retry: true,
+        error: sendFailure('Resend answered without an email id', {
+          provider: 'resend',
+          permanent: false,
+          status: res.status,
+        }),
+      };
     }
     return this.failure(res, parseJson<ResendErrorBody>(text) ?? {});
   }
@@ -91,12 +103,18 @@ export class ResendSender implements MailSender {
   private failure(res: Response, body: ResendErrorBody): Attempt {
     const status = res.status;
     const name = typeof body.name === 'string' ? body.name : undefined;
-    const said = [name, typeof body.message === 'string' ? body.message.slice(0, 500) : undefined].filter(Boolean).join(': ');
+    const said = [name, typeof body.message === 'string' ? body.message.slice(0, 500) : undefined]
+      .filter(Boolean)
+      .join(': ');
     const describe = (what: string) => `Resend ${what} (HTTP ${status}${said ? `, ${said}` : ''})`;
     const base = { provider: 'resend' as const, status, ...(name ? { name } : {}) };
     if (status === 429 && (name === 'daily_quota_exceeded' || name === 'monthly_quota_exceeded')) {
       // Seconds of waiting will not lift a quota; the job retries later.
-      return { ok: false, retry: false, error: sendFailure(describe('sending quota is used up'), { ...base, permanent: false }) };
+      return {
+        ok: false,
+        retry: false,
+        error: sendFailure(describe('sending quota is used up'), { ...base, permanent: false }),
+      };
     }
     if (status === 429 || status >= 500 || (status === 409 && name === 'concurrent_idempotent_requests')) {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
@@ -111,16 +129,27 @@ export class ResendSender implements MailSender {
     }
     if (status === 401 || status === 403) {
       // The key or the sending domain is wrong, not the message: not retried here, but not the message's fault either.
-      return { ok: false, retry: false, error: sendFailure(describe('refused the API key or sender'), { ...base, permanent: false, reason: 'auth' }) };
+      return {
+        ok: false,
+        retry: false,
+        error: sendFailure(describe('refused the API key or sender'), { ...base, permanent: false, reason: 'auth' }),
+      };
     }
     // 400 validation_error / invalid_idempotency_key, 409 invalid_idempotent_request, 422 ...
-    return { ok: false, retry: false, error: sendFailure(describe('rejected the email'), { ...base, permanent: true }) };
+    return {
+      ok: false,
+      retry: false,
+      error: sendFailure(describe('rejected the email'), { ...base, permanent: true }),
+    };
   }
 }
 
 /** The documented request body; `to` is an array, tags are `[{ name, value }]`. */
 function toResendBody(email: OutgoingEmail): Record<string, unknown> {
-  const tags = Object.entries(email.tags ?? {}).map(([name, value]) => ({ name: tagSafe(name), value: tagSafe(value) }));
+  const tags = Object.entries(email.tags ?? {}).map(([name, value]) => ({
+    name: tagSafe(name),
+    value: tagSafe(value),
+  }));
   return {
     from: formatAddress(email.from),
     to: [email.to],

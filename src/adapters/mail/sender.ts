@@ -33,8 +33,19 @@ export function formatAddress(from: OutgoingEmail['from']): string {
 
 // Set by the adapters themselves; a caller's copy would duplicate or contradict them.
 const RESERVED_HEADERS = new Set([
-  'from', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'date', 'message-id', 'sender', 'return-path',
-  'content-type', 'content-transfer-encoding', 'mime-version',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'reply-to',
+  'subject',
+  'date',
+  'message-id',
+  'sender',
+  'return-path',
+  'content-type',
+  'content-transfer-encoding',
+  'mime-version',
 ]);
 const HEADER_NAME = /^[!-9;-~]+$/; // RFC 5322 field name: printable ASCII except colon
 
@@ -45,9 +56,14 @@ const HEADER_NAME = /^[!-9;-~]+$/; // RFC 5322 field name: printable ASCII excep
 export function assertSendable(email: OutgoingEmail): void {
   const bad = (param: string, why: string) => new AppError('invalid_request', `Email ${param} ${why}`, { param });
   const singleLine: [string, string | undefined][] = [
-    ['to', email.to], ['from.email', email.from.email], ['from.name', email.from.name], ['reply_to', email.replyTo], ['subject', email.subject],
+    ['to', email.to],
+    ['from.email', email.from.email],
+    ['from.name', email.from.name],
+    ['reply_to', email.replyTo],
+    ['subject', email.subject],
   ];
-  for (const [param, value] of singleLine) if (value !== undefined && /[\r\n]/.test(value)) throw bad(param, 'must not contain line breaks');
+  for (const [param, value] of singleLine)
+    if (value !== undefined && /[\r\n]/.test(value)) throw bad(param, 'must not contain line breaks');
   for (const param of ['to', 'from.email'] as const) {
     const value = param === 'to' ? email.to : email.from.email;
     if (!/^[^\s@<>,;]+@[^\s@<>,;]+$/.test(value)) throw bad(param, `is not a single email address`);
@@ -55,7 +71,8 @@ export function assertSendable(email: OutgoingEmail): void {
   if (!email.idempotencyKey) throw bad('idempotency_key', 'must not be empty');
   for (const [name, value] of Object.entries(email.headers)) {
     if (!HEADER_NAME.test(name)) throw bad(`headers.${name}`, 'is not a valid header name');
-    if (RESERVED_HEADERS.has(name.toLowerCase())) throw bad(`headers.${name}`, 'is set by the mail adapter and cannot be given as a header');
+    if (RESERVED_HEADERS.has(name.toLowerCase()))
+      throw bad(`headers.${name}`, 'is set by the mail adapter and cannot be given as a header');
     if (/[\r\n]/.test(value)) throw bad(`headers.${name}`, 'must not contain line breaks');
   }
 }

@@ -37,7 +37,10 @@ export class SinkSender implements MailSender {
     if (this.failures.left > 0) {
       this.failures.left--;
       const permanent = this.failures.permanent;
-      throw sendFailure(`Test sink ${permanent ? 'rejected' : 'deferred'} the message as instructed`, { provider: 'sink', permanent });
+      throw sendFailure(`Test sink ${permanent ? 'rejected' : 'deferred'} the message as instructed`, {
+        provider: 'sink',
+        permanent,
+      });
     }
     const seen = this.byKey.get(email.idempotencyKey);
     if (seen) return { provider: 'sink', providerMessageId: seen.providerMessageId };

@@ -111,25 +111,45 @@ export class SmtpSender implements MailSender {
     const code = e.responseCode;
     if (e.code === 'ETLS') {
       // Comes with the server's reply to STARTTLS (often 500): a setup fault, not a verdict on the message.
-      return sendFailure(`SMTP server ${where} could not start TLS (STARTTLS), which is required before logging in`, { provider: 'smtp', permanent: false, reason: 'tls' }, err);
+      return sendFailure(
+        `SMTP server ${where} could not start TLS (STARTTLS), which is required before logging in`,
+        { provider: 'smtp', permanent: false, reason: 'tls' },
+        err,
+      );
     }
     if (typeof code === 'number' && code >= 400) {
       const reply = this.redact((e.response ?? '').slice(0, 300));
       if (e.code === 'EAUTH') {
         // The credentials, not the message, are wrong: worth retrying once an operator fixes them.
-        return sendFailure(`SMTP server ${where} refused the login (${code}); check the user and password in the SMTP URL`, { provider: 'smtp', permanent: false, smtp_code: code, reason: 'auth' }, err);
+        return sendFailure(
+          `SMTP server ${where} refused the login (${code}); check the user and password in the SMTP URL`,
+          { provider: 'smtp', permanent: false, smtp_code: code, reason: 'auth' },
+          err,
+        );
       }
       // 5xx is a final no (RFC 5321 4.2.1); 503 "bad sequence" is the exception, a protocol hiccup rather than a verdict.
       const permanent = code >= 500 && code !== 503;
       const verb = permanent ? 'rejected the message' : 'deferred the message';
-      return sendFailure(`SMTP server ${where} ${verb} (${code}): ${reply}`, { provider: 'smtp', permanent, smtp_code: code }, err);
+      return sendFailure(
+        `SMTP server ${where} ${verb} (${code}): ${reply}`,
+        { provider: 'smtp', permanent, smtp_code: code },
+        err,
+      );
     }
     if (e.code === 'ETIMEDOUT') {
-      return sendFailure(`SMTP server ${where} timed out (${e.timeoutType ?? 'no reply'})`, { provider: 'smtp', permanent: false }, err);
+      return sendFailure(
+        `SMTP server ${where} timed out (${e.timeoutType ?? 'no reply'})`,
+        { provider: 'smtp', permanent: false },
+        err,
+      );
     }
     if (e.code === 'EENVELOPE') {
       // No reply code: nodemailer itself found the envelope unusable (no valid recipient).
-      return sendFailure(`SMTP refused the message before sending: ${this.redact(e.message ?? '')}`, { provider: 'smtp', permanent: true }, err);
+      return sendFailure(
+        `SMTP refused the message before sending: ${this.redact(e.message ?? '')}`,
+        { provider: 'smtp', permanent: true },
+        err,
+      );
     }
     const reason = e.originalCode ?? e.code ?? 'error';
     return sendFailure(`Could not reach SMTP server ${where} (${reason})`, { provider: 'smtp', permanent: false }, err);
@@ -147,7 +167,11 @@ export class SmtpSender implements MailSender {
 
 function parseSmtpUrl(url: string): SmtpTarget {
   // The URL holds a password: no part of it goes into the error.
-  const invalid = () => new AppError('invalid_request', 'The SMTP URL must look like smtp://user:password@host:587 or smtps://user:password@host:465');
+  const invalid = () =>
+    new AppError(
+      'invalid_request',
+      'The SMTP URL must look like smtp://user:password@host:587 or smtps://user:password@host:465',
+    );
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -21,12 +21,30 @@ export interface KnowledgeBase {
 export const DEFAULT_CHUNK_SIZE = 1200;
 export const DEFAULT_CHUNK_OVERLAP = 150;
 
-const COLUMNS = ['kb.id', 'kb.name', 'kb.description', 'kb.language', 'kb.chunk_size', 'kb.chunk_overlap', 'kb.created_at', 'kb.updated_at'] as const;
+const COLUMNS = [
+  'kb.id',
+  'kb.name',
+  'kb.description',
+  'kb.language',
+  'kb.chunk_size',
+  'kb.chunk_overlap',
+  'kb.created_at',
+  'kb.updated_at',
+] as const;
 
-type KbRow = Omit<KnowledgeBase, 'document_count' | 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date; document_count: string | number | null };
+type KbRow = Omit<KnowledgeBase, 'document_count' | 'created_at' | 'updated_at'> & {
+  created_at: Date;
+  updated_at: Date;
+  document_count: string | number | null;
+};
 
 function toKnowledgeBase(row: KbRow): KnowledgeBase {
-  return { ...row, document_count: Number(row.document_count), created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+  return {
+    ...row,
+    document_count: Number(row.document_count),
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
 }
 
 function selectKnowledgeBases(ctx: RequestContext) {
@@ -48,12 +66,19 @@ function selectKnowledgeBases(ctx: RequestContext) {
 async function checkLanguage(ctx: RequestContext, language: string): Promise<void> {
   const { rows } = await sql<{ cfgname: string }>`select cfgname from pg_ts_config order by cfgname`.execute(ctx.db);
   if (!rows.some((r) => r.cfgname === language)) {
-    throw new AppError('invalid_request', `language "${language}" is not available; use one of ${rows.map((r) => r.cfgname).join(', ')}`, { param: 'language' });
+    throw new AppError(
+      'invalid_request',
+      `language "${language}" is not available; use one of ${rows.map((r) => r.cfgname).join(', ')}`,
+      { param: 'language' },
+    );
   }
 }
 
 function checkChunking(size: number, overlap: number): void {
-  if (overlap >= size / 2) throw new AppError('invalid_request', 'chunk_overlap must be less than half of chunk_size', { param: 'chunk_overlap' });
+  if (overlap >= size / 2)
+    throw new AppError('invalid_request', 'chunk_overlap must be less than half of chunk_size', {
+      param: 'chunk_overlap',
+    });
 }
 
 export interface KnowledgeBaseInput {
@@ -76,7 +101,17 @@ export async function createKnowledgeBase(ctx: RequestContext, input: KnowledgeB
   await transact(ctx.db, async (trx) => {
     await trx
       .insertInto('knowledge_bases')
-      .values({ workspace_id: ctx.workspace.id, id, name: input.name, description: input.description ?? null, language, chunk_size: chunkSize, chunk_overlap: overlap, created_at: now, updated_at: now })
+      .values({
+        workspace_id: ctx.workspace.id,
+        id,
+        name: input.name,
+        description: input.description ?? null,
+        language,
+        chunk_size: chunkSize,
+        chunk_overlap: overlap,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     await appendEvent(trx, ctx, 'knowledge_base.created', { knowledge_base_id: id, name: input.name }, { at: now });
   });
@@ -98,7 +133,11 @@ export async function getKnowledgeBase(ctx: RequestContext, id: string): Promise
  * Changes name, description, language or chunking. A new language or chunking applies to documents
  * added or re-ingested afterwards; the existing index is left as it was.
  */
-export async function updateKnowledgeBase(ctx: RequestContext, id: string, input: Partial<KnowledgeBaseInput>): Promise<KnowledgeBase> {
+export async function updateKnowledgeBase(
+  ctx: RequestContext,
+  id: string,
+  input: Partial<KnowledgeBaseInput>,
+): Promise<KnowledgeBase> {
   const current = await getKnowledgeBase(ctx, id);
   if (input.language !== undefined) await checkLanguage(ctx, input.language);
   checkChunking(input.chunk_size ?? current.chunk_size, input.chunk_overlap ?? current.chunk_overlap);

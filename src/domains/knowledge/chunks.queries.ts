@@ -31,13 +31,27 @@ export interface ChunkTarget {
  * Writes the chunks of one new generation in short batches, each its own statement (no
  * transaction spans them). `onProgress` gets the fraction written after each batch.
  */
-export async function stageChunks(db: Kysely<Database>, target: ChunkTarget, chunks: Chunk[], vectors: number[][] | null, now: Date, onProgress: (done: number) => Promise<void>): Promise<void> {
+export async function stageChunks(
+  db: Kysely<Database>,
+  target: ChunkTarget,
+  chunks: Chunk[],
+  vectors: number[][] | null,
+  now: Date,
+  onProgress: (done: number) => Promise<void>,
+): Promise<void> {
   let budget = BATCH_CHARS.first;
   for (let start = 0; start < chunks.length; ) {
     const began = performance.now();
     let end = start;
     let chars = 0;
-    for (; end < chunks.length && end - start < BATCH_ROWS && (end === start || chars + chunks[end]!.content.length <= budget); end++) chars += chunks[end]!.content.length;
+    for (
+      ;
+      end < chunks.length &&
+      end - start < BATCH_ROWS &&
+      (end === start || chars + chunks[end]!.content.length <= budget);
+      end++
+    )
+      chars += chunks[end]!.content.length;
     const batch = chunks.slice(start, end).map((chunk, i) => ({ chunk, ordinal: start + i, id: newId('chk', now) }));
     await db
       .insertInto('kb_chunks')
@@ -85,7 +99,12 @@ export async function stageChunks(db: Kysely<Database>, target: ChunkTarget, chu
  * `only`: one abandoned generation), in short batches like stageChunks. Generation ids sort by
  * creation, so a newer ingestion still writing its own is never touched.
  */
-export async function deleteGenerations(db: Kysely<Database>, workspaceId: string, documentId: string, which: { olderThan: string } | { only: string }): Promise<void> {
+export async function deleteGenerations(
+  db: Kysely<Database>,
+  workspaceId: string,
+  documentId: string,
+  which: { olderThan: string } | { only: string },
+): Promise<void> {
   for (;;) {
     const doomed = db
       .selectFrom('kb_chunks')
@@ -94,7 +113,11 @@ export async function deleteGenerations(db: Kysely<Database>, workspaceId: strin
       .where('document_id', '=', documentId)
       .where('generation', 'olderThan' in which ? '<' : '=', 'olderThan' in which ? which.olderThan : which.only)
       .limit(DELETE_BATCH);
-    const { numDeletedRows } = await db.deleteFrom('kb_chunks').where('workspace_id', '=', workspaceId).where('id', 'in', doomed).executeTakeFirst();
+    const { numDeletedRows } = await db
+      .deleteFrom('kb_chunks')
+      .where('workspace_id', '=', workspaceId)
+      .where('id', 'in', doomed)
+      .executeTakeFirst();
     if (numDeletedRows < BigInt(DELETE_BATCH)) return;
     await yieldToOthers();
   }
@@ -107,7 +130,12 @@ const CONTENT_SLICE = 4 * 1024 * 1024;
  * connection (the column is stored uncompressed, so a slice costs only its own bytes).
  */
 export async function readContent(db: Kysely<Database>, workspaceId: string, documentId: string): Promise<Uint8Array> {
-  const row = await db.selectFrom('kb_documents').select(sql<number>`octet_length(content)`.as('size')).where('workspace_id', '=', workspaceId).where('id', '=', documentId).executeTakeFirst();
+  const row = await db
+    .selectFrom('kb_documents')
+    .select(sql<number>`octet_length(content)`.as('size'))
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', documentId)
+    .executeTakeFirst();
   const content = new Uint8Array(row?.size ?? 0);
   for (let at = 0; at < content.length; at += CONTENT_SLICE) {
     const slice = await db

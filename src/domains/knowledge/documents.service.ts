@@ -26,14 +26,34 @@ export interface KbDocument {
   updated_at: string;
 }
 
-const COLUMNS = ['id', 'knowledge_base_id', 'name', 'content_type', 'size_bytes', 'content_hash', 'status', 'progress', 'error', 'chunk_count', 'created_at', 'updated_at'] as const;
+const COLUMNS = [
+  'id',
+  'knowledge_base_id',
+  'name',
+  'content_type',
+  'size_bytes',
+  'content_hash',
+  'status',
+  'progress',
+  'error',
+  'chunk_count',
+  'created_at',
+  'updated_at',
+] as const;
 type DocRow = Omit<KbDocument, 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date };
-const toDocument = (row: DocRow): KbDocument => ({ ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() });
+const toDocument = (row: DocRow): KbDocument => ({
+  ...row,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
 
 // Cheap signature checks, so a file that is obviously not what it claims fails at upload, not later.
 const SIGNATURES: Partial<Record<ContentType, { bytes: number[]; what: string }>> = {
   'application/pdf': { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], what: 'a PDF (it does not start with %PDF-)' },
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a DOCX file (it is not a ZIP package)' },
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': {
+    bytes: [0x50, 0x4b, 0x03, 0x04],
+    what: 'a DOCX file (it is not a ZIP package)',
+  },
 };
 
 export interface AddDocumentInput {
@@ -47,18 +67,30 @@ export interface AddDocumentInput {
  * Stores a document and queues its ingestion. The same name with the same content is a no-op
  * (`unchanged`); new content replaces the old once ingested, atomically.
  */
-export async function addDocument(ctx: RequestContext, input: AddDocumentInput): Promise<{ document: KbDocument; unchanged: boolean }> {
+export async function addDocument(
+  ctx: RequestContext,
+  input: AddDocumentInput,
+): Promise<{ document: KbDocument; unchanged: boolean }> {
   await getKnowledgeBase(ctx, input.knowledge_base_id);
   const type = resolveContentType(input.name, input.content_type);
   if (!type) {
-    throw new AppError('invalid_request', `Unsupported file type for "${input.name}" (${input.content_type ?? 'no content type'}). Supported: ${Object.keys(CONTENT_TYPES).join(', ')}`, {
-      param: 'content_type',
-    });
+    throw new AppError(
+      'invalid_request',
+      `Unsupported file type for "${input.name}" (${input.content_type ?? 'no content type'}). Supported: ${Object.keys(CONTENT_TYPES).join(', ')}`,
+      {
+        param: 'content_type',
+      },
+    );
   }
   if (input.content.byteLength > MAX_DOCUMENT_BYTES) {
-    throw new AppError('file_too_large', `"${input.name}" is ${input.content.byteLength} bytes; the limit is ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' });
+    throw new AppError(
+      'file_too_large',
+      `"${input.name}" is ${input.content.byteLength} bytes; the limit is ${MAX_DOCUMENT_BYTES} bytes (50 MB)`,
+      { param: 'file' },
+    );
   }
-  if (input.content.byteLength === 0) throw new AppError('invalid_request', `"${input.name}" is empty`, { param: 'content' });
+  if (input.content.byteLength === 0)
+    throw new AppError('invalid_request', `"${input.name}" is empty`, { param: 'content' });
   const signature = SIGNATURES[type];
   if (signature && !signature.bytes.every((b, i) => input.content[i] === b)) {
     throw new AppError('invalid_request', `"${input.name}" is not ${signature.what}`, { param: 'file' });
@@ -76,32 +108,81 @@ export async function addDocument(ctx: RequestContext, input: AddDocumentInput):
       .where('name', '=', input.name)
       .forUpdate()
       .executeTakeFirst();
-    if (existing && existing.content_hash === hash && existing.status !== 'failed') return { document: toDocument(existing), unchanged: true };
+    if (existing && existing.content_hash === hash && existing.status !== 'failed')
+      return { document: toDocument(existing), unchanged: true };
 
-    const fields = { content_type: type, size_bytes: content.byteLength, content_hash: hash, content, status: 'processing' as const, progress: 0, error: null, updated_at: now };
+    const fields = {
+      content_type: type,
+      size_bytes: content.byteLength,
+      content_hash: hash,
+      content,
+      status: 'processing' as const,
+      progress: 0,
+      error: null,
+      updated_at: now,
+    };
     const row = existing
-      ? await trx.updateTable('kb_documents').set(fields).where('workspace_id', '=', ctx.workspace.id).where('id', '=', existing.id).returning(COLUMNS).executeTakeFirstOrThrow()
+      ? await trx
+          .updateTable('kb_documents')
+          .set(fields)
+          .where('workspace_id', '=', ctx.workspace.id)
+          .where('id', '=', existing.id)
+          .returning(COLUMNS)
+          .executeTakeFirstOrThrow()
       : await trx
           .insertInto('kb_documents')
-          .values({ ...fields, workspace_id: ctx.workspace.id, id: newId('doc', now), knowledge_base_id: input.knowledge_base_id, name: input.name, chunk_count: 0, created_at: now })
+          .values({
+            ...fields,
+            workspace_id: ctx.workspace.id,
+            id: newId('doc', now),
+            knowledge_base_id: input.knowledge_base_id,
+            name: input.name,
+            chunk_count: 0,
+            created_at: now,
+          })
           .returning(COLUMNS)
           .executeTakeFirstOrThrow();
     await ctx.jobs.enqueue(trx, 'kb.ingest', { workspace_id: ctx.workspace.id, document_id: row.id });
-    await appendEvent(trx, ctx, 'file.uploaded', { knowledge_base_id: row.knowledge_base_id, document_id: row.id, name: row.name, content_type: type, size_bytes: row.size_bytes }, { at: now });
+    await appendEvent(
+      trx,
+      ctx,
+      'file.uploaded',
+      {
+        knowledge_base_id: row.knowledge_base_id,
+        document_id: row.id,
+        name: row.name,
+        content_type: type,
+        size_bytes: row.size_bytes,
+      },
+      { at: now },
+    );
     return { document: toDocument(row), unchanged: false };
   });
 }
 
 /** Documents of a knowledge base, newest first. */
-export async function listDocuments(ctx: RequestContext, knowledgeBaseId: string, filters: { status?: KbDocument['status'] | undefined }, page: PageRequest): Promise<Page<KbDocument>> {
+export async function listDocuments(
+  ctx: RequestContext,
+  knowledgeBaseId: string,
+  filters: { status?: KbDocument['status'] | undefined },
+  page: PageRequest,
+): Promise<Page<KbDocument>> {
   await getKnowledgeBase(ctx, knowledgeBaseId);
-  let q = ctx.db.selectFrom('kb_documents').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id).where('knowledge_base_id', '=', knowledgeBaseId);
+  let q = ctx.db
+    .selectFrom('kb_documents')
+    .select(COLUMNS)
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('knowledge_base_id', '=', knowledgeBaseId);
   if (filters.status) q = q.where('status', '=', filters.status);
   const cursorFilters = { knowledgeBaseId, ...filters };
   return keysetPage(q, newestFirst, page, cursorFilters, toDocument);
 }
 
-export async function getDocument(ctx: RequestContext, knowledgeBaseId: string, documentId: string): Promise<KbDocument> {
+export async function getDocument(
+  ctx: RequestContext,
+  knowledgeBaseId: string,
+  documentId: string,
+): Promise<KbDocument> {
   const row = await ctx.db
     .selectFrom('kb_documents')
     .select(COLUMNS)
@@ -109,12 +190,19 @@ export async function getDocument(ctx: RequestContext, knowledgeBaseId: string, 
     .where('knowledge_base_id', '=', knowledgeBaseId)
     .where('id', '=', documentId)
     .executeTakeFirst();
-  if (!row) throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, { param: 'document_id' });
+  if (!row)
+    throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, {
+      param: 'document_id',
+    });
   return toDocument(row);
 }
 
 /** Deletes a document and its chunks in one step. */
-export async function deleteDocument(ctx: RequestContext, knowledgeBaseId: string, documentId: string): Promise<KbDocument> {
+export async function deleteDocument(
+  ctx: RequestContext,
+  knowledgeBaseId: string,
+  documentId: string,
+): Promise<KbDocument> {
   return transact(ctx.db, async (trx) => {
     const row = await trx
       .deleteFrom('kb_documents')
@@ -123,8 +211,15 @@ export async function deleteDocument(ctx: RequestContext, knowledgeBaseId: strin
       .where('id', '=', documentId)
       .returning(COLUMNS)
       .executeTakeFirst();
-    if (!row) throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, { param: 'document_id' });
-    await appendEvent(trx, ctx, 'document.deleted', { knowledge_base_id: knowledgeBaseId, document_id: documentId, name: row.name });
+    if (!row)
+      throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, {
+        param: 'document_id',
+      });
+    await appendEvent(trx, ctx, 'document.deleted', {
+      knowledge_base_id: knowledgeBaseId,
+      document_id: documentId,
+      name: row.name,
+    });
     return toDocument(row);
   });
 }

@@ -29,38 +29,78 @@ const INGEST_JOB = systemActor('job:kb.ingest');
  * leaves it alone. A document that breaks a bound fails at once; one whose extraction died is
  * tried once more, then fails, so it can never crash-loop.
  */
-export async function ingestDocument(services: Services, log: Logger, data: JobPayloads['kb.ingest'], job: JobContext, limits: IngestLimits = INGEST_LIMITS): Promise<void> {
+export async function ingestDocument(
+  services: Services,
+  log: Logger,
+  data: JobPayloads['kb.ingest'],
+  job: JobContext,
+  limits: IngestLimits = INGEST_LIMITS,
+): Promise<void> {
   const { db } = services;
   const doc = await db
     .selectFrom('kb_documents as d')
-    .innerJoin('knowledge_bases as kb', (j) => j.onRef('kb.workspace_id', '=', 'd.workspace_id').onRef('kb.id', '=', 'd.knowledge_base_id'))
+    .innerJoin('knowledge_bases as kb', (j) =>
+      j.onRef('kb.workspace_id', '=', 'd.workspace_id').onRef('kb.id', '=', 'd.knowledge_base_id'),
+    )
     .innerJoin('workspaces as w', 'w.id', 'd.workspace_id')
-    .select(['d.id', 'd.knowledge_base_id', 'd.name', 'd.content_type', 'd.content_hash', 'd.status', 'kb.language', 'kb.chunk_size', 'kb.chunk_overlap', 'w.is_test'])
+    .select([
+      'd.id',
+      'd.knowledge_base_id',
+      'd.name',
+      'd.content_type',
+      'd.content_hash',
+      'd.status',
+      'kb.language',
+      'kb.chunk_size',
+      'kb.chunk_overlap',
+      'w.is_test',
+    ])
     .where('d.workspace_id', '=', data.workspace_id)
     .where('d.id', '=', data.document_id)
     .executeTakeFirst();
   if (doc?.status !== 'processing') return;
-  const source = { workspace: { id: data.workspace_id, is_test: doc.is_test }, actor: INGEST_JOB, clock: services.clock };
+  const source = {
+    workspace: { id: data.workspace_id, is_test: doc.is_test },
+    actor: INGEST_JOB,
+    clock: services.clock,
+  };
   const setProgress = (progress: number) =>
-    db.updateTable('kb_documents').set({ progress }).where('workspace_id', '=', data.workspace_id).where('id', '=', doc.id).where('content_hash', '=', doc.content_hash).execute();
+    db
+      .updateTable('kb_documents')
+      .set({ progress })
+      .where('workspace_id', '=', data.workspace_id)
+      .where('id', '=', doc.id)
+      .where('content_hash', '=', doc.content_hash)
+      .execute();
 
   let chunks: Chunk[];
   let vectors: number[][] | null = null;
   try {
     await setProgress(10);
     const content = await readContent(db, data.workspace_id, doc.id);
-    chunks = await extractChunks(content, doc.content_type as ContentType, { chunkSize: doc.chunk_size, overlap: doc.chunk_overlap }, limits);
+    chunks = await extractChunks(
+      content,
+      doc.content_type as ContentType,
+      { chunkSize: doc.chunk_size, overlap: doc.chunk_overlap },
+      limits,
+    );
     if (!chunks.length) throw new AppError('invalid_request', `"${doc.name}" contains no text to index`);
     await setProgress(40);
     if (services.embeddings) {
-      vectors = await services.embeddings.embed(chunks.map((c) => c.content), 'document');
+      vectors = await services.embeddings.embed(
+        chunks.map((c) => c.content),
+        'document',
+      );
       await setProgress(70);
     }
   } catch (err) {
     if (err instanceof ExtractionStopped) {
       // The extractor died: once may be the machine's load; twice is the document.
       if (err.retryOnce && job.attempt < 2 && !job.lastAttempt) throw err;
-      log.warn({ err, documentId: doc.id, attempt: job.attempt }, 'document extraction stopped; the document is marked failed');
+      log.warn(
+        { err, documentId: doc.id, attempt: job.attempt },
+        'document extraction stopped; the document is marked failed',
+      );
       await markFailed(db, source, doc, err.message, services.clock.now());
       return;
     }
@@ -68,7 +108,8 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
     const permanent = err instanceof AppError && err.code !== 'upstream_error' && err.code !== 'internal';
     if (!permanent && !job.lastAttempt) throw err;
     if (!permanent) log.error({ err, documentId: doc.id }, 'ingestion failed on its last try');
-    const reason = err instanceof AppError ? err.message : 'Ingestion failed because of an internal error; it has been logged';
+    const reason =
+      err instanceof AppError ? err.message : 'Ingestion failed because of an internal error; it has been logged';
     await markFailed(db, source, doc, reason, services.clock.now());
     return;
   }
@@ -77,7 +118,14 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
   const generation = newId('gen', now);
   const from = vectors ? 70 : 40;
   let shown = from;
-  const target = { workspaceId: data.workspace_id, knowledgeBaseId: doc.knowledge_base_id, documentId: doc.id, language: doc.language, model: services.embeddings?.model, generation };
+  const target = {
+    workspaceId: data.workspace_id,
+    knowledgeBaseId: doc.knowledge_base_id,
+    documentId: doc.id,
+    language: doc.language,
+    model: services.embeddings?.model,
+    generation,
+  };
   let switched = false;
   try {
     await stageChunks(db, target, chunks, vectors, now, async (done) => {
@@ -95,7 +143,14 @@ export async function ingestDocument(services: Services, log: Logger, data: JobP
 }
 
 /** Makes `generation` the document's visible chunks, unless the document changed meanwhile. */
-function switchGeneration(db: Kysely<Database>, source: EventSource, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, generation: string, chunkCount: number, now: Date): Promise<boolean> {
+function switchGeneration(
+  db: Kysely<Database>,
+  source: EventSource,
+  doc: { id: string; knowledge_base_id: string; name: string; content_hash: string },
+  generation: string,
+  chunkCount: number,
+  now: Date,
+): Promise<boolean> {
   return transact(db, async (trx) => {
     const updated = await trx
       .updateTable('kb_documents')
@@ -107,7 +162,13 @@ function switchGeneration(db: Kysely<Database>, source: EventSource, doc: { id: 
       .returning('id')
       .executeTakeFirst();
     if (!updated) return false;
-    await appendEvent(trx, source, 'document.ready', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunkCount }, { at: now });
+    await appendEvent(
+      trx,
+      source,
+      'document.ready',
+      { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, chunk_count: chunkCount },
+      { at: now },
+    );
     return true;
   });
 }
@@ -124,7 +185,9 @@ let chunksSinceMaintenance = 0;
  */
 async function maintainSearchIndex(db: Kysely<Database>, written: number): Promise<void> {
   chunksSinceMaintenance += written;
-  const { rows } = await sql<{ n: number }>`select reltuples::float8 as n from pg_class where oid = 'kb_chunks'::regclass`.execute(db);
+  const { rows } = await sql<{
+    n: number;
+  }>`select reltuples::float8 as n from pg_class where oid = 'kb_chunks'::regclass`.execute(db);
   const tuples = rows[0]?.n ?? -1;
   if (tuples >= 0 && chunksSinceMaintenance < Math.max(1000, 0.2 * tuples)) return;
   chunksSinceMaintenance = 0;
@@ -133,7 +196,13 @@ async function maintainSearchIndex(db: Kysely<Database>, written: number): Promi
   await sql`analyze kb_chunks (workspace_id, knowledge_base_id, document_id, generation)`.execute(db);
 }
 
-async function markFailed(db: Kysely<Database>, source: EventSource, doc: { id: string; knowledge_base_id: string; name: string; content_hash: string }, reason: string, now: Date): Promise<void> {
+async function markFailed(
+  db: Kysely<Database>,
+  source: EventSource,
+  doc: { id: string; knowledge_base_id: string; name: string; content_hash: string },
+  reason: string,
+  now: Date,
+): Promise<void> {
   await transact(db, async (trx) => {
     const updated = await trx
       .updateTable('kb_documents')
@@ -144,7 +213,14 @@ async function markFailed(db: Kysely<Database>, source: EventSource, doc: { id: 
       .where('status', '=', 'processing')
       .returning('id')
       .executeTakeFirst();
-    if (updated) await appendEvent(trx, source, 'document.failed', { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, reason }, { at: now });
+    if (updated)
+      await appendEvent(
+        trx,
+        source,
+        'document.failed',
+        { knowledge_base_id: doc.knowledge_base_id, document_id: doc.id, name: doc.name, reason },
+        { at: now },
+      );
   });
 }
 

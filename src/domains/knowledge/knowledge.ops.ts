@@ -42,14 +42,25 @@ const SearchResult = z.object({
   document_id: z.string(),
   document_name: z.string(),
   knowledge_base_id: z.string(),
-  location: z.record(z.string(), z.unknown()).describe('Where the passage is, to cite it: page, heading_path, rows or json_path'),
+  location: z
+    .record(z.string(), z.unknown())
+    .describe('Where the passage is, to cite it: page, heading_path, rows or json_path'),
 });
 
 const KbIdInput = z.string().min(1).max(64).describe('Knowledge base id (kb_...), as returned by list_knowledge_bases');
 const DocIdInput = z.string().min(1).max(64).describe('Document id (doc_...)');
-const Language = z.string().min(1).max(64).describe('Text-search language (a PostgreSQL configuration): english, french, german, spanish, simple, ...');
+const Language = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('Text-search language (a PostgreSQL configuration): english, french, german, spanish, simple, ...');
 const ChunkSize = z.number().int().min(200).max(8000).describe('Target characters per passage (default 1200)');
-const ChunkOverlap = z.number().int().min(0).max(2000).describe('Characters carried over between passages of a section (default 150)');
+const ChunkOverlap = z
+  .number()
+  .int()
+  .min(0)
+  .max(2000)
+  .describe('Characters carried over between passages of a section (default 150)');
 const reads = { toolset: 'knowledge', scope: 'kb:read', annotations: readOnly } as const;
 const writes = { toolset: 'knowledge', scope: 'kb:write' } as const;
 
@@ -57,7 +68,8 @@ const listKnowledgeBases = defineOperation({
   ...reads,
   name: 'list_knowledge_bases',
   title: 'List knowledge bases',
-  description: 'List the knowledge bases of a workspace with their language and number of documents. Use the ids with kb_search or add_document.',
+  description:
+    'List the knowledge bases of a workspace with their language and number of documents. Use the ids with kb_search or add_document.',
   input: z.object({}),
   output: z.object({ knowledge_bases: z.array(KnowledgeBase) }),
   http: { method: 'GET', path: '/knowledge-bases' },
@@ -72,14 +84,17 @@ const getKnowledgeBase = defineOperation({
   input: z.object({ knowledge_base_id: KbIdInput }),
   output: z.object({ knowledge_base: KnowledgeBase }),
   http: { method: 'GET', path: '/knowledge-bases/{knowledge_base_id}' },
-  handler: async (ctx, { knowledge_base_id }) => ({ knowledge_base: await kbs.getKnowledgeBase(ctx, knowledge_base_id) }),
+  handler: async (ctx, { knowledge_base_id }) => ({
+    knowledge_base: await kbs.getKnowledgeBase(ctx, knowledge_base_id),
+  }),
 });
 
 const createKnowledgeBase = defineOperation({
   ...writes,
   name: 'create_knowledge_base',
   title: 'Create knowledge base',
-  description: 'Create a knowledge base: a searchable collection of documents in one language. Fails with invalid_request for an unknown language.',
+  description:
+    'Create a knowledge base: a searchable collection of documents in one language. Fails with invalid_request for an unknown language.',
   input: z.object({
     name: z.string().trim().min(1).max(200).describe('Display name'),
     description: z.string().max(2000).optional().describe('What it contains'),
@@ -97,7 +112,8 @@ const updateKnowledgeBase = defineOperation({
   ...writes,
   name: 'update_knowledge_base',
   title: 'Update knowledge base',
-  description: 'Change the name, description, language or chunking of a knowledge base. Language and chunking apply to documents added or re-added afterwards.',
+  description:
+    'Change the name, description, language or chunking of a knowledge base. Language and chunking apply to documents added or re-added afterwards.',
   input: z.object({
     knowledge_base_id: KbIdInput,
     name: z.string().trim().min(1).max(200).optional().describe('Display name'),
@@ -109,7 +125,9 @@ const updateKnowledgeBase = defineOperation({
   output: z.object({ knowledge_base: KnowledgeBase }),
   annotations: idempotentWrite,
   http: { method: 'PUT', path: '/knowledge-bases/{knowledge_base_id}' },
-  handler: async (ctx, { knowledge_base_id, ...input }) => ({ knowledge_base: await kbs.updateKnowledgeBase(ctx, knowledge_base_id, input) }),
+  handler: async (ctx, { knowledge_base_id, ...input }) => ({
+    knowledge_base: await kbs.updateKnowledgeBase(ctx, knowledge_base_id, input),
+  }),
 });
 
 const deleteKnowledgeBase = defineOperation({
@@ -121,7 +139,9 @@ const deleteKnowledgeBase = defineOperation({
   output: z.object({ knowledge_base: KnowledgeBase }),
   annotations: destructive,
   http: { method: 'DELETE', path: '/knowledge-bases/{knowledge_base_id}' },
-  handler: async (ctx, { knowledge_base_id }) => ({ knowledge_base: await kbs.deleteKnowledgeBase(ctx, knowledge_base_id) }),
+  handler: async (ctx, { knowledge_base_id }) => ({
+    knowledge_base: await kbs.deleteKnowledgeBase(ctx, knowledge_base_id),
+  }),
 });
 
 const MAX_WAIT_SECONDS = 120;
@@ -139,21 +159,35 @@ const addDocument = defineOperation({
     'or malformed file and file_too_large above 50 MB.',
   input: z.object({
     knowledge_base_id: KbIdInput,
-    name: z.string().trim().min(1).max(255).describe('File name, e.g. handbook.md; its extension tells the format when content_type is absent'),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .describe('File name, e.g. handbook.md; its extension tells the format when content_type is absent'),
     content: z.string().min(1).optional().describe('The document as text'),
     content_base64: z.string().min(1).optional().describe('The document as base64, for binary formats'),
     content_type: z.string().max(200).optional().describe('MIME type, e.g. text/markdown or application/pdf'),
     wait: z.boolean().optional().describe(`Wait up to ${MAX_WAIT_SECONDS} s for ingestion to finish (default false)`),
   }),
-  output: z.object({ document: Document, unchanged: z.boolean().describe('True when the same content was already there') }),
+  output: z.object({
+    document: Document,
+    unchanged: z.boolean().describe('True when the same content was already there'),
+  }),
   annotations: idempotentWrite,
   http: { method: 'POST', path: '/knowledge-bases/{knowledge_base_id}/documents', status: 201, upload: true },
   handler: async (ctx, input) => {
-    const added = await docs.addDocument(ctx, { knowledge_base_id: input.knowledge_base_id, name: input.name, content: documentBytes(input), content_type: input.content_type });
+    const added = await docs.addDocument(ctx, {
+      knowledge_base_id: input.knowledge_base_id,
+      name: input.name,
+      content: documentBytes(input),
+      content_type: input.content_type,
+    });
     if (!input.wait || added.unchanged) return added;
     const document = await docs.waitForDocument(ctx, input.knowledge_base_id, added.document.id, {
       timeoutMs: MAX_WAIT_SECONDS * 1000,
-      onProgress: async (d) => ctx.progress?.(d.progress, 100, d.status === 'processing' ? `ingesting ${d.name}` : `${d.name} is ${d.status}`),
+      onProgress: async (d) =>
+        ctx.progress?.(d.progress, 100, d.status === 'processing' ? `ingesting ${d.name}` : `${d.name} is ${d.status}`),
     });
     return { document, unchanged: false };
   },
@@ -161,7 +195,9 @@ const addDocument = defineOperation({
 
 function documentBytes(input: { content?: string | undefined; content_base64?: string | undefined }): Uint8Array {
   if ((input.content === undefined) === (input.content_base64 === undefined)) {
-    throw new AppError('invalid_request', 'Send exactly one of content (text) and content_base64 (a file)', { param: 'content' });
+    throw new AppError('invalid_request', 'Send exactly one of content (text) and content_base64 (a file)', {
+      param: 'content',
+    });
   }
   if (input.content !== undefined) return new TextEncoder().encode(input.content);
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.content_base64!.replace(/\s+/g, ''))) {
@@ -174,7 +210,8 @@ const listDocuments = defineOperation({
   ...reads,
   name: 'list_documents',
   title: 'List documents',
-  description: 'List the documents of a knowledge base, newest first, with their ingestion status. Paginated with cursor.',
+  description:
+    'List the documents of a knowledge base, newest first, with their ingestion status. Paginated with cursor.',
   input: z.object({
     knowledge_base_id: KbIdInput,
     status: z.enum(['processing', 'ready', 'failed']).optional().describe('Only documents in this state'),
@@ -183,7 +220,8 @@ const listDocuments = defineOperation({
   }),
   output: pageOutput('documents', Document),
   http: { method: 'GET', path: '/knowledge-bases/{knowledge_base_id}/documents' },
-  handler: async (ctx, { knowledge_base_id, status, cursor, limit }) => toPageOutput('documents', await docs.listDocuments(ctx, knowledge_base_id, { status }, { cursor, limit })),
+  handler: async (ctx, { knowledge_base_id, status, cursor, limit }) =>
+    toPageOutput('documents', await docs.listDocuments(ctx, knowledge_base_id, { status }, { cursor, limit })),
 });
 
 const getDocument = defineOperation({
@@ -194,7 +232,9 @@ const getDocument = defineOperation({
   input: z.object({ knowledge_base_id: KbIdInput, document_id: DocIdInput }),
   output: z.object({ document: Document }),
   http: { method: 'GET', path: '/knowledge-bases/{knowledge_base_id}/documents/{document_id}' },
-  handler: async (ctx, { knowledge_base_id, document_id }) => ({ document: await docs.getDocument(ctx, knowledge_base_id, document_id) }),
+  handler: async (ctx, { knowledge_base_id, document_id }) => ({
+    document: await docs.getDocument(ctx, knowledge_base_id, document_id),
+  }),
 });
 
 const deleteDocument = defineOperation({
@@ -206,7 +246,9 @@ const deleteDocument = defineOperation({
   output: z.object({ document: Document }),
   annotations: destructive,
   http: { method: 'DELETE', path: '/knowledge-bases/{knowledge_base_id}/documents/{document_id}' },
-  handler: async (ctx, { knowledge_base_id, document_id }) => ({ document: await docs.deleteDocument(ctx, knowledge_base_id, document_id) }),
+  handler: async (ctx, { knowledge_base_id, document_id }) => ({
+    document: await docs.deleteDocument(ctx, knowledge_base_id, document_id),
+  }),
 });
 
 const kbSearch = defineOperation({
@@ -220,7 +262,9 @@ const kbSearch = defineOperation({
     'Returns the best passages with a 0-1 score, a highlighted snippet, the document and a location to cite; mode says ' +
     'whether embeddings were used (hybrid) or full-text alone.',
   input: z.object({
-    knowledge_base_id: KbIdInput.optional().describe('Search only this knowledge base; all of the workspace by default'),
+    knowledge_base_id: KbIdInput.optional().describe(
+      'Search only this knowledge base; all of the workspace by default',
+    ),
     query: z.string().trim().min(1).max(1000).describe('The question or keywords'),
     limit: z.number().int().min(1).max(50).optional().describe('How many passages (1-50, default 5)'),
     filters: z
@@ -232,7 +276,8 @@ const kbSearch = defineOperation({
   output: z.object({ mode: z.enum(['fulltext', 'hybrid']), results: z.array(SearchResult) }),
   http: { method: 'POST', path: '/knowledge-bases/{knowledge_base_id}/search' },
   errors: ['rate_limited'],
-  handler: (ctx, { knowledge_base_id, query, limit, filters }) => searchKnowledgeBases(ctx, { knowledge_base_id, query, limit, document_ids: filters?.document_ids }),
+  handler: (ctx, { knowledge_base_id, query, limit, filters }) =>
+    searchKnowledgeBases(ctx, { knowledge_base_id, query, limit, document_ids: filters?.document_ids }),
 });
 
 export const knowledgeOperations = [

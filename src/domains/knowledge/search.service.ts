@@ -66,7 +66,16 @@ export function tsQuery(language: string, query: string, mode: 'all' | 'any') {
 
 // Only chunks of their document's current generation are visible: an ingestion writes the next
 // generation beside the current one and switches over in one step (see chunks.queries.ts).
-async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbIds: string[], language: string, query: string, documentIds: string[] | undefined, n: number, mode: 'all' | 'any'): Promise<Candidate[]> {
+async function fullTextCandidates(
+  db: Kysely<Database>,
+  workspaceId: string,
+  kbIds: string[],
+  language: string,
+  query: string,
+  documentIds: string[] | undefined,
+  n: number,
+  mode: 'all' | 'any',
+): Promise<Candidate[]> {
   const q = tsQuery(language, query, mode);
   if (!q) return [];
   const { rows } = await sql<Candidate>`
@@ -87,7 +96,15 @@ async function fullTextCandidates(db: Kysely<Database>, workspaceId: string, kbI
   return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
 }
 
-async function vectorCandidates(db: Kysely<Database>, workspaceId: string, model: string, vector: number[], kbIds: string[], documentIds: string[] | undefined, n: number): Promise<Candidate[]> {
+async function vectorCandidates(
+  db: Kysely<Database>,
+  workspaceId: string,
+  model: string,
+  vector: number[],
+  kbIds: string[],
+  documentIds: string[] | undefined,
+  n: number,
+): Promise<Candidate[]> {
   const { rows } = await sql<Candidate>`
     select e.chunk_id as id, 1 - (e.embedding <=> ${JSON.stringify(vector)}::vector) as rank
     from kb_chunk_embeddings e
@@ -107,7 +124,9 @@ function fuse(lists: Candidate[][]): Candidate[] {
     for (const [i, c] of list.entries()) scores.set(c.id, (scores.get(c.id) ?? 0) + 1 / (RRF_K + i + 1));
   }
   const max = lists.length / (RRF_K + 1);
-  return [...scores].map(([id, s]) => ({ id, rank: s / max })).sort((a, b) => b.rank - a.rank || (a.id < b.id ? -1 : 1));
+  return [...scores]
+    .map(([id, s]) => ({ id, rank: s / max }))
+    .sort((a, b) => b.rank - a.rank || (a.id < b.id ? -1 : 1));
 }
 
 /** Searches the workspace's knowledge bases (or one) for passages answering `query`. */
@@ -129,14 +148,33 @@ export async function searchKnowledgeBases(ctx: RequestContext, input: SearchInp
     withStatementTimeout(ctx, async (trx) => {
       const pool = Math.max(limit * 4, 20);
       const lexicalIn = async (mode: 'all' | 'any') =>
-        (await Promise.all([...byLanguage].map(([language, ids]) => fullTextCandidates(trx, ctx.workspace.id, ids, language, query, input.document_ids, pool, mode)))).flat();
+        (
+          await Promise.all(
+            [...byLanguage].map(([language, ids]) =>
+              fullTextCandidates(trx, ctx.workspace.id, ids, language, query, input.document_ids, pool, mode),
+            ),
+          )
+        ).flat();
       // Any term only when no knowledge base has a passage with all of them: a per-language fallback
       // would mix weak matches from one language with strong ones from another, and cost a wide scan.
       let lexical = await lexicalIn('all');
       if (!lexical.length) lexical = await lexicalIn('any');
       lexical.sort((a, b) => b.rank - a.rank);
       const ranked =
-        embedder && vector ? fuse([lexical, await vectorCandidates(trx, ctx.workspace.id, embedder.model, vector, kbs.map((k) => k.id), input.document_ids, pool)]) : lexical;
+        embedder && vector
+          ? fuse([
+              lexical,
+              await vectorCandidates(
+                trx,
+                ctx.workspace.id,
+                embedder.model,
+                vector,
+                kbs.map((k) => k.id),
+                input.document_ids,
+                pool,
+              ),
+            ])
+          : lexical;
       const top = ranked.slice(0, limit);
       return top.length ? withSnippets(trx, ctx.workspace.id, top, byLanguage, query) : [];
     }),
@@ -155,11 +193,19 @@ export const MAX_PREFIX_TERMS = 5;
 function checkQueryBounds(query: string): void {
   const words = query.match(/[\p{L}\p{N}]+/gu)?.length ?? 0;
   if (words > MAX_QUERY_WORDS) {
-    throw new AppError('invalid_request', `query has ${words} words; at most ${MAX_QUERY_WORDS} are searched: keep the words that matter`, { param: 'query' });
+    throw new AppError(
+      'invalid_request',
+      `query has ${words} words; at most ${MAX_QUERY_WORDS} are searched: keep the words that matter`,
+      { param: 'query' },
+    );
   }
   const prefixes = query.match(/[\p{L}\p{N}]+\*/gu)?.length ?? 0;
   if (prefixes > MAX_PREFIX_TERMS) {
-    throw new AppError('invalid_request', `query has ${prefixes} prefix terms (word*); at most ${MAX_PREFIX_TERMS} are accepted`, { param: 'query' });
+    throw new AppError(
+      'invalid_request',
+      `query has ${prefixes} prefix terms (word*); at most ${MAX_PREFIX_TERMS} are accepted`,
+      { param: 'query' },
+    );
   }
 }
 
@@ -187,11 +233,15 @@ async function withStatementTimeout<T>(ctx: RequestContext, fn: (trx: Kysely<Dat
 }
 
 /** Id and language of the knowledge bases searched (all of the workspace's, or the one named). */
-async function searchedKnowledgeBases(ctx: RequestContext, id: string | undefined): Promise<{ id: string; language: string }[]> {
+async function searchedKnowledgeBases(
+  ctx: RequestContext,
+  id: string | undefined,
+): Promise<{ id: string; language: string }[]> {
   let q = ctx.db.selectFrom('knowledge_bases').select(['id', 'language']).where('workspace_id', '=', ctx.workspace.id);
   if (id !== undefined) q = q.where('id', '=', id);
   const rows = await q.orderBy('created_at').orderBy('id').execute();
-  if (id !== undefined && !rows.length) throw new AppError('not_found', `Knowledge base ${id} not found`, { param: 'knowledge_base_id' });
+  if (id !== undefined && !rows.length)
+    throw new AppError('not_found', `Knowledge base ${id} not found`, { param: 'knowledge_base_id' });
   return rows;
 }
 
@@ -199,7 +249,13 @@ async function searchedKnowledgeBases(ctx: RequestContext, id: string | undefine
  * The chunks ranked `top`, with document names and highlighted passages: one statement per
  * language, ts_headline computed only for these rows (it is costly).
  */
-async function withSnippets(db: Kysely<Database>, workspaceId: string, top: Candidate[], kbsByLanguage: Map<string, string[]>, query: string): Promise<SearchResult[]> {
+async function withSnippets(
+  db: Kysely<Database>,
+  workspaceId: string,
+  top: Candidate[],
+  kbsByLanguage: Map<string, string[]>,
+  query: string,
+): Promise<SearchResult[]> {
   const ids = top.map((t) => t.id);
   const found = new Map<string, Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>();
   for (const [language, kbIds] of kbsByLanguage) {
@@ -208,7 +264,9 @@ async function withSnippets(db: Kysely<Database>, workspaceId: string, top: Cand
       select c.id as chunk_id, c.content, c.location, c.document_id, c.knowledge_base_id, d.name as document_name,
         ${q ? sql`ts_headline(${language}::regconfig, c.content, ${q}, ${HEADLINE_OPTIONS})` : sql`null`} as snippet
       from kb_chunks c join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation
-      where c.workspace_id = ${workspaceId} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(db);
+      where c.workspace_id = ${workspaceId} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(
+      db,
+    );
     for (const r of rows) found.set(r.chunk_id, r);
     if (found.size === ids.length) break;
   }
@@ -217,6 +275,17 @@ async function withSnippets(db: Kysely<Database>, workspaceId: string, top: Cand
     if (!c) return [];
     const score = Math.round(Math.min(1, Math.max(0, t.rank)) * 1e4) / 1e4;
     const snippet = c.snippet ?? c.content.slice(0, 240);
-    return [{ chunk_id: c.chunk_id, content: c.content, score, snippet, document_id: c.document_id, document_name: c.document_name, knowledge_base_id: c.knowledge_base_id, location: c.location }];
+    return [
+      {
+        chunk_id: c.chunk_id,
+        content: c.content,
+        score,
+        snippet,
+        document_id: c.document_id,
+        document_name: c.document_name,
+        knowledge_base_id: c.knowledge_base_id,
+        location: c.location,
+      },
+    ];
   });
 }

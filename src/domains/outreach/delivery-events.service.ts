@@ -19,14 +19,28 @@ const MAX_COMPLAINT_RATE = 0.001;
  * however concurrently the provider redelivers), suppresses the address on a hard bounce or a
  * complaint, and pauses the workspace's sending when bounces or complaints pass their limits.
  */
-export async function applyDeliveryReport(services: Services, log: Logger, report: DeliveryReport): Promise<'applied' | 'ignored'> {
+export async function applyDeliveryReport(
+  services: Services,
+  log: Logger,
+  report: DeliveryReport,
+): Promise<'applied' | 'ignored'> {
   // The provider's webhook acts, not a key.
   const actor = systemActor(`${report.provider}-webhook`);
   const row = await services.db
     .selectFrom('drafts as d')
     .innerJoin('workspaces as w', 'w.id', 'd.workspace_id')
     .select(['d.id as draft_id', 'd.prospect_id', 'd.to_email'])
-    .select(['w.id', 'w.organization_id', 'w.name', 'w.slug', 'w.is_test', 'w.timezone', 'w.settings', 'w.created_at', 'w.updated_at'])
+    .select([
+      'w.id',
+      'w.organization_id',
+      'w.name',
+      'w.slug',
+      'w.is_test',
+      'w.timezone',
+      'w.settings',
+      'w.created_at',
+      'w.updated_at',
+    ])
     .where('d.provider', '=', report.provider)
     .where('d.provider_message_id', '=', report.providerMessageId)
     .executeTakeFirst();
@@ -40,7 +54,13 @@ export async function applyDeliveryReport(services: Services, log: Logger, repor
     // and the redelivery Resend then sends applies it.
     const first = await trx
       .insertInto('provider_events')
-      .values({ workspace_id: workspace.id, provider: report.provider, event_id: report.reportId, type: report.type, received_at: now })
+      .values({
+        workspace_id: workspace.id,
+        provider: report.provider,
+        event_id: report.reportId,
+        type: report.type,
+        received_at: now,
+      })
       .onConflict((oc) => oc.columns(['workspace_id', 'provider', 'event_id']).doNothing())
       .returning('event_id')
       .executeTakeFirst();
@@ -50,14 +70,21 @@ export async function applyDeliveryReport(services: Services, log: Logger, repor
     const base = { draft_id: row.draft_id, webhook_id: report.reportId, provider: report.provider };
     const opts = { prospectId: row.prospect_id };
     if (report.type === 'email.bounced') {
-      await appendEvent(trx, source, report.type, { ...base, bounce_type: report.bounce.kind, bounce_message: report.bounce.message }, opts);
+      await appendEvent(
+        trx,
+        source,
+        report.type,
+        { ...base, bounce_type: report.bounce.kind, bounce_message: report.bounce.message },
+        opts,
+      );
     } else if (report.type === 'email.clicked') {
       await appendEvent(trx, source, report.type, { ...base, url: report.url }, opts);
     } else {
       await appendEvent(trx, source, report.type, base, opts);
     }
 
-    const suppress = (report.type === 'email.bounced' && report.bounce.kind === 'hard') || report.type === 'email.complained';
+    const suppress =
+      (report.type === 'email.bounced' && report.bounce.kind === 'hard') || report.type === 'email.complained';
     if (!suppress) return 'applied';
     const ctx: RequestContext = {
       ...services,
@@ -68,7 +95,11 @@ export async function applyDeliveryReport(services: Services, log: Logger, repor
       actor,
     };
     const cause = report.type === 'email.complained' ? 'complaint' : 'bounce';
-    await addSuppression(ctx, { email: row.to_email, reason: cause === 'bounce' ? 'hard bounce' : 'spam complaint' }, cause);
+    await addSuppression(
+      ctx,
+      { email: row.to_email, reason: cause === 'bounce' ? 'hard bounce' : 'spam complaint' },
+      cause,
+    );
     return (await pauseIfUnhealthy(trx, source)) ? 'paused' : 'applied';
   });
   // After the commit: forgetting earlier would let a request cache the settings from before it.
@@ -80,11 +111,19 @@ export async function applyDeliveryReport(services: Services, log: Logger, repor
  * Pauses sending, with the reason in the workspace settings and an event, when the 24 h rates pass
  * their limits. Returns whether it paused.
  */
-async function pauseIfUnhealthy(trx: Kysely<Database>, source: EventSource & { workspace: Workspace }): Promise<boolean> {
+async function pauseIfUnhealthy(
+  trx: Kysely<Database>,
+  source: EventSource & { workspace: Workspace },
+): Promise<boolean> {
   const { workspace } = source;
   const now = source.clock.now();
   // Locked and read again: two bounces applied at once must not both see "not paused" and pause twice.
-  const current = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspace.id).forUpdate().executeTakeFirstOrThrow();
+  const current = await trx
+    .selectFrom('workspaces')
+    .select('settings')
+    .where('id', '=', workspace.id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
   if (outreachSettings(current).paused) return false;
   const since = new Date(now.getTime() - 86_400_000);
   const { sent } = await trx

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import * as drafts from './drafts.service.js';
 import { DRAFT_STATUSES } from './drafts.service.js';
-import { CursorInput, FreeFormValue, LimitInput, Timestamp, freeFormInput, oneLine, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import {
+  CursorInput,
+  FreeFormValue,
+  LimitInput,
+  Timestamp,
+  freeFormInput,
+  oneLine,
+  pageOutput,
+  toPageOutput,
+} from '../../operations/inputs.js';
 import { idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -22,7 +31,11 @@ const Draft = z.object({
   updated_at: Timestamp,
 });
 
-const DraftIdInput = z.string().min(1).max(64).describe('Draft id (drf_...), as returned by create_draft or list_drafts');
+const DraftIdInput = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('Draft id (drf_...), as returned by create_draft or list_drafts');
 
 const createDraft = defineOperation({
   name: 'create_draft',
@@ -38,12 +51,18 @@ const createDraft = defineOperation({
   input: z.object({
     prospect_id: z.string().min(1).max(64).describe('Prospect id (pro_...)'),
     template_key: z.string().min(1).max(100).describe('Key of an email template (list_templates)'),
-    variables: freeFormInput(FreeFormValue, { dotted: true }).optional().describe('Values for the template placeholders, as [{name, value}]; a dotted name (prospect.first_name) fills a nested placeholder'),
+    variables: freeFormInput(FreeFormValue, { dotted: true })
+      .optional()
+      .describe(
+        'Values for the template placeholders, as [{name, value}]; a dotted name (prospect.first_name) fills a nested placeholder',
+      ),
   }),
   output: z.object({ draft: Draft }),
   annotations: write,
   http: { method: 'POST', path: '/drafts', status: 201 },
-  handler: async (ctx, { prospect_id, template_key, variables }) => ({ draft: await drafts.createDraft(ctx, { prospect_id, template_key, variables: variables ?? {} }) }),
+  handler: async (ctx, { prospect_id, template_key, variables }) => ({
+    draft: await drafts.createDraft(ctx, { prospect_id, template_key, variables: variables ?? {} }),
+  }),
 });
 
 const listDrafts = defineOperation({
@@ -51,7 +70,8 @@ const listDrafts = defineOperation({
   title: 'List drafts',
   toolset: 'drafts',
   scope: 'drafts:read',
-  description: 'List drafts newest first, optionally by status (e.g. pending_approval) or prospect. Paginated with cursor.',
+  description:
+    'List drafts newest first, optionally by status (e.g. pending_approval) or prospect. Paginated with cursor.',
   input: z.object({
     status: z.enum(DRAFT_STATUSES).optional().describe('Only drafts in this state'),
     prospect_id: z.string().min(1).max(64).optional().describe('Only drafts to this prospect'),
@@ -61,7 +81,8 @@ const listDrafts = defineOperation({
   output: pageOutput('drafts', Draft),
   annotations: readOnly,
   http: { method: 'GET', path: '/drafts' },
-  handler: async (ctx, { status, prospect_id, cursor, limit }) => toPageOutput('drafts', await drafts.listDrafts(ctx, { status, prospect_id }, { cursor, limit })),
+  handler: async (ctx, { status, prospect_id, cursor, limit }) =>
+    toPageOutput('drafts', await drafts.listDrafts(ctx, { status, prospect_id }, { cursor, limit })),
 });
 
 const getDraft = defineOperation({
@@ -83,7 +104,8 @@ const updateDraft = defineOperation({
   title: 'Edit draft',
   toolset: 'drafts',
   scope: 'drafts:write',
-  description: 'Edit the subject or body of a draft that is still pending approval. Fails with conflict once it is approved, rejected or sent.',
+  description:
+    'Edit the subject or body of a draft that is still pending approval. Fails with conflict once it is approved, rejected or sent.',
   input: z.object({
     draft_id: DraftIdInput,
     subject: oneLine(z.string().trim().min(1).max(500)).optional().describe('New subject, one line'),
@@ -92,7 +114,9 @@ const updateDraft = defineOperation({
   output: z.object({ draft: Draft }),
   annotations: idempotentWrite,
   http: { method: 'PATCH', path: '/drafts/{draft_id}' },
-  handler: async (ctx, { draft_id, subject, body }) => ({ draft: await drafts.updateDraft(ctx, draft_id, { subject, body }) }),
+  handler: async (ctx, { draft_id, subject, body }) => ({
+    draft: await drafts.updateDraft(ctx, draft_id, { subject, body }),
+  }),
 });
 
 const rejectDraft = defineOperation({
@@ -101,8 +125,12 @@ const rejectDraft = defineOperation({
   title: 'Reject draft',
   toolset: 'drafts',
   scope: 'drafts:approve',
-  description: 'Reject a pending draft with a reason, so it is never sent. Fails with conflict if it is not pending approval.',
-  input: z.object({ draft_id: DraftIdInput, reason: z.string().trim().min(1).max(1000).describe('Why it is rejected') }),
+  description:
+    'Reject a pending draft with a reason, so it is never sent. Fails with conflict if it is not pending approval.',
+  input: z.object({
+    draft_id: DraftIdInput,
+    reason: z.string().trim().min(1).max(1000).describe('Why it is rejected'),
+  }),
   output: z.object({ draft: Draft }),
   annotations: write,
   http: { method: 'POST', path: '/drafts/{draft_id}/reject' },

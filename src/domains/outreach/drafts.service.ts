@@ -1,4 +1,3 @@
-
 import { transact } from '../../kernel/transact.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -48,7 +47,12 @@ const COLUMNS = [
   'updated_at',
 ] as const;
 
-type DraftRow = Omit<Draft, 'approved_at' | 'sent_at' | 'created_at' | 'updated_at'> & { approved_at: Date | null; sent_at: Date | null; created_at: Date; updated_at: Date };
+type DraftRow = Omit<Draft, 'approved_at' | 'sent_at' | 'created_at' | 'updated_at'> & {
+  approved_at: Date | null;
+  sent_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+};
 const toDraft = (row: DraftRow): Draft => ({
   ...row,
   approved_at: row.approved_at?.toISOString() ?? null,
@@ -60,7 +64,11 @@ const toDraft = (row: DraftRow): Draft => ({
 const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/;
 
 /** The facts a template (and Claude) may use: the prospect's fields, the workspace name, the caller's variables. */
-function factsFor(prospect: Awaited<ReturnType<typeof getProspect>>, workspaceName: string, variables: Record<string, unknown>) {
+function factsFor(
+  prospect: Awaited<ReturnType<typeof getProspect>>,
+  workspaceName: string,
+  variables: Record<string, unknown>,
+) {
   const { id: _id, created_at: _c, updated_at: _u, status: _s, tags: _t, ...fields } = prospect;
   // The caller's variables cannot replace what is known about the prospect or the workspace.
   return { ...variables, prospect: { ...fields, ...fields.custom_fields }, workspace: { name: workspaceName } };
@@ -71,28 +79,56 @@ function factsFor(prospect: Awaited<ReturnType<typeof getProspect>>, workspaceNa
  * variables, then, when the workspace enables personalization and Claude is configured, rewritten
  * within its tone and length without new facts. The draft waits for a human's approval.
  */
-export async function createDraft(ctx: RequestContext, input: { prospect_id: string; template_key: string; variables: Record<string, unknown> }): Promise<Draft> {
+export async function createDraft(
+  ctx: RequestContext,
+  input: { prospect_id: string; template_key: string; variables: Record<string, unknown> },
+): Promise<Draft> {
   const prospect = await getProspect(ctx, input.prospect_id);
   if (await isSuppressed(ctx.db, ctx.workspace.id, prospect.email)) {
-    throw new AppError('suppressed', `${prospect.email} is on the suppression list: no draft can be made for it`, { param: 'prospect_id' });
+    throw new AppError('suppressed', `${prospect.email} is on the suppression list: no draft can be made for it`, {
+      param: 'prospect_id',
+    });
   }
   const template = await getTemplate(ctx, input.template_key, 'template_key');
   const facts = factsFor(prospect, ctx.workspace.name, input.variables);
   const rendered = renderTemplate({ subject: template.subject ?? '', body: template.body }, facts);
   const settings = outreachSettings(ctx.workspace);
-  const provenance: Record<string, unknown> = { template_id: template.id, template_key: template.key, personalized: false, model: null, prompt_hash: null };
+  const provenance: Record<string, unknown> = {
+    template_id: template.id,
+    template_key: template.key,
+    personalized: false,
+    model: null,
+    prompt_hash: null,
+  };
   let { subject, body } = rendered;
   if (settings.personalization.enabled && ctx.llm.kind === 'anthropic') {
-    const rewrite = await ctx.llm.rewriteDraft({ subject, body, facts, tone: settings.personalization.tone, maxWords: settings.personalization.max_words });
+    const rewrite = await ctx.llm.rewriteDraft({
+      subject,
+      body,
+      facts,
+      tone: settings.personalization.tone,
+      maxWords: settings.personalization.max_words,
+    });
     ({ subject, body } = rewrite);
     Object.assign(provenance, { personalized: true, model: rewrite.model, prompt_hash: rewrite.promptHash });
   }
-  if (!subject.trim()) throw new AppError('invalid_request', `Template ${template.key} renders an empty subject; emails need one`, { param: 'template_key' });
+  if (!subject.trim())
+    throw new AppError('invalid_request', `Template ${template.key} renders an empty subject; emails need one`, {
+      param: 'template_key',
+    });
   // The subject becomes a mail header: a line break from the template, a variable or a prospect field
   // stored before such fields were refused would split it, so it is refused here rather than at send time.
   if (LINE_BREAK.test(subject)) {
-    const param = LINE_BREAK.test(template.subject ?? '') ? 'template_key' : Object.values(input.variables).some((v) => typeof v === 'string' && LINE_BREAK.test(v)) ? 'variables' : 'prospect_id';
-    throw new AppError('invalid_request', `The subject rendered from template ${template.key} contains a line break (from ${param}); a subject must be one line`, { param });
+    const param = LINE_BREAK.test(template.subject ?? '')
+      ? 'template_key'
+      : Object.values(input.variables).some((v) => typeof v === 'string' && LINE_BREAK.test(v))
+        ? 'variables'
+        : 'prospect_id';
+    throw new AppError(
+      'invalid_request',
+      `The subject rendered from template ${template.key} contains a line break (from ${param}); a subject must be one line`,
+      { param },
+    );
   }
 
   return transact(ctx.db, async (trx) => {
@@ -115,19 +151,34 @@ export async function createDraft(ctx: RequestContext, input: { prospect_id: str
       })
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx, 'draft.created', { draft_id: row.id, template_key: template.key, personalized: provenance.personalized === true }, { at: now, prospectId: prospect.id });
+    await appendEvent(
+      trx,
+      ctx,
+      'draft.created',
+      { draft_id: row.id, template_key: template.key, personalized: provenance.personalized === true },
+      { at: now, prospectId: prospect.id },
+    );
     return toDraft(row);
   });
 }
 
 export async function getDraft(ctx: RequestContext, draftId: string): Promise<Draft> {
-  const row = await ctx.db.selectFrom('drafts').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id).where('id', '=', draftId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('drafts')
+    .select(COLUMNS)
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('id', '=', draftId)
+    .executeTakeFirst();
   if (!row) throw new AppError('not_found', `Draft ${draftId} not found`, { param: 'draft_id' });
   return toDraft(row);
 }
 
 /** Drafts newest first, by status or prospect. */
-export async function listDrafts(ctx: RequestContext, filters: { status?: DraftStatus | undefined; prospect_id?: string | undefined }, page: PageRequest): Promise<Page<Draft>> {
+export async function listDrafts(
+  ctx: RequestContext,
+  filters: { status?: DraftStatus | undefined; prospect_id?: string | undefined },
+  page: PageRequest,
+): Promise<Page<Draft>> {
   // An unknown prospect is reported, not answered with an empty list that hides a typo.
   if (filters.prospect_id) await getProspect(ctx, filters.prospect_id);
   let q = ctx.db.selectFrom('drafts').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
@@ -137,7 +188,13 @@ export async function listDrafts(ctx: RequestContext, filters: { status?: DraftS
 }
 
 async function lockPending(ctx: RequestContext, trx: RequestContext['db'], draftId: string, action: string) {
-  const row = await trx.selectFrom('drafts').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id).where('id', '=', draftId).forUpdate().executeTakeFirst();
+  const row = await trx
+    .selectFrom('drafts')
+    .select(COLUMNS)
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('id', '=', draftId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw new AppError('not_found', `Draft ${draftId} not found`, { param: 'draft_id' });
   if (row.status !== 'pending_approval') {
     throw new AppError('conflict', `Draft ${draftId} is ${row.status}; only pending_approval drafts can be ${action}`);
@@ -146,14 +203,32 @@ async function lockPending(ctx: RequestContext, trx: RequestContext['db'], draft
 }
 
 /** A human's edit of a pending draft. */
-export async function updateDraft(ctx: RequestContext, draftId: string, input: { subject?: string | undefined; body?: string | undefined }): Promise<Draft> {
+export async function updateDraft(
+  ctx: RequestContext,
+  draftId: string,
+  input: { subject?: string | undefined; body?: string | undefined },
+): Promise<Draft> {
   return transact(ctx.db, async (trx) => {
     const row = await lockPending(ctx, trx, draftId, 'edited');
-    const changes = Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== undefined && v !== row[k as 'subject' | 'body']));
+    const changes = Object.fromEntries(
+      Object.entries(input).filter(([k, v]) => v !== undefined && v !== row[k as 'subject' | 'body']),
+    );
     if (!Object.keys(changes).length) return toDraft(row);
     const now = ctx.clock.now();
-    const updated = await trx.updateTable('drafts').set({ ...changes, updated_at: now }).where('workspace_id', '=', ctx.workspace.id).where('id', '=', draftId).returning(COLUMNS).executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx, 'draft.updated', { draft_id: draftId, changed_fields: Object.keys(changes) }, { at: now, prospectId: row.prospect_id });
+    const updated = await trx
+      .updateTable('drafts')
+      .set({ ...changes, updated_at: now })
+      .where('workspace_id', '=', ctx.workspace.id)
+      .where('id', '=', draftId)
+      .returning(COLUMNS)
+      .executeTakeFirstOrThrow();
+    await appendEvent(
+      trx,
+      ctx,
+      'draft.updated',
+      { draft_id: draftId, changed_fields: Object.keys(changes) },
+      { at: now, prospectId: row.prospect_id },
+    );
     return toDraft(updated);
   });
 }
@@ -170,7 +245,13 @@ export async function rejectDraft(ctx: RequestContext, draftId: string, reason: 
       .where('id', '=', draftId)
       .returning(COLUMNS)
       .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx, 'draft.rejected', { draft_id: draftId, reason }, { at: now, prospectId: row.prospect_id });
+    await appendEvent(
+      trx,
+      ctx,
+      'draft.rejected',
+      { draft_id: draftId, reason },
+      { at: now, prospectId: row.prospect_id },
+    );
     return toDraft(updated);
   });
 }
@@ -180,10 +261,16 @@ export async function approveDraft(ctx: RequestContext, draftId: string): Promis
   return transact(ctx.db, async (trx) => {
     const row = await lockPending(ctx, trx, draftId, 'approved');
     if (!outreachSettings(ctx.workspace).sender) {
-      throw new AppError('invalid_request', 'This workspace has no sender: set it with update_outreach_settings (PUT /api/v1/workspaces/{id}/outreach) before approving drafts');
+      throw new AppError(
+        'invalid_request',
+        'This workspace has no sender: set it with update_outreach_settings (PUT /api/v1/workspaces/{id}/outreach) before approving drafts',
+      );
     }
     if (await isSuppressed(trx, ctx.workspace.id, row.to_email)) {
-      throw new AppError('suppressed', `${row.to_email} is on the suppression list: the draft cannot be approved; reject it instead`);
+      throw new AppError(
+        'suppressed',
+        `${row.to_email} is on the suppression list: the draft cannot be approved; reject it instead`,
+      );
     }
     const now = ctx.clock.now();
     const updated = await trx

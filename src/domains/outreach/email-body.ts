@@ -29,7 +29,8 @@ export function parseBody(body: string): BodyPart[] {
 /** The links of a body, numbered as in the sent HTML. A click redirect may lead only to one of these. */
 export const extractLinks = (body: string): string[] => parseBody(body).flatMap((p) => ('url' in p ? [p.url] : []));
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const unsubscribeUrl = (publicUrl: string, token: string) => `${publicUrl}/u/${token}`;
 
@@ -45,7 +46,11 @@ export function renderEmail(
 ): OutgoingEmail {
   const unsubscribe = unsubscribeUrl(publicUrl, draft.token);
   const html = parseBody(draft.body)
-    .map((p) => ('url' in p ? `<a href="${escapeHtml(`${publicUrl}/t/c/${draft.token}/${p.index}`)}">${escapeHtml(p.url)}</a>` : escapeHtml(p.text)))
+    .map((p) =>
+      'url' in p
+        ? `<a href="${escapeHtml(`${publicUrl}/t/c/${draft.token}/${p.index}`)}">${escapeHtml(p.url)}</a>`
+        : escapeHtml(p.text),
+    )
     .join('')
     .split(/\n{2,}/)
     .map((p) => `<p>${p.replace(/\n/g, '<br>')}</p>`)

@@ -17,11 +17,26 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(at: Date, timeZone: string): LocalTime {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(timeZone, f);
   }
   const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
-  return { date: `${p.year}-${p.month}-${p.day}`, weekday: WEEKDAYS[p.weekday!]!, minutes: Number(p.hour) * 60 + Number(p.minute), seconds: Number(p.second) };
+  return {
+    date: `${p.year}-${p.month}-${p.day}`,
+    weekday: WEEKDAYS[p.weekday!]!,
+    minutes: Number(p.hour) * 60 + Number(p.minute),
+    seconds: Number(p.second),
+  };
 }
 
 const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -80,7 +95,11 @@ function occurrence(day: number, timeZone: string, window: NonNullable<Window>):
   const end = toMinutes(window.end);
   // Refused at input; a stored legacy value means an empty window, as it always did.
   if (start === end || !window.days.includes(isoWeekday(day))) return null;
-  return { day, start: resolveLocal(day, start, timeZone), end: resolveLocal(end > start ? day : day + DAY_MS, end, timeZone) };
+  return {
+    day,
+    start: resolveLocal(day, start, timeZone),
+    end: resolveLocal(end > start ? day : day + DAY_MS, end, timeZone),
+  };
 }
 
 /** The window occurrence containing `at`, if any: it started on `at`'s local day or the one before. */

@@ -30,10 +30,25 @@ type Gate = { ok: true } | { ok: false; retryAt: Date; reason: string };
  * so two workers (or two server nodes) cannot both pass the cap or the gap; the caller holds the
  * workspace's send lock.
  */
-async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings: OutreachSettings, now: Date): Promise<Gate> {
-  if (settings.paused) return { ok: false, retryAt: new Date(now.getTime() + 3600_000), reason: `sending paused: ${settings.paused.reason}` };
+async function sendingGate(
+  db: Kysely<Database>,
+  workspace: Workspace,
+  settings: OutreachSettings,
+  now: Date,
+): Promise<Gate> {
+  if (settings.paused)
+    return {
+      ok: false,
+      retryAt: new Date(now.getTime() + 3600_000),
+      reason: `sending paused: ${settings.paused.reason}`,
+    };
   if (!inWindow(now, workspace.timezone, settings.sending_window)) {
-    return { ok: false, retryAt: nextWindowStart(now, workspace.timezone, settings.sending_window) ?? new Date(now.getTime() + 86_400_000), reason: 'outside the sending window' };
+    return {
+      ok: false,
+      retryAt:
+        nextWindowStart(now, workspace.timezone, settings.sending_window) ?? new Date(now.getTime() + 86_400_000),
+      reason: 'outside the sending window',
+    };
   }
   const day = sendingDay(now, workspace.timezone, settings.sending_window);
   const inFlight = sql<boolean>`status = 'sending' and send_lease_until >= ${now}`;
@@ -47,11 +62,19 @@ async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings:
     .where('workspace_id', '=', workspace.id)
     .executeTakeFirstOrThrow();
   if (Number(today) >= settings.daily_cap) {
-    return { ok: false, retryAt: day.next ?? new Date(now.getTime() + 86_400_000), reason: `daily cap of ${settings.daily_cap} reached` };
+    return {
+      ok: false,
+      retryAt: day.next ?? new Date(now.getTime() + 86_400_000),
+      reason: `daily cap of ${settings.daily_cap} reached`,
+    };
   }
   const latest = Math.max(last ? new Date(last).getTime() : 0, claimed ? new Date(claimed).getTime() : 0);
   if (latest && now.getTime() - latest < settings.min_gap_seconds * 1000) {
-    return { ok: false, retryAt: new Date(latest + settings.min_gap_seconds * 1000), reason: 'minimum gap between sends' };
+    return {
+      ok: false,
+      retryAt: new Date(latest + settings.min_gap_seconds * 1000),
+      reason: 'minimum gap between sends',
+    };
   }
   return { ok: true };
 }
@@ -62,7 +85,12 @@ async function sendingGate(db: Kysely<Database>, workspace: Workspace, settings:
  * it at once (for the job timeout, after which a crashed send is taken over); the provider idempotency key is the draft id, so a retry after a crash is deduplicated
  * where the provider supports it (Resend), and at worst sent again (SMTP) — never lost.
  */
-export async function sendApprovedDraft(services: Services, log: Logger, data: JobPayloads['outreach.send'], job: JobContext): Promise<void> {
+export async function sendApprovedDraft(
+  services: Services,
+  log: Logger,
+  data: JobPayloads['outreach.send'],
+  job: JobContext,
+): Promise<void> {
   const { db, clock } = services;
   const wsRow = await db
     .selectFrom('workspaces')
@@ -80,10 +108,19 @@ export async function sendApprovedDraft(services: Services, log: Logger, data: J
     .where('workspace_id', '=', workspace.id)
     .where('id', '=', data.draft_id)
     .executeTakeFirst();
-  if (!draft || !(draft.status === 'approved' || (draft.status === 'sending' && (!draft.send_lease_until || draft.send_lease_until < now)))) return;
+  if (
+    !draft ||
+    !(
+      draft.status === 'approved' ||
+      (draft.status === 'sending' && (!draft.send_lease_until || draft.send_lease_until < now))
+    )
+  )
+    return;
 
   if (await isSuppressed(db, workspace.id, draft.to_email)) {
-    await finish(db, workspace, draft, 'failed', now, { send_error: 'suppressed at send time' }, 'email.failed', { reason: 'suppressed' });
+    await finish(db, workspace, draft, 'failed', now, { send_error: 'suppressed at send time' }, 'email.failed', {
+      reason: 'suppressed',
+    });
     return;
   }
   // Checking the gates and claiming the draft under one per-workspace lock makes them atomic across workers and nodes.
@@ -91,15 +128,31 @@ export async function sendApprovedDraft(services: Services, log: Logger, data: J
     await sql`select pg_advisory_xact_lock(hashtext(${`switchboard.send:${workspace.id}`}))`.execute(trx);
     const gate = await sendingGate(trx, workspace, settings, now);
     if (!gate.ok) {
-      await services.jobs.enqueue(trx, 'outreach.send', data, { startAfter: gate.retryAt, singletonKey: `send:${draft.id}` });
+      await services.jobs.enqueue(trx, 'outreach.send', data, {
+        startAfter: gate.retryAt,
+        singletonKey: `send:${draft.id}`,
+      });
       return gate;
     }
     const claimed = await trx
       .updateTable('drafts')
-      .set((eb) => ({ status: 'sending', send_lease_until: new Date(now.getTime() + services.jobs.timeoutMs), send_attempts: eb('send_attempts', '+', 1), updated_at: now }))
+      .set((eb) => ({
+        status: 'sending',
+        send_lease_until: new Date(now.getTime() + services.jobs.timeoutMs),
+        send_attempts: eb('send_attempts', '+', 1),
+        updated_at: now,
+      }))
       .where('workspace_id', '=', workspace.id)
       .where('id', '=', draft.id)
-      .where((eb) => eb.or([eb('status', '=', 'approved'), eb.and([eb('status', '=', 'sending'), eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)])])]))
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'approved'),
+          eb.and([
+            eb('status', '=', 'sending'),
+            eb.or([eb('send_lease_until', 'is', null), eb('send_lease_until', '<', now)]),
+          ]),
+        ]),
+      )
       .returning('id')
       .executeTakeFirst();
     return claimed ? gate : undefined;
@@ -112,13 +165,26 @@ export async function sendApprovedDraft(services: Services, log: Logger, data: J
 
   const sender = workspace.is_test ? services.mail.sink : services.mail.live;
   try {
-    if (!sender) throw new AppError('upstream_error', 'No mail sender is configured: set SWITCHBOARD_SMTP_URL or RESEND_API_KEY', { permanent: true });
-    if (!settings.sender) throw new AppError('invalid_request', 'The workspace has no sender configured', { permanent: true });
+    if (!sender)
+      throw new AppError('upstream_error', 'No mail sender is configured: set SWITCHBOARD_SMTP_URL or RESEND_API_KEY', {
+        permanent: true,
+      });
+    if (!settings.sender)
+      throw new AppError('invalid_request', 'The workspace has no sender configured', { permanent: true });
     const email: OutgoingEmail = renderEmail(services.publicUrl, settings.sender, draft);
     const sent = await sender.send(email);
-    await finish(db, workspace, draft, 'sent', clock.now(), { provider: sent.provider, provider_message_id: sent.providerMessageId, sent_at: clock.now(), send_error: null }, 'email.sent', {
-      provider: sent.provider,
-    });
+    await finish(
+      db,
+      workspace,
+      draft,
+      'sent',
+      clock.now(),
+      { provider: sent.provider, provider_message_id: sent.providerMessageId, sent_at: clock.now(), send_error: null },
+      'email.sent',
+      {
+        provider: sent.provider,
+      },
+    );
   } catch (err) {
     const permanent = err instanceof AppError && (err.details?.permanent === true || err.code !== 'upstream_error');
     const reason = err instanceof AppError ? err.message : 'internal error';
@@ -127,7 +193,12 @@ export async function sendApprovedDraft(services: Services, log: Logger, data: J
       return;
     }
     // Give the draft back so the retry can claim it at once.
-    await db.updateTable('drafts').set({ status: 'approved', send_lease_until: null, send_error: reason }).where('workspace_id', '=', workspace.id).where('id', '=', draft.id).execute();
+    await db
+      .updateTable('drafts')
+      .set({ status: 'approved', send_lease_until: null, send_error: reason })
+      .where('workspace_id', '=', workspace.id)
+      .where('id', '=', draft.id)
+      .execute();
     throw err;
   }
 }
@@ -149,7 +220,13 @@ async function finish(
       .where('workspace_id', '=', workspace.id)
       .where('id', '=', draft.id)
       .execute();
-    await appendEvent(trx, { workspace, actor: SEND_JOB, clock: fixedClock(at) }, event, { draft_id: draft.id, ...eventData } as EventMap[typeof event], { prospectId: draft.prospect_id });
+    await appendEvent(
+      trx,
+      { workspace, actor: SEND_JOB, clock: fixedClock(at) },
+      event,
+      { draft_id: draft.id, ...eventData } as EventMap[typeof event],
+      { prospectId: draft.prospect_id },
+    );
   });
 }
 

@@ -14,13 +14,24 @@ const Stored = z
       .strict()
       .optional()
       .describe('Who emails come from; sending is refused until it is set'),
-    daily_cap: z.number().int().min(0).max(100_000).default(50).describe('Most emails sent per day (workspace time zone)'),
+    daily_cap: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(50)
+      .describe('Most emails sent per day (workspace time zone)'),
     min_gap_seconds: z.number().int().min(0).max(86_400).default(60).describe('Least time between two sends'),
     sending_window: z
       .object({
         start: HHMM.describe('Start of the window'),
         end: HHMM.describe('End of the window (exclusive)'),
-        days: z.array(z.number().int().min(1).max(7)).min(1).max(7).default([1, 2, 3, 4, 5]).describe('ISO weekdays, 1 = Monday'),
+        days: z
+          .array(z.number().int().min(1).max(7))
+          .min(1)
+          .max(7)
+          .default([1, 2, 3, 4, 5])
+          .describe('ISO weekdays, 1 = Monday'),
       })
       .strict()
       .optional()
@@ -48,7 +59,8 @@ export const OutreachSettings = Stored.superRefine((s, ctx) => {
     ctx.addIssue({
       code: 'custom',
       path: ['sending_window', 'end'],
-      message: 'the sending window starts and ends at the same time: omit sending_window to send at any time, or give an end after the start (an end before the start crosses midnight)',
+      message:
+        'the sending window starts and ends at the same time: omit sending_window to send at any time, or give an end after the start (an end before the start crosses midnight)',
     });
   }
 });

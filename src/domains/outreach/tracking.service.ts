@@ -18,7 +18,17 @@ async function draftByToken(services: Services, token: string) {
     .selectFrom('drafts as d')
     .innerJoin('workspaces as w', 'w.id', 'd.workspace_id')
     .select(['d.id', 'd.prospect_id', 'd.to_email', 'd.body', 'd.status'])
-    .select(['w.id as ws_id', 'w.organization_id', 'w.name', 'w.slug', 'w.is_test', 'w.timezone', 'w.settings', 'w.created_at', 'w.updated_at'])
+    .select([
+      'w.id as ws_id',
+      'w.organization_id',
+      'w.name',
+      'w.slug',
+      'w.is_test',
+      'w.timezone',
+      'w.settings',
+      'w.created_at',
+      'w.updated_at',
+    ])
     .where('d.token', '=', token)
     .where('d.status', '=', 'sent')
     .executeTakeFirst();
@@ -30,7 +40,13 @@ async function draftByToken(services: Services, token: string) {
 /** Records that the email was displayed (its pixel was loaded). */
 export async function recordOpen(services: Services, token: string): Promise<void> {
   const { workspace, draft } = await draftByToken(services, token);
-  await appendEvent(services.db, { workspace, actor: TRACKING, clock: services.clock }, 'email.opened', { draft_id: draft.id }, { prospectId: draft.prospect_id });
+  await appendEvent(
+    services.db,
+    { workspace, actor: TRACKING, clock: services.clock },
+    'email.opened',
+    { draft_id: draft.id },
+    { prospectId: draft.prospect_id },
+  );
 }
 
 /** Records a click and returns where to send the reader: only a link that was in the approved body. */
@@ -38,7 +54,13 @@ export async function recordClick(services: Services, token: string, index: numb
   const { workspace, draft } = await draftByToken(services, token);
   const url = extractLinks(draft.body)[index];
   if (!url) throw new AppError('not_found', 'This link is not valid');
-  await appendEvent(services.db, { workspace, actor: TRACKING, clock: services.clock }, 'email.clicked', { draft_id: draft.id, url }, { prospectId: draft.prospect_id });
+  await appendEvent(
+    services.db,
+    { workspace, actor: TRACKING, clock: services.clock },
+    'email.clicked',
+    { draft_id: draft.id, url },
+    { prospectId: draft.prospect_id },
+  );
   return url;
 }
 
@@ -52,6 +74,17 @@ export async function unsubscribe(services: Services, log: Logger, token: string
     requestId: 'unsubscribe',
     actor: TRACKING,
   };
-  const { created } = await addSuppression(ctx, { email: draft.to_email, reason: 'unsubscribed with the link in an email' }, 'unsubscribe');
-  if (created) await appendEvent(services.db, ctx, 'email.unsubscribed', { draft_id: draft.id }, { prospectId: draft.prospect_id });
+  const { created } = await addSuppression(
+    ctx,
+    { email: draft.to_email, reason: 'unsubscribed with the link in an email' },
+    'unsubscribe',
+  );
+  if (created)
+    await appendEvent(
+      services.db,
+      ctx,
+      'email.unsubscribed',
+      { draft_id: draft.id },
+      { prospectId: draft.prospect_id },
+    );
 }

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import * as prospects from './prospects.service.js';
 import { PROSPECT_STATUSES } from './prospects.service.js';
-import { ActorOutput, CursorInput, LimitInput, Timestamp, freeFormInput, oneLine, pageOutput, toPageOutput } from '../../operations/inputs.js';
+import {
+  ActorOutput,
+  CursorInput,
+  LimitInput,
+  Timestamp,
+  freeFormInput,
+  oneLine,
+  pageOutput,
+  toPageOutput,
+} from '../../operations/inputs.js';
 import { idempotentWrite, readOnly } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
@@ -30,10 +39,15 @@ const DomainEvent = z.object({
   created_at: Timestamp,
 });
 
-const ProspectIdInput = z.string().min(1).max(64).describe('Prospect id (pro_...), as returned by list_prospects or upsert_prospect');
+const ProspectIdInput = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('Prospect id (pro_...), as returned by list_prospects or upsert_prospect');
 const Status = z.enum(PROSPECT_STATUSES);
 // Names, company and title are rendered into subjects, so none of these may hold a line break.
-const text = (max: number, what: string) => oneLine(z.string().trim().max(max)).nullable().optional().describe(`${what}; one line; null clears it`);
+const text = (max: number, what: string) =>
+  oneLine(z.string().trim().max(max)).nullable().optional().describe(`${what}; one line; null clears it`);
 
 const listProspects = defineOperation({
   name: 'list_prospects',
@@ -89,15 +103,23 @@ const upsertProspect = defineOperation({
     title: text(200, 'Job title'),
     phone: text(50, 'Phone number'),
     status: Status.optional().describe('Pipeline status; new prospects start as "new"'),
-    tags: z.array(oneLine(z.string().trim().min(1).max(100))).max(50).optional().describe('Replaces the tag list'),
+    tags: z
+      .array(oneLine(z.string().trim().min(1).max(100)))
+      .max(50)
+      .optional()
+      .describe('Replaces the tag list'),
     custom_fields: freeFormInput(z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]), { max: 50 })
       .optional()
-      .describe('Extra fields to set (merged into the existing ones), as [{name, value}]; values are strings, numbers, booleans or null'),
+      .describe(
+        'Extra fields to set (merged into the existing ones), as [{name, value}]; values are strings, numbers, booleans or null',
+      ),
   }),
   output: z.object({
     prospect: Prospect,
     created: z.boolean().describe('True if this call created the prospect'),
-    changed_fields: z.array(z.string()).describe('Fields this call changed on an existing prospect; empty when nothing changed'),
+    changed_fields: z
+      .array(z.string())
+      .describe('Fields this call changed on an existing prospect; empty when nothing changed'),
   }),
   annotations: idempotentWrite,
   http: { method: 'POST', path: '/prospects', status: 'created' },
@@ -116,7 +138,8 @@ const getProspectHistory = defineOperation({
   output: pageOutput('events', DomainEvent),
   annotations: readOnly,
   http: { method: 'GET', path: '/prospects/{prospect_id}/history' },
-  handler: async (ctx, { prospect_id, cursor, limit }) => toPageOutput('events', await prospects.getProspectHistory(ctx, prospect_id, { cursor, limit })),
+  handler: async (ctx, { prospect_id, cursor, limit }) =>
+    toPageOutput('events', await prospects.getProspectHistory(ctx, prospect_id, { cursor, limit })),
 });
 
 export const prospectOperations = [listProspects, getProspect, upsertProspect, getProspectHistory];

@@ -7,7 +7,16 @@ import { type DomainEvent, EVENT_COLUMNS, appendEvent, toEvent } from '../../ker
 import { newId } from '../../kernel/ids.js';
 import { type Page, type PageRequest, keysetPage, newestFirst, oldestFirst } from '../../kernel/pagination.js';
 
-export const PROSPECT_STATUSES = ['new', 'contacted', 'replied', 'interested', 'not_interested', 'converted', 'unsubscribed', 'bounced'] as const;
+export const PROSPECT_STATUSES = [
+  'new',
+  'contacted',
+  'replied',
+  'interested',
+  'not_interested',
+  'converted',
+  'unsubscribed',
+  'bounced',
+] as const;
 type ProspectStatus = (typeof PROSPECT_STATUSES)[number];
 
 export interface Prospect {
@@ -25,7 +34,20 @@ export interface Prospect {
   updated_at: string;
 }
 
-const PROSPECT_COLUMNS = ['id', 'email', 'first_name', 'last_name', 'company', 'title', 'phone', 'status', 'tags', 'custom_fields', 'created_at', 'updated_at'] as const;
+const PROSPECT_COLUMNS = [
+  'id',
+  'email',
+  'first_name',
+  'last_name',
+  'company',
+  'title',
+  'phone',
+  'status',
+  'tags',
+  'custom_fields',
+  'created_at',
+  'updated_at',
+] as const;
 type ProspectColumns = Pick<ProspectRow, (typeof PROSPECT_COLUMNS)[number]>;
 
 function toProspect(row: ProspectColumns): Prospect {
@@ -44,7 +66,11 @@ export interface ProspectFilters {
 }
 
 /** Prospects matching the filters, newest first, one page at a time. */
-export async function listProspects(ctx: RequestContext, filters: ProspectFilters, page: PageRequest): Promise<Page<Prospect>> {
+export async function listProspects(
+  ctx: RequestContext,
+  filters: ProspectFilters,
+  page: PageRequest,
+): Promise<Page<Prospect>> {
   let q = ctx.db.selectFrom('prospects').select(PROSPECT_COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.status) q = q.where('status', '=', filters.status);
   if (filters.tag) q = q.where(sql<boolean>`tags @> array[${filters.tag}]::text[]`);
@@ -87,7 +113,10 @@ const SCALAR_FIELDS = ['first_name', 'last_name', 'company', 'title', 'phone', '
  * Creates the prospect with this email, or updates the fields given (others are kept; `tags`
  * replaces, `custom_fields` merges). Repeating the same call changes nothing and emits no event.
  */
-export async function upsertProspect(ctx: RequestContext, input: UpsertProspectInput): Promise<{ prospect: Prospect; created: boolean; changed_fields: string[] }> {
+export async function upsertProspect(
+  ctx: RequestContext,
+  input: UpsertProspectInput,
+): Promise<{ prospect: Prospect; created: boolean; changed_fields: string[] }> {
   const email = normalizeEmail(input.email);
   return transact(ctx.db, async (trx) => {
     const now = ctx.clock.now();
@@ -112,7 +141,13 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
       .returning(PROSPECT_COLUMNS)
       .executeTakeFirst();
     if (inserted) {
-      await appendEvent(trx, ctx, 'prospect.created', { prospect_id: inserted.id, email }, { at: now, prospectId: inserted.id });
+      await appendEvent(
+        trx,
+        ctx,
+        'prospect.created',
+        { prospect_id: inserted.id, email },
+        { at: now, prospectId: inserted.id },
+      );
       return { prospect: toProspect(inserted), created: true, changed_fields: [] };
     }
 
@@ -130,7 +165,8 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
     if (input.tags !== undefined && !sameSet(input.tags, current.tags)) changes.tags = dedupe(input.tags);
     if (input.custom_fields !== undefined) {
       const merged = { ...current.custom_fields, ...input.custom_fields };
-      if (JSON.stringify(merged) !== JSON.stringify(current.custom_fields)) changes.custom_fields = JSON.stringify(merged);
+      if (JSON.stringify(merged) !== JSON.stringify(current.custom_fields))
+        changes.custom_fields = JSON.stringify(merged);
     }
     const changed_fields = Object.keys(changes);
     if (!changed_fields.length) return { prospect: toProspect(current), created: false, changed_fields };
@@ -142,13 +178,23 @@ export async function upsertProspect(ctx: RequestContext, input: UpsertProspectI
       .where('id', '=', current.id)
       .returning(PROSPECT_COLUMNS)
       .executeTakeFirstOrThrow();
-    await appendEvent(trx, ctx, 'prospect.updated', { prospect_id: current.id, changed_fields }, { at: now, prospectId: current.id });
+    await appendEvent(
+      trx,
+      ctx,
+      'prospect.updated',
+      { prospect_id: current.id, changed_fields },
+      { at: now, prospectId: current.id },
+    );
     return { prospect: toProspect(updated), created: false, changed_fields };
   });
 }
 
 /** Everything that happened to a prospect, oldest first. */
-export async function getProspectHistory(ctx: RequestContext, prospectId: string, page: PageRequest): Promise<Page<DomainEvent>> {
+export async function getProspectHistory(
+  ctx: RequestContext,
+  prospectId: string,
+  page: PageRequest,
+): Promise<Page<DomainEvent>> {
   await getProspect(ctx, prospectId);
   const q = ctx.db
     .selectFrom('events')

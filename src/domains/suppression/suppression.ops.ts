@@ -13,7 +13,12 @@ const Suppression = z.object({
   created_at: Timestamp,
 });
 
-const Target = z.string().trim().min(3).max(254).describe('An email address (jane@example.com) or a whole domain (@example.com)');
+const Target = z
+  .string()
+  .trim()
+  .min(3)
+  .max(254)
+  .describe('An email address (jane@example.com) or a whole domain (@example.com)');
 
 const addToSuppressionList = defineOperation({
   name: 'add_to_suppression_list',
@@ -57,7 +62,8 @@ const listSuppressions = defineOperation({
   title: 'List suppressions',
   toolset: 'suppression',
   scope: 'suppression:read',
-  description: 'List suppression entries, newest first, optionally only addresses or only domains, or containing some text. Paginated with cursor.',
+  description:
+    'List suppression entries, newest first, optionally only addresses or only domains, or containing some text. Paginated with cursor.',
   input: z.object({
     kind: z.enum(['email', 'domain']).optional().describe('Only addresses, or only domains'),
     q: z.string().min(1).max(200).optional().describe('Text the entry contains'),
@@ -67,7 +73,8 @@ const listSuppressions = defineOperation({
   output: pageOutput('suppressions', Suppression),
   annotations: readOnly,
   http: { method: 'GET', path: '/suppressions' },
-  handler: async (ctx, { kind, q, cursor, limit }) => toPageOutput('suppressions', await suppression.listSuppressions(ctx, { kind, q }, { cursor, limit })),
+  handler: async (ctx, { kind, q, cursor, limit }) =>
+    toPageOutput('suppressions', await suppression.listSuppressions(ctx, { kind, q }, { cursor, limit })),
 });
 
 const removeSuppression = defineOperation({
@@ -76,12 +83,15 @@ const removeSuppression = defineOperation({
   toolset: 'suppression',
   scope: 'admin',
   mcp: false,
-  description: 'Remove a suppression entry so the address may be contacted again. Administrative: needs the admin scope and is recorded as an event.',
+  description:
+    'Remove a suppression entry so the address may be contacted again. Administrative: needs the admin scope and is recorded as an event.',
   input: z.object({ suppression_id: z.string().min(1).max(64).describe('Entry id (sup_...)') }),
   output: z.object({ suppression: Suppression }),
   annotations: destructive,
   http: { method: 'DELETE', path: '/suppressions/{suppression_id}' },
-  handler: async (ctx, { suppression_id }) => ({ suppression: await suppression.removeSuppression(ctx, suppression_id) }),
+  handler: async (ctx, { suppression_id }) => ({
+    suppression: await suppression.removeSuppression(ctx, suppression_id),
+  }),
 });
 
 export const suppressionOperations = [addToSuppressionList, checkSuppression, listSuppressions, removeSuppression];

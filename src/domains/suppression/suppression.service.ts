@@ -1,4 +1,4 @@
-import type { Kysely, } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, SuppressionRow } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
 import type { RequestContext } from '../../kernel/context.js';
@@ -19,7 +19,10 @@ export interface Suppression {
 }
 
 const COLUMNS = ['id', 'kind', 'value', 'reason', 'source', 'created_at'] as const;
-const toSuppression = (row: Pick<SuppressionRow, (typeof COLUMNS)[number]>): Suppression => ({ ...row, created_at: row.created_at.toISOString() });
+const toSuppression = (row: Pick<SuppressionRow, (typeof COLUMNS)[number]>): Suppression => ({
+  ...row,
+  created_at: row.created_at.toISOString(),
+});
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const LOCAL_PART = /^[^\s@]{1,64}$/;
@@ -31,34 +34,64 @@ export function parseTarget(raw: string, param = 'email'): { kind: 'email' | 'do
   const local = value.slice(0, at);
   const domain = value.slice(at + 1);
   if (at < 0 || !DOMAIN.test(domain) || (at > 0 && !LOCAL_PART.test(local))) {
-    throw new AppError('invalid_request', `"${raw}" is neither an email address (name@example.com) nor a domain (@example.com)`, { param });
+    throw new AppError(
+      'invalid_request',
+      `"${raw}" is neither an email address (name@example.com) nor a domain (@example.com)`,
+      { param },
+    );
   }
   return { kind: at === 0 ? 'domain' : 'email', value, domain };
 }
 
 /** Adds an address or a whole `@domain`. Adding one already there returns it unchanged. */
-export async function addSuppression(ctx: RequestContext, input: { email: string; reason: string }, source = 'api'): Promise<{ suppression: Suppression; created: boolean }> {
+export async function addSuppression(
+  ctx: RequestContext,
+  input: { email: string; reason: string },
+  source = 'api',
+): Promise<{ suppression: Suppression; created: boolean }> {
   const target = parseTarget(input.email);
   return transact(ctx.db, async (trx) => {
     const now = ctx.clock.now();
     const row = await trx
       .insertInto('suppressions')
-      .values({ workspace_id: ctx.workspace.id, id: newId('sup', now), kind: target.kind, value: target.value, reason: input.reason, source, created_at: now })
+      .values({
+        workspace_id: ctx.workspace.id,
+        id: newId('sup', now),
+        kind: target.kind,
+        value: target.value,
+        reason: input.reason,
+        source,
+        created_at: now,
+      })
       .onConflict((oc) => oc.columns(['workspace_id', 'value']).doNothing())
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!row) {
-      const existing = await trx.selectFrom('suppressions').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id).where('value', '=', target.value).executeTakeFirstOrThrow();
+      const existing = await trx
+        .selectFrom('suppressions')
+        .select(COLUMNS)
+        .where('workspace_id', '=', ctx.workspace.id)
+        .where('value', '=', target.value)
+        .executeTakeFirstOrThrow();
       return { suppression: toSuppression(existing), created: false };
     }
     const prospect = target.kind === 'email' ? await prospectIdByEmail(trx, ctx.workspace.id, target.value) : null;
-    await appendEvent(trx, ctx, 'suppression.added', { suppression_id: row.id, value: row.value, reason: row.reason, source }, { at: now, prospectId: prospect });
+    await appendEvent(
+      trx,
+      ctx,
+      'suppression.added',
+      { suppression_id: row.id, value: row.value, reason: row.reason, source },
+      { at: now, prospectId: prospect },
+    );
     return { suppression: toSuppression(row), created: true };
   });
 }
 
 /** Whether mail to this address (or domain) is blocked, and by which entries. */
-export async function checkSuppression(ctx: RequestContext, email: string): Promise<{ email: string; suppressed: boolean; matches: Suppression[] }> {
+export async function checkSuppression(
+  ctx: RequestContext,
+  email: string,
+): Promise<{ email: string; suppressed: boolean; matches: Suppression[] }> {
   const target = parseTarget(email);
   const matches = (await matchingEntries(ctx.db, ctx.workspace.id, target)).map(toSuppression);
   return { email: target.value, suppressed: matches.length > 0, matches };
@@ -80,7 +113,11 @@ function matchingEntries(db: Kysely<Database>, workspaceId: string, target: { va
 }
 
 /** Entries newest first, optionally narrowed by kind or a substring. */
-export async function listSuppressions(ctx: RequestContext, filters: { kind?: 'email' | 'domain' | undefined; q?: string | undefined }, page: PageRequest): Promise<Page<Suppression>> {
+export async function listSuppressions(
+  ctx: RequestContext,
+  filters: { kind?: 'email' | 'domain' | undefined; q?: string | undefined },
+  page: PageRequest,
+): Promise<Page<Suppression>> {
   let q = ctx.db.selectFrom('suppressions').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.kind) q = q.where('kind', '=', filters.kind);
   if (filters.q) q = q.where('value', 'like', `%${filters.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -99,12 +136,23 @@ export async function removeSuppression(ctx: RequestContext, suppressionId: stri
     if (!row) throw new AppError('not_found', `Suppression ${suppressionId} not found`, { param: 'suppression_id' });
     const now = ctx.clock.now();
     const prospect = row.kind === 'email' ? await prospectIdByEmail(trx, ctx.workspace.id, row.value) : null;
-    await appendEvent(trx, ctx, 'suppression.removed', { suppression_id: row.id, value: row.value }, { at: now, prospectId: prospect });
+    await appendEvent(
+      trx,
+      ctx,
+      'suppression.removed',
+      { suppression_id: row.id, value: row.value },
+      { at: now, prospectId: prospect },
+    );
     return toSuppression(row);
   });
 }
 
 async function prospectIdByEmail(db: Kysely<Database>, workspaceId: string, email: string): Promise<string | null> {
-  const row = await db.selectFrom('prospects').select('id').where('workspace_id', '=', workspaceId).where('email', '=', email).executeTakeFirst();
+  const row = await db
+    .selectFrom('prospects')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('email', '=', email)
+    .executeTakeFirst();
   return row?.id ?? null;
 }

@@ -35,7 +35,11 @@ function syntaxError(source: string, field: string, offset: number, problem: str
   const before = source.slice(0, offset);
   const line = before.split('\n').length;
   const column = offset - before.lastIndexOf('\n');
-  return new AppError('invalid_request', `${field} has a template syntax error at line ${line}, column ${column}: ${problem}`, { param: field, line, column });
+  return new AppError(
+    'invalid_request',
+    `${field} has a template syntax error at line ${line}, column ${column}: ${problem}`,
+    { param: field, line, column },
+  );
 }
 
 /** Parses a template; throws invalid_request naming the field, line and column of the first error. */
@@ -76,7 +80,10 @@ function parsePlaceholder(source: string, field: string, start: number): { segme
   const name = source.slice(nameStart, i);
   if (!name) throw fail(start, 'empty variable name: write {{name}} or {{name | "default"}}');
   if (!NAME.test(name)) {
-    throw fail(nameStart, `"${name}" is not a variable name: use letters, digits, _ and -, with dots between parts, as in {{prospect.first_name}}`);
+    throw fail(
+      nameStart,
+      `"${name}" is not a variable name: use letters, digits, _ and -, with dots between parts, as in {{prospect.first_name}}`,
+    );
   }
   skipSpace();
   let fallback: string | null = null;
@@ -84,7 +91,8 @@ function parsePlaceholder(source: string, field: string, start: number): { segme
     i++;
     skipSpace();
     const quote = source[i];
-    if (quote !== '"' && quote !== "'") throw fail(i, `the default of {{${name}}} must be a quoted string, as in {{${name} | "your team"}}`);
+    if (quote !== '"' && quote !== "'")
+      throw fail(i, `the default of {{${name}}} must be a quoted string, as in {{${name} | "your team"}}`);
     const open = i++;
     fallback = '';
     for (;;) {
@@ -141,7 +149,12 @@ function fill(segments: Segment[], variables: Record<string, unknown>, problems:
     if (value === null || value === undefined) {
       if (s.default !== null) out += s.default;
       else if (!problems.missing.includes(s.name)) problems.missing.push(s.name);
-    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    } else if (
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      typeof value === 'bigint'
+    ) {
       out += String(value);
     } else if (!problems.invalid.includes(s.name)) {
       problems.invalid.push(s.name);
@@ -155,22 +168,34 @@ function fill(segments: Segment[], variables: Record<string, unknown>, problems:
  * a null or absent value takes the placeholder's default. Fails with invalid_request listing every
  * missing variable (details.missing) and every value that is an object or array (details.invalid).
  */
-export function renderTemplate(template: { subject: string; body: string }, variables: Record<string, unknown>): RenderedTemplate & { subject: string };
+export function renderTemplate(
+  template: { subject: string; body: string },
+  variables: Record<string, unknown>,
+): RenderedTemplate & { subject: string };
 export function renderTemplate(template: TemplateSource, variables: Record<string, unknown>): RenderedTemplate;
 export function renderTemplate(template: TemplateSource, variables: Record<string, unknown>): RenderedTemplate {
-  const subject = template.subject === null || template.subject === undefined ? null : parseTemplate(template.subject, 'subject');
+  const subject =
+    template.subject === null || template.subject === undefined ? null : parseTemplate(template.subject, 'subject');
   const body = parseTemplate(template.body, 'body');
   const problems: Problems = { missing: [], invalid: [] };
   const rendered = { subject: subject && fill(subject, variables, problems), body: fill(body, variables, problems) };
   if (problems.missing.length || problems.invalid.length) {
     const parts: string[] = [];
     if (problems.missing.length) {
-      parts.push(`Missing template variables: ${problems.missing.join(', ')}. Pass them in variables, or give the placeholders defaults, as in {{company | "your team"}}.`);
+      parts.push(
+        `Missing template variables: ${problems.missing.join(', ')}. Pass them in variables, or give the placeholders defaults, as in {{company | "your team"}}.`,
+      );
     }
     if (problems.invalid.length) {
-      parts.push(`Template variables must be strings, numbers or booleans, but ${problems.invalid.join(', ')} ${problems.invalid.length > 1 ? 'are objects or arrays' : 'is an object or array'}: refer to one of its fields, as in {{prospect.first_name}}.`);
+      parts.push(
+        `Template variables must be strings, numbers or booleans, but ${problems.invalid.join(', ')} ${problems.invalid.length > 1 ? 'are objects or arrays' : 'is an object or array'}: refer to one of its fields, as in {{prospect.first_name}}.`,
+      );
     }
-    throw new AppError('invalid_request', parts.join(' '), { param: 'variables', missing: problems.missing, invalid: problems.invalid });
+    throw new AppError('invalid_request', parts.join(' '), {
+      param: 'variables',
+      missing: problems.missing,
+      invalid: problems.invalid,
+    });
   }
   return { ...rendered, variables_used: placeholderNames(subject ?? [], body) };
 }

@@ -1,11 +1,20 @@
 import { z } from 'zod';
 import * as templates from './templates.service.js';
 import { TEMPLATE_CATEGORIES, TEMPLATE_KEY_PATTERN } from './templates.service.js';
-import { CursorInput, LimitInput, Timestamp, pageOutput, toPageOutput, FreeFormValue, freeFormInput } from '../../operations/inputs.js';
+import {
+  CursorInput,
+  LimitInput,
+  Timestamp,
+  pageOutput,
+  toPageOutput,
+  FreeFormValue,
+  freeFormInput,
+} from '../../operations/inputs.js';
 import { destructive, idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { defineOperation } from '../../operations/define.js';
 
-const SYNTAX = '{{name}} inserts a variable, {{prospect.first_name}} a field of one, {{company | "your team"}} one with a default; \\{{ is a literal {{';
+const SYNTAX =
+  '{{name}} inserts a variable, {{prospect.first_name}} a field of one, {{company | "your team"}} one with a default; \\{{ is a literal {{';
 
 const Template = z.object({
   id: z.string().describe('Template id (tpl_...)'),
@@ -24,8 +33,13 @@ const Key = z
   .string()
   .min(1)
   .max(100)
-  .regex(TEMPLATE_KEY_PATTERN, 'key must be lower-case letters and digits with - _ or . between them (e.g. welcome-email), not starting with tpl_')
-  .describe('Stable name, unique in the workspace: lower-case letters and digits with - _ or . between them (e.g. welcome-email)');
+  .regex(
+    TEMPLATE_KEY_PATTERN,
+    'key must be lower-case letters and digits with - _ or . between them (e.g. welcome-email), not starting with tpl_',
+  )
+  .describe(
+    'Stable name, unique in the workspace: lower-case letters and digits with - _ or . between them (e.g. welcome-email)',
+  );
 const Name = z.string().trim().min(1).max(200).describe('Display name');
 const Category = z.enum(TEMPLATE_CATEGORIES).describe('custom, chat, widget, agent or email');
 const Subject = z.string().max(998).describe(`Subject line, for email templates; placeholders allowed (${SYNTAX})`);
@@ -47,14 +61,16 @@ const listTemplates = defineOperation({
   }),
   output: pageOutput('templates', Template),
   http: { method: 'GET', path: '/templates' },
-  handler: async (ctx, { category, cursor, limit }) => toPageOutput('templates', await templates.listTemplates(ctx, { category }, { cursor, limit })),
+  handler: async (ctx, { category, cursor, limit }) =>
+    toPageOutput('templates', await templates.listTemplates(ctx, { category }, { cursor, limit })),
 });
 
 const getTemplate = defineOperation({
   ...reads,
   name: 'get_template',
   title: 'Get template',
-  description: 'Read one template by id or key, with the variables it uses. Fails with not_found if the workspace has no such template.',
+  description:
+    'Read one template by id or key, with the variables it uses. Fails with not_found if the workspace has no such template.',
   input: z.object({ template_id: TemplateRef }),
   output: z.object({ template: Template }),
   http: { method: 'GET', path: '/templates/{template_id}' },
@@ -73,7 +89,9 @@ const renderTemplate = defineOperation({
     template_id: TemplateRef,
     variables: freeFormInput(FreeFormValue, { dotted: true })
       .optional()
-      .describe('Values for the placeholders, as [{name, value}]; a dotted name fills a nested placeholder: [{"name": "prospect.first_name", "value": "Ada"}]'),
+      .describe(
+        'Values for the placeholders, as [{name, value}]; a dotted name fills a nested placeholder: [{"name": "prospect.first_name", "value": "Ada"}]',
+      ),
   }),
   output: z.object({
     subject: z.string().nullable().describe('The rendered subject, or null'),
@@ -124,7 +142,9 @@ const updateTemplate = defineOperation({
   output: z.object({ template: Template }),
   annotations: idempotentWrite,
   http: { method: 'PUT', path: '/templates/{template_id}' },
-  handler: async (ctx, { template_id, ...input }) => ({ template: await templates.updateTemplate(ctx, template_id, input) }),
+  handler: async (ctx, { template_id, ...input }) => ({
+    template: await templates.updateTemplate(ctx, template_id, input),
+  }),
 });
 
 const deleteTemplate = defineOperation({
@@ -139,4 +159,11 @@ const deleteTemplate = defineOperation({
   handler: async (ctx, { template_id }) => ({ template: await templates.deleteTemplate(ctx, template_id) }),
 });
 
-export const templateOperations = [listTemplates, getTemplate, renderTemplate, createTemplate, updateTemplate, deleteTemplate];
+export const templateOperations = [
+  listTemplates,
+  getTemplate,
+  renderTemplate,
+  createTemplate,
+  updateTemplate,
+  deleteTemplate,
+];

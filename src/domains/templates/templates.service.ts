@@ -45,15 +45,22 @@ const COLUMNS = ['id', 'key', 'name', 'category', 'subject', 'body', 'created_at
 type Columns = Pick<TemplateRow, (typeof COLUMNS)[number]>;
 
 function toTemplate(row: Columns): Template {
-  const variables = placeholderNames(row.subject === null ? [] : parseTemplate(row.subject, 'subject'), parseTemplate(row.body));
+  const variables = placeholderNames(
+    row.subject === null ? [] : parseTemplate(row.subject, 'subject'),
+    parseTemplate(row.body),
+  );
   return { ...row, variables, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
 
 function checkKey(key: string): void {
   if (!TEMPLATE_KEY_PATTERN.test(key)) {
-    throw new AppError('invalid_request', `key "${key}" is not valid: use lower-case letters and digits with - _ or . between them (e.g. "welcome-email"); keys may not start with tpl_`, {
-      param: 'key',
-    });
+    throw new AppError(
+      'invalid_request',
+      `key "${key}" is not valid: use lower-case letters and digits with - _ or . between them (e.g. "welcome-email"); keys may not start with tpl_`,
+      {
+        param: 'key',
+      },
+    );
   }
 }
 
@@ -63,7 +70,12 @@ function checkSyntax(input: { subject?: string | null | undefined; body?: string
   if (input.body !== undefined) parseTemplate(input.body, 'body');
 }
 
-const keyTaken = (key: string) => new AppError('conflict', `A template with key "${key}" already exists in this workspace; choose another key or update that template`, { param: 'key' });
+const keyTaken = (key: string) =>
+  new AppError(
+    'conflict',
+    `A template with key "${key}" already exists in this workspace; choose another key or update that template`,
+    { param: 'key' },
+  );
 const notFound = (ref: string, param: string) => new AppError('not_found', `Template ${ref} not found`, { param });
 const isUniqueViolation = (e: unknown) => (e as { code?: unknown } | null)?.code === '23505';
 
@@ -90,13 +102,23 @@ export async function createTemplate(ctx: RequestContext, input: TemplateInput):
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!row) throw keyTaken(input.key);
-    await appendEvent(trx, ctx, 'template.created', { template_id: row.id, key: row.key, name: row.name, category: row.category }, { at: now });
+    await appendEvent(
+      trx,
+      ctx,
+      'template.created',
+      { template_id: row.id, key: row.key, name: row.name, category: row.category },
+      { at: now },
+    );
     return toTemplate(row);
   });
 }
 
 /** Templates ordered by key, optionally of one category. */
-export async function listTemplates(ctx: RequestContext, filters: { category?: TemplateCategory | undefined }, page: PageRequest): Promise<Page<Template>> {
+export async function listTemplates(
+  ctx: RequestContext,
+  filters: { category?: TemplateCategory | undefined },
+  page: PageRequest,
+): Promise<Page<Template>> {
   let q = ctx.db.selectFrom('templates').select(COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.category) q = q.where('category', '=', filters.category);
   return keysetPage(q, byKey, page, filters, toTemplate);
@@ -106,7 +128,11 @@ export async function listTemplates(ctx: RequestContext, filters: { category?: T
 const refColumn = (ref: string) => (ref.startsWith(`${ID_PREFIX}_`) ? 'id' : 'key');
 
 function findRow(db: Kysely<Database>, workspaceId: string, ref: string, lock = false) {
-  let q = db.selectFrom('templates').select(COLUMNS).where('workspace_id', '=', workspaceId).where(refColumn(ref), '=', ref);
+  let q = db
+    .selectFrom('templates')
+    .select(COLUMNS)
+    .where('workspace_id', '=', workspaceId)
+    .where(refColumn(ref), '=', ref);
   if (lock) q = q.forUpdate();
   return q.executeTakeFirst();
 }
@@ -119,14 +145,20 @@ export async function getTemplate(ctx: RequestContext, ref: string, param = 'tem
 }
 
 /** Changes the fields given; an unchanged template is returned as it is, without an event. */
-export async function updateTemplate(ctx: RequestContext, ref: string, input: Partial<TemplateInput>): Promise<Template> {
+export async function updateTemplate(
+  ctx: RequestContext,
+  ref: string,
+  input: Partial<TemplateInput>,
+): Promise<Template> {
   if (input.key !== undefined) checkKey(input.key);
   checkSyntax(input);
   return transact(ctx.db, async (trx) => {
     const current = await findRow(trx, ctx.workspace.id, ref, true);
     if (!current) throw notFound(ref, 'template_id');
     const changes = Object.fromEntries(
-      Object.entries(input).filter(([field, value]) => value !== undefined && value !== current[field as keyof typeof current]),
+      Object.entries(input).filter(
+        ([field, value]) => value !== undefined && value !== current[field as keyof typeof current],
+      ),
     ) as Partial<TemplateInput>;
     const changed = Object.keys(changes);
     if (!changed.length) return toTemplate(current);
@@ -141,7 +173,13 @@ export async function updateTemplate(ctx: RequestContext, ref: string, input: Pa
       .catch((e: unknown) => {
         throw isUniqueViolation(e) ? keyTaken(input.key!) : e;
       });
-    await appendEvent(trx, ctx, 'template.updated', { template_id: row.id, key: row.key, changed_fields: changed }, { at: now });
+    await appendEvent(
+      trx,
+      ctx,
+      'template.updated',
+      { template_id: row.id, key: row.key, changed_fields: changed },
+      { at: now },
+    );
     return toTemplate(row);
   });
 }
@@ -162,6 +200,10 @@ export async function deleteTemplate(ctx: RequestContext, ref: string): Promise<
 }
 
 /** Renders a stored template (by id or key) with the given variables, without saving anything. */
-export async function renderStoredTemplate(ctx: RequestContext, ref: string, variables: Record<string, unknown>): Promise<RenderedTemplate> {
+export async function renderStoredTemplate(
+  ctx: RequestContext,
+  ref: string,
+  variables: Record<string, unknown>,
+): Promise<RenderedTemplate> {
   return renderTemplate(await getTemplate(ctx, ref), variables);
 }

@@ -22,12 +22,26 @@ export function generateKey(): { plaintext: string; prefix: string; hash: string
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** Resolves a presented key to its principal, or null when it is unknown, revoked or expired. */
-export async function authenticateKey(db: Kysely<Database>, clock: Clock, plaintext: string): Promise<Principal | null> {
+export async function authenticateKey(
+  db: Kysely<Database>,
+  clock: Clock,
+  plaintext: string,
+): Promise<Principal | null> {
   if (!plaintext.startsWith(KEY_PREFIX) || plaintext.length > 200) return null;
   const hash = hashSecret(plaintext);
   const key = await db
     .selectFrom('api_keys')
-    .select(['id', 'organization_id', 'name', 'scopes', 'all_workspaces', 'secret_hash', 'revoked_at', 'expires_at', 'last_used_at'])
+    .select([
+      'id',
+      'organization_id',
+      'name',
+      'scopes',
+      'all_workspaces',
+      'secret_hash',
+      'revoked_at',
+      'expires_at',
+      'last_used_at',
+    ])
     .where('secret_hash', '=', hash)
     .executeTakeFirst();
   // The index lookup already matched; the constant-time compare is defence in depth.
@@ -37,7 +51,9 @@ export async function authenticateKey(db: Kysely<Database>, clock: Clock, plaint
 
   const workspaceIds = key.all_workspaces
     ? []
-    : (await db.selectFrom('api_key_workspaces').select('workspace_id').where('key_id', '=', key.id).execute()).map((r) => r.workspace_id);
+    : (await db.selectFrom('api_key_workspaces').select('workspace_id').where('key_id', '=', key.id).execute()).map(
+        (r) => r.workspace_id,
+      );
 
   if (!key.last_used_at || now.getTime() - key.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', key.id).execute();

@@ -29,7 +29,9 @@ export class KeyCache {
     // Unknown keys are not remembered: a flood of wrong keys must not push out the good ones.
     if (principal && this.ttlMs > 0) {
       // A key about to expire is remembered only until it does.
-      const left = principal.expiresAt ? principal.expiresAt.getTime() - this.clock.now().getTime() : Number.POSITIVE_INFINITY;
+      const left = principal.expiresAt
+        ? principal.expiresAt.getTime() - this.clock.now().getTime()
+        : Number.POSITIVE_INFINITY;
       this.entries.set(presented, { principal, until: now + Math.min(this.ttlMs, left) });
     } else this.entries.delete(presented);
     return principal;

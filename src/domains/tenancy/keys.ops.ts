@@ -88,7 +88,13 @@ const rotateApiKey = defineOrgOperation({
     'revoked or expired; not_found for a key this key may not manage. Takes no idempotency key: the result holds a secret.',
   input: z.object({
     key_id: KeyIdInput,
-    grace_seconds: z.number().int().min(0).max(keys.MAX_GRACE_SECONDS).optional().describe('How long the old secret keeps working, at most 7 days'),
+    grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(keys.MAX_GRACE_SECONDS)
+      .optional()
+      .describe('How long the old secret keeps working, at most 7 days'),
   }),
   output: CreatedKey,
   annotations: destructive,

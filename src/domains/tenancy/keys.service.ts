@@ -40,7 +40,19 @@ export interface CreateKeyInput {
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
-const KEY_COLUMNS = ['id', 'organization_id', 'name', 'prefix', 'scopes', 'all_workspaces', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'replaced_by'] as const;
+const KEY_COLUMNS = [
+  'id',
+  'organization_id',
+  'name',
+  'prefix',
+  'scopes',
+  'all_workspaces',
+  'created_at',
+  'last_used_at',
+  'expires_at',
+  'revoked_at',
+  'replaced_by',
+] as const;
 type KeyRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
 
 function toApiKey(row: KeyRow, workspaceIds: string[], now: Date): ApiKey {
@@ -64,15 +76,25 @@ function toApiKey(row: KeyRow, workspaceIds: string[], now: Date): ApiKey {
 export async function createKey(ctx: OrgContext, input: CreateKeyInput): Promise<CreatedKey> {
   const unknown = input.scopes.filter((s) => s !== '*' && !(ALL_SCOPES as string[]).includes(s));
   if (unknown.length) {
-    throw new AppError('invalid_request', `Unknown scope(s): ${unknown.join(', ')}. Known scopes: *, ${ALL_SCOPES.join(', ')}`, { param: 'scopes' });
+    throw new AppError(
+      'invalid_request',
+      `Unknown scope(s): ${unknown.join(', ')}. Known scopes: *, ${ALL_SCOPES.join(', ')}`,
+      { param: 'scopes' },
+    );
   }
   const beyond = input.scopes.filter((s) => !hasScope(ctx.principal, s));
-  if (beyond.length) throw new AppError('forbidden', `This key cannot grant scopes it does not hold: ${beyond.join(', ')}`, { param: 'scopes' });
+  if (beyond.length)
+    throw new AppError('forbidden', `This key cannot grant scopes it does not hold: ${beyond.join(', ')}`, {
+      param: 'scopes',
+    });
   if (input.workspaces === 'all' && !ctx.principal.allWorkspaces) {
-    throw new AppError('forbidden', 'This key is not granted all workspaces, so it cannot create a key that is', { param: 'workspaces' });
+    throw new AppError('forbidden', 'This key is not granted all workspaces, so it cannot create a key that is', {
+      param: 'workspaces',
+    });
   }
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
-  if (expiresAt && expiresAt <= ctx.clock.now()) throw new AppError('invalid_request', 'expires_at must be in the future', { param: 'expires_at' });
+  if (expiresAt && expiresAt <= ctx.clock.now())
+    throw new AppError('invalid_request', 'expires_at must be in the future', { param: 'expires_at' });
 
   return transact(ctx.db, async (trx) => {
     const workspaceIds: string[] = [];
@@ -132,9 +154,14 @@ export async function listKeys(ctx: OrgContext): Promise<ApiKey[]> {
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
-  const grants = await grantsOf(ctx.db, rows.map((r) => r.id));
+  const grants = await grantsOf(
+    ctx.db,
+    rows.map((r) => r.id),
+  );
   const now = ctx.clock.now();
-  return rows.filter((r) => manages(ctx.principal, r, grants.get(r.id) ?? [])).map((r) => toApiKey(r, grants.get(r.id) ?? [], now));
+  return rows
+    .filter((r) => manages(ctx.principal, r, grants.get(r.id) ?? []))
+    .map((r) => toApiKey(r, grants.get(r.id) ?? [], now));
 }
 
 /** Revokes a key at once. Revoking a revoked key is a no-op that returns it. */
@@ -144,7 +171,12 @@ export async function revokeKey(ctx: OrgContext, keyId: string): Promise<ApiKey>
     const now = ctx.clock.now();
     const updated = row.revoked_at
       ? row
-      : await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).returning(KEY_COLUMNS).executeTakeFirstOrThrow();
+      : await trx
+          .updateTable('api_keys')
+          .set({ revoked_at: now })
+          .where('id', '=', row.id)
+          .returning(KEY_COLUMNS)
+          .executeTakeFirstOrThrow();
     return toApiKey(updated, workspaceIds, now);
   }).finally(() => ctx.keyCache.forget(keyId));
 }
@@ -157,14 +189,22 @@ export async function revokeKey(ctx: OrgContext, keyId: string): Promise<ApiKey>
  */
 export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0): Promise<CreatedKey> {
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
-    throw new AppError('invalid_request', `grace_seconds must be a whole number from 0 to ${MAX_GRACE_SECONDS} (7 days)`, { param: 'grace_seconds' });
+    throw new AppError(
+      'invalid_request',
+      `grace_seconds must be a whole number from 0 to ${MAX_GRACE_SECONDS} (7 days)`,
+      { param: 'grace_seconds' },
+    );
   }
   return transact(ctx.db, async (trx) => {
     const { row, workspaceIds } = await lockManagedKey(trx, ctx.principal, keyId);
     const now = ctx.clock.now();
     // The row is locked, so of two concurrent rotations the second sees the first one's successor here.
     if (row.replaced_by) {
-      throw new AppError('conflict', `Key ${keyId} was already rotated into ${row.replaced_by}; rotate ${row.replaced_by} instead if its secret was lost`, { param: 'key_id' });
+      throw new AppError(
+        'conflict',
+        `Key ${keyId} was already rotated into ${row.replaced_by}; rotate ${row.replaced_by} instead if its secret was lost`,
+        { param: 'key_id' },
+      );
     }
     if (row.revoked_at || (row.expires_at && row.expires_at <= now)) {
       throw new AppError('conflict', `Key ${keyId} is no longer active; create a new key instead`);
@@ -197,7 +237,8 @@ async function lockManagedKey(db: Kysely<Database>, p: Principal, keyId: string)
     .forUpdate()
     .executeTakeFirst();
   const workspaceIds = row ? ((await grantsOf(db, [row.id])).get(row.id) ?? []) : [];
-  if (!row || !manages(p, row, workspaceIds)) throw new AppError('not_found', `API key ${keyId} not found`, { param: 'key_id' });
+  if (!row || !manages(p, row, workspaceIds))
+    throw new AppError('not_found', `API key ${keyId} not found`, { param: 'key_id' });
   return { row, workspaceIds };
 }
 

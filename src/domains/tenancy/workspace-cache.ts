@@ -28,7 +28,8 @@ export class WorkspaceCache {
   async resolve(db: Kysely<Database>, principal: Principal, idOrSlug: string | undefined): Promise<Workspace> {
     if (this.ttlMs === 0) return resolveWorkspace(db, principal, idOrSlug);
     // Without a workspace_id the answer depends on the key's grants, so it is remembered per key.
-    const cacheKey = idOrSlug === undefined ? `key\0${principal.keyId}` : `org\0${principal.organizationId}\0${idOrSlug}`;
+    const cacheKey =
+      idOrSlug === undefined ? `key\0${principal.keyId}` : `org\0${principal.organizationId}\0${idOrSlug}`;
     const now = performance.now();
     const hit = this.entries.get(cacheKey);
     if (hit && hit.until > now) {

@@ -42,7 +42,8 @@ const createWorkspace = defineOrgOperation({
   toolset: 'admin',
   scope: 'admin',
   mcp: false,
-  description: 'Create a workspace in the organization. Needs the admin scope and a key granted all workspaces. Fails with conflict if the slug is taken.',
+  description:
+    'Create a workspace in the organization. Needs the admin scope and a key granted all workspaces. Fails with conflict if the slug is taken.',
   input: z.object({
     name: z.string().trim().min(1).max(200).describe('Display name'),
     slug: z

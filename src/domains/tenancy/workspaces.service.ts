@@ -7,7 +7,17 @@ import type { OrgContext, Principal, RequestContext, Workspace } from '../../ker
 import { AppError } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 
-const WORKSPACE_COLUMNS = ['id', 'organization_id', 'name', 'slug', 'is_test', 'timezone', 'settings', 'created_at', 'updated_at'] as const;
+const WORKSPACE_COLUMNS = [
+  'id',
+  'organization_id',
+  'name',
+  'slug',
+  'is_test',
+  'timezone',
+  'settings',
+  'created_at',
+  'updated_at',
+] as const;
 
 export function toWorkspace(row: WorkspaceRow): Workspace {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
@@ -27,7 +37,8 @@ export async function writeSettingsSection(
   now: Date,
 ): Promise<Workspace> {
   const json = JSON.stringify(value);
-  const next = mode === 'replace' ? sql`${json}::jsonb` : sql`coalesce(settings->${section}, '{}'::jsonb) || ${json}::jsonb`;
+  const next =
+    mode === 'replace' ? sql`${json}::jsonb` : sql`coalesce(settings->${section}, '{}'::jsonb) || ${json}::jsonb`;
   const row = await trx
     .updateTable('workspaces')
     .set({ settings: sql`jsonb_set(settings, array[${section}]::text[], ${next})`, updated_at: now })
@@ -64,11 +75,18 @@ export async function createWorkspace(ctx: OrgContext, input: CreateWorkspaceInp
   return insertWorkspace(ctx.db, ctx.clock, ctx.principal.organizationId, input);
 }
 
-export async function insertWorkspace(db: Kysely<Database>, clock: Clock, organizationId: string, input: CreateWorkspaceInput): Promise<Workspace> {
+export async function insertWorkspace(
+  db: Kysely<Database>,
+  clock: Clock,
+  organizationId: string,
+  input: CreateWorkspaceInput,
+): Promise<Workspace> {
   const slug = input.slug ?? slugify(input.name);
   const timezone = input.timezone ?? 'UTC';
   if (!isTimeZone(timezone)) {
-    throw new AppError('invalid_request', `timezone "${timezone}" is not an IANA time zone such as Europe/Paris`, { param: 'timezone' });
+    throw new AppError('invalid_request', `timezone "${timezone}" is not an IANA time zone such as Europe/Paris`, {
+      param: 'timezone',
+    });
   }
   const now = clock.now();
   const row = await db
@@ -87,7 +105,10 @@ export async function insertWorkspace(db: Kysely<Database>, clock: Clock, organi
     .onConflict((oc) => oc.columns(['organization_id', 'slug']).doNothing())
     .returning(WORKSPACE_COLUMNS)
     .executeTakeFirst();
-  if (!row) throw new AppError('conflict', `A workspace with slug "${slug}" already exists; choose another slug`, { param: 'slug' });
+  if (!row)
+    throw new AppError('conflict', `A workspace with slug "${slug}" already exists; choose another slug`, {
+      param: 'slug',
+    });
   return toWorkspace(row);
 }
 
@@ -102,7 +123,11 @@ function isTimeZone(tz: string): boolean {
 
 /** The workspaces this key may see, oldest first. */
 export async function listWorkspaces(ctx: OrgContext): Promise<Workspace[]> {
-  const rows = await visibleWorkspaces(ctx.db, ctx.principal).select(WORKSPACE_COLUMNS).orderBy('created_at').orderBy('id').execute();
+  const rows = await visibleWorkspaces(ctx.db, ctx.principal)
+    .select(WORKSPACE_COLUMNS)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   return rows.map(toWorkspace);
 }
 
@@ -116,7 +141,11 @@ function visibleWorkspaces(db: Kysely<Database>, p: Principal) {
  * Resolves the `workspace_id` a caller passed (an id or a slug) to a workspace it is granted.
  * One it is not granted is reported exactly like one that does not exist.
  */
-export async function resolveWorkspace(db: Kysely<Database>, p: Principal, idOrSlug: string | undefined): Promise<Workspace> {
+export async function resolveWorkspace(
+  db: Kysely<Database>,
+  p: Principal,
+  idOrSlug: string | undefined,
+): Promise<Workspace> {
   if (idOrSlug === undefined) {
     const rows = await visibleWorkspaces(db, p).select(WORKSPACE_COLUMNS).limit(2).execute();
     if (rows.length === 1) return toWorkspace(rows[0]!);
@@ -138,7 +167,8 @@ export async function resolveWorkspace(db: Kysely<Database>, p: Principal, idOrS
   return toWorkspace(row);
 }
 
-export const workspaceNotFound = (idOrSlug: string) => new AppError('not_found', `Workspace ${idOrSlug} not found`, { param: 'workspace_id' });
+export const workspaceNotFound = (idOrSlug: string) =>
+  new AppError('not_found', `Workspace ${idOrSlug} not found`, { param: 'workspace_id' });
 
 /** The workspace's configuration, as the agent should respect it. */
 export async function getWorkspaceConfig(ctx: RequestContext): Promise<Workspace> {
@@ -155,7 +185,12 @@ export async function defaultOrganization(db: Kysely<Database>, clock: Clock, or
   return transact(db, async (trx) => {
     // Serialises concurrent first starts (several nodes, or CLI and server) so only one default org is made.
     await sql`select pg_advisory_xact_lock(hashtext('switchboard.bootstrap'))`.execute(trx);
-    const existing = await trx.selectFrom('organizations').select('id').orderBy('created_at').orderBy('id').executeTakeFirst();
+    const existing = await trx
+      .selectFrom('organizations')
+      .select('id')
+      .orderBy('created_at')
+      .orderBy('id')
+      .executeTakeFirst();
     if (existing) return existing.id;
     const now = clock.now();
     const id = newId('org', now);

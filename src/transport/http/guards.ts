@@ -22,7 +22,13 @@ export function requestIdOf(given: string | undefined): string {
   return given && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
-const csv = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const csv = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 function hostname(hostHeader: string): string {
   const h = hostHeader.toLowerCase();
@@ -117,7 +123,11 @@ export function corsHeaders(origin: string | undefined, preflight: boolean): Rec
 export async function authenticate(keys: KeyResolver, req: RequestParts): Promise<Principal> {
   const bearer = req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
   const presented = (bearer ?? req.header('x-api-key'))?.trim();
-  if (!presented) throw new AppError('unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header');
+  if (!presented)
+    throw new AppError(
+      'unauthorized',
+      'Missing API key: send it as "Authorization: Bearer <key>" or in the X-API-Key header',
+    );
   const principal = await keys.authenticate(presented);
   if (!principal) throw new AppError('unauthorized', 'The API key is invalid, revoked or expired', { presented: true });
   return principal;

@@ -35,7 +35,9 @@ export function mountTracking(hono: Hono<HttpEnv>, app: App): void {
     await recordOpen(app, c.req.param('file').replace(/\.gif$/, '')).catch(() => {});
     return c.body(PIXEL, 200, { 'content-type': 'image/gif', 'cache-control': 'no-store' });
   });
-  hono.get('/t/c/:token/:index{[0-9]+}', async (c) => c.redirect(await recordClick(app, c.req.param('token'), Number(c.req.param('index'))), 302));
+  hono.get('/t/c/:token/:index{[0-9]+}', async (c) =>
+    c.redirect(await recordClick(app, c.req.param('token'), Number(c.req.param('index'))), 302),
+  );
 }
 
 /** Resend's delivery webhooks (Svix-signed): the raw body is verified before anything is parsed. */
@@ -51,6 +53,9 @@ export function mountResendHook(hono: Hono<HttpEnv>, app: App): void {
     if (!secret) throw new AppError('not_found', 'Resend webhooks are not configured: set RESEND_WEBHOOK_SECRET');
     const event = verifyResendWebhook(await c.req.text(), c.req.raw.headers, secret, app.clock.now());
     const report = toDeliveryReport(event);
-    return c.json({ received: true, result: report ? await applyDeliveryReport(app, c.get('log'), report) : 'ignored' });
+    return c.json({
+      received: true,
+      result: report ? await applyDeliveryReport(app, c.get('log'), report) : 'ignored',
+    });
   });
 }

@@ -16,7 +16,11 @@ export const NO_OAUTH =
 const metadataNotFound = { error: { code: 'not_found', message: NO_OAUTH, type: 'invalid_request_error' } };
 
 // RFC 9728 and RFC 8414 documents, at the root and suffixed with the resource path (/mcp) as clients probe both.
-const DISCOVERY = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
+const DISCOVERY = [
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+];
 
 export function mountOAuthRefusal(hono: Hono<HttpEnv>): void {
   for (const base of DISCOVERY) {

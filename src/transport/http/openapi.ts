@@ -7,14 +7,18 @@ import { REST_PREFIX, pathParams } from './rest.js';
 
 const successStatuses = (status: HttpRoute['status']) => (status === 'created' ? [200, 201] : [status ?? 200]);
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
 
 const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   invalid_request: 'invalid_request: the input is not valid; `param` names the field',
   unauthorized: 'unauthorized: no API key, or one that is unknown, revoked or expired',
   forbidden: "forbidden: the key lacks the operation's scope, or the Host or Origin is not allowed",
   not_found: 'not_found: no such record in a workspace this key can reach',
-  conflict: 'conflict: the record is in a state that does not allow this, or the idempotency key was used for another request',
+  conflict:
+    'conflict: the record is in a state that does not allow this, or the idempotency key was used for another request',
   payload_too_large: 'payload_too_large: the body is larger than the server accepts',
   file_too_large: 'file_too_large: the document is larger than 50 MB',
   unsupported_media_type: 'unsupported_media_type: the body is not JSON',
@@ -34,8 +38,11 @@ function errorResponses(c: CompiledOperation, hasBody: boolean): Record<string, 
     codes.add('unsupported_media_type');
   }
   const byStatus = new Map<number, string[]>();
-  for (const code of codes) byStatus.set(HTTP_STATUS[code], [...(byStatus.get(HTTP_STATUS[code]) ?? []), ERROR_DESCRIPTIONS[code] ?? code]);
-  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, lines]) => [status, errorResponse(lines.join('; '))]));
+  for (const code of codes)
+    byStatus.set(HTTP_STATUS[code], [...(byStatus.get(HTTP_STATUS[code]) ?? []), ERROR_DESCRIPTIONS[code] ?? code]);
+  return Object.fromEntries(
+    [...byStatus].sort(([a], [b]) => a - b).map(([status, lines]) => [status, errorResponse(lines.join('; '))]),
+  );
 }
 
 /**
@@ -48,7 +55,14 @@ function uploadSchema(props: Record<string, unknown>, required: string[]): Recor
   const fields = Object.fromEntries(Object.entries(props).filter(([name]) => !content.has(name)));
   return {
     type: 'object',
-    properties: { file: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The document; its file name and type name it' }, ...fields },
+    properties: {
+      file: {
+        type: 'string',
+        contentMediaType: 'application/octet-stream',
+        description: 'The document; its file name and type name it',
+      },
+      ...fields,
+    },
     required: ['file', ...required.filter((r) => !fromFile.has(r))],
   };
 }
@@ -78,7 +92,12 @@ export function buildOpenApi(registry: Catalog): Record<string, unknown> {
     delete props.idempotency_key;
     for (const p of inPath) delete props[p];
 
-    const parameters: unknown[] = inPath.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: unknown[] = inPath.map((name) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     const hasBody = op.http.method !== 'GET' && op.http.method !== 'DELETE';
     const operation: Record<string, unknown> = {
       operationId: op.name,
@@ -89,20 +108,37 @@ export function buildOpenApi(registry: Catalog): Record<string, unknown> {
       'x-mcp-tool': op.mcp === false ? false : op.name,
       parameters,
       responses: {
-        ...Object.fromEntries(successStatuses(op.http.status).map((s) => [s, { description: s === 201 ? 'Created' : 'Success', content: { 'application/json': { schema: c.outputJsonSchema } } }])),
+        ...Object.fromEntries(
+          successStatuses(op.http.status).map((s) => [
+            s,
+            {
+              description: s === 201 ? 'Created' : 'Success',
+              content: { 'application/json': { schema: c.outputJsonSchema } },
+            },
+          ]),
+        ),
         ...errorResponses(c, hasBody),
         default: errorResponse('Any other error (internal)'),
       },
     };
     if (!hasBody) {
-      for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'query', required: required.includes(name), schema });
+      for (const [name, schema] of Object.entries(props))
+        parameters.push({ name, in: 'query', required: required.includes(name), schema });
     } else {
-      const content: Record<string, unknown> = { 'application/json': { schema: { type: 'object', properties: props, required, additionalProperties: false } } };
+      const content: Record<string, unknown> = {
+        'application/json': { schema: { type: 'object', properties: props, required, additionalProperties: false } },
+      };
       if (op.http.upload) content['multipart/form-data'] = { schema: uploadSchema(props, required) };
       operation.requestBody = { required: required.length > 0, content };
     }
     if (c.acceptsIdempotencyKey) {
-      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'Replays the first result for a repeated request' });
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', maxLength: 255 },
+        description: 'Replays the first result for a repeated request',
+      });
     }
     const path = REST_PREFIX + op.http.path;
     paths[path] = { ...paths[path], [op.http.method.toLowerCase()]: operation };
@@ -113,7 +149,8 @@ export function buildOpenApi(registry: Catalog): Record<string, unknown> {
       title: 'Switchboard REST API',
       version: VERSION,
       license: { name: 'MIT', identifier: 'MIT' },
-      description: 'Every operation here is also an MCP tool at /mcp, named by x-mcp-tool; x-mcp-tool: false marks the REST-only ones.',
+      description:
+        'Every operation here is also an MCP tool at /mcp, named by x-mcp-tool; x-mcp-tool: false marks the REST-only ones.',
     },
     servers: [{ url: '/' }],
     tags: Object.entries(TOOLSETS).map(([name, description]) => ({ name, description })),

@@ -21,8 +21,10 @@ function coerceQuery(c: Context, compiled: CompiledOperation): Record<string, un
     const type = props[name]?.type;
     const value = values[values.length - 1]!;
     if (type === 'array') out[name] = values.flatMap((v) => v.split(',')).filter(Boolean);
-    else if ((type === 'integer' || type === 'number') && value.trim() !== '' && !Number.isNaN(Number(value))) out[name] = Number(value);
-    else if (type === 'boolean' && ['true', 'false', '1', '0'].includes(value)) out[name] = value === 'true' || value === '1';
+    else if ((type === 'integer' || type === 'number') && value.trim() !== '' && !Number.isNaN(Number(value)))
+      out[name] = Number(value);
+    else if (type === 'boolean' && ['true', 'false', '1', '0'].includes(value))
+      out[name] = value === 'true' || value === '1';
     else out[name] = value;
   }
   return out;
@@ -40,15 +42,20 @@ async function readUpload(c: Context): Promise<Record<string, unknown>> {
   const args: Record<string, unknown> = {};
   for (const [key, value] of form) if (typeof value === 'string' && key !== 'file') args[key] = value;
   const file = form.get('file');
-  if (!(file instanceof File)) throw new AppError('invalid_request', 'Send the document in the multipart field "file"', { param: 'file' });
-  if (file.size > MAX_DOCUMENT_BYTES) throw new AppError('file_too_large', `The file is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' });
+  if (!(file instanceof File))
+    throw new AppError('invalid_request', 'Send the document in the multipart field "file"', { param: 'file' });
+  if (file.size > MAX_DOCUMENT_BYTES)
+    throw new AppError('file_too_large', `The file is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, {
+      param: 'file',
+    });
   args.name ??= file.name;
   if (file.type) args.content_type ??= file.type;
   args.content_base64 = Buffer.from(await file.arrayBuffer()).toString('base64');
   return args;
 }
 
-const isMultipart = (c: Context) => (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+const isMultipart = (c: Context) =>
+  (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 
 const isJson = (contentType: string) => /^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(contentType);
 
@@ -59,7 +66,10 @@ const isJson = (contentType: string) => /^application\/([\w.+-]*\+)?json\s*(;|$)
 function unreadBody(c: Context, err: unknown): AppError {
   if (err instanceof AppError) return err;
   c.get('log').debug({ reason: err instanceof Error ? err.message : String(err) }, 'request body not received in full');
-  return new AppError('invalid_request', 'The request body could not be read in full: the connection closed before it ended');
+  return new AppError(
+    'invalid_request',
+    'The request body could not be read in full: the connection closed before it ended',
+  );
 }
 
 async function readJsonObject(c: Context, upload: boolean): Promise<Record<string, unknown>> {
@@ -70,7 +80,10 @@ async function readJsonObject(c: Context, upload: boolean): Promise<Record<strin
   // A form-encoded or text body would otherwise be parsed as JSON by luck or rejected as "not JSON".
   const contentType = c.req.header('content-type') ?? '';
   if (!isJson(contentType)) {
-    throw new AppError('unsupported_media_type', `Send the body as application/json${upload ? ' or multipart/form-data' : ''}, not ${contentType || 'without a Content-Type'}`);
+    throw new AppError(
+      'unsupported_media_type',
+      `Send the body as application/json${upload ? ' or multipart/form-data' : ''}, not ${contentType || 'without a Content-Type'}`,
+    );
   }
   let body: unknown;
   try {
@@ -78,7 +91,8 @@ async function readJsonObject(c: Context, upload: boolean): Promise<Record<strin
   } catch {
     throw new AppError('invalid_request', 'The request body is not valid JSON');
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('invalid_request', 'The request body must be a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new AppError('invalid_request', 'The request body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -87,9 +101,13 @@ function idempotencyKeyHeader(c: Context): string | undefined {
   const key = c.req.header('idempotency-key');
   if (!key) return undefined;
   if (key.length > MAX_IDEMPOTENCY_KEY_CHARS) {
-    throw new AppError('invalid_request', `The Idempotency-Key header is ${key.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_CHARS} are accepted`, {
-      param: 'Idempotency-Key',
-    });
+    throw new AppError(
+      'invalid_request',
+      `The Idempotency-Key header is ${key.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_CHARS} are accepted`,
+      {
+        param: 'Idempotency-Key',
+      },
+    );
   }
   return key;
 }
@@ -103,7 +121,9 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
       maxSize: route.upload ? MAX_UPLOAD_BODY_BYTES : app.config.maxBodyBytes,
       onError: () => {
         throw route.upload
-          ? new AppError('file_too_large', `The upload is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, { param: 'file' })
+          ? new AppError('file_too_large', `The upload is larger than ${MAX_DOCUMENT_BYTES} bytes (50 MB)`, {
+              param: 'file',
+            })
           : new AppError('payload_too_large', `The request body is larger than ${app.config.maxBodyBytes} bytes`);
       },
     });
@@ -122,7 +142,8 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
     api.on(route.method, honoPath(route.path), limited, async (c) => {
       const args: Record<string, unknown> = coerceQuery(c, compiled);
       if (route.upload && isMultipart(c)) Object.assign(args, await readUpload(c));
-      else if (route.method !== 'GET' && route.method !== 'DELETE') Object.assign(args, await readJsonObject(c, route.upload === true));
+      else if (route.method !== 'GET' && route.method !== 'DELETE')
+        Object.assign(args, await readJsonObject(c, route.upload === true));
       for (const name of pathParams(route.path)) args[name] = c.req.param(name);
       const principal = c.get('principal') as Principal;
       const { output, replayed } = await app.registry.invoke(compiled, principal, args, {
@@ -131,17 +152,22 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
         idempotencyKey: idempotencyKeyHeader(c),
       });
       if (replayed) c.header('Idempotent-Replayed', 'true');
-      const created = route.status === 201 || (route.status === 'created' && (output as { created?: boolean }).created === true);
+      const created =
+        route.status === 201 || (route.status === 'created' && (output as { created?: boolean }).created === true);
       return c.json(output as object, created ? 201 : 200);
     });
   }
   // Registered after every route, so it only answers a known path asked with a method it lacks.
   const allowed = new Map<string, string[]>();
-  for (const { op } of app.registry.operations) if (op.http) allowed.set(op.http.path, [...(allowed.get(op.http.path) ?? []), op.http.method]);
+  for (const { op } of app.registry.operations)
+    if (op.http) allowed.set(op.http.path, [...(allowed.get(op.http.path) ?? []), op.http.method]);
   for (const [path, methods] of allowed) {
     api.all(honoPath(path), (c) => {
       c.header('Allow', methods.join(', '));
-      throw new AppError('method_not_allowed', `${c.req.method} is not allowed on ${REST_PREFIX}${path}; use ${methods.join(' or ')}`);
+      throw new AppError(
+        'method_not_allowed',
+        `${c.req.method} is not allowed on ${REST_PREFIX}${path}; use ${methods.join(' or ')}`,
+      );
     });
   }
 }

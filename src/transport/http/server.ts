@@ -7,7 +7,14 @@ import { type App, VERSION } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { toAppError, toHttp } from '../errors.js';
-import { type RequestParts, authenticate, checkHostAndOrigin, corsHeaders, requestIdOf, wwwAuthenticate } from './guards.js';
+import {
+  type RequestParts,
+  authenticate,
+  checkHostAndOrigin,
+  corsHeaders,
+  requestIdOf,
+  wwwAuthenticate,
+} from './guards.js';
 import type { EndpointOptions, McpEndpoint } from '../mcp/endpoint.js';
 import { SdkMcpHttpHandler } from '../mcp/sdk-http.js';
 import { McpHttpHandler } from '../mcp/streamable-http.js';
@@ -18,7 +25,10 @@ import { mountOAuthRefusal } from './oauth.js';
 
 export type HttpEnv = { Variables: { requestId: string; log: Logger; principal: Principal } };
 
-const partsOf = (c: Context): RequestParts => ({ header: (name) => c.req.header(name), query: (name) => c.req.query(name) });
+const partsOf = (c: Context): RequestParts => ({
+  header: (name) => c.req.header(name),
+  query: (name) => c.req.query(name),
+});
 
 function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
   const appError = toAppError(err, c.get('log'), c.get('requestId'));
@@ -42,10 +52,15 @@ function createHonoApp(app: App): Hono<HttpEnv> {
     const started = performance.now();
     await next();
     c.header('X-Request-Id', requestId);
-    c.get('log').info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+    c.get('log').info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
   });
   hono.onError((err, c) => errorResponse(c, err));
-  hono.notFound((c) => errorResponse(c, new AppError('not_found', `No route ${c.req.method} ${c.req.path}; see /api/openapi.json`)));
+  hono.notFound((c) =>
+    errorResponse(c, new AppError('not_found', `No route ${c.req.method} ${c.req.path}; see /api/openapi.json`)),
+  );
   hono.use('*', async (c, next) => {
     const origin = checkHostAndOrigin(app, partsOf(c));
     if (c.req.method === 'OPTIONS' && origin) return c.body(null, 204, corsHeaders(origin, true));
@@ -59,7 +74,12 @@ function createHonoApp(app: App): Hono<HttpEnv> {
       return c.json({ status: 'ok', version: VERSION, database: app.dbKind });
     } catch (err) {
       // Whatever the reason, a database that does not answer makes this node unfit for traffic.
-      return errorResponse(c, err instanceof AppError && err.code === 'unavailable' ? err : new AppError('unavailable', 'The database does not answer', undefined, { cause: err }));
+      return errorResponse(
+        c,
+        err instanceof AppError && err.code === 'unavailable'
+          ? err
+          : new AppError('unavailable', 'The database does not answer', undefined, { cause: err }),
+      );
     }
   });
   hono.get('/api/openapi.json', (c) => c.json(openApi));
@@ -87,8 +107,12 @@ export interface RunningServer {
 }
 
 /** Listens on HOST:PORT; close() stops accepting, lets requests in flight finish, then closes sessions. */
-export async function startHttpServer(app: App, opts: { host?: string; port?: number; mcp?: EndpointOptions } = {}): Promise<RunningServer> {
-  const mcp: McpEndpoint = app.config.mcp.transport === 'sdk' ? new SdkMcpHttpHandler(app, opts.mcp) : new McpHttpHandler(app, opts.mcp);
+export async function startHttpServer(
+  app: App,
+  opts: { host?: string; port?: number; mcp?: EndpointOptions } = {},
+): Promise<RunningServer> {
+  const mcp: McpEndpoint =
+    app.config.mcp.transport === 'sdk' ? new SdkMcpHttpHandler(app, opts.mcp) : new McpHttpHandler(app, opts.mcp);
   const rest = getRequestListener(createHonoApp(app).fetch);
   // /mcp is served on node:http directly (see ../mcp/endpoint.ts); everything else goes through hono.
   const server = createServer((req, res) => void (isMcpPath(req.url) ? mcp.handle(req, res) : rest(req, res)));
@@ -98,7 +122,11 @@ export async function startHttpServer(app: App, opts: { host?: string; port?: nu
   });
   const address = server.address() as AddressInfo;
   // A wildcard bind is reachable locally as localhost; that is the address worth printing.
-  const host = ['0.0.0.0', '::'].includes(address.address) ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const host = ['0.0.0.0', '::'].includes(address.address)
+    ? 'localhost'
+    : address.family === 'IPv6'
+      ? `[${address.address}]`
+      : address.address;
   return {
     url: `http://${host}:${address.port}`,
     close: async () => {

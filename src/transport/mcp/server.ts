@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
 import { VERSION } from '../../app.js';
 import type { Principal } from '../../kernel/context.js';
@@ -70,20 +76,34 @@ export class ToolCatalog {
 export type McpServerFactory = (app: App, catalog: ToolCatalog, filter: ToolFilter) => Server;
 
 /** An MCP server exposing the operations a principal may use under a filter. */
-export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilter, callerOf: CallerSource = callerFromAuthInfo): Server {
+export function createMcpServer(
+  app: App,
+  catalog: ToolCatalog,
+  filter: ToolFilter,
+  callerOf: CallerSource = callerFromAuthInfo,
+): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
-    { capabilities: { tools: { listChanged: false } }, instructions: catalog.instructions, jsonSchemaValidator: SHARED_VALIDATOR },
+    {
+      capabilities: { tools: { listChanged: false } },
+      instructions: catalog.instructions,
+      jsonSchemaValidator: SHARED_VALIDATOR,
+    },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: catalog.get((await callerOf(extra.authInfo)).principal, filter).tools }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
+    tools: catalog.get((await callerOf(extra.authInfo)).principal, filter).tools,
+  }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const caller = await callerOf(extra.authInfo);
     const { principal } = caller;
     const compiled = catalog.get(principal, filter).byName.get(req.params.name);
     if (!compiled) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}. Call tools/list for the tools this key and filter allow.`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool: ${req.params.name}. Call tools/list for the tools this key and filter allow.`,
+      );
     }
     const requestId = caller.requestId ?? randomUUID();
     const log = app.log.child({ requestId, keyId: principal.keyId, tool: compiled.op.name });
@@ -94,10 +114,20 @@ export function createMcpServer(app: App, catalog: ToolCatalog, filter: ToolFilt
         token === undefined
           ? undefined
           : (done: number, total: number, message: string) =>
-              extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: done, total, message } });
-      const { output } = await app.registry.invoke(compiled, principal, req.params.arguments, { requestId, log, progress });
+              extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: done, total, message },
+              });
+      const { output } = await app.registry.invoke(compiled, principal, req.params.arguments, {
+        requestId,
+        log,
+        progress,
+      });
       log.debug({ ms: Math.round(performance.now() - started) }, 'tool call');
-      return { structuredContent: output as Record<string, unknown>, content: [{ type: 'text', text: JSON.stringify(output) }] };
+      return {
+        structuredContent: output as Record<string, unknown>,
+        content: [{ type: 'text', text: JSON.stringify(output) }],
+      };
     } catch (err) {
       const appError = toAppError(err, log, requestId);
       log.info({ ms: Math.round(performance.now() - started), code: appError.code }, 'tool call failed');

@@ -13,7 +13,11 @@ export async function runStdio(app: App, apiKey: string, filter: ToolFilter): Pr
   app.registry.validateFilter(filter);
   const server = createMcpServer(app, new ToolCatalog(app), filter, async () => {
     const principal = await app.keyCache.authenticate(apiKey);
-    if (!principal) throw new McpError(ErrorCode.InvalidRequest, 'SWITCHBOARD_API_KEY has been revoked or has expired: create a new key and restart switchboard stdio with it');
+    if (!principal)
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        'SWITCHBOARD_API_KEY has been revoked or has expired: create a new key and restart switchboard stdio with it',
+      );
     return { principal };
   });
   const transport = new StdioServerTransport();

@@ -16,9 +16,13 @@ export function wireJson(message: JSONRPCMessage | JSONRPCMessage[]): string {
 }
 
 function one(message: JSONRPCMessage): string {
-  const result = 'result' in message ? (message.result as { structuredContent?: unknown; content?: { type?: string; text?: unknown }[] }) : undefined;
+  const result =
+    'result' in message
+      ? (message.result as { structuredContent?: unknown; content?: { type?: string; text?: unknown }[] })
+      : undefined;
   const only = result?.content?.length === 1 ? result.content[0] : undefined;
-  if (typeof result?.structuredContent !== 'object' || only?.type !== 'text' || typeof only.text !== 'string') return JSON.stringify(message);
+  if (typeof result?.structuredContent !== 'object' || only?.type !== 'text' || typeof only.text !== 'string')
+    return JSON.stringify(message);
   const json = JSON.stringify({ ...message, result: { ...result, structuredContent: PLACEHOLDER } });
   const at = json.indexOf(SLOT);
   return `${json.slice(0, at)}"structuredContent":${only.text}${json.slice(at + SLOT.length)}`;

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,8 +20,12 @@ import { TEST_DB_KIND, createSharedTestDatabase } from '../../helpers/db.js';
 
 const lockFile = (dir: string) => path.join(dir, 'switchboard.lock');
 /** How a holder on this host (and in this PID namespace) describes itself. */
-const here = { hostname: hostname(), pidNamespace: existsSync('/proc/self/ns/pid') ? readlinkSync('/proc/self/ns/pid') : undefined };
-const writeOwner = (dir: string, owner: Record<string, unknown>) => writeFileSync(lockFile(dir), JSON.stringify({ token: 'theirs', ...owner }));
+const here = {
+  hostname: hostname(),
+  pidNamespace: existsSync('/proc/self/ns/pid') ? readlinkSync('/proc/self/ns/pid') : undefined,
+};
+const writeOwner = (dir: string, owner: Record<string, unknown>) =>
+  writeFileSync(lockFile(dir), JSON.stringify({ token: 'theirs', ...owner }));
 const ageBy = (file: string, ms: number) => {
   const then = new Date(Date.now() - ms);
   utimesSync(file, then, then);
@@ -58,18 +72,25 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('the PGlite data directory lock', () 
     ageBy(lockFile(dir), 60_000);
     const refused = await lock(1000).catch((e: Error) => e);
     expect(refused).toBeInstanceOf(DatabaseLockedError);
-    expect((refused as Error).message).toMatch(new RegExp(`pid ${process.ppid} on this host.*DATABASE_URL.*over HTTP.*paused or hung`));
+    expect((refused as Error).message).toMatch(
+      new RegExp(`pid ${process.ppid} on this host.*DATABASE_URL.*over HTTP.*paused or hung`),
+    );
   });
 
-  it.runIf(process.platform === 'linux')('takes over from a recycled pid: a live process that started at another time than the holder', async () => {
-    writeOwner(dir, { pid: process.ppid, ...here, startTicks: '1' });
-    (await lock()).release();
-  });
+  it.runIf(process.platform === 'linux')(
+    'takes over from a recycled pid: a live process that started at another time than the holder',
+    async () => {
+      writeOwner(dir, { pid: process.ppid, ...here, startTicks: '1' });
+      (await lock()).release();
+    },
+  );
 
   it('waits for staleness when the holder is on another host, and says so', async () => {
     writeOwner(dir, { pid: 1234, hostname: 'elsewhere.example' });
     const refused = await lock(5000).catch((e: Error) => e);
-    expect((refused as Error).message).toMatch(/pid 1234 on host elsewhere\.example.*cannot check whether it is alive.*not been refreshed for 5 s/);
+    expect((refused as Error).message).toMatch(
+      /pid 1234 on host elsewhere\.example.*cannot check whether it is alive.*not been refreshed for 5 s/,
+    );
     ageBy(lockFile(dir), 6000);
     (await lock(5000)).release();
   });
@@ -102,12 +123,18 @@ describe.skipIf(TEST_DB_KIND !== 'pglite')('the PGlite data directory lock', () 
 
   it('fails every query of a handle whose lock was taken, with unavailable, and closes without touching the directory', async () => {
     await (await createSharedTestDatabase(path.join(dir, 'db'))).handle.close();
-    const handle = await openDatabase({ kind: 'pglite', dataDir: path.join(dir, 'db') }, { onLockLost: (err) => lost.push(err) });
+    const handle = await openDatabase(
+      { kind: 'pglite', dataDir: path.join(dir, 'db') },
+      { onLockLost: (err) => lost.push(err) },
+    );
     await sql`select 1`.execute(handle.db);
     const file = lockFile(path.join(dir, 'db'));
     rmSync(file);
     writeFileSync(file, JSON.stringify({ pid: process.ppid, ...here, token: 'intruder' }));
-    await expect(sql`select 1`.execute(handle.db)).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/lost its lock/) });
+    await expect(sql`select 1`.execute(handle.db)).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringMatching(/lost its lock/),
+    });
     expect(lost).toHaveLength(1);
     await handle.close();
     expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe('intruder');

@@ -37,7 +37,9 @@ function declaredColumns(): Columns {
   });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(SCHEMA_FILE)!;
-  const database = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Database');
+  const database = source.statements.find(
+    (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'Database',
+  );
   if (!database) throw new Error('schema.ts has no `interface Database`');
   const columns: Columns = new Map();
   for (const table of checker.getTypeAtLocation(database).getProperties()) {
@@ -71,16 +73,20 @@ function compareColumns(declared: Columns, migrated: Columns): string[] {
   const declaredTables = new Set([...declared.keys()].map(tableOf));
   const migratedTables = new Set([...migrated.keys()].map(tableOf));
   const problems: string[] = [];
-  for (const table of declaredTables) if (!migratedTables.has(table)) problems.push(`table ${table}: in schema.ts, not in the database`);
-  for (const table of migratedTables) if (!declaredTables.has(table)) problems.push(`table ${table}: in the database, not in schema.ts`);
+  for (const table of declaredTables)
+    if (!migratedTables.has(table)) problems.push(`table ${table}: in schema.ts, not in the database`);
+  for (const table of migratedTables)
+    if (!declaredTables.has(table)) problems.push(`table ${table}: in the database, not in schema.ts`);
   for (const [column, nullability] of declared) {
     if (!migratedTables.has(tableOf(column))) continue;
     const actual = migrated.get(column);
     if (!actual) problems.push(`column ${column}: in schema.ts, not in the database`);
-    else if (actual !== nullability) problems.push(`column ${column}: ${nullability} in schema.ts, ${actual} in the database`);
+    else if (actual !== nullability)
+      problems.push(`column ${column}: ${nullability} in schema.ts, ${actual} in the database`);
   }
   for (const column of migrated.keys()) {
-    if (declaredTables.has(tableOf(column)) && !declared.has(column)) problems.push(`column ${column}: in the database, not in schema.ts`);
+    if (declaredTables.has(tableOf(column)) && !declared.has(column))
+      problems.push(`column ${column}: in the database, not in schema.ts`);
   }
   return problems.sort();
 }
@@ -109,10 +115,12 @@ describe('schema.ts and the migrations', () => {
   it('declare the same tables, columns and nullability', async () => {
     const { rows } = await sql<{ extname: string }>`select extname from pg_extension`.execute(database.handle.db);
     const installed = new Set(rows.map((r) => r.extname));
-    const expected = new Map([...declared].filter(([column]) => {
-      const extension = NEEDS_EXTENSION[column.slice(0, column.indexOf('.'))];
-      return extension === undefined || installed.has(extension);
-    }));
+    const expected = new Map(
+      [...declared].filter(([column]) => {
+        const extension = NEEDS_EXTENSION[column.slice(0, column.indexOf('.'))];
+        return extension === undefined || installed.has(extension);
+      }),
+    );
     expect(compareColumns(expected, await migratedColumns(database.handle))).toEqual([]);
   });
 

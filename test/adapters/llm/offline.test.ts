@@ -16,7 +16,11 @@ describe('OfflineLlm.classifyReply', () => {
     ['Can we book a call on Tuesday?', 'interested', 0.8],
     ["Thanks, but we're not interested.", 'not_interested', 0.85],
     ['No thanks.', 'not_interested', 0.85],
-    ['Delivery Status Notification (Failure)\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.com>', 'bounce', 0.95],
+    [
+      'Delivery Status Notification (Failure)\nFrom: Mail Delivery Subsystem <mailer-daemon@googlemail.com>',
+      'bounce',
+      0.95,
+    ],
     ['Your message to jane@acme.test could not be delivered.', 'bounce', 0.95],
     ['What does it cost per seat?', 'question', 0.6],
     ['Thanks for the note.', 'other', 0.3],

@@ -11,10 +11,15 @@ const TS = Math.floor(NOW.getTime() / 1000);
 
 function sign(body: string, opts: { id?: string; ts?: number; secret?: string } = {}): string {
   const key = Buffer.from((opts.secret ?? SECRET).slice('whsec_'.length), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${opts.id ?? 'msg_1'}.${opts.ts ?? TS}.${body}`).digest('base64')}`;
+  return `v1,${createHmac('sha256', key)
+    .update(`${opts.id ?? 'msg_1'}.${opts.ts ?? TS}.${body}`)
+    .digest('base64')}`;
 }
 
-function headers(body: string, opts: { id?: string; ts?: number; secret?: string; signature?: string } = {}): Record<string, string> {
+function headers(
+  body: string,
+  opts: { id?: string; ts?: number; secret?: string; signature?: string } = {},
+): Record<string, string> {
   return {
     'svix-id': opts.id ?? 'msg_1',
     'svix-timestamp': String(opts.ts ?? TS),
@@ -48,13 +53,17 @@ function rejected(body: string, hdrs: Headers | Record<string, string>, secret =
 }
 
 describe('verifyResendWebhook: signatures', () => {
-  it("matches the Standard Webhooks / Svix reference vector", () => {
+  it('matches the Standard Webhooks / Svix reference vector', () => {
     // The test vector shared by the Svix and Standard Webhooks libraries; the body is not a Resend event,
     // so passing verification shows up as invalid_request from the parser, not unauthorized.
     const vector = (signature: string) =>
       rejected(
         '{"test": 2432232314}',
-        { 'svix-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'svix-timestamp': '1614265330', 'svix-signature': `v1,${signature}` },
+        {
+          'svix-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+          'svix-timestamp': '1614265330',
+          'svix-signature': `v1,${signature}`,
+        },
         'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         new Date(1614265330 * 1000),
       );
@@ -114,7 +123,10 @@ describe('verifyResendWebhook: signatures', () => {
     const body = payload('email.delivered');
     const stale = sign(body, { secret: `whsec_${randomBytes(24).toString('base64')}` });
     const valid = sign(body);
-    const withRotation = { ...headers(body), 'svix-signature': `${stale} v1a,${randomBytes(64).toString('base64')} ${valid}` };
+    const withRotation = {
+      ...headers(body),
+      'svix-signature': `${stale} v1a,${randomBytes(64).toString('base64')} ${valid}`,
+    };
     expect(verifyResendWebhook(body, withRotation, SECRET, NOW).type).toBe('email.delivered');
     const noneValid = { ...headers(body), 'svix-signature': `${stale} v2,${valid.slice(3)}` };
     expect(rejected(body, noneValid).code).toBe('unauthorized');
@@ -127,7 +139,8 @@ describe('verifyResendWebhook: signatures', () => {
 });
 
 describe('verifyResendWebhook: events', () => {
-  const parse = (body: string, id = 'msg_1'): ResendEvent => verifyResendWebhook(body, headers(body, { id }), SECRET, NOW);
+  const parse = (body: string, id = 'msg_1'): ResendEvent =>
+    verifyResendWebhook(body, headers(body, { id }), SECRET, NOW);
 
   it('parses email.delivered with the common email fields', () => {
     expect(parse(payload('email.delivered'), 'msg_abc')).toEqual({
@@ -150,7 +163,9 @@ describe('verifyResendWebhook: events', () => {
     ['Transient', 'MailboxFull', 'soft'],
     ['Undetermined', 'Undetermined', 'undetermined'],
   ] as const)('parses email.bounced %s/%s as a %s bounce', (type, subType, kind) => {
-    const event = parse(payload('email.bounced', { bounce: { message: 'The recipient mailbox is unavailable.', subType, type } }));
+    const event = parse(
+      payload('email.bounced', { bounce: { message: 'The recipient mailbox is unavailable.', subType, type } }),
+    );
     if (!event.known || event.type !== 'email.bounced') throw new Error(`unexpected ${event.type}`);
     expect(event.bounce).toEqual({ kind, type, sub_type: subType, message: 'The recipient mailbox is unavailable.' });
     expect(event.email_id).toBe('56761188-7520-42d8-8898-ff6fc54ce618');
@@ -158,7 +173,12 @@ describe('verifyResendWebhook: events', () => {
 
   it('parses email.complained and email.opened', () => {
     const complained = parse(payload('email.complained'));
-    expect(complained).toMatchObject({ known: true, type: 'email.complained', email_id: emailData.email_id, to: ['delivered@resend.dev'] });
+    expect(complained).toMatchObject({
+      known: true,
+      type: 'email.complained',
+      email_id: emailData.email_id,
+      to: ['delivered@resend.dev'],
+    });
     const opened = parse(payload('email.opened'));
     expect(opened).toMatchObject({ known: true, type: 'email.opened', email_id: emailData.email_id });
   });
@@ -166,11 +186,21 @@ describe('verifyResendWebhook: events', () => {
   it('parses email.clicked with the link', () => {
     const event = parse(
       payload('email.clicked', {
-        click: { ipAddress: '122.115.53.11', link: 'https://resend.com', timestamp: '2026-11-24T05:00:57.163Z', userAgent: 'Mozilla/5.0' },
+        click: {
+          ipAddress: '122.115.53.11',
+          link: 'https://resend.com',
+          timestamp: '2026-11-24T05:00:57.163Z',
+          userAgent: 'Mozilla/5.0',
+        },
       }),
     );
     if (!event.known || event.type !== 'email.clicked') throw new Error(`unexpected ${event.type}`);
-    expect(event.click).toEqual({ link: 'https://resend.com', timestamp: '2026-11-24T05:00:57.163Z', ip_address: '122.115.53.11', user_agent: 'Mozilla/5.0' });
+    expect(event.click).toEqual({
+      link: 'https://resend.com',
+      timestamp: '2026-11-24T05:00:57.163Z',
+      ip_address: '122.115.53.11',
+      user_agent: 'Mozilla/5.0',
+    });
   });
 
   it('passes other event types through with their data', () => {
@@ -180,12 +210,28 @@ describe('verifyResendWebhook: events', () => {
     if (event.known) throw new Error('expected an unknown event');
     expect(event.id).toBe('msg_9');
     expect(event.data.email_id).toBe(emailData.email_id);
-    const contact = parse(JSON.stringify({ type: 'contact.created', created_at: '2026-11-22T23:41:12.126Z', data: { id: 'c1', email: 'x@y.test' } }));
-    expect(contact).toEqual({ known: false, id: 'msg_1', type: 'contact.created', created_at: '2026-11-22T23:41:12.126Z', data: { id: 'c1', email: 'x@y.test' } });
+    const contact = parse(
+      JSON.stringify({
+        type: 'contact.created',
+        created_at: '2026-11-22T23:41:12.126Z',
+        data: { id: 'c1', email: 'x@y.test' },
+      }),
+    );
+    expect(contact).toEqual({
+      known: false,
+      id: 'msg_1',
+      type: 'contact.created',
+      created_at: '2026-11-22T23:41:12.126Z',
+      data: { id: 'c1', email: 'x@y.test' },
+    });
   });
 
   it('reports a signed body that is not a Resend event as invalid_request', () => {
-    for (const body of ['not json', JSON.stringify({ data: {} }), JSON.stringify({ type: 'email.bounced', data: { to: ['a@b.test'] } })]) {
+    for (const body of [
+      'not json',
+      JSON.stringify({ data: {} }),
+      JSON.stringify({ type: 'email.bounced', data: { to: ['a@b.test'] } }),
+    ]) {
       const err = rejected(body, headers(body));
       expect(err.code).toBe('invalid_request');
     }
@@ -193,13 +239,21 @@ describe('verifyResendWebhook: events', () => {
 });
 
 describe('toDeliveryReport', () => {
-  const parse = (body: string, id = 'msg_1'): ResendEvent => verifyResendWebhook(body, headers(body, { id }), SECRET, NOW);
+  const parse = (body: string, id = 'msg_1'): ResendEvent =>
+    verifyResendWebhook(body, headers(body, { id }), SECRET, NOW);
   const base = { provider: 'resend', reportId: 'msg_7', providerMessageId: emailData.email_id };
 
   it('speaks for a delivery, a bounce and a click in provider-neutral terms', () => {
     expect(toDeliveryReport(parse(payload('email.delivered'), 'msg_7'))).toEqual({ ...base, type: 'email.delivered' });
-    const bounced = parse(payload('email.bounced', { bounce: { message: 'No such user', subType: 'General', type: 'Permanent' } }), 'msg_7');
-    expect(toDeliveryReport(bounced)).toEqual({ ...base, type: 'email.bounced', bounce: { kind: 'hard', message: 'No such user' } });
+    const bounced = parse(
+      payload('email.bounced', { bounce: { message: 'No such user', subType: 'General', type: 'Permanent' } }),
+      'msg_7',
+    );
+    expect(toDeliveryReport(bounced)).toEqual({
+      ...base,
+      type: 'email.bounced',
+      bounce: { kind: 'hard', message: 'No such user' },
+    });
     const clicked = parse(payload('email.clicked', { click: { link: 'https://shown.example/' } }), 'msg_7');
     expect(toDeliveryReport(clicked)).toEqual({ ...base, type: 'email.clicked', url: 'https://shown.example/' });
   });

@@ -14,7 +14,11 @@ const email = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
   subject: 'Quick question',
   text: 'Hi Jane,\n\nShort note.\n',
   html: '<p>Hi Jane,</p>',
-  headers: { 'List-Unsubscribe': '<https://sb.example/u/tok123>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Switchboard-Draft': 'drf_123' },
+  headers: {
+    'List-Unsubscribe': '<https://sb.example/u/tok123>',
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    'X-Switchboard-Draft': 'drf_123',
+  },
   idempotencyKey: 'draft-drf_123',
   tags: { draft_id: 'drf_123', workspace: 'ws 1/a' },
   ...over,
@@ -45,7 +49,11 @@ describe('ResendSender', () => {
       text: 'Hi Jane,\n\nShort note.\n',
       html: '<p>Hi Jane,</p>',
       reply_to: 'replies@acme.test',
-      headers: { 'List-Unsubscribe': '<https://sb.example/u/tok123>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Switchboard-Draft': 'drf_123' },
+      headers: {
+        'List-Unsubscribe': '<https://sb.example/u/tok123>',
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'X-Switchboard-Draft': 'drf_123',
+      },
       // Resend allows only [A-Za-z0-9_-] in tags.
       tags: [
         { name: 'draft_id', value: 'drf_123' },
@@ -57,7 +65,9 @@ describe('ResendSender', () => {
   });
 
   it('leaves out optional fields that are not set', async () => {
-    await sender.send(email({ from: { email: 'sales@acme.test' }, replyTo: undefined, html: undefined, headers: {}, tags: undefined }));
+    await sender.send(
+      email({ from: { email: 'sales@acme.test' }, replyTo: undefined, html: undefined, headers: {}, tags: undefined }),
+    );
     const body = fake.requests[0]!.body;
     expect(body.from).toBe('sales@acme.test');
     expect(Object.keys(body).sort()).toEqual(['from', 'subject', 'text', 'to']);
@@ -98,7 +108,13 @@ describe('ResendSender', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(fake.requests).toHaveLength(1);
     expect(err.code).toBe('upstream_error');
-    expect(err.details).toMatchObject({ provider: 'resend', permanent: false, status: 429, retry_after_s: 120, name: 'rate_limit_exceeded' });
+    expect(err.details).toMatchObject({
+      provider: 'resend',
+      permanent: false,
+      status: 429,
+      retry_after_s: 120,
+      name: 'rate_limit_exceeded',
+    });
   });
 
   it('times out a hanging request, retries, then reports upstream_error', async () => {
@@ -144,7 +160,13 @@ describe('ResendSender', () => {
     const err = await caught(wrong.send(email()));
     expect(fake.requests).toHaveLength(1);
     expect(err.code).toBe('upstream_error');
-    expect(err.details).toMatchObject({ provider: 'resend', status: 403, name: 'invalid_api_key', reason: 'auth', permanent: false });
+    expect(err.details).toMatchObject({
+      provider: 'resend',
+      status: 403,
+      name: 'invalid_api_key',
+      reason: 'auth',
+      permanent: false,
+    });
     expect(err.message).not.toContain('re_wrong_Key987');
     expect(JSON.stringify(err.details)).not.toContain('re_wrong_Key987');
   });

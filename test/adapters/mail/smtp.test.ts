@@ -69,7 +69,11 @@ describe('SmtpSender', () => {
     const a = await sender.send(email());
     const b = await sender.send(email());
     const c = await sender.send(email({ idempotencyKey: 'draft-drf_456' }));
-    expect(sink.received.map((m) => m.messageId)).toEqual([a.providerMessageId, a.providerMessageId, c.providerMessageId]);
+    expect(sink.received.map((m) => m.messageId)).toEqual([
+      a.providerMessageId,
+      a.providerMessageId,
+      c.providerMessageId,
+    ]);
     expect(b.providerMessageId).toBe(a.providerMessageId);
     expect(c.providerMessageId).not.toBe(a.providerMessageId);
   });
@@ -107,7 +111,12 @@ describe('SmtpSender', () => {
     expect(err.details).toMatchObject({ provider: 'smtp', permanent: false });
     expect(err.message).toContain(`127.0.0.1:${sink.port}`);
     expect(err.message).toContain('ECONNREFUSED');
-    for (const secret of [CREDENTIALS.pass, encodeURIComponent(CREDENTIALS.pass), CREDENTIALS.user, encodeURIComponent(CREDENTIALS.user)]) {
+    for (const secret of [
+      CREDENTIALS.pass,
+      encodeURIComponent(CREDENTIALS.pass),
+      CREDENTIALS.user,
+      encodeURIComponent(CREDENTIALS.user),
+    ]) {
       expect(err.message).not.toContain(secret);
       expect(JSON.stringify(err.details)).not.toContain(secret);
     }

@@ -6,18 +6,37 @@ import { ingestDocument } from '../../../src/domains/knowledge/ingest.job.js';
 import { INGEST_LIMITS, type IngestLimits } from '../../../src/domains/knowledge/ingest/limits.js';
 import { searchKnowledgeBases } from '../../../src/domains/knowledge/search.service.js';
 import { createKnowledgeBase } from '../../../src/domains/knowledge/bases.service.js';
-import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp, silentLog } from '../../helpers/app.js';
+import {
+  type TestApp,
+  addKey,
+  addWorkspace,
+  contextFor,
+  createOrg,
+  createTestApp,
+  silentLog,
+} from '../../helpers/app.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 /** About `kb` kB of Markdown, every paragraph carrying `word`, so the version a search sees is plain. */
 const manual = (word: string, kb: number) =>
-  text(Array.from({ length: Math.ceil((kb * 1024) / 120) }, (_, i) => `## Step ${i}\n\nTurn the ${word} valve ${i} a quarter clockwise and wait for the gauge to settle.\n`).join('\n'));
+  text(
+    Array.from(
+      { length: Math.ceil((kb * 1024) / 120) },
+      (_, i) => `## Step ${i}\n\nTurn the ${word} valve ${i} a quarter clockwise and wait for the gauge to settle.\n`,
+    ).join('\n'),
+  );
 
 describe('the ingestion job: bounded extraction, batched writes, one switch', () => {
   let t: TestApp;
   let ctx: RequestContext;
   const run = (documentId: string, attempt = 1, limits: IngestLimits = INGEST_LIMITS) =>
-    ingestDocument(t.app, silentLog, { workspace_id: ctx.workspace.id, document_id: documentId }, { attempt, lastAttempt: attempt > 3 }, limits);
+    ingestDocument(
+      t.app,
+      silentLog,
+      { workspace_id: ctx.workspace.id, document_id: documentId },
+      { attempt, lastAttempt: attempt > 3 },
+      limits,
+    );
   const chunkRows = async (documentId: string) => {
     const { rows } = await sql<{ total: number; visible: number }>`
       select count(*)::int as total, count(*) filter (where c.generation = d.generation)::int as visible
@@ -35,20 +54,39 @@ describe('the ingestion job: bounded extraction, batched writes, one switch', ()
 
   it('tries a document whose extraction was stopped once more, then fails it with the reason', async () => {
     const kb = await createKnowledgeBase(ctx, { name: 'Slow' });
-    const { document } = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'slow.md', content: manual('steam', 50) });
+    const { document } = await addDocument(ctx, {
+      knowledge_base_id: kb.id,
+      name: 'slow.md',
+      content: manual('steam', 50),
+    });
     const slow = { ...INGEST_LIMITS, maxWallMs: 5 };
     await expect(run(document.id, 1, slow)).rejects.toMatchObject({ name: 'ExtractionStopped', retryOnce: true });
     expect(await getDocument(ctx, kb.id, document.id)).toMatchObject({ status: 'processing' });
     await run(document.id, 2, slow);
-    expect(await getDocument(ctx, kb.id, document.id)).toMatchObject({ status: 'failed', error: 'Reading the Markdown file took longer than 0.005 s, the limit for one document; it was stopped' });
+    expect(await getDocument(ctx, kb.id, document.id)).toMatchObject({
+      status: 'failed',
+      error: 'Reading the Markdown file took longer than 0.005 s, the limit for one document; it was stopped',
+    });
   });
 
   it('fails a document that runs the extractor out of memory at once, without a retry', async () => {
     const kb = await createKnowledgeBase(ctx, { name: 'Big' });
-    const { document } = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'big.md', content: manual('water', 8000) });
+    const { document } = await addDocument(ctx, {
+      knowledge_base_id: kb.id,
+      name: 'big.md',
+      content: manual('water', 8000),
+    });
     await run(document.id, 1, { ...INGEST_LIMITS, workerHeapMb: 24 });
-    expect(await getDocument(ctx, kb.id, document.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/needs more than 24 MB of memory/) });
-    const events = await t.app.db.selectFrom('events').select('data').where('workspace_id', '=', ctx.workspace.id).where('type', '=', 'document.failed').execute();
+    expect(await getDocument(ctx, kb.id, document.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/needs more than 24 MB of memory/),
+    });
+    const events = await t.app.db
+      .selectFrom('events')
+      .select('data')
+      .where('workspace_id', '=', ctx.workspace.id)
+      .where('type', '=', 'document.failed')
+      .execute();
     expect(events.some((e) => (e.data as { document_id: string }).document_id === document.id)).toBe(true);
   });
 
@@ -83,7 +121,11 @@ describe('the ingestion job: bounded extraction, batched writes, one switch', ()
 
   it('keeps the searchable version when the document changes during ingestion, and drops what it wrote', async () => {
     const kb = await createKnowledgeBase(ctx, { name: 'Changing' });
-    const first = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'boiler.md', content: manual('steam', 100) });
+    const first = await addDocument(ctx, {
+      knowledge_base_id: kb.id,
+      name: 'boiler.md',
+      content: manual('steam', 100),
+    });
     await run(first.document.id);
     const v1 = (await getDocument(ctx, kb.id, first.document.id)).chunk_count;
 
@@ -103,7 +145,9 @@ describe('the ingestion job: bounded extraction, batched writes, one switch', ()
     expect(await chunkRows(first.document.id)).toEqual({ total: v1, visible: v1 });
     expect((await searchKnowledgeBases(ctx, { knowledge_base_id: kb.id, query: 'steam' })).results).not.toEqual([]);
     await run(first.document.id);
-    expect((await searchKnowledgeBases(ctx, { knowledge_base_id: kb.id, query: 'oil' })).results[0]).toMatchObject({ document_name: 'boiler.md' });
+    expect((await searchKnowledgeBases(ctx, { knowledge_base_id: kb.id, query: 'oil' })).results[0]).toMatchObject({
+      document_name: 'boiler.md',
+    });
     expect((await searchKnowledgeBases(ctx, { knowledge_base_id: kb.id, query: 'steam' })).results).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@ import { type TestApp, addWorkspace, createOrg, createTestApp } from '../../help
 const PUBLIC_URL = 'http://switchboard.test';
 const SENDER = { email: 'sam@sender.example' };
 
-const decodeEntities = (s: string) => s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+const decodeEntities = (s: string) =>
+  s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 
 /** The tracked links of rendered HTML, in order: where each click goes (its number) and what it shows. */
 function trackedLinks(html: string, token: string): { index: number; shown: string }[] {
@@ -32,23 +33,36 @@ const CRAFTED = [
   'Tag https://x.example/>https://evil.example/ and https://shown.example/',
   'Query https://a.example/?q=1&amp;https://evil.example/ and https://shown.example/',
   'Trail https://x.example/a& https://evil.example/&lt; https://shown.example/',
-  "Mixed <https://x.example/'>https://evil.example/\"&\n\nhttps://shown.example/",
+  'Mixed <https://x.example/\'>https://evil.example/"&\n\nhttps://shown.example/',
 ];
 
 function expectShownIsResolved(body: string) {
   const token = 'tok123';
-  const { html } = renderEmail(PUBLIC_URL, SENDER, { id: 'drf_1', to_email: 'ada@example.com', subject: 'Hi', body, token });
+  const { html } = renderEmail(PUBLIC_URL, SENDER, {
+    id: 'drf_1',
+    to_email: 'ada@example.com',
+    subject: 'Hi',
+    body,
+    token,
+  });
   const links = trackedLinks(html!, token);
   const resolved = extractLinks(body);
   // Every link of the body is shown once, in order, and link N leads to the URL shown as link N.
-  expect(links.map((l) => l.index), body).toEqual(resolved.map((_, i) => i));
+  expect(
+    links.map((l) => l.index),
+    body,
+  ).toEqual(resolved.map((_, i) => i));
   for (const l of links) expect(resolved[l.index], body).toBe(l.shown);
 }
 
 describe('tracked link numbering', () => {
   it('shows as link N the URL that link N redirects to, for bodies crafted to shift the numbering', () => {
     for (const body of CRAFTED) expectShownIsResolved(body);
-    expect(extractLinks(CRAFTED[0]!)).toEqual(['https://x.example/', 'https://evil.example/', 'https://shown.example/']);
+    expect(extractLinks(CRAFTED[0]!)).toEqual([
+      'https://x.example/',
+      'https://evil.example/',
+      'https://shown.example/',
+    ]);
   });
 
   it('holds for many bodies mixing URLs, entities and the characters HTML escapes', () => {
@@ -58,7 +72,28 @@ describe('tracked link numbering', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const pieces = ['https://a.example/', 'http://b.example/p?x=1&y=2', 'https://c.example/', '&', '&amp;', '&#39;', '&lt;', '<', '>', '"', "'", ')', ']', '.', ',', ' ', '\n', '\n\n', 'text', 'é'];
+    const pieces = [
+      'https://a.example/',
+      'http://b.example/p?x=1&y=2',
+      'https://c.example/',
+      '&',
+      '&amp;',
+      '&#39;',
+      '&lt;',
+      '<',
+      '>',
+      '"',
+      "'",
+      ')',
+      ']',
+      '.',
+      ',',
+      ' ',
+      '\n',
+      '\n\n',
+      'text',
+      'é',
+    ];
     for (let n = 0; n < 500; n++) {
       const body = Array.from({ length: 1 + next(12) }, () => pieces[next(pieces.length)]).join('');
       expectShownIsResolved(body);
@@ -85,10 +120,36 @@ describe('the click redirect, through HTTP', () => {
   async function sentDraft(body: string, token: string) {
     const now = t.app.clock.now();
     const prospectId = newId('pro');
-    await t.app.db.insertInto('prospects').values({ workspace_id: ws.id, id: prospectId, email: `${token}@example.com`, status: 'contacted', tags: [], custom_fields: '{}', created_at: now, updated_at: now }).execute();
+    await t.app.db
+      .insertInto('prospects')
+      .values({
+        workspace_id: ws.id,
+        id: prospectId,
+        email: `${token}@example.com`,
+        status: 'contacted',
+        tags: [],
+        custom_fields: '{}',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     await t.app.db
       .insertInto('drafts')
-      .values({ workspace_id: ws.id, id: newId('drf'), prospect_id: prospectId, to_email: `${token}@example.com`, subject: 'Hi', body, status: 'sent', variables: '{}', provenance: '{}', token, sent_at: now, created_at: now, updated_at: now })
+      .values({
+        workspace_id: ws.id,
+        id: newId('drf'),
+        prospect_id: prospectId,
+        to_email: `${token}@example.com`,
+        subject: 'Hi',
+        body,
+        status: 'sent',
+        variables: '{}',
+        provenance: '{}',
+        token,
+        sent_at: now,
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
   }
 
@@ -96,7 +157,13 @@ describe('the click redirect, through HTTP', () => {
     for (const [n, body] of CRAFTED.entries()) {
       const token = `crafted${n}token`;
       await sentDraft(body, token);
-      const { html } = renderEmail(PUBLIC_URL, SENDER, { id: 'drf_x', to_email: 'x@example.com', subject: 'Hi', body, token });
+      const { html } = renderEmail(PUBLIC_URL, SENDER, {
+        id: 'drf_x',
+        to_email: 'x@example.com',
+        subject: 'Hi',
+        body,
+        token,
+      });
       const links = trackedLinks(html!, token);
       expect(links.length, body).toBeGreaterThan(0);
       for (const l of links) {

@@ -43,14 +43,22 @@ describe('the provider event key migration', () => {
 
     await migration.up(db);
 
-    const events = await db.selectFrom('events').select(['workspace_id', 'id']).where('id', 'like', 'evt\\_%').orderBy('id').execute();
+    const events = await db
+      .selectFrom('events')
+      .select(['workspace_id', 'id'])
+      .where('id', 'like', 'evt\\_%')
+      .orderBy('id')
+      .execute();
     expect(events).toEqual([
       { workspace_id: a, id: 'evt_1' },
       { workspace_id: a, id: 'evt_4' },
       { workspace_id: a, id: 'evt_5' },
       { workspace_id: b, id: 'evt_6' },
     ]);
-    const applied = await db.selectFrom('provider_events').select(['workspace_id', 'provider', 'event_id', 'type']).execute();
+    const applied = await db
+      .selectFrom('provider_events')
+      .select(['workspace_id', 'provider', 'event_id', 'type'])
+      .execute();
     expect(applied).toHaveLength(3);
     expect(applied).toEqual(
       expect.arrayContaining([
@@ -61,7 +69,13 @@ describe('the provider event key migration', () => {
     );
 
     // The key now holds: a second copy of an applied id is refused by the database itself.
-    const again = db.insertInto('provider_events').values({ workspace_id: a, provider: 'resend', event_id: 'msg_1', type: 'email.bounced', received_at: new Date() });
+    const again = db.insertInto('provider_events').values({
+      workspace_id: a,
+      provider: 'resend',
+      event_id: 'msg_1',
+      type: 'email.bounced',
+      received_at: new Date(),
+    });
     await expect(again.execute()).rejects.toThrow(/provider_events_pkey/);
   });
 });

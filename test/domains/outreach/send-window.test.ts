@@ -136,7 +136,10 @@ describe('DST changes', () => {
 describe('the sending day of the daily cap', () => {
   it('is the calendar day without a window, and the next one starts at its real midnight', () => {
     const day = sendingDay(at('2026-10-25T11:00:00Z'), PARIS, undefined); // a 25 h day
-    expect({ start: iso(day.start), next: iso(day.next) }).toEqual({ start: '2026-10-24T22:00:00.000Z', next: '2026-10-25T23:00:00.000Z' });
+    expect({ start: iso(day.start), next: iso(day.next) }).toEqual({
+      start: '2026-10-24T22:00:00.000Z',
+      next: '2026-10-25T23:00:00.000Z',
+    });
   });
 
   it('is the day a night window started on, and the next one opens with the next night', () => {
@@ -155,12 +158,19 @@ describe('a window starting and ending at the same time', () => {
   it('is refused at input with the field named', () => {
     const parsed = OutreachSettings.safeParse(settings);
     expect(parsed.success).toBe(false);
-    expect(parsed.error!.issues[0]).toMatchObject({ path: ['sending_window', 'end'], message: expect.stringContaining('same time') });
-    expect(OutreachSettings.safeParse({ sending_window: { start: '09:00', end: '09:01', days: [1] } }).success).toBe(true);
+    expect(parsed.error!.issues[0]).toMatchObject({
+      path: ['sending_window', 'end'],
+      message: expect.stringContaining('same time'),
+    });
+    expect(OutreachSettings.safeParse({ sending_window: { start: '09:00', end: '09:01', days: [1] } }).success).toBe(
+      true,
+    );
   });
 
   it('stored from before, stays an empty window and keeps the other settings', () => {
-    const stored = outreachSettings({ settings: { outreach: { ...settings, sender: { email: 'me@sender.example' }, daily_cap: 5 } } });
+    const stored = outreachSettings({
+      settings: { outreach: { ...settings, sender: { email: 'me@sender.example' }, daily_cap: 5 } },
+    });
     expect(stored).toMatchObject({ sender: { email: 'me@sender.example' }, daily_cap: 5 });
     expect(inWindow(at('2026-11-30T08:00:00Z'), 'UTC', stored.sending_window)).toBe(false);
     expect(nextWindowStart(at('2026-11-30T08:00:00Z'), 'UTC', stored.sending_window)).toBeNull();

@@ -11,7 +11,15 @@ import { OutreachSettings } from '../../../src/domains/outreach/settings.model.j
 import { updateOutreachSettings } from '../../../src/domains/outreach/settings.service.js';
 import type { MailSender, OutgoingEmail, SentEmail } from '../../../src/kernel/ports.js';
 import { SinkSender } from '../../../src/adapters/mail/sink.js';
-import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp, silentLog } from '../../helpers/app.js';
+import {
+  type TestApp,
+  addKey,
+  addWorkspace,
+  contextFor,
+  createOrg,
+  createTestApp,
+  silentLog,
+} from '../../helpers/app.js';
 
 /** A live sender whose next sends can be made to fail, recording what it sent. */
 class ScriptedSender implements MailSender {
@@ -43,14 +51,23 @@ describe('the sending job: gates, retries and crash recovery', () => {
   let n = 0;
   let org: string;
 
-  const job = (draftId: string, lastAttempt = false) => sendApprovedDraft(t.app, silentLog, { workspace_id: ctx.workspace.id, draft_id: draftId }, { attempt: 1, lastAttempt });
+  const job = (draftId: string, lastAttempt = false) =>
+    sendApprovedDraft(
+      t.app,
+      silentLog,
+      { workspace_id: ctx.workspace.id, draft_id: draftId },
+      { attempt: 1, lastAttempt },
+    );
   async function approvedDraft(): Promise<string> {
     const { prospect } = await upsertProspect(ctx, { email: `person${++n}@example.com`, first_name: `P${n}` });
     const draft = await createDraft(ctx, { prospect_id: prospect.id, template_key: 'plain', variables: {} });
     return (await approveDraft(ctx, draft.id)).id;
   }
   async function settings(outreach: Record<string, unknown>) {
-    const updated = await updateOutreachSettings(ctx, OutreachSettings.parse({ sender: { email: 'me@sender.example' }, ...outreach }));
+    const updated = await updateOutreachSettings(
+      ctx,
+      OutreachSettings.parse({ sender: { email: 'me@sender.example' }, ...outreach }),
+    );
     ctx = { ...ctx, workspace: updated };
   }
   /** When the job rescheduled the draft's send for. */
@@ -65,14 +82,28 @@ describe('the sending job: gates, retries and crash recovery', () => {
       ).at as Date,
     ).toISOString();
   const queued = async () =>
-    Number((await t.app.db.selectFrom('pgboss.job' as never).select((eb) => eb.fn.countAll().as('n')).where('name' as never, '=', 'outreach.send' as never).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await t.app.db
+          .selectFrom('pgboss.job' as never)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('name' as never, '=', 'outreach.send' as never)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     t = await createTestApp({}, { clock, mail: { live, sink } });
     org = await createOrg(t.app);
     ctx = await contextFor(t.app, await addKey(t.app, org, ['*'], [await addWorkspace(t.app, org, 'main')]));
     ctx = { ...ctx, clock };
-    await createTemplate(ctx, { key: 'plain', name: 'Plain', category: 'email', subject: 'Hi {{prospect.first_name}}', body: 'Hello {{prospect.first_name}}, see https://example.com/a.' });
+    await createTemplate(ctx, {
+      key: 'plain',
+      name: 'Plain',
+      category: 'email',
+      subject: 'Hi {{prospect.first_name}}',
+      body: 'Hello {{prospect.first_name}}, see https://example.com/a.',
+    });
   });
   beforeEach(() => {
     live.sent = [];
@@ -108,7 +139,10 @@ describe('the sending job: gates, retries and crash recovery', () => {
   });
 
   it('counts a send still in flight on another worker against the gap and the cap', async () => {
-    for (const gate of [{ daily_cap: 100, min_gap_seconds: 600 }, { daily_cap: 1, min_gap_seconds: 0 }]) {
+    for (const gate of [
+      { daily_cap: 100, min_gap_seconds: 600 },
+      { daily_cap: 1, min_gap_seconds: 0 },
+    ]) {
       await settings(gate);
       live.sent = [];
       now = new Date(now.getTime() + 7 * 86_400_000);
@@ -130,7 +164,11 @@ describe('the sending job: gates, retries and crash recovery', () => {
   });
 
   it('sends only inside the sending window of the workspace time zone', async () => {
-    await settings({ daily_cap: 100, min_gap_seconds: 0, sending_window: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] } });
+    await settings({
+      daily_cap: 100,
+      min_gap_seconds: 0,
+      sending_window: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] },
+    });
     const a = await approvedDraft();
     const monday = now;
     now = new Date(monday.getTime() - 2 * 86_400_000); // Saturday
@@ -149,16 +187,30 @@ describe('the sending job: gates, retries and crash recovery', () => {
     beforeAll(async () => {
       day = ctx;
       const night = await addWorkspace(t.app, org, 'night');
-      await t.app.db.updateTable('workspaces').set({ timezone: 'America/New_York' }).where('id', '=', night.id).execute();
+      await t.app.db
+        .updateTable('workspaces')
+        .set({ timezone: 'America/New_York' })
+        .where('id', '=', night.id)
+        .execute();
       ctx = { ...(await contextFor(t.app, await addKey(t.app, org, ['*'], [night]))), clock };
-      await createTemplate(ctx, { key: 'plain', name: 'Plain', category: 'email', subject: 'Hi', body: 'Hello {{prospect.first_name}}.' });
+      await createTemplate(ctx, {
+        key: 'plain',
+        name: 'Plain',
+        category: 'email',
+        subject: 'Hi',
+        body: 'Hello {{prospect.first_name}}.',
+      });
     });
     afterAll(() => {
       ctx = day;
     });
 
     it('sends at 23:30 local and waits at 12:00 for the window to open at 22:00', async () => {
-      await settings({ daily_cap: 100, min_gap_seconds: 0, sending_window: { start: '22:00', end: '06:00', days: [1, 2, 3, 4, 5] } });
+      await settings({
+        daily_cap: 100,
+        min_gap_seconds: 0,
+        sending_window: { start: '22:00', end: '06:00', days: [1, 2, 3, 4, 5] },
+      });
       const a = await approvedDraft();
       now = new Date('2027-01-13T17:00:00Z'); // Wednesday 12:00
       await job(a);
@@ -171,7 +223,11 @@ describe('the sending job: gates, retries and crash recovery', () => {
     });
 
     it('counts the daily cap per night, from the evening the window opened', async () => {
-      await settings({ daily_cap: 1, min_gap_seconds: 0, sending_window: { start: '22:00', end: '06:00', days: [1, 2, 3, 4, 5] } });
+      await settings({
+        daily_cap: 1,
+        min_gap_seconds: 0,
+        sending_window: { start: '22:00', end: '06:00', days: [1, 2, 3, 4, 5] },
+      });
       const [a, b] = [await approvedDraft(), await approvedDraft()];
       now = new Date('2027-01-21T04:30:00Z'); // Wednesday 23:30
       await job(a);
@@ -207,7 +263,9 @@ describe('the sending job: gates, retries and crash recovery', () => {
     expect((await getDraft(ctx, a)).status).toBe('sent');
 
     const b = await approvedDraft();
-    live.failures.push(new AppError('upstream_error', '550 mailbox unavailable', { provider: 'smtp', permanent: true, smtp_code: 550 }));
+    live.failures.push(
+      new AppError('upstream_error', '550 mailbox unavailable', { provider: 'smtp', permanent: true, smtp_code: 550 }),
+    );
     await job(b);
     expect(await getDraft(ctx, b)).toMatchObject({ status: 'failed', send_error: '550 mailbox unavailable' });
   });
@@ -216,7 +274,11 @@ describe('the sending job: gates, retries and crash recovery', () => {
     await settings({ daily_cap: 100, min_gap_seconds: 0 });
     const a = await approvedDraft();
     // A worker claimed the draft and died before sending.
-    await t.app.db.updateTable('drafts').set({ status: 'sending', send_lease_until: new Date(now.getTime() + 300_000) }).where('id', '=', a).execute();
+    await t.app.db
+      .updateTable('drafts')
+      .set({ status: 'sending', send_lease_until: new Date(now.getTime() + 300_000) })
+      .where('id', '=', a)
+      .execute();
     await job(a);
     expect(live.sent).toHaveLength(0);
     now = new Date(now.getTime() + 301_000);

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../../src/kernel/context.js';
 import { upsertProspect, getProspectHistory } from '../../../src/domains/prospects/prospects.service.js';
-import { addSuppression, checkSuppression, isSuppressed, listSuppressions, parseTarget, removeSuppression } from '../../../src/domains/suppression/suppression.service.js';
+import {
+  addSuppression,
+  checkSuppression,
+  isSuppressed,
+  listSuppressions,
+  parseTarget,
+  removeSuppression,
+} from '../../../src/domains/suppression/suppression.service.js';
 import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp } from '../../helpers/app.js';
 
 describe('suppression list', () => {
@@ -16,7 +23,11 @@ describe('suppression list', () => {
   afterAll(() => t?.close());
 
   it('parses addresses and whole domains, and rejects anything else', () => {
-    expect(parseTarget(' Jane@Example.COM ')).toEqual({ kind: 'email', value: 'jane@example.com', domain: 'example.com' });
+    expect(parseTarget(' Jane@Example.COM ')).toEqual({
+      kind: 'email',
+      value: 'jane@example.com',
+      domain: 'example.com',
+    });
     expect(parseTarget('@Example.org')).toEqual({ kind: 'domain', value: '@example.org', domain: 'example.org' });
     for (const bad of ['jane', 'jane@', '@', 'jane@localhost', 'a b@example.com', '@-bad-.com', 'x@exa_mple.com']) {
       expect(() => parseTarget(bad), bad).toThrow(/neither an email address/);
@@ -30,8 +41,14 @@ describe('suppression list', () => {
     expect(again).toEqual({ suppression: first.suppression, created: false });
     await addSuppression(ctx, { email: '@blocked.example', reason: 'competitor' });
 
-    expect(await checkSuppression(ctx, 'STOP@example.com')).toMatchObject({ email: 'stop@example.com', suppressed: true, matches: [{ value: 'stop@example.com' }] });
-    expect((await checkSuppression(ctx, 'anyone@blocked.example')).matches.map((m) => m.value)).toEqual(['@blocked.example']);
+    expect(await checkSuppression(ctx, 'STOP@example.com')).toMatchObject({
+      email: 'stop@example.com',
+      suppressed: true,
+      matches: [{ value: 'stop@example.com' }],
+    });
+    expect((await checkSuppression(ctx, 'anyone@blocked.example')).matches.map((m) => m.value)).toEqual([
+      '@blocked.example',
+    ]);
     expect((await checkSuppression(ctx, 'free@example.com')).suppressed).toBe(false);
     expect(await isSuppressed(t.app.db, ctx.workspace.id, 'ceo@blocked.example')).toBe(true);
   });

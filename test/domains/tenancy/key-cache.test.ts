@@ -22,7 +22,14 @@ describe('the key cache', () => {
 
   const adminContext = async (cache: KeyCache) => {
     const principal = (await authenticateKey(t.app.db, t.app.clock, admin))!;
-    return { ...t.app, keyCache: cache, log: silentLog, requestId: 'test', actor: { type: 'key' as const, id: principal.keyId }, principal };
+    return {
+      ...t.app,
+      keyCache: cache,
+      log: silentLog,
+      requestId: 'test',
+      actor: { type: 'key' as const, id: principal.keyId },
+      principal,
+    };
   };
 
   it('reuses a resolved key for its TTL only when the change comes from elsewhere', async () => {
@@ -49,7 +56,13 @@ describe('the key cache', () => {
       now = new Date(now.getTime() + ms);
       vi.advanceTimersByTime(ms);
     };
-    const { secret } = await insertKey(t.app.db, org, now, { name: 'short', scopes: ['*'], allWorkspaces: true, workspaceIds: [], expiresAt: new Date(now.getTime() + 300) });
+    const { secret } = await insertKey(t.app.db, org, now, {
+      name: 'short',
+      scopes: ['*'],
+      allWorkspaces: true,
+      workspaceIds: [],
+      expiresAt: new Date(now.getTime() + 300),
+    });
     const cache = new KeyCache(t.app.db, clock, 60_000);
     expect(await cache.authenticate(secret)).not.toBeNull();
     advance(299);

@@ -19,7 +19,14 @@ describe('API keys', () => {
   const asKey = async (secret: string): Promise<OrgContext> => {
     const principal = await authenticateKey(t.app.db, clock, secret);
     if (!principal) throw new Error('key does not authenticate');
-    return { ...t.app, clock, log: silentLog, requestId: 'test', actor: { type: 'key', id: principal.keyId }, principal };
+    return {
+      ...t.app,
+      clock,
+      log: silentLog,
+      requestId: 'test',
+      actor: { type: 'key', id: principal.keyId },
+      principal,
+    };
   };
 
   beforeAll(async () => {
@@ -37,19 +44,30 @@ describe('API keys', () => {
     const created = await createKey(owner, { name: 'agent', scopes: ['prospects:read'], workspaces: ['a'] });
     expect(created.secret).toMatch(/^sb_[0-9a-z]{40}$/);
     expect(created.api_key.prefix).toBe(created.secret.slice(0, 11));
-    const stored = await t.app.db.selectFrom('api_keys').selectAll().where('id', '=', created.api_key.id).executeTakeFirstOrThrow();
+    const stored = await t.app.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', created.api_key.id)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(created.secret);
     expect((await authenticateKey(t.app.db, clock, created.secret))?.keyId).toBe(created.api_key.id);
     expect(await authenticateKey(t.app.db, clock, `${created.secret}x`)).toBeNull();
   });
 
   it('expires keys at expires_at and refuses one already past', async () => {
-    const created = await createKey(owner, { name: 'short', scopes: ['*'], workspaces: 'all', expires_at: '2026-11-22T11:00:00Z' });
+    const created = await createKey(owner, {
+      name: 'short',
+      scopes: ['*'],
+      workspaces: 'all',
+      expires_at: '2026-11-22T11:00:00Z',
+    });
     expect(await authenticateKey(t.app.db, clock, created.secret)).not.toBeNull();
     now = new Date('2026-11-22T11:00:01Z');
     expect(await authenticateKey(t.app.db, clock, created.secret)).toBeNull();
     expect((await listKeys(owner)).find((k) => k.id === created.api_key.id)?.status).toBe('expired');
-    await expect(createKey(owner, { name: 'past', scopes: ['*'], workspaces: 'all', expires_at: '2026-11-22T09:00:00Z' })).rejects.toMatchObject({ code: 'invalid_request', details: { param: 'expires_at' } });
+    await expect(
+      createKey(owner, { name: 'past', scopes: ['*'], workspaces: 'all', expires_at: '2026-11-22T09:00:00Z' }),
+    ).rejects.toMatchObject({ code: 'invalid_request', details: { param: 'expires_at' } });
   });
 
   it('rotates: the new secret works at once, the old one until the grace period ends', async () => {
@@ -72,10 +90,18 @@ describe('API keys', () => {
   });
 
   it('never lets a key hand out more than it holds, or manage keys beyond its workspaces', async () => {
-    await expect(createKey(limited, { name: 'x', scopes: ['prospects:write'], workspaces: ['a'] })).rejects.toMatchObject({ code: 'forbidden', details: { param: 'scopes' } });
-    await expect(createKey(limited, { name: 'x', scopes: ['prospects:read'], workspaces: 'all' })).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(createKey(limited, { name: 'x', scopes: ['prospects:read'], workspaces: ['b'] })).rejects.toMatchObject({ code: 'not_found' });
-    await expect(createKey(owner, { name: 'x', scopes: ['prospects:fly'], workspaces: 'all' })).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(
+      createKey(limited, { name: 'x', scopes: ['prospects:write'], workspaces: ['a'] }),
+    ).rejects.toMatchObject({ code: 'forbidden', details: { param: 'scopes' } });
+    await expect(
+      createKey(limited, { name: 'x', scopes: ['prospects:read'], workspaces: 'all' }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(
+      createKey(limited, { name: 'x', scopes: ['prospects:read'], workspaces: ['b'] }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    await expect(createKey(owner, { name: 'x', scopes: ['prospects:fly'], workspaces: 'all' })).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
     const own = await createKey(limited, { name: 'mine', scopes: ['prospects:read'], workspaces: ['a'] });
     const visible = (await listKeys(limited)).map((k) => k.id);
     expect(visible).toContain(own.api_key.id);
@@ -106,7 +132,11 @@ describe('API keys', () => {
         expect((await listKeys(adminOnly)).map((k) => k.id)).not.toContain(id);
         // Nothing changed: the victim still works, was not replaced, and no key was added.
         expect(await authenticateKey(t.app.db, clock, victim.secret)).not.toBeNull();
-        expect((await listKeys(owner)).find((k) => k.id === id)).toMatchObject({ status: 'active', replaced_by: null, expires_at: null });
+        expect((await listKeys(owner)).find((k) => k.id === id)).toMatchObject({
+          status: 'active',
+          replaced_by: null,
+          expires_at: null,
+        });
       }
       expect((await listKeys(adminOnly)).every((k) => k.scopes.every((s) => s === 'admin'))).toBe(true);
     });
@@ -151,7 +181,10 @@ describe('API keys', () => {
 
     it('two rotations at once leave exactly one live successor', async () => {
       const created = await createKey(owner, { name: 'raced', scopes: ['prospects:read'], workspaces: 'all' });
-      const results = await Promise.allSettled([rotateKey(owner, created.api_key.id, 3600), rotateKey(owner, created.api_key.id, 3600)]);
+      const results = await Promise.allSettled([
+        rotateKey(owner, created.api_key.id, 3600),
+        rotateKey(owner, created.api_key.id, 3600),
+      ]);
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);

@@ -20,7 +20,8 @@ describe('the workspace cache', () => {
     vi.useRealTimers();
   });
 
-  const rename = (id: string, name: string) => t.app.db.updateTable('workspaces').set({ name }).where('id', '=', id).execute();
+  const rename = (id: string, name: string) =>
+    t.app.db.updateTable('workspaces').set({ name }).where('id', '=', id).execute();
 
   it('reuses a resolved workspace for its TTL only, by id, by slug and for a one-workspace key', async () => {
     // The TTL runs on the monotonic clock: faked, so the test decides when it has passed.
@@ -47,7 +48,10 @@ describe('the workspace cache', () => {
     const mainOnly = await principal(tenants.mainKey);
     const rival = await principal(tenants.rivalKey);
     expect((await cache.resolve(t.app.db, all, 'other')).id).toBe(tenants.other.id);
-    await expect(cache.resolve(t.app.db, mainOnly, 'other')).rejects.toMatchObject({ code: 'not_found', message: 'Workspace other not found' });
+    await expect(cache.resolve(t.app.db, mainOnly, 'other')).rejects.toMatchObject({
+      code: 'not_found',
+      message: 'Workspace other not found',
+    });
     await expect(cache.resolve(t.app.db, mainOnly, tenants.other.id)).rejects.toMatchObject({ code: 'not_found' });
     await expect(cache.resolve(t.app.db, rival, 'other')).rejects.toMatchObject({ code: 'not_found' });
     expect((await cache.resolve(t.app.db, rival, 'theirs')).id).toBe(tenants.theirs.id);

@@ -58,14 +58,17 @@ function schemaProblems(document: any): string[] {
       problems.push(`${where}: ${(e as Error).message}`);
     }
   };
-  for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) check(`components.schemas.${name}`, schema);
+  for (const [name, schema] of Object.entries(document.components?.schemas ?? {}))
+    check(`components.schemas.${name}`, schema);
   for (const [path, methods] of Object.entries<any>(document.paths)) {
     for (const [method, op] of Object.entries<any>(methods)) {
       const at = `${method.toUpperCase()} ${path}`;
       for (const p of op.parameters ?? []) check(`${at} parameter ${p.name}`, p.schema);
-      for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {})) check(`${at} request body ${type}`, media.schema);
+      for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {}))
+        check(`${at} request body ${type}`, media.schema);
       for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
-        for (const [type, media] of Object.entries<any>(response.content ?? {})) check(`${at} response ${status} ${type}`, media.schema);
+        for (const [type, media] of Object.entries<any>(response.content ?? {}))
+          check(`${at} response ${status} ${type}`, media.schema);
       }
     }
   }
@@ -116,22 +119,39 @@ describe('the OpenAPI document under Redocly lint (recommended rules)', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sb-openapi-'));
     const file = path.join(dir, 'openapi.json');
     await writeFile(file, JSON.stringify(doc));
-    const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')), 'bin/cli.js');
-    const { stdout } = await run(process.execPath, [cli, 'lint', file, '--format=json'], { cwd: dir, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } }).catch((e) => e);
+    const cli = path.join(
+      path.dirname(createRequire(import.meta.url).resolve('@redocly/cli/package.json')),
+      'bin/cli.js',
+    );
+    const { stdout } = await run(process.execPath, [cli, 'lint', file, '--format=json'], {
+      cwd: dir,
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    }).catch((e) => e);
     const report = JSON.parse(stdout.slice(stdout.indexOf('{')));
-    const problems = report.problems.map((p: any) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`);
+    const problems = report.problems.map(
+      (p: any) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`,
+    );
     expect(problems).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   }, 120_000);
 
   it('declares the multipart upload of add_document and the 4xx answers of each operation', () => {
     const add = doc.paths[`${REST_PREFIX}/knowledge-bases/{knowledge_base_id}/documents`].post;
-    expect(add.requestBody.content['multipart/form-data'].schema).toMatchObject({ required: expect.arrayContaining(['file']), properties: { file: { type: 'string' } } });
-    expect(Object.keys(add.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404', '409', '413', '415']));
+    expect(add.requestBody.content['multipart/form-data'].schema).toMatchObject({
+      required: expect.arrayContaining(['file']),
+      properties: { file: { type: 'string' } },
+    });
+    expect(Object.keys(add.responses)).toEqual(
+      expect.arrayContaining(['400', '401', '403', '404', '409', '413', '415']),
+    );
     const create = doc.paths[`${REST_PREFIX}/drafts`].post;
     expect(create.responses['422'].description).toMatch(/suppressed/);
     for (const [path, methods] of Object.entries<any>(doc.paths)) {
-      for (const [method, op] of Object.entries<any>(methods)) expect(Object.keys(op.responses).some((s) => /^4\d\d$/.test(s)), `${method} ${path}`).toBe(true);
+      for (const [method, op] of Object.entries<any>(methods))
+        expect(
+          Object.keys(op.responses).some((s) => /^4\d\d$/.test(s)),
+          `${method} ${path}`,
+        ).toBe(true);
     }
   });
 });

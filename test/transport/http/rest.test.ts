@@ -30,7 +30,13 @@ interface Res {
 async function api(
   method: string,
   path: string,
-  opts: { key?: string | null; query?: Record<string, unknown>; body?: unknown; raw?: BodyInit; headers?: Record<string, string> } = {},
+  opts: {
+    key?: string | null;
+    query?: Record<string, unknown>;
+    body?: unknown;
+    raw?: BodyInit;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Res> {
   const url = new URL(path.startsWith('/api/') ? `${server.url}${path}` : `${server.url}${REST_PREFIX}${path}`);
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
@@ -85,7 +91,14 @@ function expectError(res: Res, status: number, code: string, param?: string) {
 const keyId = async (secret: string) => (await authenticateKey(t.app.db, t.app.clock, secret))!.keyId;
 
 const prospectCount = async (email: string) =>
-  (await t.app.db.selectFrom('prospects').select('id').where('workspace_id', '=', main.id).where('email', '=', email).execute()).length;
+  (
+    await t.app.db
+      .selectFrom('prospects')
+      .select('id')
+      .where('workspace_id', '=', main.id)
+      .where('email', '=', email)
+      .execute()
+  ).length;
 
 /** A request over node:http, which (unlike fetch) lets the test choose the Host header. */
 function rawGet(path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -120,7 +133,9 @@ describe('authentication', () => {
   it('answers a request without a key with 401 and a WWW-Authenticate challenge', async () => {
     const res = await api('GET', '/prospects', { key: null });
     expectError(res, 401, 'unauthorized');
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"');
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"',
+    );
   });
 
   it('answers a wrong key with 401 and error="invalid_token"', async () => {
@@ -134,7 +149,11 @@ describe('authentication', () => {
   it('refuses a key revoked in the database with 401', async () => {
     const revoked = await addKey(t.app, org, ['*'], [main]);
     // Revoked before its first use: a key already in the cache would take SWITCHBOARD_CACHE_MS to notice a change made outside this process.
-    await t.app.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', await keyId(revoked)).execute();
+    await t.app.db
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', await keyId(revoked))
+      .execute();
     const res = await api('GET', '/prospects', { key: revoked });
     expectError(res, 401, 'unauthorized');
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -203,7 +222,10 @@ describe('request errors', () => {
   });
 
   it('answers a chunked body (no Content-Length) over maxBodyBytes with 413 and writes nothing', async () => {
-    const json = JSON.stringify({ email: 'chunked@example.com', custom_fields: { a: 'x'.repeat(1500), b: 'y'.repeat(1500) } });
+    const json = JSON.stringify({
+      email: 'chunked@example.com',
+      custom_fields: { a: 'x'.repeat(1500), b: 'y'.repeat(1500) },
+    });
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         const bytes = new TextEncoder().encode(json);
@@ -225,7 +247,9 @@ describe('request errors', () => {
     }
     const first = await api('GET', '/prospects', { query: { tag: 'filtered', limit: 1 } });
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const res = await api('GET', '/prospects', { query: { tag: 'other-tag', limit: 1, cursor: first.body.next_cursor } });
+    const res = await api('GET', '/prospects', {
+      query: { tag: 'other-tag', limit: 1, cursor: first.body.next_cursor },
+    });
     expectError(res, 400, 'invalid_request', 'cursor');
   });
 
@@ -280,15 +304,27 @@ describe('idempotency', () => {
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body).toEqual(first.body);
 
-    const rows = await t.app.db.selectFrom('suppressions').select('id').where('workspace_id', '=', main.id).where('value', '=', 'idem@example.com').execute();
+    const rows = await t.app.db
+      .selectFrom('suppressions')
+      .select('id')
+      .where('workspace_id', '=', main.id)
+      .where('value', '=', 'idem@example.com')
+      .execute();
     expect(rows).toHaveLength(1);
-    const events = await t.app.db.selectFrom('events').select('data').where('workspace_id', '=', main.id).where('type', '=', 'suppression.added').execute();
+    const events = await t.app.db
+      .selectFrom('events')
+      .select('data')
+      .where('workspace_id', '=', main.id)
+      .where('type', '=', 'suppression.added')
+      .execute();
     expect(events.filter((e) => e.data.value === 'idem@example.com')).toHaveLength(1);
   });
 
   it('answers the same Idempotency-Key with another body with 409 conflict', async () => {
     const headers = { 'idempotency-key': 'rest-idem-2' };
-    expect((await api('POST', '/suppressions', { body: { email: 'idem2@example.com', reason: 'one' }, headers })).status).toBe(201);
+    expect(
+      (await api('POST', '/suppressions', { body: { email: 'idem2@example.com', reason: 'one' }, headers })).status,
+    ).toBe(201);
     const res = await api('POST', '/suppressions', { body: { email: 'idem2@example.com', reason: 'two' }, headers });
     expectError(res, 409, 'conflict', 'idempotency_key');
   });
@@ -301,7 +337,11 @@ describe('idempotency', () => {
   it('answers an Idempotency-Key on the routes that return a secret with 400, creating nothing', async () => {
     // A stored result would keep the plaintext secret that is otherwise never stored.
     const headers = { 'idempotency-key': 'rest-idem-secret' };
-    const create = await api('POST', '/keys', { key: adminKey, body: { name: 'idem-secret', scopes: ['prospects:read'], workspaces: ['main'] }, headers });
+    const create = await api('POST', '/keys', {
+      key: adminKey,
+      body: { name: 'idem-secret', scopes: ['prospects:read'], workspaces: ['main'] },
+      headers,
+    });
     expectError(create, 400, 'invalid_request', 'idempotency_key');
     expect(await t.app.db.selectFrom('api_keys').select('id').where('name', '=', 'idem-secret').execute()).toEqual([]);
 
@@ -338,12 +378,19 @@ describe('Host and Origin checks', () => {
     expect(evil.status).toBe(403);
     expect(evil.body.error).toMatchObject({ code: 'forbidden', type: 'authentication_error' });
     // The control: the same request with a loopback Host passes.
-    expect((await rawGet(`${REST_PREFIX}/workspaces`, { host: `localhost:${port}`, authorization: `Bearer ${key}` })).status).toBe(200);
+    expect(
+      (await rawGet(`${REST_PREFIX}/workspaces`, { host: `localhost:${port}`, authorization: `Bearer ${key}` })).status,
+    ).toBe(200);
   });
 
   it('answers a foreign Origin with 403 and no CORS headers, comparing scheme, host and port', async () => {
     const port = Number(new URL(server.url).port);
-    for (const origin of ['http://evil.example', `http://localhost:${port + 1}`, 'chrome-extension://localhost', `https://localhost:${port}`]) {
+    for (const origin of [
+      'http://evil.example',
+      `http://localhost:${port + 1}`,
+      'chrome-extension://localhost',
+      `https://localhost:${port}`,
+    ]) {
       const res = await api('GET', '/workspaces', { headers: { origin } });
       expectError(res, 403, 'forbidden');
       expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
@@ -356,7 +403,10 @@ describe('Host and Origin checks', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(origin);
     expect(res.headers.get('access-control-expose-headers')).toMatch(/Idempotent-Replayed/);
-    const preflight = await fetch(`${server.url}${REST_PREFIX}/prospects`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${server.url}${REST_PREFIX}/prospects`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST/);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Idempotency-Key/);
@@ -387,7 +437,9 @@ describe('GET /api/openapi.json', () => {
   });
 
   it('has unique operationIds', () => {
-    const ids = Object.values(doc.paths).flatMap((methods: any) => Object.values(methods).map((o: any) => o.operationId));
+    const ids = Object.values(doc.paths).flatMap((methods: any) =>
+      Object.values(methods).map((o: any) => o.operationId),
+    );
     expect(ids.length).toBeGreaterThan(5);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -396,7 +448,9 @@ describe('GET /api/openapi.json', () => {
     for (const [path, methods] of Object.entries<any>(doc.paths)) {
       expect(path).not.toMatch(/:\w/);
       for (const operation of Object.values<any>(methods)) {
-        const declared = (operation.parameters ?? []).filter((p: { in: string }) => p.in === 'path').map((p: { name: string }) => p.name);
+        const declared = (operation.parameters ?? [])
+          .filter((p: { in: string }) => p.in === 'path')
+          .map((p: { name: string }) => p.name);
         expect(declared, path).toEqual(pathParams(path));
       }
     }
@@ -409,11 +463,16 @@ describe('admin routes', () => {
     expect(res.status).toBe(201);
     expect(res.body.workspace).toMatchObject({ slug: 'second', name: 'Second', organization_id: org });
     const list = await api('GET', '/workspaces', { key: adminKey });
-    expect(list.body.workspaces.map((w: { slug: string }) => w.slug)).toEqual(expect.arrayContaining(['main', 'second']));
+    expect(list.body.workspaces.map((w: { slug: string }) => w.slug)).toEqual(
+      expect.arrayContaining(['main', 'second']),
+    );
   });
 
   it('creates a key (201) whose secret is returned once and never listed', async () => {
-    const res = await api('POST', '/keys', { key: adminKey, body: { name: 'ci', scopes: ['prospects:read'], workspaces: ['main'] } });
+    const res = await api('POST', '/keys', {
+      key: adminKey,
+      body: { name: 'ci', scopes: ['prospects:read'], workspaces: ['main'] },
+    });
     expect(res.status).toBe(201);
     const { secret, api_key } = res.body;
     expect(secret).toMatch(/^sb_/);
@@ -445,7 +504,9 @@ describe('admin routes', () => {
     const res = await api('POST', `/keys/${oldId}/rotate`, { key: adminKey, body: { grace_seconds: 3600 } });
     expect(res.status).toBe(201);
     expect((await api('GET', '/prospects', { key: old })).status).toBe(200);
-    const listed = (await api('GET', '/keys', { key: adminKey })).body.api_keys.find((k: { id: string }) => k.id === oldId);
+    const listed = (await api('GET', '/keys', { key: adminKey })).body.api_keys.find(
+      (k: { id: string }) => k.id === oldId,
+    );
     expect(listed.status).toBe('active');
     const expiresAt = Date.parse(listed.expires_at);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 3_600_000 - 1000);
@@ -461,19 +522,35 @@ describe('admin routes', () => {
   });
 
   it('answers 403 on every admin route to a key without the admin scope', async () => {
-    const nonAdmin = await addKey(t.app, org, ['workspaces:read', 'prospects:read', 'prospects:write', 'suppression:read', 'suppression:write'], 'all');
+    const nonAdmin = await addKey(
+      t.app,
+      org,
+      ['workspaces:read', 'prospects:read', 'prospects:write', 'suppression:read', 'suppression:write'],
+      'all',
+    );
     const adminOps = t.app.registry.operations.filter((c) => c.op.http && c.op.scope === 'admin');
     expect(adminOps.map((c) => c.op.name)).toEqual(
-      expect.arrayContaining(['create_workspace', 'create_api_key', 'list_api_keys', 'revoke_api_key', 'rotate_api_key', 'remove_suppression']),
+      expect.arrayContaining([
+        'create_workspace',
+        'create_api_key',
+        'list_api_keys',
+        'revoke_api_key',
+        'rotate_api_key',
+        'remove_suppression',
+      ]),
     );
     const victim = await keyId(await addKey(t.app, org, ['prospects:read'], [main]));
     for (const { op } of adminOps) {
-      const path = op.http!.path.replace(/\{(\w+)\}/g, (_, p: string) => (p === 'key_id' ? victim : 'sup_doesnotmatter'));
+      const path = op.http!.path.replace(/\{(\w+)\}/g, (_, p: string) =>
+        p === 'key_id' ? victim : 'sup_doesnotmatter',
+      );
       const body = op.http!.method === 'POST' ? { name: 'x', scopes: ['*'], workspaces: 'all' } : undefined;
       const res = await api(op.http!.method, path, { key: nonAdmin, body, query: { workspace_id: 'main' } });
       expectError(res, 403, 'forbidden');
     }
-    expect((await api('GET', '/keys', { key: adminKey })).body.api_keys.find((k: { id: string }) => k.id === victim).status).toBe('active');
+    expect(
+      (await api('GET', '/keys', { key: adminKey })).body.api_keys.find((k: { id: string }) => k.id === victim).status,
+    ).toBe('active');
   });
 
   it('DELETE /suppressions/{id} needs admin: 403 with suppression:write only, then 200 and suppression.removed', async () => {
@@ -481,14 +558,22 @@ describe('admin routes', () => {
     const id = added.body.suppression.id;
     const writer = await addKey(t.app, org, ['suppression:read', 'suppression:write'], [main]);
     expectError(await api('DELETE', `/suppressions/${id}`, { key: writer }), 403, 'forbidden');
-    expect((await api('GET', '/suppressions/check', { key: writer, query: { email: 'remove-me@example.com' } })).body.suppressed).toBe(true);
+    expect(
+      (await api('GET', '/suppressions/check', { key: writer, query: { email: 'remove-me@example.com' } })).body
+        .suppressed,
+    ).toBe(true);
 
     const res = await api('DELETE', `/suppressions/${id}`);
     expect(res.status).toBe(200);
     expect(res.body.suppression).toMatchObject({ id, value: 'remove-me@example.com' });
     const check = await api('GET', '/suppressions/check', { query: { email: 'remove-me@example.com' } });
     expect(check.body).toEqual({ email: 'remove-me@example.com', suppressed: false, matches: [] });
-    const events = await t.app.db.selectFrom('events').select('data').where('workspace_id', '=', main.id).where('type', '=', 'suppression.removed').execute();
+    const events = await t.app.db
+      .selectFrom('events')
+      .select('data')
+      .where('workspace_id', '=', main.id)
+      .where('type', '=', 'suppression.removed')
+      .execute();
     expect(events.map((e) => e.data.suppression_id)).toEqual([id]);
   });
 
@@ -500,11 +585,21 @@ describe('admin routes', () => {
 
   it('a key cannot grant a scope it lacks (403)', async () => {
     const limitedAdmin = await addKey(t.app, org, ['admin', 'prospects:read'], [main]);
-    const res = await api('POST', '/keys', { key: limitedAdmin, body: { name: 'writer', scopes: ['prospects:write'], workspaces: ['main'] } });
+    const res = await api('POST', '/keys', {
+      key: limitedAdmin,
+      body: { name: 'writer', scopes: ['prospects:write'], workspaces: ['main'] },
+    });
     expectError(res, 403, 'forbidden', 'scopes');
     expect(await t.app.db.selectFrom('api_keys').select('id').where('name', '=', 'writer').execute()).toEqual([]);
     // The control: what it holds it may grant.
-    expect((await api('POST', '/keys', { key: limitedAdmin, body: { name: 'reader', scopes: ['prospects:read'], workspaces: ['main'] } })).status).toBe(201);
+    expect(
+      (
+        await api('POST', '/keys', {
+          key: limitedAdmin,
+          body: { name: 'reader', scopes: ['prospects:read'], workspaces: ['main'] },
+        })
+      ).status,
+    ).toBe(201);
   });
 });
 
@@ -516,8 +611,13 @@ describe('methods and content types', () => {
   });
 
   it('answers a form-encoded body on a JSON route with 415 and writes nothing', async () => {
-    const res = await api('POST', '/prospects', { raw: 'email=ada%40example.com', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await api('POST', '/prospects', {
+      raw: 'email=ada%40example.com',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expectError(res, 415, 'unsupported_media_type');
-    expect((await api('GET', '/prospects')).body.prospects.some((p: { email: string }) => p.email === 'ada@example.com')).toBe(false);
+    expect(
+      (await api('GET', '/prospects')).body.prospects.some((p: { email: string }) => p.email === 'ada@example.com'),
+    ).toBe(false);
   });
 });

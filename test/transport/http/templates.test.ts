@@ -19,12 +19,19 @@ interface Res {
   body: any;
 }
 
-async function api(method: string, path: string, opts: { key?: string; query?: Record<string, unknown>; body?: unknown } = {}): Promise<Res> {
+async function api(
+  method: string,
+  path: string,
+  opts: { key?: string; query?: Record<string, unknown>; body?: unknown } = {},
+): Promise<Res> {
   const url = new URL(`${server.url}${REST_PREFIX}${path}`);
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
   const res = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${opts.key ?? key}`, ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${opts.key ?? key}`,
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const text = await res.text();
@@ -32,7 +39,15 @@ async function api(method: string, path: string, opts: { key?: string; query?: R
 }
 
 const eventTypes = async () =>
-  (await t.app.db.selectFrom('events').select('type').where('workspace_id', '=', main.id).where('type', 'like', 'template.%').orderBy('id').execute()).map((e) => e.type);
+  (
+    await t.app.db
+      .selectFrom('events')
+      .select('type')
+      .where('workspace_id', '=', main.id)
+      .where('type', 'like', 'template.%')
+      .orderBy('id')
+      .execute()
+  ).map((e) => e.type);
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -51,20 +66,45 @@ afterAll(async () => {
 describe('REST /templates', () => {
   it('creates, renders, updates and deletes a template', async () => {
     const created = await api('POST', '/templates', {
-      body: { key: 'follow-up', name: 'Follow-up', category: 'email', subject: 'Re: {{ topic }}', body: 'Hi {{ prospect.first_name | "there" }}, about {{ topic }}.' },
+      body: {
+        key: 'follow-up',
+        name: 'Follow-up',
+        category: 'email',
+        subject: 'Re: {{ topic }}',
+        body: 'Hi {{ prospect.first_name | "there" }}, about {{ topic }}.',
+      },
     });
     expect(created.status).toBe(201);
     const id = created.body.template.id as string;
-    expect(created.body.template).toMatchObject({ key: 'follow-up', category: 'email', variables: ['topic', 'prospect.first_name'] });
+    expect(created.body.template).toMatchObject({
+      key: 'follow-up',
+      category: 'email',
+      variables: ['topic', 'prospect.first_name'],
+    });
 
-    const rendered = await api('POST', `/templates/${id}/render`, { body: { variables: { topic: 'pricing', prospect: { first_name: 'Ada' } } } });
-    expect(rendered).toEqual({ status: 200, body: { subject: 'Re: pricing', body: 'Hi Ada, about pricing.', variables_used: ['topic', 'prospect.first_name'] } });
+    const rendered = await api('POST', `/templates/${id}/render`, {
+      body: { variables: { topic: 'pricing', prospect: { first_name: 'Ada' } } },
+    });
+    expect(rendered).toEqual({
+      status: 200,
+      body: {
+        subject: 'Re: pricing',
+        body: 'Hi Ada, about pricing.',
+        variables_used: ['topic', 'prospect.first_name'],
+      },
+    });
     const byKey = await api('POST', '/templates/follow-up/render', { body: { variables: { topic: 'onboarding' } } });
     expect(byKey.body.body).toBe('Hi there, about onboarding.');
 
     const updated = await api('PUT', `/templates/${id}`, { body: { subject: null, body: 'Ping {{ who }}' } });
     expect(updated.status).toBe(200);
-    expect(updated.body.template).toMatchObject({ id, key: 'follow-up', subject: null, body: 'Ping {{ who }}', variables: ['who'] });
+    expect(updated.body.template).toMatchObject({
+      id,
+      key: 'follow-up',
+      subject: null,
+      body: 'Ping {{ who }}',
+      variables: ['who'],
+    });
     expect((await api('GET', `/templates/${id}`)).body.template.body).toBe('Ping {{ who }}');
 
     const deleted = await api('DELETE', `/templates/${id}`);
@@ -80,7 +120,9 @@ describe('REST /templates', () => {
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'conflict', param: 'key' });
 
-    const broken = await api('POST', '/templates', { body: { key: 'broken', name: 'Broken', body: 'Line one\nHi {{ name | there }}' } });
+    const broken = await api('POST', '/templates', {
+      body: { key: 'broken', name: 'Broken', body: 'Line one\nHi {{ name | there }}' },
+    });
     expect(broken.status).toBe(400);
     expect(broken.body.error).toMatchObject({ code: 'invalid_request', param: 'body' });
     expect(broken.body.error.message).toMatch(/line 2, column 14: the default of \{\{name\}\} must be a quoted string/);
@@ -91,7 +133,9 @@ describe('REST /templates', () => {
   });
 
   it('answers 400 listing every missing variable when rendering', async () => {
-    await api('POST', '/templates', { body: { key: 'needs', name: 'Needs', subject: '{{ a }}', body: '{{ b.c }} {{ d }} {{ e | "ok" }}' } });
+    await api('POST', '/templates', {
+      body: { key: 'needs', name: 'Needs', subject: '{{ a }}', body: '{{ b.c }} {{ d }} {{ e | "ok" }}' },
+    });
     const res = await api('POST', '/templates/needs/render', { body: { variables: { d: { nested: true } } } });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'invalid_request', param: 'variables' });
@@ -100,11 +144,15 @@ describe('REST /templates', () => {
   });
 
   it('lists with a category filter and pages, and keeps writes to templates:write', async () => {
-    for (const k of ['w-1', 'w-2', 'w-3']) await api('POST', '/templates', { body: { key: k, name: k, category: 'widget', body: k } });
+    for (const k of ['w-1', 'w-2', 'w-3'])
+      await api('POST', '/templates', { body: { key: k, name: k, category: 'widget', body: k } });
     const first = await api('GET', '/templates', { key: readKey, query: { category: 'widget', limit: 2 } });
     expect(first.status).toBe(200);
     expect(first.body.templates.map((x: { key: string }) => x.key)).toEqual(['w-1', 'w-2']);
-    const second = await api('GET', '/templates', { key: readKey, query: { category: 'widget', limit: 2, cursor: first.body.next_cursor } });
+    const second = await api('GET', '/templates', {
+      key: readKey,
+      query: { category: 'widget', limit: 2, cursor: first.body.next_cursor },
+    });
     expect(second.body).toMatchObject({ has_more: false, next_cursor: null });
     expect(second.body.templates.map((x: { key: string }) => x.key)).toEqual(['w-3']);
     expect((await api('GET', '/templates', { query: { category: 'nope' } })).status).toBe(400);

@@ -220,7 +220,9 @@ describe('MCP over HTTP in session mode, on the wire', () => {
   it('answers a missing or wrong key with 401, a challenge and a JSON-RPC error carrying the REST error code', async () => {
     const missing = await post(initialize(), {}, null);
     expect(missing.status).toBe(401);
-    expect(missing.headers['www-authenticate']).toBe('Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"');
+    expect(missing.headers['www-authenticate']).toBe(
+      'Bearer realm="switchboard", error_description="Missing API key: send it as Authorization: Bearer <key>"',
+    );
     expect(missing.json).toEqual({
       jsonrpc: '2.0',
       id: null,
@@ -243,7 +245,12 @@ describe('MCP over HTTP in session mode, on the wire', () => {
     expect(foreign.status).toBe(403);
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
     // Only the host name used to be compared: another port of localhost, or another scheme, passed.
-    for (const near of [`http://localhost:${Number(port) + 1}`, 'chrome-extension://localhost', `https://localhost:${port}`, 'null']) {
+    for (const near of [
+      `http://localhost:${Number(port) + 1}`,
+      'chrome-extension://localhost',
+      `https://localhost:${port}`,
+      'null',
+    ]) {
       const refused = await post(initialize(), { origin: near });
       expect(refused.status, near).toBe(403);
       expect(refused.headers['access-control-allow-origin'], near).toBeUndefined();

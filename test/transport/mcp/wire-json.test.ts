@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { wireJson } from '../../../src/transport/mcp/wire-json.js';
 
 describe('wireJson', () => {
-  const page = { prospects: [{ id: 'pro_1', note: 'says "structuredContent":"\u0000structured" in text', nested: { structuredContent: 1 } }], next_cursor: null };
+  const page = {
+    prospects: [
+      { id: 'pro_1', note: 'says "structuredContent":"\u0000structured" in text', nested: { structuredContent: 1 } },
+    ],
+    next_cursor: null,
+  };
   const result = (structured: unknown, text = JSON.stringify(structured)) => ({
     jsonrpc: '2.0' as const,
     id: 7,
@@ -13,7 +18,11 @@ describe('wireJson', () => {
     const messages = [
       result(page),
       result({}),
-      { jsonrpc: '2.0' as const, id: 1, result: { content: [{ type: 'text', text: 'no structured content' }], isError: true } },
+      {
+        jsonrpc: '2.0' as const,
+        id: 1,
+        result: { content: [{ type: 'text', text: 'no structured content' }], isError: true },
+      },
       { jsonrpc: '2.0' as const, id: 2, error: { code: -32600, message: 'bad' } },
       { jsonrpc: '2.0' as const, method: 'notifications/progress', params: { progress: 1 } },
     ];

@@ -46,8 +46,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('key_id', 'text', (c) => c.notNull())
     .addColumn('workspace_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('api_key_workspaces_pkey', ['key_id', 'workspace_id'])
-    .addForeignKeyConstraint('api_key_workspaces_key_fk', ['organization_id', 'key_id'], 'api_keys', ['organization_id', 'id'], (fk) => fk.onDelete('cascade'))
-    .addForeignKeyConstraint('api_key_workspaces_ws_fk', ['organization_id', 'workspace_id'], 'workspaces', ['organization_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'api_key_workspaces_key_fk',
+      ['organization_id', 'key_id'],
+      'api_keys',
+      ['organization_id', 'id'],
+      (fk) => fk.onDelete('cascade'),
+    )
+    .addForeignKeyConstraint(
+      'api_key_workspaces_ws_fk',
+      ['organization_id', 'workspace_id'],
+      'workspaces',
+      ['organization_id', 'id'],
+      (fk) => fk.onDelete('cascade'),
+    )
     .execute();
 
   await db.schema
@@ -68,7 +80,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('prospects_pkey', ['workspace_id', 'id'])
     .addUniqueConstraint('prospects_email_key', ['workspace_id', 'email'])
     .execute();
-  await db.schema.createIndex('prospects_created_idx').on('prospects').columns(['workspace_id', 'created_at desc', 'id desc']).execute();
+  await db.schema
+    .createIndex('prospects_created_idx')
+    .on('prospects')
+    .columns(['workspace_id', 'created_at desc', 'id desc'])
+    .execute();
   await db.schema.createIndex('prospects_tags_idx').on('prospects').using('gin').column('tags').execute();
 
   await db.schema
@@ -83,7 +99,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('events_pkey', ['workspace_id', 'id'])
     .addForeignKeyConstraint('events_prospect_fk', ['workspace_id', 'prospect_id'], 'prospects', ['workspace_id', 'id'])
     .execute();
-  await db.schema.createIndex('events_prospect_idx').on('events').columns(['workspace_id', 'prospect_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('events_prospect_idx')
+    .on('events')
+    .columns(['workspace_id', 'prospect_id', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('suppressions')
@@ -109,12 +129,27 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     // Scoped to the API key: a replay must never hand one key the result of another key's request.
     .addPrimaryKeyConstraint('idempotency_keys_pkey', ['api_key_id', 'key'])
-    .addForeignKeyConstraint('idempotency_keys_key_fk', ['organization_id', 'api_key_id'], 'api_keys', ['organization_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'idempotency_keys_key_fk',
+      ['organization_id', 'api_key_id'],
+      'api_keys',
+      ['organization_id', 'id'],
+      (fk) => fk.onDelete('cascade'),
+    )
     .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['idempotency_keys', 'suppressions', 'events', 'prospects', 'api_key_workspaces', 'api_keys', 'workspaces', 'organizations']) {
+  for (const table of [
+    'idempotency_keys',
+    'suppressions',
+    'events',
+    'prospects',
+    'api_key_workspaces',
+    'api_keys',
+    'workspaces',
+    'organizations',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -34,7 +34,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
     .addPrimaryKeyConstraint('kb_documents_pkey', ['workspace_id', 'id'])
     .addUniqueConstraint('kb_documents_name_key', ['workspace_id', 'knowledge_base_id', 'name'])
-    .addForeignKeyConstraint('kb_documents_kb_fk', ['workspace_id', 'knowledge_base_id'], 'knowledge_bases', ['workspace_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'kb_documents_kb_fk',
+      ['workspace_id', 'knowledge_base_id'],
+      'knowledge_bases',
+      ['workspace_id', 'id'],
+      (fk) => fk.onDelete('cascade'),
+    )
     .execute();
 
   await db.schema
@@ -48,13 +54,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('location', 'jsonb', (c) => c.notNull())
     .addColumn('tsv', sql`tsvector`, (c) => c.notNull())
     .addPrimaryKeyConstraint('kb_chunks_pkey', ['workspace_id', 'id'])
-    .addForeignKeyConstraint('kb_chunks_document_fk', ['workspace_id', 'document_id'], 'kb_documents', ['workspace_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'kb_chunks_document_fk',
+      ['workspace_id', 'document_id'],
+      'kb_documents',
+      ['workspace_id', 'id'],
+      (fk) => fk.onDelete('cascade'),
+    )
     .execute();
   await db.schema.createIndex('kb_chunks_tsv_idx').on('kb_chunks').using('gin').column('tsv').execute();
-  await db.schema.createIndex('kb_chunks_document_idx').on('kb_chunks').columns(['workspace_id', 'document_id', 'ordinal']).execute();
+  await db.schema
+    .createIndex('kb_chunks_document_idx')
+    .on('kb_chunks')
+    .columns(['workspace_id', 'document_id', 'ordinal'])
+    .execute();
 
   // Embeddings need pgvector: PGlite loads it; a PostgreSQL server without it searches full-text only.
-  const { rows } = await sql<{ ok: number }>`select 1 as ok from pg_available_extensions where name = 'vector'`.execute(db);
+  const { rows } = await sql<{ ok: number }>`select 1 as ok from pg_available_extensions where name = 'vector'`.execute(
+    db,
+  );
   if (rows.length) {
     await sql`create extension if not exists vector`.execute(db);
     await db.schema
@@ -65,9 +83,19 @@ export async function up(db: Kysely<any>): Promise<void> {
       .addColumn('model', 'text', (c) => c.notNull())
       .addColumn('embedding', sql`vector`, (c) => c.notNull())
       .addPrimaryKeyConstraint('kb_chunk_embeddings_pkey', ['workspace_id', 'chunk_id'])
-      .addForeignKeyConstraint('kb_chunk_embeddings_chunk_fk', ['workspace_id', 'chunk_id'], 'kb_chunks', ['workspace_id', 'id'], (fk) => fk.onDelete('cascade'))
+      .addForeignKeyConstraint(
+        'kb_chunk_embeddings_chunk_fk',
+        ['workspace_id', 'chunk_id'],
+        'kb_chunks',
+        ['workspace_id', 'id'],
+        (fk) => fk.onDelete('cascade'),
+      )
       .execute();
-    await db.schema.createIndex('kb_chunk_embeddings_kb_idx').on('kb_chunk_embeddings').columns(['workspace_id', 'knowledge_base_id']).execute();
+    await db.schema
+      .createIndex('kb_chunk_embeddings_kb_idx')
+      .on('kb_chunk_embeddings')
+      .columns(['workspace_id', 'knowledge_base_id'])
+      .execute();
   }
 }
 

@@ -7,7 +7,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('category', 'text', (c) => c.notNull().check(sql`category in ('custom', 'chat', 'widget', 'agent', 'email')`))
+    .addColumn('category', 'text', (c) =>
+      c.notNull().check(sql`category in ('custom', 'chat', 'widget', 'agent', 'email')`),
+    )
     .addColumn('subject', 'text')
     .addColumn('body', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
@@ -16,7 +18,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     // Also the index list_templates pages through (ordered by key).
     .addUniqueConstraint('templates_key_key', ['workspace_id', 'key'])
     .execute();
-  await db.schema.createIndex('templates_category_idx').on('templates').columns(['workspace_id', 'category', 'key']).execute();
+  await db.schema
+    .createIndex('templates_category_idx')
+    .on('templates')
+    .columns(['workspace_id', 'category', 'key'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -9,7 +9,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('to_email', 'text', (c) => c.notNull())
     .addColumn('subject', 'text', (c) => c.notNull())
     .addColumn('body', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending_approval', 'approved', 'rejected', 'sending', 'sent', 'failed')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status in ('pending_approval', 'approved', 'rejected', 'sending', 'sent', 'failed')`),
+    )
     .addColumn('variables', 'jsonb', (c) => c.notNull())
     .addColumn('provenance', 'jsonb', (c) => c.notNull())
     .addColumn('rejection_reason', 'text')
@@ -29,7 +31,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('drafts_pkey', ['workspace_id', 'id'])
     .addForeignKeyConstraint('drafts_prospect_fk', ['workspace_id', 'prospect_id'], 'prospects', ['workspace_id', 'id'])
     .execute();
-  await db.schema.createIndex('drafts_status_idx').on('drafts').columns(['workspace_id', 'status', 'created_at']).execute();
+  await db.schema
+    .createIndex('drafts_status_idx')
+    .on('drafts')
+    .columns(['workspace_id', 'status', 'created_at'])
+    .execute();
   await db.schema.createIndex('drafts_sent_idx').on('drafts').columns(['workspace_id', 'sent_at']).execute();
   await db.schema.createIndex('drafts_provider_message_idx').on('drafts').column('provider_message_id').execute();
 }

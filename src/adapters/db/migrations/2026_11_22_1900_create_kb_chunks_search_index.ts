@@ -6,9 +6,15 @@ import { type Kysely, sql } from 'kysely';
 // unique across workspaces, so those rows are skipped inside the index. Without btree_gin, a btree
 // on the knowledge base still lets small knowledge bases skip the big ones' matches.
 export async function up(db: Kysely<any>): Promise<void> {
-  const { rows } = await sql<{ ok: number }>`select 1 as ok from pg_available_extensions where name = 'btree_gin'`.execute(db);
+  const { rows } = await sql<{
+    ok: number;
+  }>`select 1 as ok from pg_available_extensions where name = 'btree_gin'`.execute(db);
   if (!rows.length) {
-    await db.schema.createIndex('kb_chunks_kb_idx').on('kb_chunks').columns(['workspace_id', 'knowledge_base_id']).execute();
+    await db.schema
+      .createIndex('kb_chunks_kb_idx')
+      .on('kb_chunks')
+      .columns(['workspace_id', 'knowledge_base_id'])
+      .execute();
     return;
   }
   await sql`create extension if not exists btree_gin`.execute(db);

@@ -6,7 +6,9 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .alterTable('events')
-    .addColumn('actor_type', 'text', (c) => c.notNull().defaultTo('system').check(sql`actor_type in ('key', 'person', 'agent', 'system')`))
+    .addColumn('actor_type', 'text', (c) =>
+      c.notNull().defaultTo('system').check(sql`actor_type in ('key', 'person', 'agent', 'system')`),
+    )
     .addColumn('actor_id', 'text', (c) => c.notNull().defaultTo('legacy'))
     .execute();
   await sql`

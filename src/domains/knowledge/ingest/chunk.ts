@@ -19,7 +19,12 @@ export interface Chunk {
   location: Record<string, unknown>;
 }
 
-interface Heading { level: number; text: string; page: number | undefined; shown: boolean }
+interface Heading {
+  level: number;
+  text: string;
+  page: number | undefined;
+  shown: boolean;
+}
 
 interface OpenChunk {
   head: Heading[];
@@ -63,7 +68,8 @@ function tail(text: string, max: number): string {
   return space < 0 ? '' : window.slice(space).trim();
 }
 
-const tableRow = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
+const tableRow = (cells: string[]): string =>
+  `| ${cells.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`;
 
 /** Packs blocks into chunks section by section; see `chunkBlocks`. */
 class Chunker {
@@ -76,7 +82,10 @@ class Chunker {
   private tablePrefix = '';
   private lastListItem = false;
 
-  constructor(private readonly size: number, private readonly overlap: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly overlap: number,
+  ) {}
 
   heading(b: Extract<Block, { kind: 'heading' }>): void {
     this.close();
@@ -164,7 +173,7 @@ class Chunker {
       }
       return;
     }
-    for (let i = 0; i < text.length;) {
+    for (let i = 0; i < text.length; ) {
       const c = this.open(page);
       let end = Math.min(text.length, i + c.budget - c.len);
       if (end < text.length && end > i + 1 && /[\ud800-\udbff]/.test(text[end - 1]!)) end--; // keep surrogate pairs whole
@@ -180,8 +189,16 @@ class Chunker {
     const headText = head.map((h) => h.text).join('\n');
     const fixed = (headText ? headText.length + 2 : 0) + (this.tablePrefix ? this.tablePrefix.length + 1 : 0);
     this.cur = {
-      head, headText, prefix: this.tablePrefix, parts: this.carry ? [this.carry] : [], len: this.carry.length,
-      budget: Math.max(this.size - fixed, Math.ceil(this.size / 2)), hasBody: false, page: head[0]?.page ?? page ?? null, lastPage: page, rows: null,
+      head,
+      headText,
+      prefix: this.tablePrefix,
+      parts: this.carry ? [this.carry] : [],
+      len: this.carry.length,
+      budget: Math.max(this.size - fixed, Math.ceil(this.size / 2)),
+      hasBody: false,
+      page: head[0]?.page ?? page ?? null,
+      lastPage: page,
+      rows: null,
     };
     this.carry = '';
     return this.cur;
@@ -261,10 +278,14 @@ class Chunker {
  */
 export function chunkBlocks(blocks: Block[], opts: ChunkOptions): Chunk[] {
   if (!Number.isInteger(opts.chunkSize) || opts.chunkSize < 20) {
-    throw new AppError('invalid_request', 'chunk_size must be a whole number of at least 20 characters', { param: 'chunk_size' });
+    throw new AppError('invalid_request', 'chunk_size must be a whole number of at least 20 characters', {
+      param: 'chunk_size',
+    });
   }
   if (!Number.isInteger(opts.overlap) || opts.overlap < 0 || opts.overlap >= opts.chunkSize) {
-    throw new AppError('invalid_request', 'chunk_overlap must be a whole number from 0 to less than chunk_size', { param: 'chunk_overlap' });
+    throw new AppError('invalid_request', 'chunk_overlap must be a whole number from 0 to less than chunk_size', {
+      param: 'chunk_overlap',
+    });
   }
   // More than half a chunk of repeated text would crowd out new text.
   const chunker = new Chunker(opts.chunkSize, Math.min(opts.overlap, Math.floor(opts.chunkSize / 2)));

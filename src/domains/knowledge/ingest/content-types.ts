@@ -30,8 +30,13 @@ const ALIASES: Record<string, ContentType> = {
  * the extension decides. Zip labels cover DOCX files sent by browsers that sniff the container.
  */
 const UNINFORMATIVE = new Set([
-  'application/octet-stream', 'binary/octet-stream', 'application/binary', 'application/unknown',
-  'application/zip', 'application/x-zip-compressed', 'application/vnd.ms-excel',
+  'application/octet-stream',
+  'binary/octet-stream',
+  'application/binary',
+  'application/unknown',
+  'application/zip',
+  'application/x-zip-compressed',
+  'application/vnd.ms-excel',
 ]);
 
 /** Formats that are text, so a declared `text/plain` is refined by a more specific extension (README.md sent as text/plain). */

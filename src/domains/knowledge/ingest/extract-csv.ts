@@ -6,7 +6,12 @@ import { cleanInline, decodeText } from './extract-text.js';
 
 /** The delimiter used most often outside quotes on the first line: spreadsheets export `;` and tabs too. */
 function detectDelimiter(text: string): string {
-  const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0], ['|', 0]]);
+  const counts = new Map<string, number>([
+    [',', 0],
+    [';', 0],
+    ['\t', 0],
+    ['|', 0],
+  ]);
   let quoted = false;
   for (const ch of text.slice(0, 65536)) {
     if (ch === '"') quoted = !quoted;
@@ -21,11 +26,19 @@ export function extractCsv(bytes: Uint8Array): Block[] {
   const text = decodeText(bytes, 'CSV file');
   let records: string[][];
   try {
-    records = parse(text, { delimiter: detectDelimiter(text), relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_empty_values: true });
+    records = parse(text, {
+      delimiter: detectDelimiter(text),
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+    });
   } catch (err) {
     // csv-parse reports an unclosed quote at the end of input, not where it opened: say what it means.
-    const reason = !(err instanceof CsvError) ? 'it is not valid CSV'
-      : err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted value is never closed (look for a stray " character)'
+    const reason = !(err instanceof CsvError)
+      ? 'it is not valid CSV'
+      : err.code === 'CSV_QUOTE_NOT_CLOSED'
+        ? 'a quoted value is never closed (look for a stray " character)'
         : err.message;
     throw new AppError('invalid_request', `The CSV file could not be parsed: ${reason}`, undefined, { cause: err });
   }

@@ -7,15 +7,73 @@ import { INGEST_LIMITS, type IngestLimits } from './limits.js';
 import { checkZipBounds } from './zip-bounds.js';
 
 // Content a reader never sees as the document's text: code, styling, navigation, widgets.
-const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'nav', 'iframe', 'object', 'embed', 'canvas', 'select', 'button', 'textarea']);
+const SKIP = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'math',
+  'nav',
+  'iframe',
+  'object',
+  'embed',
+  'canvas',
+  'select',
+  'button',
+  'textarea',
+]);
 const BLOCK = new Set([
-  'p', 'div', 'section', 'article', 'main', 'header', 'footer', 'aside', 'blockquote', 'address', 'figure',
-  'figcaption', 'dl', 'dt', 'dd', 'ul', 'ol', 'form', 'fieldset', 'legend', 'details', 'summary', 'hr', 'center',
-  'body', 'html', 'hgroup', 'menu', 'li', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'caption', 'br',
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'header',
+  'footer',
+  'aside',
+  'blockquote',
+  'address',
+  'figure',
+  'figcaption',
+  'dl',
+  'dt',
+  'dd',
+  'ul',
+  'ol',
+  'form',
+  'fieldset',
+  'legend',
+  'details',
+  'summary',
+  'hr',
+  'center',
+  'body',
+  'html',
+  'hgroup',
+  'menu',
+  'li',
+  'pre',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'caption',
+  'br',
 ]);
 const HEADING = /^h([1-6])$/;
 
-interface TableState { rows: string[][]; header: string[] | null; row: string[] | null; rowAllTh: boolean; inHead: boolean; cell: boolean; caption: boolean }
+interface TableState {
+  rows: string[][];
+  header: string[] | null;
+  row: string[] | null;
+  rowAllTh: boolean;
+  inHead: boolean;
+  cell: boolean;
+  caption: boolean;
+}
 
 /** Walks parser events into blocks: a streaming pass, no DOM, so large pages stay cheap. */
 class HtmlWalker {
@@ -111,13 +169,20 @@ class HtmlWalker {
 
   /** Preformatted text keeps its lines and relative indentation. */
   private flushCode(): void {
-    const lines = this.buf.join('').replace(/\0/g, '').split('\n').map((l) => l.replace(/\s+$/, ''));
+    const lines = this.buf
+      .join('')
+      .replace(/\0/g, '')
+      .split('\n')
+      .map((l) => l.replace(/\s+$/, ''));
     this.buf = [];
     while (lines.length && lines[0] === '') lines.shift();
     while (lines.length && lines.at(-1) === '') lines.pop();
     let indent = Infinity;
     for (const l of lines) if (l !== '') indent = Math.min(indent, l.length - l.trimStart().length);
-    const text = lines.map((l) => l.slice(indent)).join('\n').normalize('NFC');
+    const text = lines
+      .map((l) => l.slice(indent))
+      .join('\n')
+      .normalize('NFC');
     if (text !== '') this.blocks.push({ kind: 'paragraph', text });
   }
 
@@ -183,7 +248,11 @@ class HtmlWalker {
 function walkHtml(html: string): Block[] {
   const walker = new HtmlWalker();
   const parser = new Parser(
-    { onopentag: (n, a) => walker.onopentag(n, a), onclosetag: (n) => walker.onclosetag(n), ontext: (t) => walker.ontext(t) },
+    {
+      onopentag: (n, a) => walker.onopentag(n, a),
+      onclosetag: (n) => walker.onclosetag(n),
+      ontext: (t) => walker.ontext(t),
+    },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
   );
   parser.write(html);
@@ -196,7 +265,8 @@ export function extractHtml(bytes: Uint8Array): Block[] {
   return walkHtml(decodeText(bytes, 'HTML file'));
 }
 
-const DOCX_DAMAGED = 'The Word document (DOCX) could not be read: it is damaged or not a .docx file (older .doc files must be saved as .docx first)';
+const DOCX_DAMAGED =
+  'The Word document (DOCX) could not be read: it is damaged or not a .docx file (older .doc files must be saved as .docx first)';
 
 /**
  * DOCX through mammoth's semantic HTML (Word heading styles become h1–h6), then the HTML path.

@@ -6,16 +6,27 @@ import type { ContentType } from './content-types.js';
 import { FORMAT_LABELS } from './extract.js';
 import { INGEST_LIMITS, type IngestLimits } from './limits.js';
 
-export interface ExtractionTask { bytes: Uint8Array; type: ContentType; chunking: ChunkOptions; limits: IngestLimits }
+export interface ExtractionTask {
+  bytes: Uint8Array;
+  type: ContentType;
+  chunking: ChunkOptions;
+  limits: IngestLimits;
+}
 /** A document's chunks come in parts (`more` until the last); an error ends the reply. */
-export type ExtractionReply = { ok: true; chunks: Chunk[]; more: boolean } | { ok: false; code: ErrorCode; message: string };
+export type ExtractionReply =
+  | { ok: true; chunks: Chunk[]; more: boolean }
+  | { ok: false; code: ErrorCode; message: string };
 
 /**
  * The extraction process died (out of memory, stopped at the time limit, or crashed). `retryOnce`
  * says whether trying again could help: time depends on the machine's load, memory use does not.
  */
 export class ExtractionStopped extends Error {
-  constructor(message: string, readonly retryOnce: boolean, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryOnce: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'ExtractionStopped';
   }
@@ -31,7 +42,11 @@ const ENTRY = fileURLToPath(new URL(FROM_SOURCE ? './extract.worker.ts' : './ext
  */
 function spawn(limits: IngestLimits): ChildProcess {
   // From TypeScript sources (tests, benches) the child loads the entry through tsx, as the parent did.
-  const execArgv = [`--max-old-space-size=${limits.workerHeapMb}`, '--max-semi-space-size=16', ...(FROM_SOURCE ? ['--import', 'tsx'] : [])];
+  const execArgv = [
+    `--max-old-space-size=${limits.workerHeapMb}`,
+    '--max-semi-space-size=16',
+    ...(FROM_SOURCE ? ['--import', 'tsx'] : []),
+  ];
   return fork(ENTRY, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 }
 
@@ -67,7 +82,12 @@ function putBack(child: ChildProcess, limits: IngestLimits): void {
  * the extractors' own bounds). Throws the extractor's AppError for a bad or oversized document,
  * ExtractionStopped when the process had to be stopped or died.
  */
-export function extractChunks(bytes: Uint8Array, type: ContentType, chunking: ChunkOptions, limits: IngestLimits = INGEST_LIMITS): Promise<Chunk[]> {
+export function extractChunks(
+  bytes: Uint8Array,
+  type: ContentType,
+  chunking: ChunkOptions,
+  limits: IngestLimits = INGEST_LIMITS,
+): Promise<Chunk[]> {
   const label = FORMAT_LABELS[type];
   const child = take(limits);
   return new Promise<Chunk[]>((resolve, reject) => {
@@ -81,21 +101,41 @@ export function extractChunks(bytes: Uint8Array, type: ContentType, chunking: Ch
       else child.kill('SIGKILL');
       outcome();
     };
-    const stopped = (message: string, retryOnce: boolean, cause?: unknown) => () => reject(new ExtractionStopped(message, retryOnce, { cause }));
-    const timer = setTimeout(settle, limits.maxWallMs, false, stopped(`Reading the ${label} took longer than ${limits.maxWallMs / 1000} s, the limit for one document; it was stopped`, true));
+    const stopped = (message: string, retryOnce: boolean, cause?: unknown) => () =>
+      reject(new ExtractionStopped(message, retryOnce, { cause }));
+    const timer = setTimeout(
+      settle,
+      limits.maxWallMs,
+      false,
+      stopped(
+        `Reading the ${label} took longer than ${limits.maxWallMs / 1000} s, the limit for one document; it was stopped`,
+        true,
+      ),
+    );
     const received: Chunk[][] = [];
     const onMessage = (reply: ExtractionReply) => {
       if (reply.ok && reply.more) received.push(reply.chunks);
       else if (reply.ok) settle(true, () => resolve(received.concat([reply.chunks]).flat()));
       else if (reply.code !== 'internal') settle(true, () => reject(new AppError(reply.code, reply.message)));
-      else settle(false, stopped(`The ${label} could not be read: the extractor failed`, true, new Error(reply.message)));
+      else
+        settle(false, stopped(`The ${label} could not be read: the extractor failed`, true, new Error(reply.message)));
     };
     // V8 aborts a process that reaches its heap limit (SIGABRT, or exit code 134 through a shell).
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      settle(false, signal === 'SIGABRT' || code === 134
-        ? stopped(`Reading the ${label} needs more than ${limits.workerHeapMb} MB of memory, the limit for one document; it was stopped`, false)
-        : stopped(`The ${label} could not be read: the extractor stopped unexpectedly (${signal ?? `exit code ${code}`})`, true));
-    const onError = (err: Error) => settle(false, stopped(`The ${label} could not be read: the extractor could not start`, true, err));
+      settle(
+        false,
+        signal === 'SIGABRT' || code === 134
+          ? stopped(
+              `Reading the ${label} needs more than ${limits.workerHeapMb} MB of memory, the limit for one document; it was stopped`,
+              false,
+            )
+          : stopped(
+              `The ${label} could not be read: the extractor stopped unexpectedly (${signal ?? `exit code ${code}`})`,
+              true,
+            ),
+      );
+    const onError = (err: Error) =>
+      settle(false, stopped(`The ${label} could not be read: the extractor could not start`, true, err));
     child.on('message', onMessage).on('exit', onExit).on('error', onError);
     child.send({ bytes, type, chunking, limits: { ...limits } } satisfies ExtractionTask);
   });

@@ -29,14 +29,22 @@ function childPath(path: string, key: string | number): string {
  * as soon as the running size exceeds `budget.left`, so sizing a huge value costs only the budget.
  */
 function flatten(value: Json, prefix: string, out: [string, string][], budget: { left: number }, depth = 0): boolean {
-  if (depth > MAX_DEPTH) throw new AppError('invalid_request', `The JSON file is nested more than ${MAX_DEPTH} levels deep; flatten it before adding it`);
+  if (depth > MAX_DEPTH)
+    throw new AppError(
+      'invalid_request',
+      `The JSON file is nested more than ${MAX_DEPTH} levels deep; flatten it before adding it`,
+    );
   if (isPrimitive(value) || (Array.isArray(value) && value.every(isPrimitive))) {
-    const text = isPrimitive(value) ? show(value) : (value as (null | boolean | number | string)[]).map(show).join(', ');
+    const text = isPrimitive(value)
+      ? show(value)
+      : (value as (null | boolean | number | string)[]).map(show).join(', ');
     out.push([prefix, text]);
     budget.left -= prefix.length + text.length + 3;
     return budget.left >= 0;
   }
-  const entries: [string, Json][] = Array.isArray(value) ? value.map((v, i) => [`${prefix}[${i}]`, v]) : Object.entries(value).map(([k, v]) => [prefix ? `${prefix}.${k}` : k, v]);
+  const entries: [string, Json][] = Array.isArray(value)
+    ? value.map((v, i) => [`${prefix}[${i}]`, v])
+    : Object.entries(value).map(([k, v]) => [prefix ? `${prefix}.${k}` : k, v]);
   for (const [key, child] of entries) if (!flatten(child, key, out, budget, depth + 1)) return false;
   return true;
 }
@@ -64,11 +72,23 @@ function asTable(items: Json[], path: string, depth: number): Block | null {
     records.push(new Map(pairs));
   }
   const header = [...columns.keys()];
-  return { kind: 'table', header, rows: records.map((r) => header.map((h) => r.get(h) ?? '')), firstRow: 1, jsonPath: path };
+  return {
+    kind: 'table',
+    header,
+    rows: records.map((r) => header.map((h) => r.get(h) ?? '')),
+    firstRow: 1,
+    jsonPath: path,
+  };
 }
 
 function emitString(text: string, key: string, path: string, blocks: Block[]): void {
-  const paras = text.length > RECORD_LIMIT ? text.replace(/\r\n?/g, '\n').split(/\n\s*\n/).map(cleanLines) : [cleanInline(text)];
+  const paras =
+    text.length > RECORD_LIMIT
+      ? text
+          .replace(/\r\n?/g, '\n')
+          .split(/\n\s*\n/)
+          .map(cleanLines)
+      : [cleanInline(text)];
   for (const [i, p] of paras.filter((p) => p !== '').entries()) {
     blocks.push({ kind: 'paragraph', text: i === 0 && key ? `${key}: ${p}` : p, jsonPath: path });
   }
@@ -88,7 +108,9 @@ function emit(value: Json, path: string, key: string, blocks: Block[], depth: nu
   if (Array.isArray(value)) {
     const table = asTable(value, path, depth);
     if (table) blocks.push(table);
-    else for (const [i, item] of value.entries()) emit(item, isPrimitive(item) ? path : childPath(path, i), '', blocks, depth + 1);
+    else
+      for (const [i, item] of value.entries())
+        emit(item, isPrimitive(item) ? path : childPath(path, i), '', blocks, depth + 1);
     return;
   }
   // A large object: its small fields together first, then each large field along its own path.

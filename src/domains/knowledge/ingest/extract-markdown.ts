@@ -29,7 +29,8 @@ function stripSpans(s: string): string {
   return s
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]+)\]\(\s*<?([^)\s>]*)>?(?:\s+["'(][^)]*)?\)/g, (_, text: string, url: string) =>
-      /^https?:\/\//i.test(url) && url !== text ? `${text} (${url})` : text)
+      /^https?:\/\//i.test(url) && url !== text ? `${text} (${url})` : text,
+    )
     .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
     .replace(/<((?:https?|mailto):[^>\s]+)>/gi, '$1')
     .replace(/<\/?[a-zA-Z][\w-]*(?:\s[^<>]*)?\/?>/g, ' ')
@@ -74,8 +75,17 @@ class MarkdownReader {
       if (line.trim() === '') {
         this.flush();
         this.i++;
-      } else if (!(this.readFence(line) || this.readIndentedCode(line) || this.readHeading(line) || this.readRule(line) ||
-        this.readTable(line) || this.readSkipped(line) || this.readListItem(line))) {
+      } else if (
+        !(
+          this.readFence(line) ||
+          this.readIndentedCode(line) ||
+          this.readHeading(line) ||
+          this.readRule(line) ||
+          this.readTable(line) ||
+          this.readSkipped(line) ||
+          this.readListItem(line)
+        )
+      ) {
         if (this.para.length === 0 && !/^\s/.test(line)) this.inList = false;
         this.para.push(/^ {0,3}>/.test(line) ? line.replace(/^(?: {0,3}> ?)+/, '') : line);
         this.i++;

@@ -28,7 +28,12 @@ function loadPdfJs(): Promise<PdfJs> {
 // CMaps are needed to map CID fonts (CJK and many subsetted fonts) to Unicode; read from disk.
 const PDFJS_DIR = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
 
-interface Line { text: string; size: number; y: number; page: number }
+interface Line {
+  text: string;
+  size: number;
+  y: number;
+  page: number;
+}
 
 const LIGATURES = /[\ufb00-\ufb06]/g;
 
@@ -96,7 +101,14 @@ function linesToBlocks(pages: Line[][]): Block[] {
   for (const l of pages.flat()) chars.set(roundSize(l.size), (chars.get(roundSize(l.size)) ?? 0) + l.text.length);
   const body = [...chars].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
   const isHeading = (l: Line) => roundSize(l.size) >= body * 1.15 && l.text.length <= 200 && /\p{L}/u.test(l.text);
-  const headingSizes = [...new Set(pages.flat().filter(isHeading).map((l) => roundSize(l.size)))].sort((a, b) => b - a);
+  const headingSizes = [
+    ...new Set(
+      pages
+        .flat()
+        .filter(isHeading)
+        .map((l) => roundSize(l.size)),
+    ),
+  ].sort((a, b) => b - a);
 
   const blocks: Block[] = [];
   for (const lines of pages) {
@@ -107,7 +119,12 @@ function linesToBlocks(pages: Line[][]): Block[] {
       if (first && text.length) {
         const joined = text.join('');
         if (isHeading(first)) {
-          blocks.push({ kind: 'heading', level: Math.min(headingSizes.indexOf(roundSize(first.size)) + 1, 6), text: joined, page: first.page });
+          blocks.push({
+            kind: 'heading',
+            level: Math.min(headingSizes.indexOf(roundSize(first.size)) + 1, 6),
+            text: joined,
+            page: first.page,
+          });
         } else blocks.push({ kind: 'paragraph', text: joined, page: first.page });
       }
       text = [];
@@ -115,8 +132,13 @@ function linesToBlocks(pages: Line[][]): Block[] {
     };
     for (const line of lines) {
       const gap = prev ? prev.y - line.y : 0;
-      const startsNew = !prev || isHeading(line) !== isHeading(prev) || roundSize(line.size) !== roundSize(prev.size) ||
-        gap <= 0 || gap > Math.max(line.size, prev.size) * 1.7 || /^(?:[•▪◦‣●■–*-]|\d{1,3}[.)])\s/.test(line.text);
+      const startsNew =
+        !prev ||
+        isHeading(line) !== isHeading(prev) ||
+        roundSize(line.size) !== roundSize(prev.size) ||
+        gap <= 0 ||
+        gap > Math.max(line.size, prev.size) * 1.7 ||
+        /^(?:[•▪◦‣●■–*-]|\d{1,3}[.)])\s/.test(line.text);
       if (startsNew) flush();
       if (!first) first = line;
       else if (/\p{L}-$/u.test(text[text.length - 1]!) && /^\p{Ll}/u.test(line.text)) {
@@ -148,13 +170,20 @@ export async function extractPdf(bytes: Uint8Array, limits: IngestLimits = INGES
   });
   try {
     const doc = await task.promise;
-    if (doc.numPages > limits.maxPdfPages) throw new AppError('invalid_request', `The PDF has ${doc.numPages} pages; the limit is ${limits.maxPdfPages}. Split it into smaller files`);
+    if (doc.numPages > limits.maxPdfPages)
+      throw new AppError(
+        'invalid_request',
+        `The PDF has ${doc.numPages} pages; the limit is ${limits.maxPdfPages}. Split it into smaller files`,
+      );
     const pages: Line[][] = [];
     let chars = 0;
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
       const content = await page.getTextContent();
-      const lines = pageLines(content.items.filter((i): i is TextItem => 'str' in i), n);
+      const lines = pageLines(
+        content.items.filter((i): i is TextItem => 'str' in i),
+        n,
+      );
       chars += lines.reduce((sum, l) => sum + l.text.length, 0);
       checkTextLength(chars, 'PDF', limits); // page by page, so a huge PDF stops early
       pages.push(lines);
@@ -165,9 +194,10 @@ export async function extractPdf(bytes: Uint8Array, limits: IngestLimits = INGES
   } catch (err) {
     if (err instanceof AppError) throw err;
     const name = err instanceof Error ? err.name : '';
-    const message = name === 'PasswordException'
-      ? 'The PDF could not be read: it is password-protected. Upload a copy without a password'
-      : 'The PDF could not be read: it is damaged or not a PDF';
+    const message =
+      name === 'PasswordException'
+        ? 'The PDF could not be read: it is password-protected. Upload a copy without a password'
+        : 'The PDF could not be read: it is damaged or not a PDF';
     throw new AppError('invalid_request', message, undefined, { cause: err });
   } finally {
     await task.destroy();

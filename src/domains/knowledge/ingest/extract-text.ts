@@ -57,7 +57,10 @@ export function decodeText(bytes: Uint8Array, label: string): string {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
       if (looksBinary(bytes)) {
-        throw new AppError('invalid_request', `The ${label} could not be read: it is not text (it looks like a binary file). Upload it in its real format, or save it as UTF-8 text`);
+        throw new AppError(
+          'invalid_request',
+          `The ${label} could not be read: it is not text (it looks like a binary file). Upload it in its real format, or save it as UTF-8 text`,
+        );
       }
       text = decodeCp1252(bytes);
     }

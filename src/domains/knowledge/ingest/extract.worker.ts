@@ -17,13 +17,15 @@ process.on('message', async (task: ExtractionTask) => {
   let reply: ExtractionReply;
   try {
     const chunks = chunkBlocks(await extractBlocks(task.bytes, task.type, task.limits), task.chunking);
-    for (let at = 0; at + PART < chunks.length; at += PART) process.send?.({ ok: true, chunks: chunks.slice(at, at + PART), more: true } satisfies ExtractionReply);
+    for (let at = 0; at + PART < chunks.length; at += PART)
+      process.send?.({ ok: true, chunks: chunks.slice(at, at + PART), more: true } satisfies ExtractionReply);
     reply = { ok: true, chunks: chunks.slice(Math.max(0, Math.ceil(chunks.length / PART) - 1) * PART), more: false };
   } catch (err) {
     // Only an AppError's message is meant for the uploader; anything else is for the log.
-    reply = err instanceof AppError
-      ? { ok: false, code: err.code, message: err.message }
-      : { ok: false, code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    reply =
+      err instanceof AppError
+        ? { ok: false, code: err.code, message: err.message }
+        : { ok: false, code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
   process.send?.(reply);
 });

@@ -40,5 +40,8 @@ export const megabytes = (bytes: number): string => `${Math.round(bytes / MB)} M
 /** Throws once `chars` passes the bound: past it, chunking and indexing would take the server's memory. */
 export function checkTextLength(chars: number, label: string, limits: IngestLimits): void {
   if (chars <= limits.maxTextChars) return;
-  throw new AppError('invalid_request', `The ${label} holds more than ${limits.maxTextChars.toLocaleString('en')} characters of text; split it into smaller documents`);
+  throw new AppError(
+    'invalid_request',
+    `The ${label} holds more than ${limits.maxTextChars.toLocaleString('en')} characters of text; split it into smaller documents`,
+  );
 }

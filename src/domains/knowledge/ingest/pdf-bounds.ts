@@ -32,13 +32,18 @@ export function checkPdfStreams(bytes: Uint8Array, limits: IngestLimits): void {
     const declared = Number(DIRECT_LENGTH.exec(dict)?.[1] ?? -1);
     const end = declared >= 0 && start + declared <= b.length ? start + declared : b.indexOf('endstream', start);
     if (end === -1) return;
-    if (FLATE.test(dict) && !IMAGE.test(dict)) total += inflatedSize(b.subarray(start, end), limits.maxPdfStreamBytes - total, limits.maxPdfStreamBytes);
+    if (FLATE.test(dict) && !IMAGE.test(dict))
+      total += inflatedSize(b.subarray(start, end), limits.maxPdfStreamBytes - total, limits.maxPdfStreamBytes);
     at = b.indexOf('stream', Math.max(end, start));
   }
 }
 
 function inflatedSize(data: Buffer, budget: number, limit: number): number {
-  const tooBig = () => new AppError('invalid_request', `The PDF expands to more than ${megabytes(limit)} of page content when decompressed; the limit protects the server from compressed bombs. Split the PDF into smaller files`);
+  const tooBig = () =>
+    new AppError(
+      'invalid_request',
+      `The PDF expands to more than ${megabytes(limit)} of page content when decompressed; the limit protects the server from compressed bombs. Split the PDF into smaller files`,
+    );
   if (budget <= 0) throw tooBig();
   try {
     // Sync flush: a truncated stream still yields what it holds, as pdf.js reads it.

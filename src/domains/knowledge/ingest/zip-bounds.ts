@@ -2,7 +2,12 @@ import { inflateRawSync } from 'node:zlib';
 import { AppError } from '../../../kernel/errors.js';
 import { type IngestLimits, megabytes } from './limits.js';
 
-interface Entry { method: number; compressedSize: number; size: number; localHeader: number }
+interface Entry {
+  method: number;
+  compressedSize: number;
+  size: number;
+  localHeader: number;
+}
 
 const u16 = (b: Buffer, at: number) => b.readUInt16LE(at);
 const u32 = (b: Buffer, at: number) => b.readUInt32LE(at);
@@ -27,11 +32,20 @@ function* centralDirectory(b: Buffer, damaged: () => AppError): Generator<Entry,
   }
   for (let i = 0; i < count; i++) {
     if (offset + 46 > b.length || u32(b, offset) !== 0x02014b50) throw damaged();
-    const entry = { method: u16(b, offset + 10), compressedSize: u32(b, offset + 20), size: u32(b, offset + 24), localHeader: u32(b, offset + 42) };
+    const entry = {
+      method: u16(b, offset + 10),
+      compressedSize: u32(b, offset + 20),
+      size: u32(b, offset + 24),
+      localHeader: u32(b, offset + 42),
+    };
     const nameLength = u16(b, offset + 28);
     const extraLength = u16(b, offset + 30);
     // ZIP64 moves each 32-bit field that overflowed into extra field 0x0001, in this order.
-    for (let at = offset + 46 + nameLength, end = Math.min(at + extraLength, b.length); at + 4 <= end; at += 4 + u16(b, at + 2)) {
+    for (
+      let at = offset + 46 + nameLength, end = Math.min(at + extraLength, b.length);
+      at + 4 <= end;
+      at += 4 + u16(b, at + 2)
+    ) {
       if (u16(b, at) !== 0x0001) continue;
       let field = at + 4;
       for (const key of ['size', 'compressedSize', 'localHeader'] as const) {
@@ -54,11 +68,19 @@ function* centralDirectory(b: Buffer, damaged: () => AppError): Generator<Entry,
 export function checkZipBounds(bytes: Uint8Array, label: string, damagedMessage: string, limits: IngestLimits): void {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const damaged = () => new AppError('invalid_request', damagedMessage);
-  const tooBig = () => new AppError('invalid_request', `The ${label} expands to more than ${megabytes(limits.maxZipExpandedBytes)}; the limit protects the server from compressed bombs. Split the document or remove embedded files`);
+  const tooBig = () =>
+    new AppError(
+      'invalid_request',
+      `The ${label} expands to more than ${megabytes(limits.maxZipExpandedBytes)}; the limit protects the server from compressed bombs. Split the document or remove embedded files`,
+    );
   const entries: Entry[] = [];
   let declared = 0;
   for (const entry of centralDirectory(b, damaged)) {
-    if (entries.length >= limits.maxZipEntries) throw new AppError('invalid_request', `The ${label} holds more than ${limits.maxZipEntries} files; that is not a normal document`);
+    if (entries.length >= limits.maxZipEntries)
+      throw new AppError(
+        'invalid_request',
+        `The ${label} holds more than ${limits.maxZipEntries} files; that is not a normal document`,
+      );
     declared += entry.size;
     if (declared > limits.maxZipExpandedBytes) throw tooBig();
     entries.push(entry);
@@ -75,8 +97,15 @@ export function checkZipBounds(bytes: Uint8Array, label: string, damagedMessage:
         inflateRawSync(data, { maxOutputLength: Math.max(1, entry.size) });
       } catch (err) {
         if (!(err instanceof RangeError)) throw damaged();
-        throw new AppError('invalid_request', `The ${label} is forged: a file inside expands past the size its ZIP directory declares, as compressed bombs do`);
+        throw new AppError(
+          'invalid_request',
+          `The ${label} is forged: a file inside expands past the size its ZIP directory declares, as compressed bombs do`,
+        );
       }
-    } else throw new AppError('invalid_request', `The ${label} uses a compression method (${entry.method}) that documents do not use`);
+    } else
+      throw new AppError(
+        'invalid_request',
+        `The ${label} uses a compression method (${entry.method}) that documents do not use`,
+      );
   }
 }

@@ -7,7 +7,13 @@ import { PDFDict, PDFDocument, PDFName, StandardFonts } from 'pdf-lib';
 const MB = 1024 * 1024;
 
 /** Deflates head + `fill` repeated to `bytes` + tail, streaming, so the expanded text never sits in memory. */
-async function deflateRun(z: Deflate | DeflateRaw, head: string, fill: string, bytes: number, tail: string): Promise<{ data: Buffer; size: number; crc: number }> {
+async function deflateRun(
+  z: Deflate | DeflateRaw,
+  head: string,
+  fill: string,
+  bytes: number,
+  tail: string,
+): Promise<{ data: Buffer; size: number; crc: number }> {
   const out: Buffer[] = [];
   z.on('data', (d: Buffer) => out.push(d));
   const ended = once(z, 'end');
@@ -20,14 +26,21 @@ async function deflateRun(z: Deflate | DeflateRaw, head: string, fill: string, b
     if (!z.write(b)) await once(z, 'drain');
   };
   await write(Buffer.from(head));
-  for (let n = 0; n < bytes; n += block.length) await write(n + block.length <= bytes ? block : block.subarray(0, bytes - n));
+  for (let n = 0; n < bytes; n += block.length)
+    await write(n + block.length <= bytes ? block : block.subarray(0, bytes - n));
   await write(Buffer.from(tail));
   z.end();
   await ended;
   return { data: Buffer.concat(out), size, crc };
 }
 
-interface ZipEntry { name: string; data: Buffer; method: 0 | 8; crc: number; size: number }
+interface ZipEntry {
+  name: string;
+  data: Buffer;
+  method: 0 | 8;
+  crc: number;
+  size: number;
+}
 
 /** A ZIP archive; `declare` overrides the uncompressed size written in the headers (a forged one lies). */
 export function zipArchive(entries: (ZipEntry & { declare?: number })[]): Buffer {
@@ -80,16 +93,36 @@ const stored = (name: string, text: string): ZipEntry => {
  */
 export async function docxBomb(expandMb: number, opts: { lie?: boolean } = {}): Promise<Uint8Array> {
   const w = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
-  const xml = await deflateRun(createDeflateRaw({ level: 9 }), `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="${w}"><w:body><w:p><w:r><w:t>`, 'a', expandMb * MB, '</w:t></w:r></w:p></w:body></w:document>');
+  const xml = await deflateRun(
+    createDeflateRaw({ level: 9 }),
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="${w}"><w:body><w:p><w:r><w:t>`,
+    'a',
+    expandMb * MB,
+    '</w:t></w:r></w:p></w:body></w:document>',
+  );
   return zipArchive([
-    stored('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'),
-    stored('_rels/.rels', '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>'),
-    { name: 'word/document.xml', data: xml.data, method: 8, crc: xml.crc, size: xml.size, ...(opts.lie ? { declare: 2048 } : {}) },
+    stored(
+      '[Content_Types].xml',
+      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+    ),
+    stored(
+      '_rels/.rels',
+      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
+    ),
+    {
+      name: 'word/document.xml',
+      data: xml.data,
+      method: 8,
+      crc: xml.crc,
+      size: xml.size,
+      ...(opts.lie ? { declare: 2048 } : {}),
+    },
   ]);
 }
 
 /** A ZIP with `count` tiny entries: a directory bomb. */
-export const manyEntriesZip = (count: number): Buffer => zipArchive(Array.from({ length: count }, (_, i) => stored(`word/part${i}.xml`, '<x/>')));
+export const manyEntriesZip = (count: number): Buffer =>
+  zipArchive(Array.from({ length: count }, (_, i) => stored(`word/part${i}.xml`, '<x/>')));
 
 /** A one-page PDF whose content stream, a few hundred kB deflated, draws `expandMb` MB of text operators. */
 export async function pdfBomb(expandMb: number): Promise<Uint8Array> {
@@ -98,7 +131,13 @@ export async function pdfBomb(expandMb: number): Promise<Uint8Array> {
   const page = pdf.addPage([595, 842]);
   page.drawText('Quarterly report', { x: 50, y: 780, size: 12, font });
   const fontName = page.node.Resources()!.lookup(PDFName.of('Font'), PDFDict).keys()[0]!.decodeText();
-  const content = await deflateRun(createDeflate({ level: 9 }), `BT /${fontName} 12 Tf 50 700 Td `, '(x) Tj ', expandMb * MB, ' ET');
+  const content = await deflateRun(
+    createDeflate({ level: 9 }),
+    `BT /${fontName} 12 Tf 50 700 Td `,
+    '(x) Tj ',
+    expandMb * MB,
+    ' ET',
+  );
   const stream = pdf.context.stream(content.data, { Filter: 'FlateDecode' });
   page.node.set(PDFName.of('Contents'), pdf.context.register(stream));
   return pdf.save();

@@ -9,7 +9,10 @@ import { extractBlocks } from '../../../../src/domains/knowledge/ingest/extract.
 const DOCX: ContentType = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 async function expectInvalid(bytes: Uint8Array, type: ContentType, message: RegExp) {
-  const err = await extractBlocks(bytes, type).then(() => null, (e: unknown) => e);
+  const err = await extractBlocks(bytes, type).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   expect((err as AppError).code).toBe('invalid_request');
   expect((err as AppError).message).toMatch(message);
@@ -49,7 +52,11 @@ describe('pdf', () => {
     const blocks = await extractBlocks(bytes, 'application/pdf');
     expect(blocks).toEqual([
       { kind: 'heading', level: 1, text: 'Getting Started', page: 1 },
-      { kind: 'paragraph', text: 'The first paragraph spans two lines and a hyphenated word that must be rejoined.', page: 1 },
+      {
+        kind: 'paragraph',
+        text: 'The first paragraph spans two lines and a hyphenated word that must be rejoined.',
+        page: 1,
+      },
       { kind: 'paragraph', text: 'A second paragraph after a gap.', page: 1 },
       { kind: 'heading', level: 2, text: 'Configuration', page: 2 },
       { kind: 'paragraph', text: 'The zebra setting lives on page two.', page: 2 },
@@ -65,7 +72,10 @@ describe('pdf', () => {
   });
 
   it('drops a running header repeated at the top of most pages', async () => {
-    const pages = [1, 2, 3, 4].map((n) => [{ text: 'ACME Handbook', y: 770, size: 9 }, { text: `Body text of page ${n}.`, y: 700 }]);
+    const pages = [1, 2, 3, 4].map((n) => [
+      { text: 'ACME Handbook', y: 770, size: 9 },
+      { text: `Body text of page ${n}.`, y: 700 },
+    ]);
     const blocks = await extractBlocks(await makePdf(pages), 'application/pdf');
     expect(blocks).toEqual([1, 2, 3, 4].map((n) => ({ kind: 'paragraph', text: `Body text of page ${n}.`, page: n })));
   });
@@ -82,15 +92,28 @@ describe('pdf', () => {
 describe('docx', () => {
   it('keeps headings, paragraphs, lists and tables', async () => {
     const doc = new Document({
-      sections: [{
-        children: [
-          new Paragraph({ text: 'Install Guide', heading: HeadingLevel.HEADING_1 }),
-          new Paragraph({ children: [new TextRun('Run the '), new TextRun({ text: 'installer', bold: true }), new TextRun(' & wait.')] }),
-          new Paragraph({ text: 'Linux', heading: HeadingLevel.HEADING_2 }),
-          new Table({ rows: [new TableRow({ tableHeader: true, children: [cell('Service'), cell('Port')] }), new TableRow({ children: [cell('api'), cell('8080')] })] }),
-          new Paragraph({ text: 'check the firewall', bullet: { level: 0 } }),
-        ],
-      }],
+      sections: [
+        {
+          children: [
+            new Paragraph({ text: 'Install Guide', heading: HeadingLevel.HEADING_1 }),
+            new Paragraph({
+              children: [
+                new TextRun('Run the '),
+                new TextRun({ text: 'installer', bold: true }),
+                new TextRun(' & wait.'),
+              ],
+            }),
+            new Paragraph({ text: 'Linux', heading: HeadingLevel.HEADING_2 }),
+            new Table({
+              rows: [
+                new TableRow({ tableHeader: true, children: [cell('Service'), cell('Port')] }),
+                new TableRow({ children: [cell('api'), cell('8080')] }),
+              ],
+            }),
+            new Paragraph({ text: 'check the firewall', bullet: { level: 0 } }),
+          ],
+        },
+      ],
     });
     const blocks = await extractBlocks(new Uint8Array(await Packer.toBuffer(doc)), DOCX);
     expect(blocks).toEqual([
@@ -103,8 +126,14 @@ describe('docx', () => {
   });
 
   it('rejects a file that is not a zip, a truncated document and an empty one', async () => {
-    await expectInvalid(new TextEncoder().encode('just some text, not a zip'), DOCX, /^The Word document \(DOCX\) could not be read: it is damaged or not a \.docx file/);
-    const good = new Uint8Array(await Packer.toBuffer(new Document({ sections: [{ children: [new Paragraph('Hi')] }] })));
+    await expectInvalid(
+      new TextEncoder().encode('just some text, not a zip'),
+      DOCX,
+      /^The Word document \(DOCX\) could not be read: it is damaged or not a \.docx file/,
+    );
+    const good = new Uint8Array(
+      await Packer.toBuffer(new Document({ sections: [{ children: [new Paragraph('Hi')] }] })),
+    );
     await expectInvalid(good.slice(0, good.length - 200), DOCX, /DOCX\) could not be read/);
     const empty = new Uint8Array(await Packer.toBuffer(new Document({ sections: [{ children: [] }] })));
     await expectInvalid(empty, DOCX, /^The Word document \(DOCX\) contains no text$/);

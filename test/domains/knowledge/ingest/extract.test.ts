@@ -6,7 +6,10 @@ import { extractBlocks } from '../../../../src/domains/knowledge/ingest/extract.
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 async function expectInvalid(bytes: Uint8Array, type: ContentType, message: RegExp) {
-  const err = await extractBlocks(bytes, type).then(() => null, (e: unknown) => e);
+  const err = await extractBlocks(bytes, type).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   expect((err as AppError).code).toBe('invalid_request');
   expect((err as AppError).message).toMatch(message);
@@ -42,25 +45,59 @@ describe('plain text', () => {
 describe('markdown', () => {
   it('reads headings, paragraphs, list items, code and tables, stripping inline markup', async () => {
     const md = [
-      '---', 'title: Guide', '---',
-      '# Install *the* tool #', '',
-      'Use [npm](https://npmjs.com) or [the docs](./docs.md), then run `a*b*c`.', 'Soft break, **bold** and snake_case_name.', '',
-      '- one', '- two', '  continued', '1. first', '',
-      'Setext', '------', '',
-      '```bash', '  apt install x', '    --yes', '```', '',
-      '| Name | Port |', '| :--- | ---: |', '| api | 8080 |', '| db \\| pg | 5432 | extra |', '',
-      '> quoted line', '', '***', '<!-- hidden', 'comment -->', '###### Deep',
+      '---',
+      'title: Guide',
+      '---',
+      '# Install *the* tool #',
+      '',
+      'Use [npm](https://npmjs.com) or [the docs](./docs.md), then run `a*b*c`.',
+      'Soft break, **bold** and snake_case_name.',
+      '',
+      '- one',
+      '- two',
+      '  continued',
+      '1. first',
+      '',
+      'Setext',
+      '------',
+      '',
+      '```bash',
+      '  apt install x',
+      '    --yes',
+      '```',
+      '',
+      '| Name | Port |',
+      '| :--- | ---: |',
+      '| api | 8080 |',
+      '| db \\| pg | 5432 | extra |',
+      '',
+      '> quoted line',
+      '',
+      '***',
+      '<!-- hidden',
+      'comment -->',
+      '###### Deep',
     ].join('\n');
     expect(await extractBlocks(utf8(md), 'text/markdown')).toEqual([
       { kind: 'paragraph', text: 'title: Guide' },
       { kind: 'heading', level: 1, text: 'Install the tool' },
-      { kind: 'paragraph', text: 'Use npm (https://npmjs.com) or the docs, then run a*b*c. Soft break, bold and snake_case_name.' },
+      {
+        kind: 'paragraph',
+        text: 'Use npm (https://npmjs.com) or the docs, then run a*b*c. Soft break, bold and snake_case_name.',
+      },
       { kind: 'paragraph', text: '- one' },
       { kind: 'paragraph', text: '- two continued' },
       { kind: 'paragraph', text: '1. first' },
       { kind: 'heading', level: 2, text: 'Setext' },
       { kind: 'paragraph', text: 'apt install x\n  --yes' },
-      { kind: 'table', header: ['Name', 'Port'], rows: [['api', '8080'], ['db | pg', '5432']] },
+      {
+        kind: 'table',
+        header: ['Name', 'Port'],
+        rows: [
+          ['api', '8080'],
+          ['db | pg', '5432'],
+        ],
+      },
       { kind: 'paragraph', text: 'quoted line' },
       { kind: 'heading', level: 6, text: 'Deep' },
     ]);
@@ -112,11 +149,18 @@ describe('html', () => {
 
   it('uses the title as the top heading when the page has no h1', async () => {
     const blocks = await extractBlocks(utf8('<title>Price list</title><h2>Plans</h2><p>Basic</p>'), 'text/html');
-    expect(blocks.slice(0, 2)).toEqual([{ kind: 'heading', level: 1, text: 'Price list' }, { kind: 'heading', level: 2, text: 'Plans' }]);
+    expect(blocks.slice(0, 2)).toEqual([
+      { kind: 'heading', level: 1, text: 'Price list' },
+      { kind: 'heading', level: 2, text: 'Plans' },
+    ]);
   });
 
   it('rejects a page with no visible text', async () => {
-    await expectInvalid(utf8('<html><script>alert(1)</script><nav>menu</nav></html>'), 'text/html', /HTML file contains no text/);
+    await expectInvalid(
+      utf8('<html><script>alert(1)</script><nav>menu</nav></html>'),
+      'text/html',
+      /HTML file contains no text/,
+    );
   });
 });
 
@@ -124,17 +168,30 @@ describe('csv', () => {
   it('takes the first record as header and handles BOM, quotes, embedded newlines and blank lines', async () => {
     const csv = '\ufeffname,note,qty\r\n"Smith, J","two\nlines",3\r\n\r\n"say ""hi""",,\r\nshort\r\n';
     expect(await extractBlocks(utf8(csv), 'text/csv')).toEqual([
-      { kind: 'table', header: ['name', 'note', 'qty'], firstRow: 1, rows: [['Smith, J', 'two lines', '3'], ['say "hi"', '', ''], ['short']] },
+      {
+        kind: 'table',
+        header: ['name', 'note', 'qty'],
+        firstRow: 1,
+        rows: [['Smith, J', 'two lines', '3'], ['say "hi"', '', ''], ['short']],
+      },
     ]);
   });
 
   it('detects semicolon and tab delimiters and names blank header cells', async () => {
-    expect(await extractBlocks(utf8('a;b;\n1,5;2;3\n'), 'text/csv')).toEqual([{ kind: 'table', header: ['a', 'b', 'column 3'], firstRow: 1, rows: [['1,5', '2', '3']] }]);
-    expect(await extractBlocks(utf8('a\tb\n1\t2\n'), 'text/csv')).toEqual([{ kind: 'table', header: ['a', 'b'], firstRow: 1, rows: [['1', '2']] }]);
+    expect(await extractBlocks(utf8('a;b;\n1,5;2;3\n'), 'text/csv')).toEqual([
+      { kind: 'table', header: ['a', 'b', 'column 3'], firstRow: 1, rows: [['1,5', '2', '3']] },
+    ]);
+    expect(await extractBlocks(utf8('a\tb\n1\t2\n'), 'text/csv')).toEqual([
+      { kind: 'table', header: ['a', 'b'], firstRow: 1, rows: [['1', '2']] },
+    ]);
   });
 
   it('rejects malformed quoting with a clear reason', async () => {
-    await expectInvalid(utf8('a,b\n1,"open\n2,3\n'), 'text/csv', /^The CSV file could not be parsed: a quoted value is never closed/);
+    await expectInvalid(
+      utf8('a,b\n1,"open\n2,3\n'),
+      'text/csv',
+      /^The CSV file could not be parsed: a quoted value is never closed/,
+    );
     await expectInvalid(utf8('\n\n'), 'text/csv', /CSV file contains no text/);
   });
 });
@@ -143,16 +200,30 @@ describe('json', () => {
   it('renders small objects as key: value lines with dotted nested keys', async () => {
     const json = { title: 'Doc', meta: { version: 2, tags: ['a', 'b'] }, draft: false, owner: null };
     expect(await extractBlocks(utf8(JSON.stringify(json)), 'application/json')).toEqual([
-      { kind: 'paragraph', text: 'title: Doc\nmeta.version: 2\nmeta.tags: a, b\ndraft: false\nowner: null', jsonPath: '$' },
+      {
+        kind: 'paragraph',
+        text: 'title: Doc\nmeta.version: 2\nmeta.tags: a, b\ndraft: false\nowner: null',
+        jsonPath: '$',
+      },
     ]);
   });
 
   it('turns a large array of flat objects into a table and splits large values along their paths', async () => {
-    const products = Array.from({ length: 60 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}`, price: { amount: i * 10, currency: 'EUR' } }));
+    const products = Array.from({ length: 60 }, (_, i) => ({
+      id: i + 1,
+      name: `Product ${i + 1}`,
+      price: { amount: i * 10, currency: 'EUR' },
+    }));
     const body = `${'word '.repeat(400)}\n\nSecond paragraph.`;
-    const blocks = await extractBlocks(utf8(JSON.stringify({ name: 'Catalog', products, notes: { 'a key': body } })), 'application/json');
+    const blocks = await extractBlocks(
+      utf8(JSON.stringify({ name: 'Catalog', products, notes: { 'a key': body } })),
+      'application/json',
+    );
     expect(blocks.map((b) => [b.kind, b.kind === 'heading' ? null : b.jsonPath])).toEqual([
-      ['paragraph', '$'], ['table', '$.products'], ['paragraph', '$.notes["a key"]'], ['paragraph', '$.notes["a key"]'],
+      ['paragraph', '$'],
+      ['table', '$.products'],
+      ['paragraph', '$.notes["a key"]'],
+      ['paragraph', '$.notes["a key"]'],
     ]);
     expect(blocks[0]).toMatchObject({ text: 'name: Catalog' });
     expect(blocks[1]).toMatchObject({ header: ['id', 'name', 'price.amount', 'price.currency'], firstRow: 1 });
@@ -162,7 +233,10 @@ describe('json', () => {
   });
 
   it('gives each large heterogeneous array item its own path', async () => {
-    const items = [{ kind: 'a', text: 'x'.repeat(900) }, { kind: 'b', nested: [{ deep: 'y'.repeat(900) }] }];
+    const items = [
+      { kind: 'a', text: 'x'.repeat(900) },
+      { kind: 'b', nested: [{ deep: 'y'.repeat(900) }] },
+    ];
     const blocks = await extractBlocks(utf8(JSON.stringify(items)), 'application/json');
     expect(blocks).toEqual([
       { kind: 'paragraph', text: `kind: a\ntext: ${'x'.repeat(900)}`, jsonPath: '$[0]' },
@@ -180,6 +254,10 @@ describe('json', () => {
     await expectInvalid(utf8('{"a": 1,}'), 'application/json', /The JSON file is not valid JSON: .+/);
     await expectInvalid(utf8('{"a": '), 'application/json', /not valid JSON/);
     await expectInvalid(utf8('{}'), 'application/json', /JSON file contains no text/);
-    await expectInvalid(utf8(`${'['.repeat(300)}1${']'.repeat(300)}`), 'application/json', /nested more than 200 levels/);
+    await expectInvalid(
+      utf8(`${'['.repeat(300)}1${']'.repeat(300)}`),
+      'application/json',
+      /nested more than 200 levels/,
+    );
   });
 });
