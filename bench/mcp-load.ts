@@ -5,7 +5,7 @@
  * See bench/README.md. Run with `npm run bench`.
  *
  * Env knobs: BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (2000), BENCH_CONCURRENCY (1,8,32),
- * BENCH_STDIO_RUNS (5), BENCH_COLD_RUNS (3), BENCH_LOG_LEVEL (warn), BENCH_ONLY (switchboard,sdk,stdio),
+ * BENCH_STDIO_RUNS (5), BENCH_LOG_LEVEL (warn), BENCH_ONLY (switchboard,sdk,stdio),
  * BENCH_QUIET_WAIT_MS (10000: how long to wait for other work on the machine to stop before each
  * measurement), BENCH_JSON_OUT (a file to write the raw results to, for comparing runs),
  * BENCH_BASELINE_CLI (another build's bin/switchboard.js, e.g. of the previous release in a git worktree:
@@ -40,7 +40,6 @@ const SETTINGS = {
   concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number),
   maxCalls: 500_000,
   stdioRuns: num('BENCH_STDIO_RUNS', 5),
-  coldRuns: num('BENCH_COLD_RUNS', 3),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
   quietWaitMs: num('BENCH_QUIET_WAIT_MS', 10_000),
   only: new Set((process.env.BENCH_ONLY ?? 'switchboard,floor,sdk,stdio').split(',')),
@@ -327,7 +326,6 @@ async function main(): Promise<void> {
   if (SETTINGS.only.has('sdk')) await benchSdkEcho(serverCpu, rows);
   const startup = SETTINGS.only.has('stdio')
     ? await benchStdioStartup({
-        coldRuns: SETTINGS.coldRuns,
         warmRuns: SETTINGS.stdioRuns,
         quietWaitMs: SETTINGS.quietWaitMs,
         log,

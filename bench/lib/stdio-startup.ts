@@ -63,33 +63,6 @@ export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_00
   }
 }
 
-/**
- * The first start on a fresh PGlite directory (initdb, then migrations). No key can exist in a
- * database that does not exist yet, so the run is timed to the key check, where it stops with
- * "invalid key": everything a real first start does except the few ms of the MCP handshake.
- */
-export async function timeStdioColdStartToKeyCheck(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<number> {
-  const started = performance.now();
-  const proc = spawn('taskset', ['-c', '0,1', process.execPath, CLI, 'stdio'], {
-    env,
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const code = await Promise.race([
-    new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c))),
-    sleep(timeoutMs).then(() => 'timeout' as const),
-  ]);
-  const ms = performance.now() - started;
-  if (code === 'timeout') {
-    proc.kill('SIGKILL');
-    throw new Error(`cold stdio start did not finish within ${timeoutMs} ms`);
-  }
-  if (code !== 1 || !/invalid, revoked or expired/.test(stderr))
-    throw new Error(`cold stdio start: expected the key check to fail, got exit ${code}: ${stderr}`);
-  return ms;
-}
-
 export interface StartupRow {
   what: string;
   runsMs: number[];
@@ -126,7 +99,6 @@ async function series(
  * Everything it creates (temporary directories, a database) is removed through `onCleanup`.
  */
 export async function benchStdioStartup(opts: {
-  coldRuns: number;
   warmRuns: number;
   quietWaitMs: number;
   log: (line: string) => void;
@@ -137,27 +109,6 @@ export async function benchStdioStartup(opts: {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
   opts.onCleanup(async () => rmSync(tmp, { recursive: true, force: true }));
   const rows: StartupRow[] = [];
-
-  opts.log('stdio start-up: PGlite, first start on an empty directory');
-  rows.push(
-    await series(
-      'PGlite, first start on an empty directory (initdb + migrations), timed to the key check',
-      opts.coldRuns,
-      opts.quietWaitMs,
-      async (i) => {
-        const dir = path.join(tmp, `cold-${i}`);
-        try {
-          return await timeStdioColdStartToKeyCheck({
-            ...base,
-            SWITCHBOARD_DATA_DIR: dir,
-            SWITCHBOARD_API_KEY: `sb_${'0'.repeat(40)}`,
-          });
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    ),
-  );
 
   opts.log('stdio start-up: PGlite, initialised directory');
   const pgliteEnv = { ...base, SWITCHBOARD_DATA_DIR: path.join(tmp, 'warm') };
