@@ -53,9 +53,9 @@ export interface Services {
 }
 
 /**
- * Who acts. Permissions come from it and every event records it: an API key (`id` = key id), a
- * person using the console, an agent run acting with its allowed tools, or the system itself
- * (`id` names the part: `tracking`, `resend-webhook`, `job:outreach.send`, `cli`, ...).
+ * Who acts, as every event records it: an API key (`id` = key id), a person using the console, an
+ * agent run acting with its allowed tools, or the system itself (`id` names the part: `tracking`,
+ * `resend-webhook`, `job:outreach.send`, `cli`, ...). A key's permissions are its `Principal`.
  */
 export type Actor =
   | { type: 'key'; id: string }
@@ -75,7 +75,10 @@ export interface CallContext extends Services {
   progress?: ((done: number, total: number, message: string) => Promise<void>) | undefined;
 }
 
-/** What an organization-level service (keys, workspaces) receives: only API keys manage the organization. */
+/**
+ * What an organization-level service (keys, workspaces) receives: the permissions it acts with are
+ * the calling key's, or the owner's for the CLI (run by whoever holds the server).
+ */
 export interface OrgContext extends CallContext {
   principal: Principal;
 }
