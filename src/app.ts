@@ -5,7 +5,7 @@ import { ConcurrencyGate } from './kernel/concurrency.js';
 import type { Services } from './kernel/context.js';
 import { KeyCache, WorkspaceCache } from './domains/tenancy/index.js';
 import type { Embedder } from './kernel/ports.js';
-import { JOB_NAMES } from './workers.js';
+import { JOB_NAMES } from './jobs.js';
 import type { Config } from './config.js';
 import { type DatabaseHandle, type DatabaseLockLostError, openDatabase } from './adapters/db/connect.js';
 import { migrateToLatest } from './adapters/db/migrate.js';

@@ -1,11 +1,5 @@
 import type { App } from './app.js';
-import { knowledgeJobs } from './domains/knowledge/index.js';
-import { outreachJobs } from './domains/outreach/index.js';
-import type { JobDefinition, JobName } from './kernel/ports.js';
-
-/** Every domain's background jobs. */
-const JOBS: readonly JobDefinition[] = [...knowledgeJobs, ...outreachJobs] as readonly JobDefinition<JobName>[];
-export const JOB_NAMES = JOBS.map((j) => j.name);
+import { JOBS } from './jobs.js';
 
 /** Runs the background jobs in this process: `serve` and `stdio` both do, so PGlite setups need no other process. */
 export async function startWorkers(app: App): Promise<void> {

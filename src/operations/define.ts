@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Scope } from '../domains/tenancy/index.js';
+import type { Scope } from '../domains/tenancy/scopes.js';
 import type { OrgContext, RequestContext } from '../kernel/context.js';
 import type { ErrorCode } from '../kernel/errors.js';
 

@@ -4,7 +4,7 @@ import type { App } from '../../app.js';
 import { AppError } from '../../kernel/errors.js';
 import { applyDeliveryReport, recordClick, recordOpen, unsubscribe } from '../../domains/outreach/index.js';
 import { toDeliveryReport, verifyResendWebhook } from '../../adapters/mail/resend-webhook.js';
-import type { HttpEnv } from './server.js';
+import type { HttpEnv } from './env.js';
 
 // The smallest transparent GIF.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');

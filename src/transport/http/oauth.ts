@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { HttpEnv } from './server.js';
+import type { HttpEnv } from './env.js';
 
 /**
  * Switchboard authenticates with API keys only. OAuth-capable MCP clients (mcp-remote, the MCP

@@ -6,7 +6,7 @@ import { AppError } from '../../kernel/errors.js';
 import { MAX_DOCUMENT_BYTES } from '../../domains/knowledge/index.js';
 import type { CompiledOperation } from '../../operations/catalog.js';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../operations/inputs.js';
-import type { HttpEnv } from './server.js';
+import type { HttpEnv } from './env.js';
 
 export const REST_PREFIX = '/api/v1';
 

@@ -2,9 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import type { Logger } from 'pino';
 import { type App, VERSION } from '../../app.js';
-import type { Principal } from '../../kernel/context.js';
+import type { HttpEnv } from './env.js';
 import { AppError } from '../../kernel/errors.js';
 import { toAppError, toHttp } from '../errors.js';
 import {
@@ -22,8 +21,6 @@ import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
 import { mountResendHook, mountTracking } from './hooks.js';
 import { mountOAuthRefusal } from './oauth.js';
-
-export type HttpEnv = { Variables: { requestId: string; log: Logger; principal: Principal } };
 
 const partsOf = (c: Context): RequestParts => ({
   header: (name) => c.req.header(name),

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgBossQueue } from '../../../src/adapters/jobs/queue.js';
-import { JOB_NAMES } from '../../../src/workers.js';
+import { JOB_NAMES } from '../../../src/jobs.js';
 import { newId } from '../../../src/kernel/ids.js';
 import { transact } from '../../../src/kernel/transact.js';
 import { type TestDatabase, createTestDatabase } from '../../helpers/db.js';

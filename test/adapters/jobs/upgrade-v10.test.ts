@@ -3,7 +3,7 @@ import PgBoss10 from 'pg-boss-10';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgBossQueue } from '../../../src/adapters/jobs/queue.js';
-import { JOB_NAMES } from '../../../src/workers.js';
+import { JOB_NAMES } from '../../../src/jobs.js';
 import { type TestDatabase, createTestDatabase } from '../../helpers/db.js';
 
 // An install made by the Switchboard that ran pg-boss 10: its queues, with jobs in every state.

@@ -1,5 +1,5 @@
 import { AppError } from '../../../kernel/errors.js';
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 
 export interface ChunkOptions {
   /** Target maximum characters per chunk, e.g. 1200. */

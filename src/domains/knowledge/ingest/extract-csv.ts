@@ -1,7 +1,7 @@
 import { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { AppError } from '../../../kernel/errors.js';
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 import { cleanInline, decodeText } from './extract-text.js';
 
 /** The delimiter used most often outside quotes on the first line: spreadsheets export `;` and tabs too. */

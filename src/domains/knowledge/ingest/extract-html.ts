@@ -1,7 +1,7 @@
 import { Parser } from 'htmlparser2';
 import mammoth from 'mammoth';
 import { AppError } from '../../../kernel/errors.js';
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 import { cleanLines, decodeText } from './extract-text.js';
 import { INGEST_LIMITS, type IngestLimits } from './limits.js';
 import { checkZipBounds } from './zip-bounds.js';

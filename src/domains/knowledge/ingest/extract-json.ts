@@ -1,5 +1,5 @@
 import { AppError } from '../../../kernel/errors.js';
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 import { cleanInline, cleanLines, decodeText } from './extract-text.js';
 
 // JSON is rendered for a model to read: small objects as `key: value` lines (nested keys dotted),

@@ -1,4 +1,4 @@
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 import { cleanInline, cleanLines, decodeText } from './extract-text.js';
 
 // A line-based reader of the CommonMark/GFM block structure we index (headings, paragraphs, list

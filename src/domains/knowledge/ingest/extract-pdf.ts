@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { AppError } from '../../../kernel/errors.js';
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 import { cleanInline } from './extract-text.js';
 import { INGEST_LIMITS, type IngestLimits, checkTextLength } from './limits.js';
 import { checkPdfStreams } from './pdf-bounds.js';

@@ -1,5 +1,5 @@
 import { AppError } from '../../../kernel/errors.js';
-import type { Block } from './extract.js';
+import type { Block } from './block.js';
 
 // Horizontal whitespace of every kind, collapsed to one space; newlines are kept apart because
 // they carry paragraph and line structure.

@@ -1,4 +1,5 @@
 import { AppError } from '../../../kernel/errors.js';
+import type { Block } from './block.js';
 import type { ContentType } from './content-types.js';
 import { extractCsv } from './extract-csv.js';
 import { extractDocx, extractHtml } from './extract-html.js';
@@ -7,15 +8,6 @@ import { extractMarkdown } from './extract-markdown.js';
 import { extractPdf } from './extract-pdf.js';
 import { extractPlainText } from './extract-text.js';
 import { INGEST_LIMITS, type IngestLimits, checkTextLength } from './limits.js';
-
-/**
- * One structural unit of a document, in reading order. List items and code blocks are paragraphs.
- * `jsonPath` (JSON only) is where the block's value sits in the document, e.g. `$.items[3]`.
- */
-export type Block =
-  | { kind: 'heading'; level: number; text: string; page?: number }
-  | { kind: 'paragraph'; text: string; page?: number; jsonPath?: string }
-  | { kind: 'table'; header: string[] | null; rows: string[][]; page?: number; firstRow?: number; jsonPath?: string };
 
 /** How error messages name each format to the person who uploaded it. */
 export const FORMAT_LABELS: Record<ContentType, string> = {

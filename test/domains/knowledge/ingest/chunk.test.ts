@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../src/kernel/errors.js';
 import { chunkBlocks } from '../../../../src/domains/knowledge/ingest/chunk.js';
-import type { Block } from '../../../../src/domains/knowledge/ingest/extract.js';
+import type { Block } from '../../../../src/domains/knowledge/ingest/block.js';
 import { extractBlocks } from '../../../../src/domains/knowledge/ingest/extract.js';
 
 const h = (level: number, text: string, page?: number): Block => ({

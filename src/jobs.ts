@@ -1,0 +1,7 @@
+import { knowledgeJobs } from './domains/knowledge/index.js';
+import { outreachJobs } from './domains/outreach/index.js';
+import type { JobDefinition } from './kernel/ports.js';
+
+/** Every domain's background jobs: the queue creates their queues, the workers run them. */
+export const JOBS: readonly JobDefinition[] = [...knowledgeJobs, ...outreachJobs];
+export const JOB_NAMES = JOBS.map((j) => j.name);
