@@ -43,6 +43,28 @@ export interface EventMap {
   'document.ready': { knowledge_base_id: string; document_id: string; name: string; chunk_count: number };
   'document.failed': { knowledge_base_id: string; document_id: string; name: string; reason: string };
   'document.deleted': { knowledge_base_id: string; document_id: string; name: string };
+  'reply.received': { reply_id: string; conversation_id: string; via: string; draft_id: string | null };
+  'reply.classified': {
+    reply_id: string;
+    label: string;
+    confidence: number;
+    hot: boolean;
+    return_date: string | null;
+    model: string;
+    /** True when a person corrected the label (reclassify_reply). */
+    corrected: boolean;
+  };
+  'hot_lead.detected': { reply_id: string; conversation_id: string; label: string };
+  'conversation.escalated': {
+    conversation_id: string;
+    escalation_id: string;
+    priority: string;
+    reason: string;
+    /** True when the conversation was already escalated: the reason was added and the priority raised. */
+    repeated: boolean;
+  };
+  'escalation.assigned': { escalation_id: string; conversation_id: string; assignee: string | null };
+  'escalation.resolved': { escalation_id: string; conversation_id: string };
 }
 export type EventType = keyof EventMap;
 

@@ -83,6 +83,8 @@ export type MailProvider = 'smtp' | 'resend' | 'sink';
 export interface SentEmail {
   provider: MailProvider;
   providerMessageId: string;
+  /** The RFC 5322 Message-ID it went out with, when the provider tells it at once (SMTP, the sink); Resend reports it later. */
+  messageId?: string;
 }
 
 /**
@@ -106,6 +108,8 @@ export type DeliveryReport = {
   reportId: string;
   /** The provider's id of the email (`SentEmail.providerMessageId`). */
   providerMessageId: string;
+  /** The email's RFC 5322 Message-ID, when the report carries it: replies thread on it. */
+  messageId?: string | null;
 } & (
   | { type: 'email.delivered' | 'email.complained' | 'email.opened' }
   | { type: 'email.bounced'; bounce: { kind: 'hard' | 'soft' | 'undetermined'; message: string | null } }

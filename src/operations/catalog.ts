@@ -1,7 +1,10 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { draftOperations, outreachSettingsOperations } from '../domains/outreach/index.js';
+import { conversationOperations } from '../domains/conversations/index.js';
+import { escalationOperations } from '../domains/escalations/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
+import { replyOperations } from '../domains/replies/index.js';
 import { prospectOperations } from '../domains/prospects/index.js';
 import { suppressionOperations } from '../domains/suppression/index.js';
 import { templateOperations } from '../domains/templates/index.js';
@@ -22,6 +25,9 @@ export const OPERATIONS: readonly Operation[] = [
   ...suppressionOperations,
   ...templateOperations,
   ...draftOperations,
+  ...replyOperations,
+  ...conversationOperations,
+  ...escalationOperations,
   ...knowledgeOperations,
   ...keyOperations,
 ];

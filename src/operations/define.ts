@@ -10,6 +10,8 @@ export const TOOLSETS = {
   knowledge: 'Knowledge bases: documents and search',
   templates: 'Message and prompt templates with {{variable}} placeholders',
   drafts: 'Email drafts: create, review, approve (sending follows approval)',
+  conversations: 'Conversations and replies: inbound mail, its classification, the threads',
+  escalations: 'Hand a conversation to a person, and the inbox of those waiting',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
 type Toolset = keyof typeof TOOLSETS;

@@ -11,6 +11,8 @@ import { ingestDocument } from '../../src/domains/knowledge/ingest.job.js';
 import { createKnowledgeBase } from '../../src/domains/knowledge/bases.service.js';
 import { createDraft } from '../../src/domains/outreach/drafts.service.js';
 import { createTemplate } from '../../src/domains/templates/templates.service.js';
+import { receiveReply } from '../../src/domains/replies/replies.service.js';
+import { escalateToHuman } from '../../src/domains/escalations/escalations.service.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
@@ -32,6 +34,9 @@ interface Records {
   documentId: string;
   templateId: string;
   draftId: string;
+  conversationId: string;
+  replyId: string;
+  escalationId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -44,11 +49,14 @@ const MISSING_RECORDS: Records = {
   documentId: 'doc_doesnotexist',
   templateId: 'tpl_doesnotexist',
   draftId: 'drf_doesnotexist',
+  conversationId: 'cnv_doesnotexist',
+  replyId: 'msg_doesnotexist',
+  escalationId: 'esc_doesnotexist',
 };
 
 /** Inputs that name a record living in one workspace. */
 /** Operations that succeed only once on a record (a pending draft is approved or rejected, not both): left out of the controls. */
-const STATEFUL = ['approve_draft', 'reject_draft'];
+const STATEFUL = ['approve_draft', 'reject_draft', 'resolve_escalation'];
 
 const RECORD_PARAMS = [
   'prospect_id',
@@ -57,6 +65,9 @@ const RECORD_PARAMS = [
   'document_id',
   'template_id',
   'draft_id',
+  'conversation_id',
+  'reply_id',
+  'escalation_id',
 ] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
@@ -67,6 +78,14 @@ const FILL: Record<string, (r: Records) => unknown> = {
   document_id: (r) => r.documentId,
   template_id: (r) => r.templateId,
   draft_id: (r) => r.draftId,
+  conversation_id: (r) => r.conversationId,
+  reply_id: (r) => r.replyId,
+  escalation_id: (r) => r.escalationId,
+  from: () => 'probe@elsewhere.example',
+  label: () => 'other',
+  assignee: () => 'probe',
+  resolution: () => 'tenancy probe',
+  escalations: () => ({ notify_email: null }),
   template_key: () => 'welcome',
   outreach: () => ({ sender: { email: 'probe@sender.example' } }),
   email: (r) => r.suppressedEmail,
@@ -148,7 +167,31 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     subject: 'Hello',
     body: `Hi {{ prospect.first_name }}, ${label}-tplsecret`,
   });
+  const { reply } = await receiveReply(
+    ctx,
+    {
+      messageId: `${label}-reply@example.com`,
+      inReplyTo: null,
+      references: [],
+      from: { address: 'shared@example.com', name: null },
+      to: [],
+      subject: `${label}-replysubject`,
+      text: `Thanks, ${label}-replysecret`,
+      headers: {},
+      contentType: null,
+      receivedAt: null,
+      attachmentCount: 0,
+    },
+    'api',
+  );
+  const { escalation } = await escalateToHuman(ctx, {
+    conversationId: reply.conversation_id,
+    reason: `${label}-escreason`,
+  });
   return {
+    conversationId: reply.conversation_id,
+    replyId: reply.id,
+    escalationId: escalation.id,
     prospectId: prospect.prospect.id,
     prospectEmail: 'shared@example.com',
     suppressionId: suppression.suppression.id,
@@ -170,7 +213,11 @@ async function counts(workspaceId: string) {
       | 'kb_documents'
       | 'kb_chunks'
       | 'templates'
-      | 'drafts',
+      | 'drafts'
+      | 'conversations'
+      | 'messages'
+      | 'replies'
+      | 'escalations',
   ) =>
     Number(
       (
@@ -190,6 +237,10 @@ async function counts(workspaceId: string) {
     kb_chunks: await count('kb_chunks'),
     templates: await count('templates'),
     drafts: await count('drafts'),
+    conversations: await count('conversations'),
+    messages: await count('messages'),
+    replies: await count('replies'),
+    escalations: await count('escalations'),
   };
 }
 
@@ -265,7 +316,31 @@ beforeAll(async () => {
     subject: 'Hello',
     body: 'Hi {{ prospect.first_name }}',
   });
+  const mineReply = await receiveReply(
+    mainCtx,
+    {
+      messageId: 'main-reply@example.com',
+      inReplyTo: null,
+      references: [],
+      from: { address: 'mine@example.com', name: null },
+      to: [],
+      subject: 'main',
+      text: 'Thanks, main',
+      headers: {},
+      contentType: null,
+      receivedAt: null,
+      attachmentCount: 0,
+    },
+    'api',
+  );
+  const mineEscalation = await escalateToHuman(mainCtx, {
+    conversationId: mineReply.reply.conversation_id,
+    reason: 'main',
+  });
   mainRecs = {
+    conversationId: mineReply.reply.conversation_id,
+    replyId: mineReply.reply.id,
+    escalationId: mineEscalation.escalation.id,
     prospectId: mine.prospect.id,
     prospectEmail: 'mine@example.com',
     suppressionId: mineSup.suppression.id,
@@ -283,7 +358,16 @@ beforeAll(async () => {
       r.documentId,
       r.templateId,
       r.draftId,
+      r.conversationId,
+      r.replyId,
+      r.escalationId,
     ]),
+    'other-replysecret',
+    'theirs-replysecret',
+    'other-replysubject',
+    'theirs-replysubject',
+    'other-escreason',
+    'theirs-escreason',
     'other-secretword',
     'theirs-secretword',
     'other-kb',
@@ -394,6 +478,9 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
           r.documentId,
           r.templateId,
           r.draftId,
+          r.conversationId,
+          r.replyId,
+          r.escalationId,
         ];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
@@ -566,6 +653,9 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             recs.documentId,
             recs.templateId,
             recs.draftId,
+            recs.conversationId,
+            recs.replyId,
+            recs.escalationId,
           ),
           c.op.name,
         ).toBe(
@@ -577,6 +667,9 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             MISSING_RECORDS.documentId,
             MISSING_RECORDS.templateId,
             MISSING_RECORDS.draftId,
+            MISSING_RECORDS.conversationId,
+            MISSING_RECORDS.replyId,
+            MISSING_RECORDS.escalationId,
           ),
         );
       }

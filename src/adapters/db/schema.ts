@@ -2,6 +2,9 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+/** A calendar day, stored as `YYYY-MM-DD` text. */
+type DateOnly = ColumnType<string, string, string>;
+type ActorType = 'key' | 'person' | 'agent' | 'system';
 
 export interface OrganizationTable {
   id: string;
@@ -55,6 +58,10 @@ export interface ProspectTable {
   status: string;
   tags: string[];
   custom_fields: Json<Record<string, unknown>>;
+  /** An out-of-office reply's return date: no outreach before it. `YYYY-MM-DD`. */
+  snoozed_until: DateOnly | null;
+  /** When to write again after a "not now". `YYYY-MM-DD`. */
+  follow_up_on: DateOnly | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -65,7 +72,7 @@ export interface EventTable {
   type: string;
   prospect_id: string | null;
   data: Json<Record<string, unknown>>;
-  actor_type: 'key' | 'person' | 'agent' | 'system';
+  actor_type: ActorType;
   actor_id: string;
   is_test: boolean;
   created_at: Timestamp;
@@ -186,6 +193,88 @@ export interface DraftTable {
   provider: string | null;
   provider_message_id: string | null;
   sent_at: Timestamp | null;
+  /** Why a person should look at this draft before approving it (its prospect replied). */
+  attention: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type Channel = 'email' | 'chat' | 'web' | 'sms' | 'whatsapp';
+
+export interface ConversationTable {
+  workspace_id: string;
+  id: string;
+  channel: Channel;
+  prospect_id: string | null;
+  agent_id: string | null;
+  contact: string;
+  subject: string | null;
+  status: 'open' | 'escalated' | 'closed';
+  message_count: ColumnType<number, number | undefined, number>;
+  last_message_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MessageTable {
+  workspace_id: string;
+  id: string;
+  conversation_id: string;
+  direction: 'inbound' | 'outbound';
+  sender: string;
+  recipient: string | null;
+  subject: string | null;
+  body: string;
+  message_id: string | null;
+  in_reply_to: string | null;
+  references: ColumnType<string[], string[] | undefined, string[]>;
+  provider: string | null;
+  provider_message_id: string | null;
+  draft_id: string | null;
+  sent_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface ReplyTable {
+  workspace_id: string;
+  id: string;
+  conversation_id: string;
+  prospect_id: string | null;
+  draft_id: string | null;
+  from_email: string;
+  via: 'api' | 'hook' | 'imap';
+  headers: Json<Record<string, string>>;
+  attachment_count: number;
+  label: string;
+  confidence: number;
+  reason: string;
+  hot: boolean;
+  return_date: DateOnly | null;
+  referral_email: string | null;
+  bounce_kind: 'hard' | 'soft' | null;
+  model: string;
+  corrected_by_type: ActorType | null;
+  corrected_by_id: string | null;
+  corrected_at: Timestamp | null;
+  received_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface EscalationTable {
+  workspace_id: string;
+  id: string;
+  conversation_id: string;
+  prospect_id: string | null;
+  status: 'open' | 'resolved';
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  reasons: string[];
+  assignee: string | null;
+  resolution: string | null;
+  opened_by_type: ActorType;
+  opened_by_id: string;
+  resolved_by_type: ActorType | null;
+  resolved_by_id: string | null;
+  resolved_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -206,6 +295,10 @@ export interface Database {
   kb_chunk_embeddings: KbChunkEmbeddingTable;
   templates: TemplateTable;
   drafts: DraftTable;
+  conversations: ConversationTable;
+  messages: MessageTable;
+  replies: ReplyTable;
+  escalations: EscalationTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;

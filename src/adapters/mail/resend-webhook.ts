@@ -191,7 +191,12 @@ function parseEvent(id: string, rawBody: string): ResendEvent {
 /** The event as a provider-neutral delivery report, or null for an event that is not about a sent email's delivery. */
 export function toDeliveryReport(event: ResendEvent): DeliveryReport | null {
   if (!event.known) return null;
-  const base = { provider: 'resend' as const, reportId: event.id, providerMessageId: event.email_id };
+  const base = {
+    provider: 'resend' as const,
+    reportId: event.id,
+    providerMessageId: event.email_id,
+    messageId: event.message_id,
+  };
   switch (event.type) {
     case 'email.bounced':
       return { ...base, type: event.type, bounce: { kind: event.bounce.kind, message: event.bounce.message } };

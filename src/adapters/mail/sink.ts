@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MailSender, OutgoingEmail, SentEmail } from '../../kernel/ports.js';
-import { assertSendable, sendFailure } from './sender.js';
+import { assertSendable, messageIdFor, sendFailure } from './sender.js';
 
 export interface SinkMessage {
   providerMessageId: string;
@@ -43,11 +43,13 @@ export class SinkSender implements MailSender {
       });
     }
     const seen = this.byKey.get(email.idempotencyKey);
-    if (seen) return { provider: 'sink', providerMessageId: seen.providerMessageId };
+    // The id an SMTP send of it would carry, so replies to test mail thread as real ones do.
+    const messageId = messageIdFor(email.idempotencyKey, email.from.email);
+    if (seen) return { provider: 'sink', providerMessageId: seen.providerMessageId, messageId };
     const providerMessageId = `sink_${createHash('sha256').update(email.idempotencyKey).digest('hex').slice(0, 24)}`;
     this.byKey.set(email.idempotencyKey, { providerMessageId, email: structuredClone(email), sentAt: this.now() });
     while (this.byKey.size > this.capacity) this.byKey.delete(this.byKey.keys().next().value!);
-    return { provider: 'sink', providerMessageId };
+    return { provider: 'sink', providerMessageId, messageId };
   }
 
   /** The kept messages, oldest first. */

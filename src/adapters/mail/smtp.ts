@@ -84,7 +84,11 @@ export class SmtpSender implements MailSender {
       if (info.rejected && info.rejected.length > 0) {
         throw sendFailure(`SMTP server ${this.endpoint} rejected the recipient`, { provider: 'smtp', permanent: true });
       }
-      return { provider: 'smtp', providerMessageId: info.messageId || messageId };
+      return {
+        provider: 'smtp',
+        providerMessageId: info.messageId || messageId,
+        messageId: info.messageId || messageId,
+      };
     } catch (err) {
       throw this.toSendFailure(err);
     }

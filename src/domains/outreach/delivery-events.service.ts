@@ -6,6 +6,7 @@ import { type RequestContext, type Services, type Workspace, systemActor } from 
 import { type EventSource, appendEvent } from '../../kernel/outbox.js';
 import type { DeliveryReport } from '../../kernel/ports.js';
 import { outreachSettings } from './settings.model.js';
+import { recordSentMessageId } from '../conversations/index.js';
 import { addSuppression } from '../suppression/index.js';
 import { toWorkspace, writeSettingsSection } from '../tenancy/index.js';
 import { fixedClock } from '../../kernel/clock.js';
@@ -66,6 +67,7 @@ export async function applyDeliveryReport(
       .executeTakeFirst();
     if (!first) return 'ignored';
 
+    if (report.messageId) await recordSentMessageId(trx, workspace.id, row.draft_id, report.messageId);
     const source = { workspace, actor, clock: fixedClock(now) };
     const base = { draft_id: row.draft_id, webhook_id: report.reportId, provider: report.provider };
     const opts = { prospectId: row.prospect_id };

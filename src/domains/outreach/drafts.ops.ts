@@ -27,6 +27,10 @@ const Draft = z.object({
   approved_at: Timestamp.nullable(),
   sent_at: Timestamp.nullable(),
   send_error: z.string().nullable().describe('Why the last send attempt failed'),
+  attention: z
+    .string()
+    .nullable()
+    .describe('Why a person should look before approving: set when the prospect replied while the draft was waiting'),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -26,6 +28,7 @@ export interface Draft {
   approved_at: string | null;
   sent_at: string | null;
   send_error: string | null;
+  attention: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -43,6 +46,7 @@ const COLUMNS = [
   'approved_at',
   'sent_at',
   'send_error',
+  'attention',
   'created_at',
   'updated_at',
 ] as const;
@@ -284,4 +288,26 @@ export async function approveDraft(ctx: RequestContext, draftId: string): Promis
     await appendEvent(trx, ctx, 'draft.approved', { draft_id: draftId }, { at: now, prospectId: row.prospect_id });
     return toDraft(updated);
   });
+}
+
+/**
+ * Marks the prospect's drafts still awaiting approval: the prospect has written back, so whoever
+ * approves should read the reply first (the draft may no longer fit). Returns the drafts marked.
+ */
+export async function flagPendingDrafts(
+  trx: Kysely<Database>,
+  workspaceId: string,
+  prospectId: string,
+  attention: string,
+  now: Date,
+): Promise<string[]> {
+  const rows = await trx
+    .updateTable('drafts')
+    .set({ attention, updated_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('prospect_id', '=', prospectId)
+    .where('status', '=', 'pending_approval')
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
 }

@@ -137,6 +137,11 @@ export function startOfLocalDay(at: Date, timeZone: string): Date {
   return resolveLocal(dayOf(localTime(at, timeZone).date), 0, timeZone);
 }
 
+/** The instant a local calendar day (`YYYY-MM-DD`) begins in the time zone. */
+export function startOfDay(date: string, timeZone: string): Date {
+  return resolveLocal(dayOf(date), 0, timeZone);
+}
+
 /**
  * The sending day `at` falls in, for the daily cap: `start` is when it began (the local midnight of
  * the day the current window started on) and `next` the first instant a later sending day may send.

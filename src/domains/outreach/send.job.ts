@@ -9,7 +9,8 @@ import { AppError } from '../../kernel/errors.js';
 import { type EventMap, appendEvent } from '../../kernel/outbox.js';
 import { fixedClock } from '../../kernel/clock.js';
 import { type OutreachSettings, outreachSettings } from './settings.model.js';
-import { inWindow, nextWindowStart, sendingDay } from './send-window.js';
+import { inWindow, nextWindowStart, sendingDay, startOfDay } from './send-window.js';
+import { recordOutboundEmail } from '../conversations/index.js';
 import { isSuppressed } from '../suppression/index.js';
 import { toWorkspace } from '../tenancy/index.js';
 import { renderEmail } from './email-body.js';
@@ -117,6 +118,16 @@ export async function sendApprovedDraft(
   )
     return;
 
+  // An out-of-office reply said when they are back: the draft waits until that day starts.
+  const snoozedUntil = await snoozeEnd(db, workspace, draft.prospect_id, now);
+  if (snoozedUntil) {
+    await services.jobs.enqueue(db, 'outreach.send', data, {
+      startAfter: snoozedUntil,
+      singletonKey: `send:${draft.id}`,
+    });
+    log.info({ draftId: draft.id, retryAt: snoozedUntil }, 'send deferred: prospect snoozed');
+    return;
+  }
   if (await isSuppressed(db, workspace.id, draft.to_email)) {
     await finish(db, workspace, draft, 'failed', now, { send_error: 'suppressed at send time' }, 'email.failed', {
       reason: 'suppressed',
@@ -173,17 +184,30 @@ export async function sendApprovedDraft(
       throw new AppError('invalid_request', 'The workspace has no sender configured', { permanent: true });
     const email: OutgoingEmail = renderEmail(services.publicUrl, settings.sender, draft);
     const sent = await sender.send(email);
+    const sentAt = clock.now();
     await finish(
       db,
       workspace,
       draft,
       'sent',
-      clock.now(),
-      { provider: sent.provider, provider_message_id: sent.providerMessageId, sent_at: clock.now(), send_error: null },
+      sentAt,
+      { provider: sent.provider, provider_message_id: sent.providerMessageId, sent_at: sentAt, send_error: null },
       'email.sent',
-      {
-        provider: sent.provider,
-      },
+      { provider: sent.provider },
+      // The sent email opens (or continues) the prospect's email conversation; its Message-ID is what replies thread on.
+      (trx) =>
+        recordOutboundEmail(trx, workspace.id, {
+          prospectId: draft.prospect_id,
+          from: settings.sender!.email,
+          to: draft.to_email,
+          subject: draft.subject,
+          body: draft.body,
+          messageId: sent.messageId ?? null,
+          provider: sent.provider,
+          providerMessageId: sent.providerMessageId,
+          draftId: draft.id,
+          sentAt,
+        }),
     );
   } catch (err) {
     const permanent = err instanceof AppError && (err.details?.permanent === true || err.code !== 'upstream_error');
@@ -212,8 +236,10 @@ async function finish(
   fields: Record<string, unknown>,
   event: 'email.sent' | 'email.failed',
   eventData: { provider: string } | { reason: string },
+  also?: (trx: Kysely<Database>) => Promise<void>,
 ): Promise<void> {
   await transact(db, async (trx) => {
+    await also?.(trx);
     await trx
       .updateTable('drafts')
       .set({ ...fields, status, send_lease_until: null, updated_at: at })
@@ -228,6 +254,24 @@ async function finish(
       { prospectId: draft.prospect_id },
     );
   });
+}
+
+/** When the prospect's snooze ends (the start of that day in the workspace's zone), if it is still ahead. */
+async function snoozeEnd(
+  db: Kysely<Database>,
+  workspace: Workspace,
+  prospectId: string,
+  now: Date,
+): Promise<Date | null> {
+  const row = await db
+    .selectFrom('prospects')
+    .select('snoozed_until')
+    .where('workspace_id', '=', workspace.id)
+    .where('id', '=', prospectId)
+    .executeTakeFirst();
+  if (!row?.snoozed_until) return null;
+  const end = startOfDay(row.snoozed_until, workspace.timezone);
+  return end > now ? end : null;
 }
 
 export const sendJob: JobDefinition<'outreach.send'> = { name: 'outreach.send', run: sendApprovedDraft };

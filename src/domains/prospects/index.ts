@@ -1,3 +1,9 @@
 export { prospectOperations } from './prospects.ops.js';
-export { getProspect } from './prospects.service.js';
+export {
+  type ProspectStatus,
+  applyReplyToProspect,
+  findProspectByEmail,
+  getProspect,
+  upsertProspect,
+} from './prospects.service.js';
 export { seedDemoData } from './seed.js';

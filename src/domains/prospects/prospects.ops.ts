@@ -25,6 +25,11 @@ const Prospect = z.object({
   status: z.string().describe(`One of ${PROSPECT_STATUSES.join(', ')}`),
   tags: z.array(z.string()),
   custom_fields: z.record(z.string(), z.unknown()).describe('Free-form fields, usable as template variables'),
+  snoozed_until: z
+    .string()
+    .nullable()
+    .describe('YYYY-MM-DD: an out-of-office reply said they are back then; nothing is sent to them before it'),
+  follow_up_on: z.string().nullable().describe('YYYY-MM-DD: a "not now" reply named this date to write again'),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

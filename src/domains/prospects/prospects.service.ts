@@ -17,7 +17,7 @@ export const PROSPECT_STATUSES = [
   'unsubscribed',
   'bounced',
 ] as const;
-type ProspectStatus = (typeof PROSPECT_STATUSES)[number];
+export type ProspectStatus = (typeof PROSPECT_STATUSES)[number];
 
 export interface Prospect {
   id: string;
@@ -30,6 +30,8 @@ export interface Prospect {
   status: string;
   tags: string[];
   custom_fields: Record<string, unknown>;
+  snoozed_until: string | null;
+  follow_up_on: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -45,6 +47,8 @@ const PROSPECT_COLUMNS = [
   'status',
   'tags',
   'custom_fields',
+  'snoozed_until',
+  'follow_up_on',
   'created_at',
   'updated_at',
 ] as const;
@@ -211,3 +215,68 @@ const sameSet = (a: string[], b: string[]) => {
   const sb = new Set(b);
   return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 };
+
+/** What a reply changes on its prospect; unset fields are kept. */
+export interface ProspectReplyChanges {
+  status?: ProspectStatus | undefined;
+  snoozed_until?: string | undefined;
+  follow_up_on?: string | undefined;
+}
+
+/**
+ * Applies what a reply tells about its prospect, in the caller's transaction (`ctx.db` may be one).
+ * Fields that already hold the value are not written, and no event is appended when nothing changed.
+ * A converted prospect stays converted: a reply does not undo a deal.
+ */
+export async function applyReplyToProspect(
+  ctx: RequestContext,
+  prospectId: string,
+  changes: ProspectReplyChanges,
+): Promise<string[]> {
+  return transact(ctx.db, async (trx) => {
+    const current = await trx
+      .selectFrom('prospects')
+      .select(['status', 'snoozed_until', 'follow_up_on'])
+      .where('workspace_id', '=', ctx.workspace.id)
+      .where('id', '=', prospectId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!current) return [];
+    const set: Record<string, string> = {};
+    if (changes.status && changes.status !== current.status && current.status !== 'converted')
+      set.status = changes.status;
+    if (changes.snoozed_until && changes.snoozed_until !== current.snoozed_until)
+      set.snoozed_until = changes.snoozed_until;
+    if (changes.follow_up_on && changes.follow_up_on !== current.follow_up_on) set.follow_up_on = changes.follow_up_on;
+    const changed_fields = Object.keys(set);
+    if (!changed_fields.length) return [];
+    const now = ctx.clock.now();
+    await trx
+      .updateTable('prospects')
+      .set({ ...set, updated_at: now })
+      .where('workspace_id', '=', ctx.workspace.id)
+      .where('id', '=', prospectId)
+      .execute();
+    await appendEvent(
+      trx,
+      ctx,
+      'prospect.updated',
+      { prospect_id: prospectId, changed_fields },
+      { at: now, prospectId },
+    );
+    return changed_fields;
+  });
+}
+
+/** The prospect with this address, if any. */
+export async function findProspectByEmail(
+  ctx: Pick<RequestContext, 'db' | 'workspace'>,
+  email: string,
+): Promise<{ id: string; email: string } | undefined> {
+  return ctx.db
+    .selectFrom('prospects')
+    .select(['id', 'email'])
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('email', '=', normalizeEmail(email))
+    .executeTakeFirst();
+}

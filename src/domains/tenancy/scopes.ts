@@ -14,6 +14,12 @@ export const SCOPES = {
   'drafts:read': 'List and read drafts',
   'drafts:write': 'Create and edit drafts',
   'drafts:approve': 'Approve or reject drafts (approval sends)',
+  'conversations:read': 'List and read conversations and their messages',
+  'replies:read': 'List replies and read their classification',
+  'replies:write': 'Record inbound replies and correct their classification',
+  'escalations:read': 'List and read escalations',
+  'escalations:write': 'Escalate a conversation to a person, and assign escalations',
+  'escalations:resolve': 'Resolve escalations (for people: give it to no agent key)',
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 

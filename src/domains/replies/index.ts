@@ -1,0 +1,3 @@
+export { type InboundEmail, type InboundSource, Reply } from './replies.model.js';
+export { replyOperations } from './replies.ops.js';
+export { receiveReply } from './replies.service.js';
