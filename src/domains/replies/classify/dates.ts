@@ -247,7 +247,7 @@ export function findDates(norm: string, today: Day, dayFirst: boolean): DateMent
 // What introduces a date decides what it means for an absence.
 const UNTIL_BEFORE = /(?:\buntil|\btill|\btil|\bthrough|\bthru|\bto|-|\bjusqu'(?:au|a|aux|en)?|\bau|\bet le)\s*(?:the |le |la )?$/;
 const BACK_BEFORE =
-  /\b(?:be back|i'?m back|back (?:on|in|at)|back to (?:the )?(?:office|work)|returning|return(?:s)? on|will return|de retour|retour(?: prevu)?|reviens|reviendrai au bureau|rentre(?:rai)?|reprise|reprendrai)\b[^.!?\n]*$/;
+  /(?:\b(?<!(?:get|come|write|call|reply|circle|check|ring|hear) )back(?! to you)|\b(?:returning|return(?:s)? on|will return|de retour|retour(?: prevu)?|reviens|reviendrai au bureau|rentre(?:rai)?|reprise|reprendrai))\b[^.!?\n]*$/;
 
 /** The day after, for "until": the first day back. A month named alone ("until March") means its first day. */
 function dayAfter(m: DateMention): Day {

@@ -121,6 +121,8 @@ const INTERESTED: Table = [
 const INTERESTED_WEAK: Table = [
   [/\b(sounds|looks|seems) (great|good|interesting|promising|useful|cool|nice)\b|\binteresting\b|\b(avec plaisir|volontiers|pourquoi pas|bonne idee)\b|\b(ca a l'air|semble|c'est) (tres |vraiment )?(interessant|bien|top|prometteur|genial|super)\b|\binteressant\b|^(yes|sure|absolutely|definitely|oui|d'accord|tout a fait|ok|okay)\b/, 'sounds positive'],
 ];
+// Interest that asks for something: such a sentence is a request, not a question.
+const INTEREST_REQUEST: Table = [INTERESTED[1]!, INTERESTED[2]!, INTERESTED[4]!, INTERESTED[5]!];
 // Refusals, matched (and taken out) before interest: "not interested" contains "interested".
 const NOT_INTERESTED: Table = [
   [/\bnot (really |very |at all |currently |that |too |even )?interest(ed|ing)\b|\bno interest\b|\buninterested\b/, 'says they are not interested'],
@@ -149,6 +151,8 @@ const REFERRAL: Table = [
   [/\b(isn't|not|is not) (something|a topic) (i|that i) (handle|own|manage|cover|deal with)\b|\bi'?m (in|on) (finance|hr|legal|accounting|it|the \w+ team)\b/, 'says it is not their area'],
   [/\b(talk|speak|reach out|write|get in touch|contact|reach|ask|try|email) (to |with )?(my|our|the) (colleague|boss|manager|team|head|director|cto|ceo|cfo|coo|vp|lead|it|marketing|sales|procurement|purchasing|partner|successor|replacement|assistant|\w+ (lead|manager|director|team))\b/, 'points to a colleague'],
   [/\b(you (want|need|should|might want|'ll want) to|better to|best to|please|maybe|try) (talk|speak|reach|contact|write|email|ask|try)\b|\btry \S+@\S+/, 'points to another contact'],
+  // A directive verb and an address: "talk to marie@acme.test", "écrivez à paul@x.fr".
+  [/\b(talk|speak|reach out|write|contact|email|ask|try|reach|loop in|cc|joindre|joignez|contactez|contacter|ecrivez|voyez|adressez-vous|vous adresser)\b[^.?!\n]{0,50}@/, 'points to another contact'],
   [/\b(forwarded|forwarding|passed|passing|cc'?ing|cc'?d|copying|looped in|looping in|introduc(ed|ing)) (this |it |you |your (e-?mail|email|message|note) )?(to|on|in|along)\b/, 'forwarded the email'],
   [/\b(handles|owns|manages|is in charge of|is responsible for|takes care of|looks after|runs|handles partnerships) (this|these|that|vendor|our|the|partnerships|it)\b/, 'names who handles it'],
   [/\b(pas|ne suis pas|n'est pas) (la|le) (bon|bonne) (personne|interlocut\w+|contact)\b|\b(ce n'est pas|c'est pas) (moi|de mon ressort|mon domaine|mon role|a moi)\b|\bpas de mon ressort\b/, 'says they are not the right person'],
@@ -197,12 +201,14 @@ export function humanSignals(ownNorm: string): HumanSignals {
 
   // A question is a sentence that asks and is not already a request of another kind
   // ("Can we talk Tuesday?" is a meeting request, "Could you remove me?" an opt-out).
-  const asking = kept.find((s) => {
-    if (RHETORICAL.test(s)) return false;
-    if (!(/\?\s*\W*$/.test(s) || s.includes('?') || QUESTION_START.test(s))) return false;
-    if (sarcasm && !/\b(how much|price|pricing|cost|tarif|prix|combien)\b/.test(s)) return false;
-    const other = [UNSUBSCRIBE, MEETING, DEFERRAL, INTERESTED, REFERRAL].some((t) => test(t, s) !== null);
-    return !other;
+  // Clauses, so "I'm interested: what is the price?" still asks something.
+  const clauses = kept.flatMap((s) => s.split(/\s[:;]\s|;\s/)).map((c) => c.trim());
+  const asking = clauses.find((c) => {
+    if (RHETORICAL.test(c)) return false;
+    if (!(c.includes('?') || QUESTION_START.test(c))) return false;
+    if (sarcasm && !/\b(how much|price|pricing|cost|tarif|prix|combien)\b/.test(c)) return false;
+    if (test(UNSUBSCRIBE, strip(UNSUBSCRIBE_NEGATED, c))) return false;
+    return ![MEETING, DEFERRAL, INTEREST_REQUEST, REFERRAL].some((t) => test(t, c) !== null);
   });
   if (asking) found.question = 'asks a question';
 
