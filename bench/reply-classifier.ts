@@ -26,6 +26,7 @@ async function main() {
     ['all', results],
     ['dev', results.filter((r) => r.item.split === 'dev')],
     ['held_out', results.filter((r) => r.item.split === 'held_out')],
+    ['held_out, written after the rules', results.filter((r) => r.item.written_after_rules)],
     ['English', results.filter((r) => r.item.lang === 'en')],
     ['French', results.filter((r) => r.item.lang === 'fr')],
     ['held_out English', results.filter((r) => r.item.split === 'held_out' && r.item.lang === 'en')],

@@ -189,7 +189,7 @@ const MATCHERS: Matcher[] = [
     resolve: (_m, today) => ({ day: quarterStart(today, (Math.floor((today.m - 1) / 3) + 1) % 4 + 1), precision: 'month', endOfMonth: false }),
   },
   {
-    re: /\b(?:(?:early |beginning of )?next year|(?:debut (?:de )?)?l'(?:annee|an) prochaine?|debut d'annee prochaine)\b/g,
+    re: /\b(?:(?:early |beginning of )?next year|(?:in |after )?the new year|(?:debut (?:de )?)?l'(?:annee|an) prochaine?|debut d'annee prochaine)\b/g,
     resolve: (_m, today) => ({ day: { y: today.y + 1, m: 1, d: 1 }, precision: 'month', endOfMonth: false }),
   },
   // after the summer, à la rentrée -> September 1st

@@ -18,7 +18,7 @@ const LOW_INTENT =
 
 // The person pointed to is looking for this now.
 const ACTIVE_NEED =
-  /\b(looking for|searching for|evaluating|shopping for|in the market|has a project|budget for this|need(s)? (something|a tool|a solution|this)|exactly (this|like this))\b|\b(cherche|recherche|a besoin|ont besoin|avons besoin|evalue|projet en cours|en train de (regarder|chercher|comparer))\b/;
+  /\b(looking for|searching for|evaluating|shopping for|in the market|has a project|budget for this|(been |is |are )?asking for (something|a tool|this|exactly)|wants? (something|a tool) like this|need(s)? (something|a tool|a solution|this)|exactly (this|like this))\b|\b(cherche|recherche|a besoin|ont besoin|avons besoin|evalue|projet en cours|en train de (regarder|chercher|comparer))\b/;
 
 /** A question that shows active evaluation and is neither an objection nor said to be idle. */
 export const evaluatingQuestion = (norm: string) => EVALUATION.test(norm) && !PUSHBACK.test(norm) && !LOW_INTENT.test(norm);

@@ -70,7 +70,7 @@ export function bounceEvidence(norm: string): number {
 // Temporary: the server will try again, or the mailbox may empty. Read before status codes because
 // "552 5.2.2 mailbox full" is a 5xx that clears on its own.
 const SOFT =
-  /\bdelay(ed)?\b|\bretr(y|ying|ied)\b|\btemporar|\btransient\b|\bmailbox (is )?full\b|\bquota\b|\bboite( aux lettres)? pleine\b|\bdifferee\b|\bretardee\b|\bnouvel(le)? (essai|tentative)\b|\breessaiera\b|\bcontinuera d'essayer\b|\bnot been delivered yet\b|\bpas encore ete remis\b|\bwarning message only\b/;
+  /\b(boite|mailbox|inbox)\b[^.]{0,50}\b(pleine|full)\b|\bdelay(ed)?\b|\bretr(y|ying|ied)\b|\btemporar|\btransient\b|\bmailbox (is )?full\b|\bquota\b|\bboite( aux lettres)? pleine\b|\bdifferee\b|\bretardee\b|\bnouvel(le)? (essai|tentative)\b|\breessaiera\b|\bcontinuera d'essayer\b|\bnot been delivered yet\b|\bpas encore ete remis\b|\bwarning message only\b/;
 const HARD =
   /\bnot found\b|\bdoes ?n[o']?t exist\b|\bno such\b|\bunknown\b|\bintrouvable\b|\binconnue?\b|\bn'existe pas\b|\bdesactivee?\b|\bdisabled\b|\brejected\b|\bblocked\b|\brefuse\b|\bpermanent/;
 
@@ -139,7 +139,7 @@ const ACK_STRONG: RegExp[] = [
   /\byour (e-?mail|email|message|request|inquiry|enquiry|application|ticket)( \(#?\d+\))? (has been|was|is being|is) (received|logged|forwarded|delivered to|reviewed|recorded|created)/,
   /\bticket (number|#|no\b|id\b)|\bticket\b.{0,30}\b(created|opened|logged)\b|\(#\d{3,}\)|#\d{4,}/,
   /\b(unable|not able) to respond to (every|each|all)\b|\bthank you for (subscribing|your application|applying|your order)\b/,
-  /\b(this|the) inbox is (checked|monitored|not monitored)/,
+  /\b(this|the) (inbox|mailbox) is (checked|monitored|not monitored|not read)/,
   /\b(reponse|message|accuse de reception|e-?mail|mail|courriel) automatique\b|\bceci est (un|une) (message|reponse|accuse)/,
   /\baccus(e|ons) (de )?reception\b/,
   /\bne pas (y )?repondre\b/,
@@ -152,7 +152,9 @@ const ACK_WEAK: RegExp[] = [
   /\b(respond|reply|answer|get back to you|be in touch|contact you)( to you)? (within|in) (\d+|one|two|a few|the next) (business |working )?(hours?|days?)\b/,
   /\b(business|office|opening) hours\b|\bnext (business|working) day\b/,
   /\bwill (get back to you|respond|reply|be in touch|contact you) (shortly|soon|as soon as possible)\b|\bsomeone (from|on) (our|the) .{0,30}\bwill (contact|get back|reach|respond)/,
-  /\bthank(s| you) for (contacting|reaching out to|getting in touch with|your (e-?mail|message|inquiry|enquiry|request))\b/,
+  /\b(thank(s| you)|we appreciate you) (for )?(contacting|reaching out|getting in touch|your (e-?mail|message|inquiry|enquiry|request))\b/,
+  /\b(a |one of our )?(team member|member of (our|the) team|representatives?|agents?|advisors?) will (review|respond|reply|get back|contact|be in touch)\b/,
+  /\b(un conseiller|un membre de (notre|l') ?equipe|notre equipe) (vous )?(repondra|recontactera|contactera|reviendra)\b|\b(avons|a) bien (pris en compte|enregistre) votre\b/,
   /\b(nous vous repondrons|nous reviendrons vers vous|reviendra vers vous|vous recontactera|vous contactera|nous vous recontacterons|sera traitee?|sera etudiee?)\b/,
   /\bdans les (plus brefs|meilleurs) delais\b|\bsous (\d+) ?(h|heures)\b/,
   /\b(heures|horaires) d'ouverture\b|\bouverts? du (lundi|mardi)\b/,

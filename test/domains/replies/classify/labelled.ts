@@ -11,6 +11,8 @@ export interface LabelledReply {
   id: string;
   lang: 'en' | 'fr';
   split: 'dev' | 'held_out';
+  /** Written after the rules were frozen and measured once, untuned. */
+  written_after_rules?: boolean;
   from?: string;
   subject?: string;
   headers?: Record<string, string>;
