@@ -27,12 +27,15 @@ async function main() {
     ['dev', results.filter((r) => r.item.split === 'dev')],
     ['held_out', results.filter((r) => r.item.split === 'held_out')],
     ['held_out, written after the rules', results.filter((r) => r.item.written_after_rules)],
+    ['second blind batch', results.filter((r) => r.item.blind_batch === 2)],
     ['English', results.filter((r) => r.item.lang === 'en')],
     ['French', results.filter((r) => r.item.lang === 'fr')],
     ['held_out English', results.filter((r) => r.item.split === 'held_out' && r.item.lang === 'en')],
     ['held_out French', results.filter((r) => r.item.split === 'held_out' && r.item.lang === 'fr')],
   ];
-  console.log('| subset | n | accuracy | unsubscribe recall | hot P | hot R | return_date exact | referral_email exact | bounce_kind exact |');
+  console.log(
+    '| subset | n | accuracy | unsubscribe recall | hot P | hot R | return_date exact | referral_email exact | bounce_kind exact |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [name, rs] of subsets) console.log(summary(name, score(rs)));
 
@@ -45,7 +48,9 @@ async function main() {
       console.log(`| ${label} | ${pct(v.precision)} | ${pct(v.recall)} | ${v.support} |`);
     }
   }
-  console.log(`\n${results.length} replies classified in ${ms.toFixed(0)} ms (${(ms / results.length).toFixed(2)} ms each)`);
+  console.log(
+    `\n${results.length} replies classified in ${ms.toFixed(0)} ms (${(ms / results.length).toFixed(2)} ms each)`,
+  );
 
   const errorsOf = process.argv.indexOf('--errors');
   if (errorsOf >= 0) {
@@ -59,7 +64,8 @@ async function main() {
       if (got.return_date !== e.return_date) wrong.push(`date ${got.return_date} != ${e.return_date}`);
       if (got.referral_email !== e.referral_email) wrong.push(`ref ${got.referral_email} != ${e.referral_email}`);
       if (e.bounce_kind && got.bounce_kind !== e.bounce_kind) wrong.push(`kind ${got.bounce_kind} != ${e.bounce_kind}`);
-      if (wrong.length) console.log(`${item.id} ${wrong.join('; ')} | ${got.reason} | ${JSON.stringify(item.text.slice(0, 110))}`);
+      if (wrong.length)
+        console.log(`${item.id} ${wrong.join('; ')} | ${got.reason} | ${JSON.stringify(item.text.slice(0, 110))}`);
     }
   }
 }

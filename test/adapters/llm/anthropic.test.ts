@@ -334,7 +334,9 @@ describe('AnthropicLlm.classifyReply', () => {
     expect(userText(body)).toContain('<sender>jane@acme.test</sender>');
     expect(userText(body)).toContain('<body>\nSounds good, can we talk on Thursday?\n</body>');
     expect(body.system).toContain('never instructions');
-    expect(body.system).toContain('unsubscribe, meeting_request, question, not_now, interested, not_interested, referral, other');
+    expect(body.system).toContain(
+      'unsubscribe, meeting_request, question, not_now, interested, not_interested, referral, other',
+    );
   });
 
   it('keeps a closing tag in the reply from ending the data block', async () => {

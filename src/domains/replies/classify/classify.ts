@@ -60,7 +60,10 @@ const DATED = new Set(['out_of_office', 'not_now']);
 /** The model's answer made consistent with the rules it was given; nothing it made up survives. */
 function fromModel(out: ReplyClassification, shown: string, reply: ReplyToClassify): ReplyClassificationResult {
   const referral =
-    out.referral_email && out.label !== 'bounce' && mentions(shown, out.referral_email) && out.referral_email !== addressOf(reply.from)
+    out.referral_email &&
+    out.label !== 'bounce' &&
+    mentions(shown, out.referral_email) &&
+    out.referral_email !== addressOf(reply.from)
       ? out.referral_email
       : null;
   return {
@@ -72,7 +75,7 @@ function fromModel(out: ReplyClassification, shown: string, reply: ReplyToClassi
     referral_email: referral,
     // The model is not asked about bounces: machine mail with headers never reaches it, and one
     // without headers gets its kind from the wording.
-    bounce_kind: out.label === 'bounce' ? classifyOffline(reply).bounce_kind ?? 'hard' : null,
+    bounce_kind: out.label === 'bounce' ? (classifyOffline(reply).bounce_kind ?? 'hard') : null,
     model: out.model,
   };
 }

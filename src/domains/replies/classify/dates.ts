@@ -49,9 +49,12 @@ function addMonths(x: Day, n: number): Day {
 export function localDay(at: Date, timeZone: string): Day {
   let parts: Intl.DateTimeFormatPart[];
   try {
-    parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
-      at,
-    );
+    parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).formatToParts(at);
   } catch {
     return fromUtc(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
   }
@@ -120,17 +123,26 @@ function quarterStart(today: Day, q: number): Day {
   return { y: m > today.m ? today.y : today.y + 1, m, d: 1 };
 }
 
-type Matcher = { re: RegExp; resolve: (m: RegExpExecArray, today: Day, dayFirst: boolean) => Omit<DateMention, 'start' | 'end'> | null };
+type Matcher = {
+  re: RegExp;
+  resolve: (m: RegExpExecArray, today: Day, dayFirst: boolean) => Omit<DateMention, 'start' | 'end'> | null;
+};
 
 const day = (d: Day | null) => (d ? { day: d, precision: 'day' as const, endOfMonth: false } : null);
 
 // Most specific first: where two overlap, the earlier matcher wins.
 const MATCHERS: Matcher[] = [
   // 2026-03-03
-  { re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g, resolve: (m) => day(valid(+m[1]!, +m[2]!, +m[3]!) ? { y: +m[1]!, m: +m[2]!, d: +m[3]! } : null) },
+  {
+    re: /\b(\d{4})-(\d{1,2})-(\d{1,2})\b/g,
+    resolve: (m) => day(valid(+m[1]!, +m[2]!, +m[3]!) ? { y: +m[1]!, m: +m[2]!, d: +m[3]! } : null),
+  },
   // (lundi) 3 mars (2026), the 3rd of March, 2nd February
   {
-    re: new RegExp(`\\b(?:${WEEKDAY},? )?(?:the |le )?(\\d{1,2})${ORD} (?:of |de )?${MONTH}(?:,? (\\d{4}))?(?!\\w)`, 'g'),
+    re: new RegExp(
+      `\\b(?:${WEEKDAY},? )?(?:the |le )?(\\d{1,2})${ORD} (?:of |de )?${MONTH}(?:,? (\\d{4}))?(?!\\w)`,
+      'g',
+    ),
     resolve: (m, today) => day(nextDayMonth(today, MONTHS[m[3]!]!, +m[2]!, m[4] ? +m[4] : undefined)),
   },
   // (Monday,) February 2nd(, 2026)
@@ -173,7 +185,27 @@ const MATCHERS: Matcher[] = [
   {
     re: /\b(?:q|t)([1-4])\b|\b(first|second|third|fourth|1st|2nd|3rd|4th|premier|1er|deuxieme|second|2e|2eme|troisieme|3e|3eme|quatrieme|4e|4eme) (?:quarter|trimestre)\b/g,
     resolve: (m, today) => {
-      const words: Record<string, number> = { first: 1, '1st': 1, premier: 1, '1er': 1, second: 2, '2nd': 2, deuxieme: 2, '2e': 2, '2eme': 2, third: 3, '3rd': 3, troisieme: 3, '3e': 3, '3eme': 3, fourth: 4, '4th': 4, quatrieme: 4, '4e': 4, '4eme': 4 };
+      const words: Record<string, number> = {
+        first: 1,
+        '1st': 1,
+        premier: 1,
+        '1er': 1,
+        second: 2,
+        '2nd': 2,
+        deuxieme: 2,
+        '2e': 2,
+        '2eme': 2,
+        third: 3,
+        '3rd': 3,
+        troisieme: 3,
+        '3e': 3,
+        '3eme': 3,
+        fourth: 4,
+        '4th': 4,
+        quatrieme: 4,
+        '4e': 4,
+        '4eme': 4,
+      };
       const q = m[1] ? +m[1] : words[m[2]!]!;
       return { day: quarterStart(today, q), precision: 'month', endOfMonth: false };
     },
@@ -183,10 +215,17 @@ const MATCHERS: Matcher[] = [
     re: /\b(?:next week|the following week|la semaine (?:prochaine|suivante))\b/g,
     resolve: (_m, today) => ({ day: nextWeekday(today, 1), precision: 'week', endOfMonth: false }),
   },
-  { re: /\b(?:next month|le mois (?:prochain|suivant))\b/g, resolve: (_m, today) => ({ day: { ...addMonths({ ...today, d: 1 }, 1) }, precision: 'month', endOfMonth: false }) },
+  {
+    re: /\b(?:next month|le mois (?:prochain|suivant))\b/g,
+    resolve: (_m, today) => ({ day: { ...addMonths({ ...today, d: 1 }, 1) }, precision: 'month', endOfMonth: false }),
+  },
   {
     re: /\b(?:next quarter|le (?:trimestre|quarter) prochain)\b/g,
-    resolve: (_m, today) => ({ day: quarterStart(today, (Math.floor((today.m - 1) / 3) + 1) % 4 + 1), precision: 'month', endOfMonth: false }),
+    resolve: (_m, today) => ({
+      day: quarterStart(today, ((Math.floor((today.m - 1) / 3) + 1) % 4) + 1),
+      precision: 'month',
+      endOfMonth: false,
+    }),
   },
   {
     re: /\b(?:(?:early |beginning of )?next year|(?:in |after )?the new year|(?:debut (?:de )?)?l'(?:annee|an) prochaine?|debut d'annee prochaine)\b/g,
@@ -220,7 +259,8 @@ const MATCHERS: Matcher[] = [
       const d = +m[1]!;
       for (let k = 0; k < 2; k++) {
         const base = addMonths({ ...today, d: 1 }, k);
-        if (valid(base.y, base.m, d) && !before({ ...base, d }, today)) return { day: { ...base, d }, precision: 'dayOfMonth', endOfMonth: false };
+        if (valid(base.y, base.m, d) && !before({ ...base, d }, today))
+          return { day: { ...base, d }, precision: 'dayOfMonth', endOfMonth: false };
       }
       return null;
     },
@@ -245,7 +285,8 @@ export function findDates(norm: string, today: Day, dayFirst: boolean): DateMent
 }
 
 // What introduces a date decides what it means for an absence.
-const UNTIL_BEFORE = /(?:\buntil|\btill|\btil|\bthrough|\bthru|\bto|-|\bjusqu'(?:au|a|aux|en)?|\bau|\bet le)\s*(?:the |le |la )?$/;
+const UNTIL_BEFORE =
+  /(?:\buntil|\btill|\btil|\bthrough|\bthru|\bto|-|\bjusqu'(?:au|a|aux|en)?|\bau|\bet le)\s*(?:the |le |la )?$/;
 const BACK_BEFORE =
   /(?:\b(?<!(?:get|come|write|call|reply|circle|check|ring|hear) )back(?! to you)|\b(?:returning|return(?:s)? on|will return|de retour|retour(?: prevu)?|reviens|reviendrai au bureau|rentre(?:rai)?|reprise|reprendrai))\b[^.!?\n]*$/;
 

@@ -21,7 +21,8 @@ const ACTIVE_NEED =
   /\b(looking for|searching for|evaluating|shopping for|in the market|has a project|budget for this|(been |is |are )?asking for (something|a tool|this|exactly)|wants? (something|a tool) like this|need(s)? (something|a tool|a solution|this)|exactly (this|like this))\b|\b(cherche|recherche|a besoin|ont besoin|avons besoin|evalue|projet en cours|en train de (regarder|chercher|comparer))\b/;
 
 /** A question that shows active evaluation and is neither an objection nor said to be idle. */
-export const evaluatingQuestion = (norm: string) => EVALUATION.test(norm) && !PUSHBACK.test(norm) && !LOW_INTENT.test(norm);
+export const evaluatingQuestion = (norm: string) =>
+  EVALUATION.test(norm) && !PUSHBACK.test(norm) && !LOW_INTENT.test(norm);
 
 /** A referral to someone said to need this now. */
 export const referralWithNeed = (norm: string) => ACTIVE_NEED.test(norm) && !LOW_INTENT.test(norm);

@@ -26,7 +26,8 @@ export function headerHints(reply: ReplyToClassify): HeaderHints {
   const type = `${reply.contentType ?? ''} ${h['content-type'] ?? ''}`.toLowerCase();
   const subject = normalize(reply.subject ?? '').trim();
   let dsn: string | null = null;
-  if (/multipart\/report|message\/delivery-status/.test(type)) dsn = 'a delivery status notification (DSN content type)';
+  if (/multipart\/report|message\/delivery-status/.test(type))
+    dsn = 'a delivery status notification (DSN content type)';
   else if (h['x-failed-recipients']) dsn = 'a delivery failure (X-Failed-Recipients header)';
   else if (DAEMON.test(reply.from) || DAEMON_NAME.test(normalize(reply.from)))
     dsn = 'sent by a mail server (mailer-daemon/postmaster)';
@@ -90,7 +91,8 @@ const ABSENCE: RegExp[] = [
   /\b(limited|no|without|intermittent) access to (my )?(e-?mails?|inbox|internet)/,
   /\b(upon|on|after) my return\b/,
   /\b(currently|presently) (away|out|travell?ing|on (leave|vacation|holiday))\b/,
-  /\b(on|taking) (annual |parental |maternity |paternity |sick |medical |sabbatical |extended |family )?(leave|vacation|holidays?|sabbatical|pto)\b/,
+  /\bwon'?t be (reading|checking|answering|responding to) (my )?e-?mails?\b|\bne (lirai|consulterai) pas mes\b/,
+  /\b(on|taking) (a |an )?(annual |parental |maternity |paternity |sick |medical |sabbatical |extended |family )?(leave|vacation|holidays?|sabbatical|pto)\b/,
   /\bout sick\b|\boff sick\b|\bsick leave\b/,
   /\b(i'?m|i am|i will be|i'll be) (out|away|off|travell?ing|attending)\b.{0,80}\b(until|till|through|returning|back)\b/,
   /\b(will be|i'?ll be) back (in the office|on|in|next)\b|\bback in the office\b/,
@@ -133,7 +135,7 @@ export function departure(norm: string): string | null {
 // Automatic acknowledgements. Strong ones count 2, weak ones 1; 2 make an auto_reply.
 const ACK_STRONG: RegExp[] = [
   /\bautomat(ed|ic|ically generated) (response|reply|acknowledge?ment|message|confirmation|e-?mail|notification)\b|\bthis is an automat/,
-  /\bauto-?(response|reply|responder)\b/,
+  /\bauto-?(response|reply|responder|generated)\b|\b(generee?|envoyee?) automatiquement\b/,
   /\b(do not|don't|please do not) reply (to )?this\b/,
   /\b(we|we've|we have)( have)? (received|got|successfully received) your (e-?mail|email|message|request|inquiry|enquiry|application|ticket|note)/,
   /\byour (e-?mail|email|message|request|inquiry|enquiry|application|ticket)( \(#?\d+\))? (has been|was|is being|is) (received|logged|forwarded|delivered to|reviewed|recorded|created)/,

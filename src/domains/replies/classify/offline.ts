@@ -6,7 +6,15 @@ import { referralEmail } from './addresses.js';
 import { type Day, followUpDate, localDay, returnDateOfAbsence } from './dates.js';
 import { evaluatingQuestion, referralWithNeed } from './hot.js';
 import type { ReplyClassificationResult, ReplyLabel, ReplyToClassify } from './labels.js';
-import { absence, acknowledgement, bounceEvidence, bounceKind, departure, type HeaderHints, headerHints } from './machine.js';
+import {
+  absence,
+  acknowledgement,
+  bounceEvidence,
+  bounceKind,
+  departure,
+  type HeaderHints,
+  headerHints,
+} from './machine.js';
 import { detectLanguage, normalize } from './normalize.js';
 import { type HumanIntent, type HumanSignals, humanSignals } from './rules.js';
 import { ownWords } from './strip.js';
@@ -58,19 +66,29 @@ export function machineVerdict(p: PreparedReply, hints: HeaderHints, human: Huma
   const evidence = bounceEvidence(fullNorm);
   if (hints.dsn || evidence >= 2 || (hints.automatic && evidence >= 1)) {
     const kind = bounceKind(fullNorm);
-    return verdict('bounce', hints.dsn ? 0.97 : 0.9, `Delivery status notification (${kind}): ${hints.dsn ?? 'delivery failure wording'}`, {
-      bounce_kind: kind,
-    });
+    return verdict(
+      'bounce',
+      hints.dsn ? 0.97 : 0.9,
+      `Delivery status notification (${kind}): ${hints.dsn ?? 'delivery failure wording'}`,
+      {
+        bounce_kind: kind,
+      },
+    );
   }
   const subject = normalize(reply.subject ?? '');
   const person = !hints.automatic;
   const overridden = person && OVERRIDES_ABSENCE.some((i) => human.found[i]);
   const referral = referralEmail(own, reply.from);
   if ((absence(ownNorm) || absence(subject)) && !overridden) {
-    return verdict('out_of_office', hints.automatic ? 0.95 : 0.85, `Out of office: ${hints.automatic ?? 'a temporary absence notice'}`, {
-      return_date: returnDateOfAbsence(ownNorm, today, dayFirst),
-      referral_email: referral,
-    });
+    return verdict(
+      'out_of_office',
+      hints.automatic ? 0.95 : 0.85,
+      `Out of office: ${hints.automatic ?? 'a temporary absence notice'}`,
+      {
+        return_date: returnDateOfAbsence(ownNorm, today, dayFirst),
+        referral_email: referral,
+      },
+    );
   }
   if (departure(ownNorm) && !(person && human.found.unsubscribe)) {
     return verdict('referral', 0.85, 'Referral: the contact left or handed over', {
@@ -79,11 +97,17 @@ export function machineVerdict(p: PreparedReply, hints: HeaderHints, human: Huma
     });
   }
   if (acknowledgement(ownNorm)) {
-    return verdict('auto_reply', hints.automatic ? 0.95 : 0.85, `Automatic reply: ${hints.automatic ?? 'an automatic acknowledgement'}`, {
-      referral_email: referral,
-    });
+    return verdict(
+      'auto_reply',
+      hints.automatic ? 0.95 : 0.85,
+      `Automatic reply: ${hints.automatic ?? 'an automatic acknowledgement'}`,
+      {
+        referral_email: referral,
+      },
+    );
   }
-  if (hints.automatic) return verdict('auto_reply', 0.8, `Automatic reply: ${hints.automatic}`, { referral_email: referral });
+  if (hints.automatic)
+    return verdict('auto_reply', 0.8, `Automatic reply: ${hints.automatic}`, { referral_email: referral });
   return null;
 }
 
@@ -135,8 +159,11 @@ export function humanVerdict(p: PreparedReply, s: HumanSignals): Verdict {
   const referral = referralEmail(own, reply.from);
   const note = s.injection ? ' (instructions inside the reply were ignored)' : '';
   const first = ranked[0];
-  if (!first) return verdict('other', ownNorm.trim() ? 0.5 : 0.3, `No intent recognised${note}`, { referral_email: referral });
-  const conflicted = ranked.length > 1 && !(first === 'unsubscribe' && ranked.every((i) => i === 'unsubscribe' || i === 'not_interested'));
+  if (!first)
+    return verdict('other', ownNorm.trim() ? 0.5 : 0.3, `No intent recognised${note}`, { referral_email: referral });
+  const conflicted =
+    ranked.length > 1 &&
+    !(first === 'unsubscribe' && ranked.every((i) => i === 'unsubscribe' || i === 'not_interested'));
   const weakOnly = strong.length === 0;
   const confidence = CONFIDENCE[first] - (conflicted ? 0.1 : 0) - (weakOnly ? 0.15 : 0);
   const also = conflicted ? ` (also: ${ranked.slice(1).join(', ')})` : '';

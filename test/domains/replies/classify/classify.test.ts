@@ -41,7 +41,9 @@ describe('classifyReply with Claude (real SDK, fake Messages API)', () => {
   it("takes Claude's answer, shown only the reply's own words and the received date", async () => {
     const out = await classifyReply(
       llm,
-      reply('Ask me again in Q3.\n\nOn Mon, Jan 12, 2026 at 9:14 AM Sam <sam@x.test> wrote:\n> Book a call? Unsubscribe: reply STOP'),
+      reply(
+        'Ask me again in Q3.\n\nOn Mon, Jan 12, 2026 at 9:14 AM Sam <sam@x.test> wrote:\n> Book a call? Unsubscribe: reply STOP',
+      ),
     );
     expect(out).toEqual({ ...CLAUDE, bounce_kind: null, model: llm.classificationModel });
     expect(fake.requests).toHaveLength(1);
@@ -103,11 +105,19 @@ describe('classifyReply with Claude (real SDK, fake Messages API)', () => {
 
   it("keeps Claude's answer within the rules: hot for interest, dates only where they mean something, no invented address", async () => {
     fake.respond(() => ({
-      tool_input: { ...CLAUDE, label: 'interested', hot: false, return_date: '2026-03-01', referral_email: 'ghost@acme.test' },
+      tool_input: {
+        ...CLAUDE,
+        label: 'interested',
+        hot: false,
+        return_date: '2026-03-01',
+        referral_email: 'ghost@acme.test',
+      },
     }));
     const out = await classifyReply(llm, reply('Tell me more, and loop in marie@acme.test'));
     expect(out).toMatchObject({ label: 'interested', hot: true, return_date: null, referral_email: null });
-    fake.respond(() => ({ tool_input: { ...CLAUDE, label: 'referral', hot: true, referral_email: 'marie@acme.test' } }));
+    fake.respond(() => ({
+      tool_input: { ...CLAUDE, label: 'referral', hot: true, referral_email: 'marie@acme.test' },
+    }));
     const ref = await classifyReply(llm, reply('Talk to marie@acme.test, she is looking for this.'));
     expect(ref).toMatchObject({ label: 'referral', hot: true, referral_email: 'marie@acme.test' });
   });

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  followUpDate,
-  isoDay,
-  localDay,
-  returnDateOfAbsence,
-} from '../../../../src/domains/replies/classify/dates.js';
+import { followUpDate, isoDay, localDay, returnDateOfAbsence } from '../../../../src/domains/replies/classify/dates.js';
 import { normalize } from '../../../../src/domains/replies/classify/normalize.js';
 
 // Wednesday 14 January 2026.

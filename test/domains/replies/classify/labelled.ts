@@ -13,6 +13,8 @@ export interface LabelledReply {
   split: 'dev' | 'held_out';
   /** Written after the rules were frozen and measured once, untuned. */
   written_after_rules?: boolean;
+  /** 2: the batch written after the tables were broadened on the first blind batch. */
+  blind_batch?: number;
   from?: string;
   subject?: string;
   headers?: Record<string, string>;
@@ -33,9 +35,7 @@ interface LabelledFile {
   items: LabelledReply[];
 }
 
-const file = JSON.parse(
-  readFileSync(new URL('./replies.labelled.json', import.meta.url), 'utf8'),
-) as LabelledFile;
+const file = JSON.parse(readFileSync(new URL('./replies.labelled.json', import.meta.url), 'utf8')) as LabelledFile;
 
 export const LABELLED: LabelledReply[] = file.items;
 
@@ -92,11 +92,17 @@ export function score(results: Scored[]): Scores {
       recall: ratio(hotTp, results.filter((r) => r.item.expected.hot).length),
       support: results.filter((r) => r.item.expected.hot).length,
     },
-    returnDate: { exact: dated.filter((r) => r.got.return_date === r.item.expected.return_date).length, n: dated.length },
+    returnDate: {
+      exact: dated.filter((r) => r.got.return_date === r.item.expected.return_date).length,
+      n: dated.length,
+    },
     referralEmail: {
       exact: results.filter((r) => r.got.referral_email === r.item.expected.referral_email).length,
       n: results.length,
     },
-    bounceKind: { exact: bounces.filter((r) => r.got.bounce_kind === r.item.expected.bounce_kind).length, n: bounces.length },
+    bounceKind: {
+      exact: bounces.filter((r) => r.got.bounce_kind === r.item.expected.bounce_kind).length,
+      n: bounces.length,
+    },
   };
 }

@@ -25,13 +25,21 @@ describe('ownWords', () => {
     ],
     ['Original Message', 'OK for Tuesday.\n-----Original Message-----\nFrom: Sam\nUnsubscribe here', 'OK for Tuesday.'],
     ["Message d'origine", "D'accord.\n----- Message d'origine -----\nDe : Sam\nSe désinscrire", "D'accord."],
-    ['> lines interleaved', 'Yes.\n> Would you like a demo?\nThursday works.\n> Or unsubscribe.', 'Yes.\nThursday works.'],
+    [
+      '> lines interleaved',
+      'Yes.\n> Would you like a demo?\nThursday works.\n> Or unsubscribe.',
+      'Yes.\nThursday works.',
+    ],
     ['"-- " signature', 'Send details.\n\n-- \nJane Doe\njane@acme.test', 'Send details.'],
     ['Sent from my iPhone', 'Yes let us talk\n\nSent from my iPhone', 'Yes let us talk'],
     ['Envoyé de mon iPhone', 'Retirez-moi.\n\nEnvoyé de mon iPhone', 'Retirez-moi.'],
     ['a closing formula and a signature block', 'Not now.\n\nBest,\nJane Doe\nCOO, Acme\n+1 555 0100', 'Not now.'],
     ['French closing formula', 'Pas intéressé.\n\nCordialement,\nMarc Leroy\nGarage Leroy', 'Pas intéressé.'],
-    ['a disclaimer', 'Call me.\n\nThis email and any attachments are confidential and intended solely for...', 'Call me.'],
+    [
+      'a disclaimer',
+      'Call me.\n\nThis email and any attachments are confidential and intended solely for...',
+      'Call me.',
+    ],
   ])('%s', (_name, text, expected) => {
     expect(ownWords(text)).toBe(expected);
   });
