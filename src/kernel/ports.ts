@@ -27,23 +27,48 @@ export interface DraftRewrite {
   promptHash: string;
 }
 
+/** The reply taxonomy (issue #11). The replies domain re-exports it as `REPLY_LABELS`. */
 export const REPLY_INTENTS = [
   'interested',
+  'meeting_request',
+  'question',
+  'not_now',
   'not_interested',
   'unsubscribe',
   'out_of_office',
-  'question',
+  'referral',
   'bounce',
+  'auto_reply',
   'other',
 ] as const;
 export type ReplyIntent = (typeof REPLY_INTENTS)[number];
 
+/** What a model is shown of a reply. Every text field is third-party data, never instructions. */
+export interface ReplyClassificationRequest {
+  /** The sender's address: never a valid `referral_email`. */
+  from: string;
+  subject: string | null;
+  /** The reply's own words: quoted history and signature already removed. */
+  text: string;
+  /** The day the reply arrived, `YYYY-MM-DD` in `timezone`: relative dates resolve from it. */
+  receivedOn: string;
+  /** IANA zone of the workspace, e.g. `Europe/Paris`. */
+  timezone: string;
+}
+
+/** A model's verdict on a reply, already checked against the schema. */
 export interface ReplyClassification {
-  intent: ReplyIntent;
+  label: ReplyIntent;
   /** 0..1: how sure the classifier is. */
   confidence: number;
-  /** One short sentence saying why; never quotes the reply at length. */
-  reasons: string;
+  /** One short line saying why; never quotes the reply at length. */
+  reason: string;
+  hot: boolean;
+  /** A real date, `YYYY-MM-DD`, or null. */
+  return_date: string | null;
+  /** A syntactically valid address other than the sender's, or null. */
+  referral_email: string | null;
+  /** The model id that answered. */
   model: string;
 }
 
@@ -52,8 +77,12 @@ export interface Llm {
   readonly kind: 'anthropic' | 'offline';
   /** Rewrites a rendered draft using only `req.facts`; throws AppError('upstream_error') when the provider fails or answers badly. */
   rewriteDraft(req: DraftRewriteRequest): Promise<DraftRewrite>;
-  /** Classifies an inbound reply to an outreach email. */
-  classifyReply(text: string): Promise<ReplyClassification>;
+  /**
+   * Classifies a reply with a model. Only a model-backed Llm has it: without it the replies domain
+   * uses its own offline rules. Output that breaks the schema is asked for once more; after that,
+   * and when the provider fails, it throws AppError('upstream_error').
+   */
+  classifyReply?(req: ReplyClassificationRequest): Promise<ReplyClassification>;
 }
 
 /** Turns texts into vectors. `kind` lets providers that distinguish them (Voyage) embed queries and documents differently. */

@@ -2,7 +2,13 @@ import { inspect } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import type { z } from 'zod';
 import { AppError } from '../../kernel/errors.js';
-import type { DraftRewrite, DraftRewriteRequest, Llm, ReplyClassification } from '../../kernel/ports.js';
+import type {
+  DraftRewrite,
+  DraftRewriteRequest,
+  Llm,
+  ReplyClassification,
+  ReplyClassificationRequest,
+} from '../../kernel/ports.js';
 import {
   CLASSIFY_TOOL_NAME,
   ClassifyOutput,
@@ -78,11 +84,31 @@ export class AnthropicLlm implements Llm {
     };
   }
 
-  async classifyReply(text: string): Promise<ReplyClassification> {
-    const params = classifyParams(this.classificationModel, text);
-    const message = await this.#create(params, 'classify the reply');
-    const out = toolOutput(message, CLASSIFY_TOOL_NAME, ClassifyOutput, 'classification');
-    return { ...out, model: message.model || params.model };
+  /**
+   * A forced tool call on the classification model. An answer that breaks the schema is asked for
+   * once more (a fresh sample often fixes it); a second bad answer, like a provider failure after
+   * the SDK's retries, is an upstream_error the caller falls back from.
+   */
+  async classifyReply(req: ReplyClassificationRequest): Promise<ReplyClassification> {
+    const params = classifyParams(this.classificationModel, req);
+    for (let attempt = 1; ; attempt++) {
+      const message = await this.#create(params, 'classify the reply');
+      try {
+        const out = toolOutput(message, CLASSIFY_TOOL_NAME, ClassifyOutput, 'classification');
+        const sender = req.from.trim().toLowerCase();
+        const referral = out.referral_email?.toLowerCase() ?? null;
+        return {
+          ...out,
+          // One line, bounded: the reason is stored and shown next to the reply.
+          reason: out.reason.replace(/\s+/g, ' ').slice(0, 300),
+          // The sender's own address is no referral: a misreading, not a reason to ask again.
+          referral_email: referral === sender ? null : referral,
+          model: message.model || params.model,
+        };
+      } catch (err) {
+        if (attempt >= 2 || !(err instanceof AppError) || err.details?.malformed !== true) throw err;
+      }
+    }
   }
 
   async #create(params: MessageParams, task: string): Promise<Anthropic.Message> {
@@ -164,4 +190,7 @@ function jsonInText(content: Anthropic.ContentBlock[]): unknown {
 }
 
 const badOutput = (what: string, why: string) =>
-  new AppError('upstream_error', `The model's ${what} was unusable (${why}); try again`);
+  new AppError('upstream_error', `The model's ${what} was unusable (${why}); try again`, {
+    provider: 'anthropic',
+    malformed: true,
+  });
