@@ -25,7 +25,7 @@ const recordReply = defineOperation({
   input: z.object({
     from: z.email().max(254).describe('Sender address'),
     to: HeaderText.optional().describe('The address it was sent to'),
-    subject: HeaderText.optional(),
+    subject: HeaderText.optional().describe('Its subject line'),
     body: z.string().min(1).max(200_000).describe('The plain-text body as received, quoted history included'),
     received_at: z.iso
       .datetime({ offset: true })
@@ -77,8 +77,8 @@ const listReplies = defineOperation({
   input: z.object({
     label: z.enum(REPLY_LABELS).optional().describe('Only this label'),
     hot: z.boolean().optional().describe('Only hot (true) or only not hot (false) replies'),
-    prospect_id: z.string().min(1).max(64).optional(),
-    conversation_id: z.string().min(1).max(64).optional(),
+    prospect_id: z.string().min(1).max(64).optional().describe('Only replies threaded to this prospect'),
+    conversation_id: z.string().min(1).max(64).optional().describe('Only replies in this conversation'),
     received_after: z.iso.datetime({ offset: true }).optional().describe('Received at or after this instant'),
     received_before: z.iso.datetime({ offset: true }).optional().describe('Received before this instant'),
     cursor: CursorInput,

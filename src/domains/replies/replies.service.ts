@@ -54,15 +54,19 @@ export async function receiveReply(
     ));
   const prospectId = thread ? thread.prospect_id : ((await findProspectByEmail(ctx, from))?.id ?? null);
   const receivedAt = email.receivedAt ?? ctx.clock.now();
-  const classification = await classifyReply(ctx.llm, {
-    from,
-    subject: email.subject,
-    text: email.text,
-    headers: email.headers,
-    contentType: email.contentType,
-    receivedAt,
-    timezone: ctx.workspace.timezone,
-  });
+  const classification = await classifyReply(
+    ctx.llm,
+    {
+      from,
+      subject: email.subject,
+      text: email.text,
+      headers: email.headers,
+      contentType: email.contentType,
+      receivedAt,
+      timezone: ctx.workspace.timezone,
+    },
+    { log: ctx.log },
+  );
 
   return transact(ctx.db, async (trx) => {
     const now = ctx.clock.now();

@@ -241,7 +241,13 @@ describe('verifyResendWebhook: events', () => {
 describe('toDeliveryReport', () => {
   const parse = (body: string, id = 'msg_1'): ResendEvent =>
     verifyResendWebhook(body, headers(body, { id }), SECRET, NOW);
-  const base = { provider: 'resend', reportId: 'msg_7', providerMessageId: emailData.email_id };
+  const base = {
+    provider: 'resend',
+    reportId: 'msg_7',
+    providerMessageId: emailData.email_id,
+    // The Message-ID Resend gave the email: replies thread on it.
+    messageId: emailData.message_id,
+  };
 
   it('speaks for a delivery, a bounce and a click in provider-neutral terms', () => {
     expect(toDeliveryReport(parse(payload('email.delivered'), 'msg_7'))).toEqual({ ...base, type: 'email.delivered' });
