@@ -232,8 +232,14 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
     expect(draft.body).toContain('A note for your team');
     expect((await api('POST', `/drafts/${draft.id}/approve?workspace_id=sandbox`, humanKey)).status).toBe(200);
     await until('the sink to receive it', async () => sink.messagesTo('test-person@sandbox.example')[0]);
-    const history = await callOk(agent, 'get_prospect_history', { workspace_id: 'sandbox', prospect_id: prospect.id });
-    const sentEvent = history.events.find((e: { type: string }) => e.type === 'email.sent');
+    // The event is recorded after the sink accepted the message, in the transaction that marks the draft sent.
+    const sentEvent = await until('the email.sent event', async () => {
+      const history = await callOk(agent, 'get_prospect_history', {
+        workspace_id: 'sandbox',
+        prospect_id: prospect.id,
+      });
+      return history.events.find((e: { type: string }) => e.type === 'email.sent');
+    });
     expect(sentEvent).toMatchObject({ is_test: true, data: { provider: 'sink' } });
     expect(smtp.received.length).toBe(before);
   });
