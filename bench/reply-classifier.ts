@@ -3,11 +3,20 @@
  * (test/domains/replies/classify/replies.labelled.json): accuracy, per-label precision/recall, hot
  * precision/recall, return_date and referral_email exactness, English vs French, on the whole set,
  * the dev half (the one looked at while writing the rules) and the held-out half.
- * Run with `npm run bench:replies`; `-- --errors dev` also lists the dev items it gets wrong.
+ * Also the third blind batch (replies.blind-3.json), which nothing was trained or tuned on.
+ * Run with `npm run bench:replies`; `-- --errors dev` also lists the dev items it gets wrong
+ * (`all`, `held_out`, `blind` likewise).
  */
 import { classifyReply } from '../src/domains/replies/classify/index.js';
 import { OfflineLlm } from '../src/adapters/llm/offline.js';
-import { LABELLED, type Scored, type Scores, score, toReply } from '../test/domains/replies/classify/labelled.js';
+import {
+  BLIND_3,
+  LABELLED,
+  type Scored,
+  type Scores,
+  score,
+  toReply,
+} from '../test/domains/replies/classify/labelled.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -21,6 +30,8 @@ async function main() {
   const started = performance.now();
   for (const item of LABELLED) results.push({ item, got: await classifyReply(llm, toReply(item)) });
   const ms = performance.now() - started;
+  const blind: Scored[] = [];
+  for (const item of BLIND_3) blind.push({ item, got: await classifyReply(llm, toReply(item)) });
 
   const subsets: [string, Scored[]][] = [
     ['all', results],
@@ -32,6 +43,9 @@ async function main() {
     ['French', results.filter((r) => r.item.lang === 'fr')],
     ['held_out English', results.filter((r) => r.item.split === 'held_out' && r.item.lang === 'en')],
     ['held_out French', results.filter((r) => r.item.split === 'held_out' && r.item.lang === 'fr')],
+    ['third blind batch (replies.blind-3.json)', blind],
+    ['third blind batch, English', blind.filter((r) => r.item.lang === 'en')],
+    ['third blind batch, French', blind.filter((r) => r.item.lang === 'fr')],
   ];
   console.log(
     '| subset | n | accuracy | unsubscribe recall | hot P | hot R | return_date exact | referral_email exact | bounce_kind exact |',
@@ -39,7 +53,7 @@ async function main() {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [name, rs] of subsets) console.log(summary(name, score(rs)));
 
-  for (const [name, rs] of subsets.slice(0, 3)) {
+  for (const [name, rs] of [...subsets.slice(0, 3), subsets[9]!]) {
     const s = score(rs);
     console.log(`\nPer label, ${name} (precision / recall / support)\n`);
     console.log('| label | precision | recall | support |');
@@ -56,7 +70,8 @@ async function main() {
   if (errorsOf >= 0) {
     const split = process.argv[errorsOf + 1] ?? 'dev';
     console.log(`\nErrors on ${split}:`);
-    for (const { item, got } of results.filter((r) => split === 'all' || r.item.split === split)) {
+    const pool = split === 'blind' ? blind : results.filter((r) => split === 'all' || r.item.split === split);
+    for (const { item, got } of pool) {
       const e = item.expected;
       const wrong: string[] = [];
       if (got.label !== e.label) wrong.push(`label ${got.label} != ${e.label}`);

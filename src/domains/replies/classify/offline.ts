@@ -15,6 +15,8 @@ import {
   type HeaderHints,
   headerHints,
 } from './machine.js';
+import { replyFeatures } from './features.js';
+import { type ModelWeights, predict } from './model.js';
 import { detectLanguage, normalize } from './normalize.js';
 import { type HumanIntent, type HumanSignals, humanSignals } from './rules.js';
 import { ownWords } from './strip.js';
@@ -143,9 +145,8 @@ const TITLE: Record<HumanIntent, string> = {
   referral: 'Referral',
 };
 
-/** A person's reply: the intents found, resolved by precedence. */
-export function humanVerdict(p: PreparedReply, s: HumanSignals): Verdict {
-  const { reply, own, ownNorm, today, dayFirst } = p;
+/** The rules' answer for a person's reply: the intents found, ranked by precedence (weak cues last). */
+export function ruleRanking(s: HumanSignals): HumanIntent[] {
   const strong = PRECEDENCE.filter((i) => {
     if (!s.found[i]) return false;
     if (i === 'interested') return !s.weakInterest;
@@ -155,33 +156,92 @@ export function humanVerdict(p: PreparedReply, s: HumanSignals): Verdict {
   const weak: HumanIntent[] = [];
   if (s.found.not_interested && s.weakRefusal) weak.push('not_interested');
   if (s.found.interested && s.weakInterest) weak.push('interested');
-  const ranked = [...strong, ...weak];
+  return [...strong, ...weak];
+}
+
+// Labels the model may give a person's reply. Machine labels need more: the rules for them are
+// precise, and a person's short note is easily mistaken for an automatic one.
+const HUMAN_LABELS: readonly ReplyLabel[] = [...PRECEDENCE, 'other'];
+const MACHINE_FLOOR = 0.8;
+// Opt-outs are a legal matter: the model's doubt is enough when the rules found none.
+const UNSUBSCRIBE_FLOOR = 0.3;
+// A rule's intent the model gives at least this much stays in the running for precedence.
+const PLAUSIBLE = 0.15;
+
+/** The label for a person's reply, from the rules' ranking and the model's probabilities. */
+export function decideLabel(ranked: readonly HumanIntent[], probs: ReadonlyMap<ReplyLabel, number>): ReplyLabel {
+  if (ranked[0] === 'unsubscribe') return 'unsubscribe';
+  if ((probs.get('unsubscribe') ?? 0) >= UNSUBSCRIBE_FLOOR) return 'unsubscribe';
+  let best: ReplyLabel = 'other';
+  let bestP = -1;
+  for (const [label, pr] of probs) {
+    if (!HUMAN_LABELS.includes(label) && pr < MACHINE_FLOOR) continue;
+    if (pr > bestP) [best, bestP] = [label, pr];
+  }
+  // Several intents in one reply: the issue's precedence decides among the one the model prefers and
+  // those the rules found that the model does not rule out.
+  const rival = PRECEDENCE.find((i) => ranked.includes(i) && (probs.get(i) ?? 0) >= PLAUSIBLE);
+  if (
+    rival &&
+    PRECEDENCE.includes(best as HumanIntent) &&
+    PRECEDENCE.indexOf(rival) < PRECEDENCE.indexOf(best as HumanIntent)
+  )
+    return rival;
+  return best;
+}
+
+/** A person's reply: the rules' intents and the model's probabilities, resolved by decideLabel. */
+export function humanVerdict(p: PreparedReply, s: HumanSignals, model?: ModelWeights): Verdict {
+  const { reply, own, ownNorm, today, dayFirst } = p;
+  const ranked = ruleRanking(s);
+  const probs = predict(replyFeatures(ownNorm, s), model);
+  const label = decideLabel(ranked, probs);
   const referral = referralEmail(own, reply.from);
   const note = s.injection ? ' (instructions inside the reply were ignored)' : '';
-  const first = ranked[0];
-  if (!first)
-    return verdict('other', ownNorm.trim() ? 0.5 : 0.3, `No intent recognised${note}`, { referral_email: referral });
-  const conflicted =
-    ranked.length > 1 &&
-    !(first === 'unsubscribe' && ranked.every((i) => i === 'unsubscribe' || i === 'not_interested'));
-  const weakOnly = strong.length === 0;
-  const confidence = CONFIDENCE[first] - (conflicted ? 0.1 : 0) - (weakOnly ? 0.15 : 0);
-  const also = conflicted ? ` (also: ${ranked.slice(1).join(', ')})` : '';
+  const pr = probs.get(label) ?? 0;
+  if (label === 'out_of_office' || label === 'auto_reply') {
+    return verdict(
+      label,
+      round(pr),
+      `${label === 'out_of_office' ? 'Out of office' : 'Automatic reply'}: by wording${note}`,
+      {
+        referral_email: referral,
+        return_date: label === 'out_of_office' ? returnDateOfAbsence(ownNorm, today, dayFirst) : null,
+      },
+    );
+  }
+  if (label === 'other' || label === 'bounce')
+    return verdict('other', ownNorm.trim() ? round(Math.min(0.6, pr)) : 0.3, `No intent recognised${note}`, {
+      referral_email: referral,
+    });
+  const first = label as HumanIntent;
+  const byRules = ranked[0] === first;
+  const others = ranked.filter((i) => i !== first);
+  const conflicted = others.length > 0 && !(first === 'unsubscribe' && others.every((i) => i === 'not_interested'));
+  const base = byRules ? Math.max(CONFIDENCE[first], pr) : pr;
+  const confidence = Math.min(0.97, Math.max(0.3, base - (conflicted ? 0.1 : 0)));
+  const also = conflicted ? ` (also: ${others.join(', ')})` : '';
+  const cue = s.found[first] ?? 'by wording (statistical model)';
   let hot = false;
   if (first === 'interested' || first === 'meeting_request') hot = true;
   if (first === 'question') hot = evaluatingQuestion(ownNorm);
   if (first === 'referral') hot = referralWithNeed(ownNorm);
-  return verdict(first, Math.round(confidence * 100) / 100, `${TITLE[first]}: ${s.found[first]}${also}${note}`, {
+  return verdict(first, round(confidence), `${TITLE[first]}: ${cue}${also}${note}`, {
     hot,
     return_date: first === 'not_now' ? followUpDate(ownNorm, today, dayFirst) : null,
     referral_email: referral,
   });
 }
 
-/** The rule-based classification, no model involved. */
-export function classifyOffline(reply: ReplyToClassify): ReplyClassificationResult {
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The offline classification: rules for machine mail, rules and the statistical layer for a person's
+ * reply. No network. `model` replaces the committed weights (training and cross-validation only).
+ */
+export function classifyOffline(reply: ReplyToClassify, model?: ModelWeights): ReplyClassificationResult {
   const p = prepare(reply);
   const human = humanSignals(p.ownNorm);
-  const decided = machineVerdict(p, headerHints(reply), human) ?? humanVerdict(p, human);
+  const decided = machineVerdict(p, headerHints(reply), human) ?? humanVerdict(p, human, model);
   return { ...decided, model: 'offline' };
 }

@@ -24,6 +24,9 @@ export interface HumanSignals {
   weakRefusal: boolean;
   /** Instructions addressed to a classifier were found and ignored. */
   injection: boolean;
+  /** A deferral ("not now", "get back to me") and a stated time or condition, each alone: features for the model. */
+  deferral: boolean;
+  later: boolean;
 }
 
 type Table = readonly (readonly [RegExp, string])[];
@@ -92,9 +95,44 @@ const UNSUBSCRIBE: Table = [
   [
     /(^|[.!?\n]\s*)(stop|arret|arretez)( (please|pls|merci|svp|stp|thanks|thank you|now|immediately|tout de suite|s'il vous plait))?\s*([.!]|$)/,
     'says stop',
+  ], // Concepts rather than phrases: a one-word command, a verb of stopping or removal with an object
+  // that is our mail or their address, a wish not to be contacted, in any order people write them.
+  [
+    /^\W*(please |pls |kindly )?(unsub|unsubscribe|remove|remove me|opt out|opt me out|take me off|desinscription|desabonnement|retirez-moi|supprimez-moi)\W*$|\bunsub\b|\bopt (me|us) out\b/,
+    'asks to unsubscribe',
+  ],
+  [
+    /(^|[.!?\n]\s*)(please |pls |kindly |just |so )?(stop|stop it|stop this|stop now|stop already)( please| pls| now)?\s*([.!]|$)/,
+    'says stop',
+  ],
+  [
+    /\b(cease|stop|end|halt|discontinue) (all |any )?(further |future )?(communications?|contact|correspondence|e-?mails?|emails|messages|mailings|outreach|follow-?ups|sequences?|campaigns?)\b/,
+    'asks to stop the emails',
+  ],
+  [
+    /\b(not|never) (e-?mail|email|contact|write to|message) (me|us) (again|anymore|any more)\b|\b(not|never) (being |be |to be )?(contacted|e-?mailed|emailed|messaged|solicited|written to|pinged)( by you)?( again| anymore| any more| further| in (the )?future)\b|\b(appreciate|prefer|rather|like) (it if you did )?not (being |to be )?(contacted|e-?mailed|emailed)\b/,
+    'asks not to be contacted again',
+  ],
+  [
+    /\b(left|kept|leave|keep|put|taken|removed|deleted|erased) (me |us |my (e-?mail|email|address|details) )?(off|out of|from) (your |any |all |the |these |future )*(lists?|campaigns?|sequences?|mailings?|e-?mails?|emails|outreach|database|records|crm|system)\b/,
+    'asks to be removed from the list',
+  ],
+  [
+    /\b(retirez|supprimez|effacez|enlevez|otez|rayez|sortez)[- ]?(moi|nous)?\b.{0,30}\b(mon|mes|ma|de (votre|vos|la)) ?(adresse|e-?mail|mail|coordonnees|donnees|contact|nom|liste|listes|base|fichiers?|sequence|envois|crm)\b/,
+    'asks to be removed from the list',
+  ],
+  [
+    /\b(cesser|cessez|arreter|arretez|stopper|stoppez|suspendre|suspendez) (toute|toutes|tout|tous|les|vos|ces) (communications?|sollicitations?|envois?|relances?|mails|e-?mails?|messages?|contacts?|prospection)\b/,
+    'asks to stop the emails',
+  ],
+  [
+    /\b(ne )?(m'|me |nous )?(envoyez|ecrivez|contactez|sollicitez|relancez)[- ]?(moi |nous )?(plus|pas) (rien|de (mails?|messages?|relances?))\b|\b(m'|me |nous )(envoyez|ecrivez|contactez|sollicitez|relancez) plus\b|\benvoyez plus\b|\b(je |j'|nous )?(ne )?(veux|voulons|souhaite|souhaitons|desire|desirons) (plus|pas|ne plus) (recevoir|etre (re)?(contacte|sollicite|relance)e?s?|de (vos )?(mails|messages|relances|sollicitations))\b/,
+    'does not want more emails',
   ],
 ];
 const UNSUBSCRIBE_NEGATED: readonly RegExp[] = [
+  // The word as a noun or about other people: "an unsubscribe link", "can recipients unsubscribe?".
+  /\b(an|the|one-click|one click|easy) unsubscrib\w*|\bunsubscrib\w* (link|button|option|feature|rate|page|header|process|request from (your|their) (users|customers|contacts))s?\b|\b(can|do|does|will|could) (recipients|users|customers|contacts|people|prospects|subscribers|they|our (users|customers|clients|contacts)) (easily )?unsubscrib\w*|\blien de desinscription\b|\b(vos|les|nos) (destinataires|contacts|clients|abonnes) (peuvent|pourront)[- ]ils? se desinscrire\b/,
   /\b(didn't|did not|didnt|don't|do not|dont|won't|will not|wont|no need to|not going to|never|haven't|have not|almost|nearly) (unsubscrib\w*|opt(ed)? out|remove (me|us)|take (me|us) off)/,
   /\b(instead of|rather than|before|without) (unsubscribing|opting out)\b/,
   // A footer's instructions ("To unsubscribe from our newsletter, click here") ask nothing of us.
@@ -104,6 +142,15 @@ const UNSUBSCRIBE_NEGATED: readonly RegExp[] = [
 
 // A wish to talk: a call, a meeting, a demo, a time, a calendar link.
 const MEETING: Table = [
+  // Concepts: a meeting noun and a when in the same sentence, or an availability question.
+  [
+    /\b(calls?|meeting|demo|chat|walkthrough|screen ?share|session|presentation|coffee|zoom|teams|video ?call|conversation|invite|appel|reunion|rendez-vous|rdv|demonstration|echange|visio|point|creneaux?|cafe|telephone|invitation)\b[^.?!\n]{0,60}\b(monday|tuesday|wednesday|thursday|friday|tomorrow|today|this week|next week|morning|afternoon|the \d{1,2}(st|nd|rd|th)?\b|lundi|mardi|mercredi|jeudi|vendredi|demain|cette semaine|semaine prochaine|matin|apres-midi|debut de semaine|le \d{1,2}\b)|\b(monday|tuesday|wednesday|thursday|friday|tomorrow|next week|lundi|mardi|mercredi|jeudi|vendredi|demain|semaine prochaine)\b[^.?!\n]{0,40}\b(call|meeting|demo|chat|walkthrough|appel|reunion|rdv|rendez-vous|demo|echange|visio|point|call)\b/,
+    'proposes a meeting and a time',
+  ],
+  [
+    /\bwhat (days?|times?|dates?|slots?) (work|suit|are good)|\bwhen (are|would|could) you (be )?(free|available|around)|\bquand (etes|seriez|serez)[- ]vous (disponibles?|dispo|libres?)|\b(prevoir|proposer|proposez|reserver|reservez|fixer|fixons|faire|faisons) (un |une |des |quelques )?(reunion|creneaux?|appel|rendez-vous|rdv|point|echange|visio|demo|demonstration)\b|\b(present|demo|show) (this|it) to (our|my|the) (team|leadership|board|ceo|cfo|manager)/,
+    'asks for availability or a meeting',
+  ],
   [
     /\b(schedule|set up|setup|book|arrange|organi[sz]e|hop on|jump on|get on|grab|find) (a |an |some )?(quick |short |brief |\d+[- ]?min(ute)?s? |time for a )?(call|meeting|demo|chat|time|slot|zoom|meet|teams|video ?call|walkthrough)\b/,
     'asks to schedule a call or meeting',
@@ -428,5 +475,12 @@ export function humanSignals(ownNorm: string): HumanSignals {
   const retracted = /\b(never ?mind|forget it|laissez tomber|c'est bon,? j'ai trouve|oubliez)\b/.test(text);
   if (asking && !retracted) found.question = 'asks a question';
 
-  return { found, weakInterest, weakRefusal, injection: injected.length > 0 };
+  return {
+    found,
+    weakInterest,
+    weakRefusal,
+    injection: injected.length > 0,
+    deferral: deferral !== null,
+    later: later !== null,
+  };
 }
