@@ -9,6 +9,7 @@ import { isSuppressed } from '../../../src/domains/suppression/index.js';
 import { updateEscalationSettingsForTest } from './helpers.js';
 import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp } from '../../helpers/app.js';
 import type { RequestContext } from '../../../src/kernel/context.js';
+import { type FakeAnthropicServer, startFakeAnthropic } from '../../helpers/fake-anthropic.js';
 
 const email = (over: Partial<InboundEmail>): InboundEmail => ({
   messageId: null,
@@ -218,5 +219,63 @@ describe('what a reply does', () => {
       select data from pgboss.job where name = 'escalations.notify'
     `.execute(t.app.db);
     expect(rows.map((r) => r.data.escalation_id)).toEqual([escalation.id]);
+  });
+});
+
+describe('with ANTHROPIC_API_KEY: Claude classifies through the real SDK', () => {
+  let claude: FakeAnthropicServer;
+  let t: TestApp;
+  let ctx: RequestContext;
+
+  beforeAll(async () => {
+    claude = await startFakeAnthropic();
+    t = await createTestApp({
+      anthropic: {
+        apiKey: claude.apiKey,
+        baseUrl: claude.url,
+        generationModel: undefined,
+        classificationModel: undefined,
+      },
+    });
+    const org = await createOrg(t.app);
+    await addWorkspace(t.app, org, 'sales');
+    ctx = await contextFor(t.app, await addKey(t.app, org, ['*'], 'all'), 'sales');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await claude?.close();
+  });
+
+  it("stores Claude's label and model, and the reply reached it only as data", async () => {
+    claude.respond(() => ({
+      tool_input: {
+        label: 'meeting_request',
+        confidence: 0.93,
+        reason: 'Proposes a call on Thursday',
+        hot: true,
+        return_date: null,
+        referral_email: null,
+      },
+    }));
+    const { reply } = await receiveReply(
+      ctx,
+      email({ from: { address: 'ada@example.com', name: null }, text: 'Could we talk on Thursday at 10?' }),
+      'api',
+    );
+    expect(reply.classification).toMatchObject({ label: 'meeting_request', hot: true });
+    expect(reply.classification.model).toMatch(/^claude-/);
+    const sent = JSON.stringify(claude.requests.at(-1)!.body);
+    expect(sent).toContain('Could we talk on Thursday at 10?');
+    expect(sent).toContain('classify_reply');
+  });
+
+  it('falls back to the offline classifier when Claude keeps answering badly, and says so', async () => {
+    claude.respond(() => ({ tool_input: { label: 'very_interested' } }));
+    const { reply } = await receiveReply(
+      ctx,
+      email({ from: { address: 'bob@example.com', name: null }, text: 'Please remove me from your mailing list.' }),
+      'api',
+    );
+    expect(reply.classification).toMatchObject({ label: 'unsubscribe', model: 'offline' });
   });
 });
