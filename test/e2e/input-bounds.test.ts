@@ -286,6 +286,22 @@ describe('a request body the client stops sending', () => {
     expect(since.filter((l) => l.msg === 'request body not received in full' && l.level === 20)).toHaveLength(2);
     expect(since.filter((l) => l.level >= 50)).toEqual([]);
   });
+
+  it('on /mcp too: the same debug line, the request logged at info, no error', async () => {
+    const logged = captured.lines.length;
+    const common = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json\r\n`;
+    const partial = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":';
+    await abortMidBody(`${common}Content-Length: 4000\r\n`, partial);
+    await abortMidBody(`${common}Transfer-Encoding: chunked\r\n`, `${partial.length.toString(16)}\r\n${partial}\r\n`);
+    const requests = await until('both aborted /mcp requests to be logged', () => {
+      const done = captured.lines.slice(logged).filter((l) => l.msg === 'request' && l.path === '/mcp');
+      return done.length === 2 && done;
+    });
+    expect(requests.map((r) => r.level)).toEqual([30, 30]);
+    const since = captured.lines.slice(logged);
+    expect(since.filter((l) => l.msg === 'request body not received in full' && l.level === 20)).toHaveLength(2);
+    expect(since.filter((l) => l.level >= 40)).toEqual([]);
+  });
 });
 
 describe('the whole file', () => {

@@ -77,23 +77,48 @@ export function partsOf(req: IncomingMessage): RequestParts {
   };
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+/**
+ * The body as text. A body the client stops sending (it closed the connection, possibly before this
+ * was even called, while the key was being checked) is its own doing: `onUnread` hears why (the
+ * endpoint logs it at debug level, as REST does) and the request fails as a 400, never as an
+ * unhandled error or a promise that never settles.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, onUnread?: (reason: string) => void): Promise<string> {
   const tooLarge = () => new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes`);
   if (Number(req.headers['content-length']) > maxBytes) return Promise.reject(tooLarge());
+  const unread = (reason: string) => {
+    onUnread?.(reason);
+    return new AppError(
+      'invalid_request',
+      'The request body could not be read in full: the connection closed before it ended',
+    );
+  };
+  if (req.readableAborted || (req.destroyed && !req.complete)) return Promise.reject(unread('aborted'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const fail = (err: () => AppError) => {
+      if (settled) return;
+      settled = true;
+      reject(err());
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
         req.removeAllListeners('data');
-        reject(tooLarge());
+        fail(tooLarge);
       } else chunks.push(chunk);
     });
-    req.once('end', () =>
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
-    );
-    req.once('error', reject);
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    req.once('error', (err) => fail(() => unread(err.message)));
+    req.once('close', () => {
+      if (!req.complete) fail(() => unread('connection closed'));
+    });
   });
 }
 
@@ -138,6 +163,13 @@ export abstract class McpEndpoint {
   /** Ends what never finishes by itself (standalone SSE streams), so that shutdown can wait for the rest. */
   drain(): void {}
   abstract close(): Promise<void>;
+
+  /** The request's body as text, bounded; a body the client stops sending is a debug line and a 400. */
+  protected readText(r: McpRequest): Promise<string> {
+    return readBody(r.req, this.app.config.maxBodyBytes, (reason) =>
+      this.app.log.debug({ requestId: r.caller.requestId, reason }, 'request body not received in full'),
+    );
+  }
 
   protected newServer(filter: ToolFilter) {
     return this.factory(this.app, this.catalog, filter);

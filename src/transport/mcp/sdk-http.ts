@@ -5,14 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
-import {
-  type EndpointOptions,
-  McpEndpoint,
-  type McpRequest,
-  RpcHttpError,
-  checkPostHeaders,
-  readBody,
-} from './endpoint.js';
+import { type EndpointOptions, McpEndpoint, type McpRequest, RpcHttpError, checkPostHeaders } from './endpoint.js';
 import { type SessionEntry, SessionRegistry } from './sessions.js';
 
 /*
@@ -93,7 +86,7 @@ export class SdkMcpHttpHandler extends McpEndpoint {
   /** Read here rather than by the SDK, so the body limit and its 413 are Switchboard's. */
   private async body(r: McpRequest): Promise<unknown> {
     checkPostHeaders(r.parts);
-    const text = await readBody(r.req, this.app.config.maxBodyBytes);
+    const text = await this.readText(r);
     try {
       return JSON.parse(text);
     } catch {

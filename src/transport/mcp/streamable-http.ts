@@ -15,7 +15,6 @@ import {
   type RequestId,
   RpcHttpError,
   checkPostHeaders,
-  readBody,
 } from './endpoint.js';
 import { Exchange, HttpServerTransport, isRequest } from './http-exchange.js';
 import { type SessionEntry, SessionRegistry } from './sessions.js';
@@ -129,7 +128,7 @@ export class McpHttpHandler extends McpEndpoint {
 
   private async post(r: McpRequest): Promise<void> {
     checkPostHeaders(r.parts);
-    const { messages, batch } = parseMessages(await readBody(r.req, this.app.config.maxBodyBytes));
+    const { messages, batch } = parseMessages(await this.readText(r));
     const first = messages[0]!;
     const id = !batch && isRequest(first) ? first.id : null;
     const initializing = messages.some((m) => 'method' in m && m.method === 'initialize');
