@@ -119,6 +119,8 @@ export interface KnowledgeBaseTable {
   chunk_overlap: number;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Set when deleted: hidden from every read at once; the kb.purge job then removes it in batches. */
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface KbDocumentTable {
@@ -129,7 +131,12 @@ export interface KbDocumentTable {
   content_type: string;
   size_bytes: number;
   content_hash: string;
-  content: Buffer;
+  /** The file, for documents stored before kb_document_parts; null since. */
+  content: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  /** The upload in kb_document_parts holding the file; null for a file stored in `content`. */
+  content_upload: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set when deleted: hidden from every read at once; the kb.purge job then removes it in batches. */
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   status: 'processing' | 'ready' | 'failed';
   progress: number;
   error: string | null;
@@ -151,6 +158,15 @@ export interface KbChunkTable {
   tsv: ColumnType<string, string, string>;
   /** Visible to search only while it equals its document's generation. */
   generation: string;
+}
+
+/** An uploaded file in parts, each written and read by its own short statement. */
+export interface KbDocumentPartTable {
+  workspace_id: string;
+  document_id: string;
+  upload: string;
+  part: number;
+  bytes: Buffer;
 }
 
 export interface KbChunkEmbeddingTable {
@@ -292,6 +308,7 @@ export interface Database {
   knowledge_bases: KnowledgeBaseTable;
   kb_documents: KbDocumentTable;
   kb_chunks: KbChunkTable;
+  kb_document_parts: KbDocumentPartTable;
   kb_chunk_embeddings: KbChunkEmbeddingTable;
   templates: TemplateTable;
   drafts: DraftTable;

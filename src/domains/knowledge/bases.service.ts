@@ -4,6 +4,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
+import { markDocumentsDeleted } from './documents.queries.js';
 
 export interface KnowledgeBase {
   id: string;
@@ -56,10 +57,12 @@ function selectKnowledgeBases(ctx: RequestContext) {
         .selectFrom('kb_documents as d')
         .whereRef('d.workspace_id', '=', 'kb.workspace_id')
         .whereRef('d.knowledge_base_id', '=', 'kb.id')
+        .where('d.deleted_at', 'is', null)
         .select((e) => e.fn.countAll<string>().as('n'))
         .as('document_count'),
     )
-    .where('kb.workspace_id', '=', ctx.workspace.id);
+    .where('kb.workspace_id', '=', ctx.workspace.id)
+    .where('kb.deleted_at', 'is', null);
 }
 
 /** Checks a language against the text-search configurations the database has. */
@@ -148,17 +151,32 @@ export async function updateKnowledgeBase(
       .set({ ...changes, updated_at: ctx.clock.now() })
       .where('workspace_id', '=', ctx.workspace.id)
       .where('id', '=', id)
+      .where('deleted_at', 'is', null)
       .execute();
   }
   return getKnowledgeBase(ctx, id);
 }
 
-/** Deletes a knowledge base with its documents and their chunks. */
+/**
+ * Deletes a knowledge base with its documents: they disappear from every read and search at once;
+ * the kb.purge job removes their chunks and files in short batches afterwards.
+ */
 export async function deleteKnowledgeBase(ctx: RequestContext, id: string): Promise<KnowledgeBase> {
   const kb = await getKnowledgeBase(ctx, id);
   await transact(ctx.db, async (trx) => {
-    await trx.deleteFrom('knowledge_bases').where('workspace_id', '=', ctx.workspace.id).where('id', '=', id).execute();
-    await appendEvent(trx, ctx, 'knowledge_base.deleted', { knowledge_base_id: id, name: kb.name });
+    const now = ctx.clock.now();
+    const marked = await trx
+      .updateTable('knowledge_bases')
+      .set({ deleted_at: now })
+      .where('workspace_id', '=', ctx.workspace.id)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!marked) throw new AppError('not_found', `Knowledge base ${id} not found`, { param: 'knowledge_base_id' });
+    await markDocumentsDeleted(trx, ctx.workspace.id, { knowledgeBaseId: id }, now).execute();
+    await ctx.jobs.enqueue(trx, 'kb.purge', { workspace_id: ctx.workspace.id, knowledge_base_id: id });
+    await appendEvent(trx, ctx, 'knowledge_base.deleted', { knowledge_base_id: id, name: kb.name }, { at: now });
   });
   return kb;
 }

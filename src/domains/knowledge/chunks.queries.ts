@@ -96,58 +96,37 @@ export async function stageChunks(
 
 /**
  * Deletes a document's chunks of generations no search sees (`olderThan`: those replaced by it;
- * `only`: one abandoned generation), in short batches like stageChunks. Generation ids sort by
- * creation, so a newer ingestion still writing its own is never touched.
+ * `only`: one abandoned generation; `all`: a deleted document's), in short batches like
+ * stageChunks (their embeddings go with them). Generation ids sort by creation, so a newer
+ * ingestion still writing its own is never touched. `afterBatch` runs after each batch.
  */
 export async function deleteGenerations(
   db: Kysely<Database>,
   workspaceId: string,
   documentId: string,
-  which: { olderThan: string } | { only: string },
+  which: { olderThan: string } | { only: string } | 'all',
+  opts: { batch?: number; afterBatch?: () => Promise<void> | void } = {},
 ): Promise<void> {
+  const batch = opts.batch ?? DELETE_BATCH;
   for (;;) {
-    const doomed = db
+    let doomed = db
       .selectFrom('kb_chunks')
       .select('id')
       .where('workspace_id', '=', workspaceId)
-      .where('document_id', '=', documentId)
-      .where('generation', 'olderThan' in which ? '<' : '=', 'olderThan' in which ? which.olderThan : which.only)
-      .limit(DELETE_BATCH);
+      .where('document_id', '=', documentId);
+    if (which !== 'all')
+      doomed = doomed.where(
+        'generation',
+        'olderThan' in which ? '<' : '=',
+        'olderThan' in which ? which.olderThan : which.only,
+      );
     const { numDeletedRows } = await db
       .deleteFrom('kb_chunks')
       .where('workspace_id', '=', workspaceId)
-      .where('id', 'in', doomed)
+      .where('id', 'in', doomed.limit(batch))
       .executeTakeFirst();
-    if (numDeletedRows < BigInt(DELETE_BATCH)) return;
+    if (numDeletedRows > 0n) await opts.afterBatch?.();
+    if (numDeletedRows < BigInt(batch)) return;
     await yieldToOthers();
   }
-}
-
-const CONTENT_SLICE = 4 * 1024 * 1024;
-
-/**
- * A document's stored file, read in slices: one 24 MB read is half a second of PGlite's only
- * connection (the column is stored uncompressed, so a slice costs only its own bytes).
- */
-export async function readContent(db: Kysely<Database>, workspaceId: string, documentId: string): Promise<Uint8Array> {
-  const row = await db
-    .selectFrom('kb_documents')
-    .select(sql<number>`octet_length(content)`.as('size'))
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', documentId)
-    .executeTakeFirst();
-  const content = new Uint8Array(row?.size ?? 0);
-  for (let at = 0; at < content.length; at += CONTENT_SLICE) {
-    const slice = await db
-      .selectFrom('kb_documents')
-      .select(sql<Buffer>`substring(content from ${at + 1} for ${CONTENT_SLICE})`.as('bytes'))
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', documentId)
-      .executeTakeFirst();
-    // The document went away (deleted) mid-read: an empty result, which the caller reports.
-    if (!slice) return new Uint8Array();
-    content.set(slice.bytes, at);
-    await yieldToOthers();
-  }
-  return content;
 }

@@ -7,8 +7,12 @@ import { appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
 import { getKnowledgeBase } from './bases.service.js';
 import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
+import { markDocumentsDeleted } from './documents.queries.js';
+import { writeParts } from './parts.queries.js';
 
 export const MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
+/** When the parts of an upload that never reached its document are removed: well after any request could still be writing them. */
+const ABANDONED_UPLOAD_MS = 60 * 60 * 1000;
 
 export interface KbDocument {
   id: string;
@@ -96,26 +100,52 @@ export async function addDocument(
     throw new AppError('invalid_request', `"${input.name}" is not ${signature.what}`, { param: 'file' });
   }
   const hash = createHash('sha256').update(input.content).digest('hex');
-  const content = Buffer.from(input.content.buffer, input.content.byteOffset, input.content.byteLength);
-
-  return transact(ctx.db, async (trx) => {
-    const now = ctx.clock.now();
-    const existing = await trx
+  const live = (db: typeof ctx.db) =>
+    db
       .selectFrom('kb_documents')
-      .select(COLUMNS)
+      .select([...COLUMNS, 'content_upload'])
       .where('workspace_id', '=', ctx.workspace.id)
       .where('knowledge_base_id', '=', input.knowledge_base_id)
       .where('name', '=', input.name)
-      .forUpdate()
-      .executeTakeFirst();
-    if (existing && existing.content_hash === hash && existing.status !== 'failed')
-      return { document: toDocument(existing), unchanged: true };
+      .where('deleted_at', 'is', null);
+  const isUnchanged = (row: { content_hash: string; status: string } | undefined) =>
+    row !== undefined && row.content_hash === hash && row.status !== 'failed';
+  const current = await live(ctx.db).executeTakeFirst();
+  if (current && isUnchanged(current)) return { document: toDocument(current), unchanged: true };
+
+  // The file goes in parts, each its own statement, before the transaction that makes it the
+  // document's (one statement with the whole file held PGlite's connection for up to a second). A
+  // cleanup queued first removes the parts if this request dies before that transaction.
+  const queued = ctx.clock.now();
+  const documentId = current?.id ?? newId('doc', queued);
+  const upload = newId('upl', queued);
+  const ref = { workspaceId: ctx.workspace.id, documentId, upload };
+  await transact(ctx.db, (trx) =>
+    ctx.jobs.enqueue(
+      trx,
+      'kb.purge',
+      { workspace_id: ref.workspaceId, document_id: documentId, upload },
+      { startAfter: new Date(queued.getTime() + ABANDONED_UPLOAD_MS) },
+    ),
+  );
+  await writeParts(ctx.db, ref, input.content);
+
+  return transact(ctx.db, async (trx) => {
+    const now = ctx.clock.now();
+    const existing = await live(trx).forUpdate().executeTakeFirst();
+    if (existing && isUnchanged(existing)) return { document: toDocument(existing), unchanged: true };
+    if ((existing?.id ?? documentId) !== documentId)
+      throw new AppError(
+        'conflict',
+        `"${input.name}" was added or deleted by another request while this one was uploading it; send it again`,
+      );
 
     const fields = {
       content_type: type,
-      size_bytes: content.byteLength,
+      size_bytes: input.content.byteLength,
       content_hash: hash,
-      content,
+      content: null,
+      content_upload: upload,
       status: 'processing' as const,
       progress: 0,
       error: null,
@@ -134,7 +164,7 @@ export async function addDocument(
           .values({
             ...fields,
             workspace_id: ctx.workspace.id,
-            id: newId('doc', now),
+            id: documentId,
             knowledge_base_id: input.knowledge_base_id,
             name: input.name,
             chunk_count: 0,
@@ -142,6 +172,12 @@ export async function addDocument(
           })
           .returning(COLUMNS)
           .executeTakeFirstOrThrow();
+    if (existing?.content_upload)
+      await ctx.jobs.enqueue(trx, 'kb.purge', {
+        workspace_id: ctx.workspace.id,
+        document_id: row.id,
+        upload: existing.content_upload,
+      });
     await ctx.jobs.enqueue(trx, 'kb.ingest', { workspace_id: ctx.workspace.id, document_id: row.id });
     await appendEvent(
       trx,
@@ -172,7 +208,8 @@ export async function listDocuments(
     .selectFrom('kb_documents')
     .select(COLUMNS)
     .where('workspace_id', '=', ctx.workspace.id)
-    .where('knowledge_base_id', '=', knowledgeBaseId);
+    .where('knowledge_base_id', '=', knowledgeBaseId)
+    .where('deleted_at', 'is', null);
   if (filters.status) q = q.where('status', '=', filters.status);
   const cursorFilters = { knowledgeBaseId, ...filters };
   return keysetPage(q, newestFirst, page, cursorFilters, toDocument);
@@ -189,6 +226,7 @@ export async function getDocument(
     .where('workspace_id', '=', ctx.workspace.id)
     .where('knowledge_base_id', '=', knowledgeBaseId)
     .where('id', '=', documentId)
+    .where('deleted_at', 'is', null)
     .executeTakeFirst();
   if (!row)
     throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, {
@@ -197,24 +235,24 @@ export async function getDocument(
   return toDocument(row);
 }
 
-/** Deletes a document and its chunks in one step. */
+/**
+ * Deletes a document: it disappears from every read and search at once; the kb.purge job removes
+ * its chunks and file in short batches afterwards.
+ */
 export async function deleteDocument(
   ctx: RequestContext,
   knowledgeBaseId: string,
   documentId: string,
 ): Promise<KbDocument> {
   return transact(ctx.db, async (trx) => {
-    const row = await trx
-      .deleteFrom('kb_documents')
-      .where('workspace_id', '=', ctx.workspace.id)
-      .where('knowledge_base_id', '=', knowledgeBaseId)
-      .where('id', '=', documentId)
+    const row = await markDocumentsDeleted(trx, ctx.workspace.id, { knowledgeBaseId, documentId }, ctx.clock.now())
       .returning(COLUMNS)
       .executeTakeFirst();
     if (!row)
       throw new AppError('not_found', `Document ${documentId} not found in knowledge base ${knowledgeBaseId}`, {
         param: 'document_id',
       });
+    await ctx.jobs.enqueue(trx, 'kb.purge', { workspace_id: ctx.workspace.id, document_id: documentId });
     await appendEvent(trx, ctx, 'document.deleted', {
       knowledge_base_id: knowledgeBaseId,
       document_id: documentId,

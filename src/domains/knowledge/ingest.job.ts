@@ -6,7 +6,8 @@ import type { Chunk } from './ingest/chunk.js';
 import type { ContentType } from './ingest/content-types.js';
 import { ExtractionStopped, extractChunks } from './ingest/extract-isolated.js';
 import { INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
-import { deleteGenerations, readContent, stageChunks, yieldToOthers } from './chunks.queries.js';
+import { deleteGenerations, stageChunks, yieldToOthers } from './chunks.queries.js';
+import { readContent } from './parts.queries.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import { type Services, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -57,6 +58,7 @@ export async function ingestDocument(
     ])
     .where('d.workspace_id', '=', data.workspace_id)
     .where('d.id', '=', data.document_id)
+    .where('d.deleted_at', 'is', null)
     .executeTakeFirst();
   if (doc?.status !== 'processing') return;
   const source = {
@@ -71,6 +73,7 @@ export async function ingestDocument(
       .where('workspace_id', '=', data.workspace_id)
       .where('id', '=', doc.id)
       .where('content_hash', '=', doc.content_hash)
+      .where('deleted_at', 'is', null)
       .execute();
 
   let chunks: Chunk[];
@@ -159,6 +162,7 @@ function switchGeneration(
       .where('id', '=', doc.id)
       .where('content_hash', '=', doc.content_hash)
       .where('status', '=', 'processing')
+      .where('deleted_at', 'is', null)
       .returning('id')
       .executeTakeFirst();
     if (!updated) return false;
@@ -211,6 +215,7 @@ async function markFailed(
       .where('id', '=', doc.id)
       .where('content_hash', '=', doc.content_hash)
       .where('status', '=', 'processing')
+      .where('deleted_at', 'is', null)
       .returning('id')
       .executeTakeFirst();
     if (updated)

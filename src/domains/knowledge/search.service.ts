@@ -237,7 +237,11 @@ async function searchedKnowledgeBases(
   ctx: RequestContext,
   id: string | undefined,
 ): Promise<{ id: string; language: string }[]> {
-  let q = ctx.db.selectFrom('knowledge_bases').select(['id', 'language']).where('workspace_id', '=', ctx.workspace.id);
+  let q = ctx.db
+    .selectFrom('knowledge_bases')
+    .select(['id', 'language'])
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('deleted_at', 'is', null);
   if (id !== undefined) q = q.where('id', '=', id);
   const rows = await q.orderBy('created_at').orderBy('id').execute();
   if (id !== undefined && !rows.length)
