@@ -45,8 +45,9 @@ const COLUMNS = [
   'updated_at',
 ] as const;
 type DocRow = Omit<KbDocument, 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date };
+/** The public shape: exactly COLUMNS (a row may carry more, such as `content_upload`). */
 const toDocument = (row: DocRow): KbDocument => ({
-  ...row,
+  ...(Object.fromEntries(COLUMNS.map((c) => [c, row[c]])) as DocRow),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });

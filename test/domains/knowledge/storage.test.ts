@@ -182,6 +182,10 @@ describe('knowledge storage: files in parts, deletions in batches', () => {
     // Its name is free again.
     const again = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'gone.md', content: manual('tin', 2) });
     expect(again.document.id).not.toBe(document.id);
+    // The same file again is a no-op, answered with the public shape only.
+    const same = await addDocument(ctx, { knowledge_base_id: kb.id, name: 'gone.md', content: manual('tin', 2) });
+    expect(same.unchanged).toBe(true);
+    expect(Object.keys(same.document).sort()).toEqual(Object.keys(again.document).sort());
 
     const [job] = (await purgeJobs(document.id)).filter((j) => !j.data.upload);
     expect(job!.data).toEqual({ workspace_id: ctx.workspace.id, document_id: document.id });
