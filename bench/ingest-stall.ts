@@ -124,8 +124,8 @@ async function measure(): Promise<Measurement> {
         headers: { authorization: `Bearer ${secret}` },
       });
       if (res.status !== 200) throw new Error(`list_documents answered ${res.status}`);
-      const { items } = (await res.json()) as { items: { status: string; progress: number }[] };
-      return items.map((d) => `${d.status} ${d.progress}`).join(',');
+      const { documents } = (await res.json()) as { documents: { status: string; progress: number }[] };
+      return documents.map((d) => `${d.status} ${d.progress}`).join(',');
     };
     for (let i = 0; i < 20; i++) await list(); // warm up the route, the key cache and the plan
 

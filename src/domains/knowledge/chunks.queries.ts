@@ -98,7 +98,8 @@ export async function stageChunks(
  * Deletes a document's chunks of generations no search sees (`olderThan`: those replaced by it;
  * `only`: one abandoned generation; `all`: a deleted document's), in short batches like
  * stageChunks (their embeddings go with them). Generation ids sort by creation, so a newer
- * ingestion still writing its own is never touched. `afterBatch` runs after each batch.
+ * ingestion still writing its own is never touched. `afterBatch` runs after each batch. Returns
+ * how many were deleted.
  */
 export async function deleteGenerations(
   db: Kysely<Database>,
@@ -106,9 +107,9 @@ export async function deleteGenerations(
   documentId: string,
   which: { olderThan: string } | { only: string } | 'all',
   opts: { batch?: number; afterBatch?: () => Promise<void> | void } = {},
-): Promise<void> {
+): Promise<number> {
   const batch = opts.batch ?? DELETE_BATCH;
-  for (;;) {
+  for (let deleted = 0; ; ) {
     let doomed = db
       .selectFrom('kb_chunks')
       .select('id')
@@ -125,8 +126,9 @@ export async function deleteGenerations(
       .where('workspace_id', '=', workspaceId)
       .where('id', 'in', doomed.limit(batch))
       .executeTakeFirst();
+    deleted += Number(numDeletedRows);
     if (numDeletedRows > 0n) await opts.afterBatch?.();
-    if (numDeletedRows < BigInt(batch)) return;
+    if (numDeletedRows < BigInt(batch)) return deleted;
     await yieldToOthers();
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { transact } from '../../kernel/transact.js';
 import { CONTENT_TYPES, type ContentType, resolveContentType } from './ingest/content-types.js';
 import type { RequestContext } from '../../kernel/context.js';
@@ -8,7 +7,7 @@ import { newId } from '../../kernel/ids.js';
 import { getKnowledgeBase } from './bases.service.js';
 import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
 import { markDocumentsDeleted } from './documents.queries.js';
-import { writeParts } from './parts.queries.js';
+import { hashContent, writeParts } from './parts.queries.js';
 
 export const MAX_DOCUMENT_BYTES = 50 * 1024 * 1024;
 /** When the parts of an upload that never reached its document are removed: well after any request could still be writing them. */
@@ -100,7 +99,7 @@ export async function addDocument(
   if (signature && !signature.bytes.every((b, i) => input.content[i] === b)) {
     throw new AppError('invalid_request', `"${input.name}" is not ${signature.what}`, { param: 'file' });
   }
-  const hash = createHash('sha256').update(input.content).digest('hex');
+  const hash = await hashContent(input.content);
   const live = (db: typeof ctx.db) =>
     db
       .selectFrom('kb_documents')

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../adapters/db/schema.js';
 import { transact } from '../../kernel/transact.js';
@@ -6,7 +6,8 @@ import type { Chunk } from './ingest/chunk.js';
 import type { ContentType } from './ingest/content-types.js';
 import { ExtractionStopped, extractChunks } from './ingest/extract-isolated.js';
 import { INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
-import { deleteGenerations, stageChunks, yieldToOthers } from './chunks.queries.js';
+import { deleteGenerations, stageChunks } from './chunks.queries.js';
+import { maintainSearchIndex } from './maintenance.queries.js';
 import { readContent } from './parts.queries.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import { type Services, systemActor } from '../../kernel/context.js';
@@ -130,6 +131,7 @@ export async function ingestDocument(
     generation,
   };
   let switched = false;
+  let deleted = 0;
   try {
     await stageChunks(db, target, chunks, vectors, now, async (done) => {
       const progress = Math.floor(from + (99 - from) * done);
@@ -140,9 +142,14 @@ export async function ingestDocument(
     switched = await switchGeneration(db, source, doc, generation, chunks.length, services.clock.now());
   } finally {
     // Whatever search no longer (or never) sees goes, in short batches too.
-    await deleteGenerations(db, data.workspace_id, doc.id, switched ? { olderThan: generation } : { only: generation });
+    deleted = await deleteGenerations(
+      db,
+      data.workspace_id,
+      doc.id,
+      switched ? { olderThan: generation } : { only: generation },
+    );
   }
-  if (switched) await maintainSearchIndex(db, chunks.length);
+  if (switched) await maintainSearchIndex(db, { written: chunks.length, deleted });
 }
 
 /** Makes `generation` the document's visible chunks, unless the document changed meanwhile. */
@@ -175,29 +182,6 @@ function switchGeneration(
     );
     return true;
   });
-}
-
-let chunksSinceMaintenance = 0;
-
-/**
- * PGlite has no autovacuum (and a PostgreSQL server may have it off or lagging): without
- * statistics kb_search plans a scan of the whole workspace, ten times slower, and the GIN index's
- * pending list grows. Refresh both once the chunks written since the last run reach a fifth of
- * the table, as autovacuum would. Statistics of the text columns are left out: over 30,000
- * sampled tsvectors they take a second of PGlite's only connection, and the plan needs only the
- * table's size and its key columns.
- */
-async function maintainSearchIndex(db: Kysely<Database>, written: number): Promise<void> {
-  chunksSinceMaintenance += written;
-  const { rows } = await sql<{
-    n: number;
-  }>`select reltuples::float8 as n from pg_class where oid = 'kb_chunks'::regclass`.execute(db);
-  const tuples = rows[0]?.n ?? -1;
-  if (tuples >= 0 && chunksSinceMaintenance < Math.max(1000, 0.2 * tuples)) return;
-  chunksSinceMaintenance = 0;
-  await sql`vacuum kb_chunks`.execute(db);
-  await yieldToOthers();
-  await sql`analyze kb_chunks (workspace_id, knowledge_base_id, document_id, generation)`.execute(db);
 }
 
 async function markFailed(

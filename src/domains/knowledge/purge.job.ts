@@ -4,6 +4,7 @@ import type { Database } from '../../adapters/db/schema.js';
 import type { Services } from '../../kernel/context.js';
 import type { JobContext, JobDefinition, JobPayloads } from '../../kernel/ports.js';
 import { deleteGenerations, yieldToOthers } from './chunks.queries.js';
+import { maintainSearchIndex } from './maintenance.queries.js';
 import { deleteParts } from './parts.queries.js';
 
 declare module '../../kernel/ports.js' {
@@ -92,11 +93,15 @@ async function purgeDocument(
   let doc = db.selectFrom('kb_documents').select('id').where('workspace_id', '=', ws).where('id', '=', documentId);
   if (onlyDeleted) doc = doc.where('deleted_at', 'is not', null);
   if (!(await doc.executeTakeFirst())) return;
-  await deleteGenerations(db, ws, documentId, 'all', { batch: opts.chunkBatch, afterBatch: opts.afterBatch });
+  const deleted = await deleteGenerations(db, ws, documentId, 'all', {
+    batch: opts.chunkBatch,
+    afterBatch: opts.afterBatch,
+  });
   await deleteParts(db, ws, documentId, undefined, opts.afterBatch ?? (() => {}));
   await yieldToOthers();
   // Last, and small by now: only a file stored before kb_document_parts still sits in the row.
   await db.deleteFrom('kb_documents').where('workspace_id', '=', ws).where('id', '=', documentId).execute();
+  await maintainSearchIndex(db, { written: 0, deleted });
 }
 
 export const purgeJob: JobDefinition<'kb.purge'> = { name: 'kb.purge', run: purgeKnowledge };

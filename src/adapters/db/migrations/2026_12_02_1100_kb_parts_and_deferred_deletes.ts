@@ -8,7 +8,12 @@ import { type Kysely, sql } from 'kysely';
 // - Deleting a document or a knowledge base marks it deleted (it disappears from every read at once)
 //   and a job deletes its chunks and parts in short batches, then the row. The name of a deleted
 //   document is free again at once, so the name is unique among live documents only.
+// - The search index's pending list (where GIN collects new entries) is flushed into the index by
+//   whichever insert finds it over gin_pending_list_limit, or by VACUUM: at the default 4 MB, that
+//   insert or that VACUUM stalled PGlite for 100-200 ms. At 256 kB each flush is a sixteenth of it,
+//   and ingestion no longer needs a VACUUM to flush it (see maintenance.queries.ts).
 export async function up(db: Kysely<any>): Promise<void> {
+  await sql`alter index kb_chunks_search_idx set (gin_pending_list_limit = 256)`.execute(db);
   await db.schema.alterTable('knowledge_bases').addColumn('deleted_at', 'timestamptz').execute();
   await db.schema
     .alterTable('kb_documents')
@@ -40,6 +45,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`alter index kb_chunks_search_idx reset (gin_pending_list_limit)`.execute(db);
   await db.schema.dropTable('kb_document_parts').execute();
   await db.schema.dropIndex('kb_documents_live_name_key').execute();
   await db.schema
