@@ -15,7 +15,7 @@ let deletedSinceVacuum = 0;
  * columns. VACUUM is one statement that reads the whole table and its indexes (the longest pause
  * an ingestion caused), and rows only inserted leave it nothing to reclaim; the search index's
  * pending list, which it would also flush, is kept small by its gin_pending_list_limit (see the
- * 2026_12_01_1300 migration). So it runs only once deleted rows (a replaced version, a deleted
+ * 2026_12_02_1100 migration). So it runs only once deleted rows (a replaced version, a deleted
  * document) reach that fifth.
  */
 export async function maintainSearchIndex(
