@@ -131,8 +131,8 @@ export interface KbDocumentTable {
   content_type: string;
   size_bytes: number;
   content_hash: string;
-  /** The file, for documents stored before kb_document_parts; null since. */
-  content: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  /** The file, for documents stored before kb_document_parts; null since. (Uint8Array: schema.test.ts reads this file without Node's types, where `Buffer | null` would lose its null.) */
+  content: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   /** The upload in kb_document_parts holding the file; null for a file stored in `content`. */
   content_upload: ColumnType<string | null, string | null | undefined, string | null>;
   /** Set when deleted: hidden from every read at once; the kb.purge job then removes it in batches. */
