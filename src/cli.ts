@@ -108,6 +108,8 @@ async function serve(): Promise<void> {
   log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
 }
 
+const STDIO_SHARED_BUFFERS = '16MB';
+
 async function stdio(opts: {
   toolsets?: string;
   tools?: string;
@@ -126,8 +128,15 @@ async function stdio(opts: {
     import('./transport/mcp/stdio.js'),
     import('./jobs.js'),
   ]);
+  // One client's process: on PGlite a 16 MB buffer cache instead of 128 MB starts about a fifth
+  // sooner and takes about 130 MB less memory (bench/README.md); the files stay in the OS page cache.
+  const database =
+    config.database.kind === 'pglite' ? { ...config.database, sharedBuffers: STDIO_SHARED_BUFFERS } : config.database;
   // The job queue starts once the client has its first answers (runStdio): a start-up cost it need not wait for.
-  const app = await createApp(config, log, { startJobs: false, onDatabaseLockLost: (err) => fail(err, log) });
+  const app = await createApp({ ...config, database }, log, {
+    startJobs: false,
+    onDatabaseLockLost: (err) => fail(err, log),
+  });
   try {
     await assertKeyValid(app, config.apiKey);
     const filter = {
