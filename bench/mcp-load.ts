@@ -9,7 +9,8 @@
  * BENCH_QUIET_WAIT_MS (10000: how long to wait for other work on the machine to stop before each
  * measurement), BENCH_JSON_OUT (a file to write the raw results to, for comparing runs),
  * BENCH_BASELINE_CLI (another build's bin/switchboard.js, e.g. of the previous release in a git worktree:
- * measured right after this one, on its own database, so the two compare within one run).
+ * measured right after this one, on its own database, so the two compare within one run; its HTTP
+ * load runs when BENCH_ONLY has switchboard or baseline, its stdio start-ups beside this build's).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -290,9 +291,16 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
     out.push(
       '',
       markdownTable(
-        ['stdio start-up (spawn to initialize answer)', 'median ms', 'runs (ms)', 'others before a run, max %'],
+        [
+          'stdio start-up',
+          'spawn to initialize answer, median ms',
+          'spawn to tools/list answer, median ms',
+          'tools/list runs (ms)',
+          'others before a run, max %',
+        ],
         startup.map((s) => [
           s.what,
+          fmt(median(s.initializeMs), 0),
           fmt(median(s.runsMs), 0),
           s.runsMs.map((v) => fmt(v, 0)).join(', '),
           `${fmt(s.maxBusyBeforePercent, 0)}${s.maxBusyBeforePercent >= 25 ? ' ⚠' : ''}`,
@@ -321,12 +329,13 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   if (SETTINGS.only.has('switchboard')) await benchSwitchboard(serverCpu, rows);
-  if (process.env.BENCH_BASELINE_CLI)
+  if (process.env.BENCH_BASELINE_CLI && (SETTINGS.only.has('switchboard') || SETTINGS.only.has('baseline')))
     await benchSwitchboard(serverCpu, rows, 'baseline', path.resolve(process.env.BENCH_BASELINE_CLI));
   if (SETTINGS.only.has('sdk')) await benchSdkEcho(serverCpu, rows);
   const startup = SETTINGS.only.has('stdio')
     ? await benchStdioStartup({
-        warmRuns: SETTINGS.stdioRuns,
+        runs: SETTINGS.stdioRuns,
+        baselineCli: process.env.BENCH_BASELINE_CLI ? path.resolve(process.env.BENCH_BASELINE_CLI) : undefined,
         quietWaitMs: SETTINGS.quietWaitMs,
         log,
         onCleanup: (fn) => cleanups.push(fn),

@@ -11,12 +11,10 @@ import { type DatabaseHandle, type DatabaseLockLostError, openDatabase } from '.
 import { migrateToLatest } from './adapters/db/migrate.js';
 import type { Database } from './adapters/db/schema.js';
 import { PgBossQueue } from './adapters/jobs/queue.js';
-import { AnthropicLlm } from './adapters/llm/anthropic.js';
 import { HttpEmbedder } from './adapters/llm/embeddings.js';
 import { OfflineLlm } from './adapters/llm/offline.js';
 import { ResendSender } from './adapters/mail/resend.js';
 import { SinkSender } from './adapters/mail/sink.js';
-import { SmtpSender } from './adapters/mail/smtp.js';
 import { Registry } from './operations/invoker.js';
 
 export const VERSION = '0.1.0';
@@ -41,7 +39,10 @@ export interface AppOptions {
   /** Replaces the mail senders built from the configuration (tests). */
   mail?: Services['mail'];
   jobPollingIntervalSeconds?: number;
-  /** false for one-shot commands, which enqueue nothing and should not pay for starting the queue. */
+  /**
+   * false for one-shot commands, which enqueue nothing and should not pay for starting the queue, and
+   * for stdio, which starts it once the client has its first answers.
+   */
   startJobs?: boolean;
   /** Another process took this one's PGlite lock: queries already fail; the process should stop. */
   onDatabaseLockLost?: (err: DatabaseLockLostError) => void;
@@ -65,15 +66,8 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       clock: opts.clock ?? systemClock,
       jobs,
       embeddings: await usableEmbedder(handle.db, config, log, opts.embeddings),
-      llm: config.anthropic
-        ? new AnthropicLlm({
-            apiKey: config.anthropic.apiKey,
-            baseURL: config.anthropic.baseUrl,
-            generationModel: config.anthropic.generationModel,
-            classificationModel: config.anthropic.classificationModel,
-          })
-        : new OfflineLlm(),
-      mail: opts.mail ?? mailSenders(config),
+      llm: await llmFor(config),
+      mail: opts.mail ?? (await mailSenders(config)),
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
       keyCache,
       workspaceCache: new WorkspaceCache(config.cacheMs),
@@ -115,10 +109,25 @@ function searchGate(config: Config, poolSize: number): ConcurrencyGate {
   );
 }
 
+// The Anthropic SDK and nodemailer are imported only when configured: loading them costs start-up
+// time (stdio's especially) in every process that never uses them.
+
+/** Claude if a key is configured, else the offline rules. */
+async function llmFor(config: Config): Promise<Services['llm']> {
+  if (!config.anthropic) return new OfflineLlm();
+  const { AnthropicLlm } = await import('./adapters/llm/anthropic.js');
+  return new AnthropicLlm({
+    apiKey: config.anthropic.apiKey,
+    baseURL: config.anthropic.baseUrl,
+    generationModel: config.anthropic.generationModel,
+    classificationModel: config.anthropic.classificationModel,
+  });
+}
+
 /** SMTP if configured, else Resend, else none (only is_test workspaces then send, to the sink). */
-function mailSenders(config: Config): Services['mail'] {
+async function mailSenders(config: Config): Promise<Services['mail']> {
   const live = config.mail.smtpUrl
-    ? new SmtpSender(config.mail.smtpUrl)
+    ? new (await import('./adapters/mail/smtp.js')).SmtpSender(config.mail.smtpUrl)
     : config.mail.resend
       ? new ResendSender({ apiKey: config.mail.resend.apiKey, baseUrl: config.mail.resend.baseUrl })
       : null;

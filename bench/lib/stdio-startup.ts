@@ -5,30 +5,41 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase } from './postgres.js';
 import { waitForQuiet } from './processes.js';
-import { CLI } from './switchboard.js';
+import { CLI, REPO_ROOT } from './switchboard.js';
 
-const INITIALIZE = `${JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'switchboard-bench', version: '1.0.0' },
-  },
-})}\n`;
+const message = (id: number | undefined, method: string, params: object = {}) =>
+  `${JSON.stringify({ jsonrpc: '2.0', ...(id === undefined ? {} : { id }), method, params })}\n`;
+
+const INITIALIZE = message(1, 'initialize', {
+  protocolVersion: '2025-11-25',
+  capabilities: {},
+  clientInfo: { name: 'switchboard-bench', version: '1.0.0' },
+});
+const AFTER_INITIALIZE = message(undefined, 'notifications/initialized') + message(2, 'tools/list');
+
+export interface StartupTimes {
+  /** spawn to the `initialize` answer. */
+  initializeMs: number;
+  /** spawn to the `tools/list` answer, sent as a client does: once `initialize` is answered. */
+  toolsListMs: number;
+}
 
 /**
- * `switchboard stdio` as an MCP client host starts it: spawn, write initialize at once (it waits in
- * the pipe), and stop the clock when the answer arrives on stdout. Then stdin is closed and the
- * process must exit, so the next run finds the PGlite data directory unlocked.
+ * A stdio server as an MCP client host starts it: spawn, write `initialize` at once (it waits in
+ * the pipe), and on its answer `notifications/initialized` and `tools/list`; the clock stops at the
+ * `tools/list` answer. Then stdin is closed and the process must exit, so the next run finds a PGlite
+ * data directory unlocked.
  *
  * It runs on both cores (taskset -c 0,1 undoes the pinning inherited from the bench): a start-up
  * is one process on a machine otherwise idle, and V8 compiles the PGlite WebAssembly on helper threads.
  */
-export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<number> {
+export async function timeStdioStartup(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<StartupTimes> {
   const started = performance.now();
-  const proc = spawn('taskset', ['-c', '0,1', process.execPath, CLI, 'stdio'], {
+  const proc = spawn('taskset', ['-c', '0,1', process.execPath, ...args], {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -37,15 +48,26 @@ export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_00
   proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   proc.stdin.write(INITIALIZE);
   try {
-    const answered = await new Promise<number>((resolve, reject) => {
+    const times = await new Promise<StartupTimes>((resolve, reject) => {
       let out = '';
+      let initializeMs = 0;
       proc.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        for (const line of out.split('\n')) {
+        const lines = out.split('\n');
+        out = lines.pop() ?? '';
+        for (const line of lines) {
           if (!line.trim()) continue;
-          const msg = JSON.parse(line) as { id?: number; result?: unknown; error?: unknown };
-          if (msg.id === 1 && msg.result) return resolve(performance.now() - started);
-          if (msg.id === 1) return reject(new Error(`initialize failed: ${line}`));
+          const msg = JSON.parse(line) as { id?: number; result?: { tools?: unknown[] }; error?: unknown };
+          if (msg.id !== 1 && msg.id !== 2) continue;
+          if (!msg.result) return reject(new Error(`${msg.id === 1 ? 'initialize' : 'tools/list'} failed: ${line}`));
+          if (msg.id === 1) {
+            initializeMs = performance.now() - started;
+            proc.stdin.write(AFTER_INITIALIZE);
+          } else if (!msg.result.tools?.length) {
+            return reject(new Error(`tools/list listed no tools: ${line.slice(0, 200)}`));
+          } else {
+            return resolve({ initializeMs, toolsListMs: performance.now() - started });
+          }
         }
       });
       void exited.then((code) => reject(new Error(`stdio exited (${code}) before answering: ${stderr}`)));
@@ -54,7 +76,7 @@ export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_00
     proc.stdin.end();
     const code = await Promise.race([exited, sleep(15_000).then(() => 'timeout' as const)]);
     if (code === 'timeout') throw new Error('stdio did not exit after stdin closed');
-    return answered;
+    return times;
   } finally {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGKILL');
@@ -65,42 +87,39 @@ export async function timeStdioStartup(env: NodeJS.ProcessEnv, timeoutMs = 60_00
 
 export interface StartupRow {
   what: string;
+  /** spawn to the `initialize` answer, each run. */
+  initializeMs: number[];
+  /** spawn to the `tools/list` answer, each run. */
   runsMs: number[];
   /** The highest reading of other work on the machine just before a run, in % of one core. */
   maxBusyBeforePercent: number;
 }
 
 /** `switchboard keys create` for every workspace: initialises the database, as a user does before configuring stdio. */
-function createKey(env: NodeJS.ProcessEnv): string {
-  const out = execFileSync(process.execPath, [CLI, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], {
+function createKey(cli: string, env: NodeJS.ProcessEnv): string {
+  const out = execFileSync(process.execPath, [cli, 'keys', 'create', '--workspace', 'all', '--scopes', '*', '--json'], {
     env,
     encoding: 'utf8',
   });
   return (JSON.parse(out) as { secret: string }).secret;
 }
 
-/** Runs `time` `runs` times, each after the machine has gone quiet (or `quietWaitMs` passed). */
-async function series(
-  what: string,
-  runs: number,
-  quietWaitMs: number,
-  time: (i: number) => Promise<number>,
-): Promise<StartupRow> {
-  const row: StartupRow = { what, runsMs: [], maxBusyBeforePercent: 0 };
-  for (let i = 0; i < runs; i++) {
-    row.maxBusyBeforePercent = Math.max(row.maxBusyBeforePercent, await waitForQuiet(quietWaitMs));
-    row.runsMs.push(await time(i));
-  }
-  return row;
+interface Target {
+  what: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
 }
 
 /**
- * The three start-ups a user meets: the very first on PGlite, later ones on PGlite, and PostgreSQL.
- * Everything it creates (temporary directories, a database) is removed through `onCleanup`.
+ * The start-ups a user meets, PGlite (an initialised directory) and PostgreSQL (a migrated database),
+ * beside a bare SDK stdio server and, with `baselineCli`, another build of Switchboard. Runs are
+ * interleaved (one of each target per round), so a machine whose speed drifts moves every row alike.
+ * Everything it creates (temporary directories, databases) is removed through `onCleanup`.
  */
 export async function benchStdioStartup(opts: {
-  warmRuns: number;
+  runs: number;
   quietWaitMs: number;
+  baselineCli?: string;
   log: (line: string) => void;
   onCleanup: (fn: () => Promise<unknown>) => void;
 }): Promise<StartupRow[]> {
@@ -108,26 +127,48 @@ export async function benchStdioStartup(opts: {
   delete base.DATABASE_URL;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
   opts.onCleanup(async () => rmSync(tmp, { recursive: true, force: true }));
-  const rows: StartupRow[] = [];
 
-  opts.log('stdio start-up: PGlite, initialised directory');
-  const pgliteEnv = { ...base, SWITCHBOARD_DATA_DIR: path.join(tmp, 'warm') };
-  const pgliteKey = createKey(pgliteEnv);
-  rows.push(
-    await series('PGlite, initialised directory', opts.warmRuns, opts.quietWaitMs, () =>
-      timeStdioStartup({ ...pgliteEnv, SWITCHBOARD_API_KEY: pgliteKey }),
-    ),
-  );
+  const targets: Target[] = [
+    { what: 'bare SDK stdio server (one tool)', args: [path.join(REPO_ROOT, 'bench/sdk-stdio-server.js')], env: base },
+  ];
+  const builds = [{ name: 'this build', cli: CLI }];
+  if (opts.baselineCli)
+    builds.push({ name: `baseline ${path.relative(REPO_ROOT, opts.baselineCli)}`, cli: opts.baselineCli });
+  for (const [i, build] of builds.entries()) {
+    opts.log(`stdio start-up: initialising a PGlite directory and a PostgreSQL database for ${build.name}`);
+    const pgliteEnv = { ...base, SWITCHBOARD_DATA_DIR: path.join(tmp, `pglite-${i}`) };
+    targets.push({
+      what: `${build.name}: PGlite, initialised directory`,
+      args: [build.cli, 'stdio'],
+      env: { ...pgliteEnv, SWITCHBOARD_API_KEY: createKey(build.cli, pgliteEnv) },
+    });
+    const db = await createDatabase();
+    opts.onCleanup(db.drop);
+    const pgEnv = { ...base, DATABASE_URL: db.url };
+    targets.push({
+      what: `${build.name}: PostgreSQL, migrated database`,
+      args: [build.cli, 'stdio'],
+      env: { ...pgEnv, SWITCHBOARD_API_KEY: createKey(build.cli, pgEnv) },
+    });
+  }
 
-  opts.log('stdio start-up: PostgreSQL');
-  const db = await createDatabase();
-  opts.onCleanup(db.drop);
-  const pgEnv = { ...base, DATABASE_URL: db.url };
-  const pgKey = createKey(pgEnv);
-  rows.push(
-    await series('PostgreSQL (migrated database)', opts.warmRuns, opts.quietWaitMs, () =>
-      timeStdioStartup({ ...pgEnv, SWITCHBOARD_API_KEY: pgKey }),
-    ),
-  );
+  const rows: StartupRow[] = targets.map((t) => ({
+    what: t.what,
+    initializeMs: [],
+    runsMs: [],
+    maxBusyBeforePercent: 0,
+  }));
+  // One untimed start each: the first read of node_modules and dist/ from disk is not a start-up a user repeats.
+  for (const t of targets) await timeStdioStartup(t.args, t.env);
+  for (let round = 0; round < opts.runs; round++) {
+    opts.log(`stdio start-up: round ${round + 1} of ${opts.runs}`);
+    for (const [i, t] of targets.entries()) {
+      const row = rows[i]!;
+      row.maxBusyBeforePercent = Math.max(row.maxBusyBeforePercent, await waitForQuiet(opts.quietWaitMs));
+      const times = await timeStdioStartup(t.args, t.env);
+      row.initializeMs.push(times.initializeMs);
+      row.runsMs.push(times.toolsListMs);
+    }
+  }
   return rows;
 }

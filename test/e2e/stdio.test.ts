@@ -84,6 +84,22 @@ describe('MCP over stdio (the built CLI)', () => {
     await client.close();
   });
 
+  // stdio answers tools/list before its job queue is up; a call that enqueues, sent at once, waits for it.
+  it('runs background jobs: a document added right after connecting is ingested', async () => {
+    const client = await connect(fullKey);
+    const { knowledge_base } = await callOk(client, 'create_knowledge_base', { name: 'Notes' });
+    const { document } = await callOk(client, 'add_document', {
+      knowledge_base_id: knowledge_base.id,
+      name: 'note.md',
+      content: '# Start-up\n\nThe stdio server runs its background jobs itself.',
+      wait: true,
+    });
+    expect(document.status).toBe('ready');
+    const { results } = await callOk(client, 'kb_search', { query: 'background jobs' });
+    expect(results[0].document_id).toBe(document.id);
+    await client.close();
+  });
+
   it('narrows the tools with --toolsets, --exclude-tools and --read-only', async () => {
     const client = await connect(fullKey, ['--toolsets', 'suppression', '--read-only']);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['check_suppression', 'list_suppressions']);

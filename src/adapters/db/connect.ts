@@ -16,7 +16,14 @@ export { DatabaseLockedError, DatabaseLockLostError, DEFAULT_LOCK_STALE_MS } fro
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
   /** `dataDir` is a directory, or `memory://` for a throwaway database. */
-  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; lockStaleMs?: number };
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      loadDataDir?: Blob;
+      lockStaleMs?: number;
+      /** PostgreSQL's buffer cache, e.g. `16MB`; PGlite's default (128 MB) when absent. */
+      sharedBuffers?: string;
+    };
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -99,7 +106,7 @@ async function openPglite(
   try {
     const pglite = await PGlite.create(
       inMemory ? undefined : path.resolve(target.dataDir, 'pgdata'),
-      pgliteOptions(target.loadDataDir),
+      pgliteOptions(target.loadDataDir, target.sharedBuffers),
     );
     const { db, pool } = overPglite(pglite, lock);
     return {
@@ -120,10 +127,15 @@ async function openPglite(
   }
 }
 
-/** PGlite with the extensions Switchboard uses (pgvector, for hybrid knowledge-base search). */
-export const pgliteOptions = (loadDataDir?: Blob) => ({
+/**
+ * PGlite with the extensions Switchboard uses (pgvector, for hybrid knowledge-base search). PGlite
+ * sets the whole buffer cache up in WebAssembly memory as it starts, so a smaller one starts sooner
+ * and takes less memory: PGlite's own start parameters are kept, with `shared_buffers` added.
+ */
+export const pgliteOptions = (loadDataDir?: Blob, sharedBuffers?: string) => ({
   extensions: { vector, btree_gin },
   ...(loadDataDir ? { loadDataDir } : {}),
+  ...(sharedBuffers ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`] } : {}),
 });
 
 /** Kysely over PGlite through its node-postgres adapter, so both databases share one code path. */

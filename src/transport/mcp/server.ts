@@ -75,12 +75,16 @@ export class ToolCatalog {
 /** Builds the MCP server of an HTTP session (or of one stateless request). */
 export type McpServerFactory = (app: App, catalog: ToolCatalog, filter: ToolFilter) => Server;
 
-/** An MCP server exposing the operations a principal may use under a filter. */
+/**
+ * An MCP server exposing the operations a principal may use under a filter. `beforeCall`, if given,
+ * is awaited before each tool call (stdio: until its job queue is up), not before tools/list.
+ */
 export function createMcpServer(
   app: App,
   catalog: ToolCatalog,
   filter: ToolFilter,
   callerOf: CallerSource = callerFromAuthInfo,
+  beforeCall?: () => Promise<unknown>,
 ): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
@@ -96,6 +100,7 @@ export function createMcpServer(
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    await beforeCall?.();
     const caller = await callerOf(extra.authInfo);
     const { principal } = caller;
     const compiled = catalog.get(principal, filter).byName.get(req.params.name);

@@ -8,24 +8,45 @@ import { ToolCatalog, createMcpServer } from './server.js';
  * MCP over stdin/stdout for one key. The key is checked again on every request (through the key
  * cache), so revoking it or letting it expire stops a client that is already connected. Resolves
  * when the client disconnects.
+ *
+ * `background` (the job queue and its workers) starts once the transport is connected, so a client
+ * gets `initialize` and `tools/list` answered without waiting for it; tool calls wait for it, since
+ * they may enqueue jobs. Its failure rejects the returned promise.
  */
-export async function runStdio(app: App, apiKey: string, filter: ToolFilter): Promise<void> {
+export async function runStdio(
+  app: App,
+  apiKey: string,
+  filter: ToolFilter,
+  background: () => Promise<void> = async () => {},
+): Promise<void> {
   app.registry.validateFilter(filter);
-  const server = createMcpServer(app, new ToolCatalog(app), filter, async () => {
-    const principal = await app.keyCache.authenticate(apiKey);
-    if (!principal)
-      throw new McpError(
-        ErrorCode.InvalidRequest,
-        'SWITCHBOARD_API_KEY has been revoked or has expired: create a new key and restart switchboard stdio with it',
-      );
-    return { principal };
-  });
+  let ready: Promise<void> | undefined;
+  const started = () => (ready ??= background());
+  const server = createMcpServer(
+    app,
+    new ToolCatalog(app),
+    filter,
+    async () => {
+      const principal = await app.keyCache.authenticate(apiKey);
+      if (!principal)
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          'SWITCHBOARD_API_KEY has been revoked or has expired: create a new key and restart switchboard stdio with it',
+        );
+      return { principal };
+    },
+    started,
+  );
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.onclose = resolve;
     process.stdin.once('end', resolve);
   });
   await server.connect(transport);
-  await closed;
+  // Fails the command at once, not only the next tool call, if the queue cannot start.
+  const failed = new Promise<never>((_, reject) => void started().catch(reject));
+  await Promise.race([closed, failed]);
+  // Closing the database under a queue still starting would fail it: let it finish first.
+  await started();
   await server.close();
 }

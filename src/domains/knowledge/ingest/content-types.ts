@@ -10,6 +10,20 @@ export const CONTENT_TYPES = {
 
 export type ContentType = keyof typeof CONTENT_TYPES;
 
+/**
+ * How error messages name each format to the person who uploaded it. Here, not beside the extractors:
+ * the parent of the extraction process needs the names without loading the extractors' libraries.
+ */
+export const FORMAT_LABELS: Record<ContentType, string> = {
+  'text/plain': 'text file',
+  'text/markdown': 'Markdown file',
+  'text/html': 'HTML file',
+  'application/pdf': 'PDF',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word document (DOCX)',
+  'text/csv': 'CSV file',
+  'application/json': 'JSON file',
+};
+
 const ALIASES: Record<string, ContentType> = {
   'text/x-markdown': 'text/markdown',
   'text/md': 'text/markdown',

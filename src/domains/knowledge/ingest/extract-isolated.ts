@@ -2,8 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError, type ErrorCode } from '../../../kernel/errors.js';
 import type { Chunk, ChunkOptions } from './chunk.js';
-import type { ContentType } from './content-types.js';
-import { FORMAT_LABELS } from './extract.js';
+import { type ContentType, FORMAT_LABELS } from './content-types.js';
 import { INGEST_LIMITS, type IngestLimits } from './limits.js';
 
 export interface ExtractionTask {

@@ -1,6 +1,6 @@
 import { AppError } from '../../../kernel/errors.js';
 import type { Block } from './block.js';
-import type { ContentType } from './content-types.js';
+import { type ContentType, FORMAT_LABELS } from './content-types.js';
 import { extractCsv } from './extract-csv.js';
 import { extractDocx, extractHtml } from './extract-html.js';
 import { extractJson } from './extract-json.js';
@@ -8,17 +8,6 @@ import { extractMarkdown } from './extract-markdown.js';
 import { extractPdf } from './extract-pdf.js';
 import { extractPlainText } from './extract-text.js';
 import { INGEST_LIMITS, type IngestLimits, checkTextLength } from './limits.js';
-
-/** How error messages name each format to the person who uploaded it. */
-export const FORMAT_LABELS: Record<ContentType, string> = {
-  'text/plain': 'text file',
-  'text/markdown': 'Markdown file',
-  'text/html': 'HTML file',
-  'application/pdf': 'PDF',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'Word document (DOCX)',
-  'text/csv': 'CSV file',
-  'application/json': 'JSON file',
-};
 
 const EXTRACTORS: Record<ContentType, (bytes: Uint8Array, limits: IngestLimits) => Block[] | Promise<Block[]>> = {
   'text/plain': extractPlainText,
