@@ -5,6 +5,7 @@ import { conversationOperations } from '../domains/conversations/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
 import { replyOperations } from '../domains/replies/index.js';
+import { inboundOperations } from '../domains/replies/inbound/index.js';
 import { prospectOperations } from '../domains/prospects/index.js';
 import { suppressionOperations } from '../domains/suppression/index.js';
 import { templateOperations } from '../domains/templates/index.js';
@@ -21,6 +22,7 @@ import { IdempotencyKeyInput, WorkspaceIdInput } from './inputs.js';
 export const OPERATIONS: readonly Operation[] = [
   ...workspaceOperations,
   ...outreachSettingsOperations,
+  ...inboundOperations,
   ...prospectOperations,
   ...suppressionOperations,
   ...templateOperations,
