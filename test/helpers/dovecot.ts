@@ -13,8 +13,8 @@ export interface Dovecot {
   pass: string;
   /** `imap://user:pass@127.0.0.1:port/INBOX` (plaintext: loopback only). */
   url(options?: { pass?: string; folder?: string }): string;
-  /** Appends a raw message to the folder (IMAP APPEND); returns its UID. */
-  append(raw: string | Buffer, folder?: string): Promise<number>;
+  /** Appends a raw message to the folder (IMAP APPEND, with an internal date if given); returns its UID. */
+  append(raw: string | Buffer, folder?: string, internalDate?: Date): Promise<number>;
   /** Deletes and recreates the folder: the server gives it a new UIDVALIDITY. */
   recreate(folder: string): Promise<void>;
   uidValidity(folder?: string): Promise<bigint>;
@@ -166,11 +166,12 @@ service stats {
     pass,
     url: (o = {}) =>
       `imap://${user}:${encodeURIComponent(o.pass ?? pass)}@127.0.0.1:${port}/${encodeURIComponent(o.folder ?? 'INBOX')}`,
-    append: (raw, folder = 'INBOX') =>
+    append: (raw, folder = 'INBOX', internalDate) =>
       withClient(async (c) => {
-        const res = await c.append(folder, raw);
-        if (!res?.uid) throw new Error('APPEND returned no UID');
-        return res.uid;
+        const res = await c.append(folder, raw, [], internalDate);
+        const uid = res === false ? undefined : res.uid;
+        if (!uid) throw new Error('APPEND returned no UID');
+        return uid;
       }),
     recreate: (folder) =>
       withClient(async (c) => {

@@ -149,7 +149,11 @@ export async function pollMailbox(
     const uidValidity = opened.uidValidity.toString();
     let lastUid = Number(mailbox.last_uid);
     // Only mail that arrived after the mailbox was configured, unless asked to read what is there.
-    const cutoff = mailbox.uid_validity === null && !mailbox.read_existing ? mailbox.created_at : null;
+    // IMAP internal dates have whole seconds: the cutoff is the second the mailbox was configured in.
+    const cutoff =
+      mailbox.uid_validity === null && !mailbox.read_existing
+        ? new Date(Math.floor(mailbox.created_at.getTime() / 1000) * 1000)
+        : null;
     let since = cutoff;
     if (mailbox.uid_validity === null) {
       lastUid = 0;
@@ -245,9 +249,10 @@ async function readOne(client: ImapFlow, uid: number, since: Date | null): Promi
   if (since && internalDate && internalDate < since) return { reason: null };
   if ((meta.size ?? 0) > MAX_RAW_EMAIL_BYTES) return { reason: `larger than ${MAX_RAW_EMAIL_BYTES} bytes` };
   const full = await client.fetchOne(String(uid), { source: true }, { uid: true });
-  if (!full?.source) return { reason: 'gone before it was read' };
+  const source = full === false ? undefined : full.source;
+  if (!source) return { reason: 'gone before it was read' };
   try {
-    return { email: await parseRawEmail(full.source), internalDate };
+    return { email: await parseRawEmail(source), internalDate };
   } catch (err) {
     if (err instanceof AppError && (err.code === 'invalid_request' || err.code === 'payload_too_large'))
       return { reason: err.message };
