@@ -1,6 +1,6 @@
 import type { App } from './app.js';
 import { JOBS } from './jobs.js';
-import { reviveStalledPolls } from './domains/replies/inbound/index.js';
+import { reviveStalledPolls } from './domains/replies/index.js';
 
 /** Runs the background jobs in this process: `serve` and `stdio` both do, so PGlite setups need no other process. */
 export async function startWorkers(app: App): Promise<void> {

@@ -4,8 +4,7 @@ import { draftOperations, outreachSettingsOperations } from '../domains/outreach
 import { conversationOperations } from '../domains/conversations/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
-import { replyOperations } from '../domains/replies/index.js';
-import { inboundOperations } from '../domains/replies/inbound/index.js';
+import { inboundOperations, replyOperations } from '../domains/replies/index.js';
 import { prospectOperations } from '../domains/prospects/index.js';
 import { suppressionOperations } from '../domains/suppression/index.js';
 import { templateOperations } from '../domains/templates/index.js';

@@ -13,7 +13,7 @@ import { createDraft } from '../../src/domains/outreach/drafts.service.js';
 import { createTemplate } from '../../src/domains/templates/templates.service.js';
 import { receiveReply } from '../../src/domains/replies/replies.service.js';
 import { escalateToHuman } from '../../src/domains/escalations/escalations.service.js';
-import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies/inbound/index.js';
+import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies/index.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';

@@ -180,6 +180,7 @@ export async function pollMailbox(
       if (!uids.length) break;
       for (const uid of uids) {
         const outcome = await readOne(client, uid, cutoff);
+        let stored = false;
         if (outcome.email) {
           const ctx: RequestContext = {
             ...services,
@@ -188,22 +189,27 @@ export async function pollMailbox(
             requestId: `imap:${mailbox.id}:${uid}`,
             actor: IMAP,
           };
-          await receive(
-            ctx,
-            { ...outcome.email, receivedAt: outcome.email.receivedAt ?? outcome.internalDate },
-            'imap',
+          const email = { ...outcome.email, receivedAt: outcome.email.receivedAt ?? outcome.internalDate };
+          // A message the replies domain refuses would refuse again: it is passed, not retried forever.
+          stored = await receive(ctx, email, 'imap').then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof AppError && err.code === 'invalid_request') {
+                mlog.warn({ uid, reason: err.message }, 'IMAP message refused');
+                return false;
+              }
+              throw err;
+            },
           );
-          received++;
-        } else {
-          skipped++;
-          if (outcome.reason) mlog.warn({ uid, reason: outcome.reason }, 'IMAP message skipped');
-        }
+        } else if (outcome.reason) mlog.warn({ uid, reason: outcome.reason }, 'IMAP message skipped');
+        if (stored) received++;
+        else skipped++;
         lastUid = uid;
         const saved = await ownRow(services, claimed)
           .set((eb) => ({
             last_uid: uid,
             uid_validity: uidValidity,
-            received_count: eb('received_count', '+', outcome.email ? 1 : 0),
+            received_count: eb('received_count', '+', stored ? 1 : 0),
           }))
           .executeTakeFirst();
         if (!saved.numUpdatedRows) return { status: 'stale' };

@@ -72,6 +72,16 @@ export async function parseRawEmail(raw: Buffer): Promise<InboundEmail> {
     throw new AppError('invalid_request', 'The email has no From address, so it cannot be a reply', { param: 'from' });
   const contentType = mail.headers.get('content-type') as { value?: string } | undefined;
   const date = mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date : null;
+  let text = (mail.text ?? '').replace(/\r\n/g, '\n').trim();
+  // A delivery report returns the headers of the email that bounced (or all of it): they say which
+  // sent email it was, so they join the text, and nothing more of the returned message does.
+  if (contentType?.value?.toLowerCase() === 'multipart/report') {
+    for (const a of mail.attachments) {
+      if (a.contentType !== 'text/rfc822-headers' && a.contentType !== 'message/rfc822') continue;
+      const returned = a.content.subarray(0, 16_384).toString('utf8').replace(/\r\n/g, '\n');
+      text += `\n\n${returned.split('\n\n')[0]!.trim()}`;
+    }
+  }
   return {
     messageId: messageIds(mail.messageId)[0] ?? null,
     inReplyTo: messageIds(mail.inReplyTo)[0] ?? null,
@@ -79,7 +89,7 @@ export async function parseRawEmail(raw: Buffer): Promise<InboundEmail> {
     from: { address: from.address.trim().toLowerCase(), name: from.name?.trim() || null },
     to: addresses(mail.to),
     subject: mail.subject ?? null,
-    text: (mail.text ?? '').replace(/\r\n/g, '\n').trim(),
+    text,
     headers: headerMap(mail.headerLines),
     contentType: contentType?.value?.toLowerCase() ?? null,
     receivedAt: date,

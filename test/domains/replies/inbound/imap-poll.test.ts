@@ -12,7 +12,7 @@ import {
   pollMailbox,
   reviveStalledPolls,
   setInboundMailbox,
-} from '../../../../src/domains/replies/inbound/index.js';
+} from '../../../../src/domains/replies/index.js';
 import { addKey, addWorkspace, contextFor, createOrg, silentLog, testConfig } from '../../../helpers/app.js';
 import { createSharedTestDatabase } from '../../../helpers/db.js';
 import { type Dovecot, startDovecot } from '../../../helpers/dovecot.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAX_RAW_EMAIL_BYTES, parseRawEmail } from '../../../../src/domains/replies/inbound/index.js';
+import { MAX_RAW_EMAIL_BYTES, parseRawEmail } from '../../../../src/domains/replies/index.js';
 import { caught } from '../../../helpers/errors.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/mail/${name}`, import.meta.url));
@@ -65,6 +65,8 @@ describe('parseRawEmail', () => {
     expect(e.headers['auto-submitted']).toBe('auto-replied');
     expect(e.text).toContain('Status: 5.1.1');
     expect(e.text).toContain('Action: failed');
+    // The returned headers name the email that bounced.
+    expect(e.text).toMatch(/^Message-ID: <drf_bounce\.1@sender\.example>$/m);
   });
 
   it('refuses what is not a message, and what is too large', async () => {
