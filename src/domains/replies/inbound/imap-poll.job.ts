@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { InboundMailboxRow } from '../../../adapters/db/schema.js';
@@ -101,7 +101,9 @@ export function describeImapError(err: unknown, mailbox: Pick<InboundMailboxRow,
   return `IMAP error with ${where}: ${String(detail).slice(0, 300)}`;
 }
 
-function imapClient(mailbox: InboundMailboxRow, password: string): ImapFlow {
+async function imapClient(mailbox: InboundMailboxRow, password: string): Promise<ImapFlow> {
+  // Loaded on first use, like the MIME parser: a process without mailboxes never needs it.
+  const { ImapFlow } = await import('imapflow');
   return new ImapFlow({
     host: mailbox.host,
     port: mailbox.port,
@@ -142,7 +144,7 @@ export async function pollMailbox(
       mailbox.password_sealed,
       passwordContext(mailbox.workspace_id, mailbox.id),
     );
-    client = imapClient(mailbox, password);
+    client = await imapClient(mailbox, password);
     client.on('error', (err) => mlog.debug({ error: describeImapError(err, mailbox) }, 'IMAP connection error'));
     await client.connect();
     const opened = await client.mailboxOpen(mailbox.folder, { readOnly: true });

@@ -1,4 +1,4 @@
-import { type AddressObject, simpleParser } from 'mailparser';
+import type { AddressObject } from 'mailparser';
 import { AppError } from '../../../kernel/errors.js';
 import type { InboundEmail } from './inbound-email.js';
 
@@ -60,6 +60,8 @@ export async function parseRawEmail(raw: Buffer): Promise<InboundEmail> {
   const head = raw.subarray(0, 1000).toString('latin1');
   if (!FIRST_LINE.test(head) || head.includes('\0'))
     throw new AppError('invalid_request', 'The body is not an RFC 5322 email: it does not start with a header field');
+  // Loaded on first use: most processes (stdio sessions, CLI commands) never parse an email.
+  const { simpleParser } = await import('mailparser');
   const mail = await simpleParser(raw, {
     skipImageLinks: true,
     skipTextToHtml: true,
