@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './kernel/clock.js';
@@ -15,6 +16,7 @@ import { HttpEmbedder } from './adapters/llm/embeddings.js';
 import { OfflineLlm } from './adapters/llm/offline.js';
 import { ResendSender } from './adapters/mail/resend.js';
 import { SinkSender } from './adapters/mail/sink.js';
+import { AesGcmSecretBox, type KeySource } from './adapters/secrets/secret-box.js';
 import { Registry } from './operations/invoker.js';
 
 export const VERSION = '0.1.0';
@@ -71,6 +73,8 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
       keyCache,
       workspaceCache: new WorkspaceCache(config.cacheMs),
+      secrets: new AesGcmSecretBox(secretKeySource(config), log),
+      inbound: { pollIntervalMs: config.inbound.pollSeconds * 1000 },
       search: { timeoutMs: config.search.timeoutMs, gate: searchGate(config, handle.pool.options.max ?? 10) },
     };
     let closed: Promise<void> | undefined;
@@ -122,6 +126,22 @@ async function llmFor(config: Config): Promise<Services['llm']> {
     generationModel: config.anthropic.generationModel,
     classificationModel: config.anthropic.classificationModel,
   });
+}
+
+/**
+ * The server key: configured, else (PGlite) a key file beside the database, made on first use. Several
+ * nodes on one PostgreSQL server must share a key, so there it has to be configured.
+ */
+function secretKeySource(config: Config): KeySource {
+  if (config.secretKey) return { kind: 'configured', key: config.secretKey };
+  if (config.database.kind === 'postgres')
+    return {
+      kind: 'none',
+      reason:
+        'This server has no SWITCHBOARD_SECRET_KEY, which stored credentials are sealed with: set it (32 bytes, e.g. `openssl rand -base64 32`) on every server node, then configure the mailbox again',
+    };
+  if (config.database.dataDir.startsWith('memory://')) return { kind: 'ephemeral' };
+  return { kind: 'file', path: path.join(config.database.dataDir, 'secret.key') };
 }
 
 /** SMTP if configured, else Resend, else none (only is_test workspaces then send, to the sink). */

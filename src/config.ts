@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { EmbeddingsConfig } from './adapters/llm/embeddings.js';
+import { decodeSecretKey } from './adapters/secrets/secret-box.js';
 
 const list = z
   .string()
@@ -68,6 +69,13 @@ const EnvSchema = z.object({
   SWITCHBOARD_GENERATION_MODEL: z.string().min(1).optional(),
   SWITCHBOARD_CLASSIFICATION_MODEL: z.string().min(1).optional(),
   RESEND_WEBHOOK_SECRET: z.string().min(1).optional(),
+  SWITCHBOARD_SECRET_KEY: z
+    .string()
+    .optional()
+    .refine((k) => k === undefined || decodeSecretKey(k) !== undefined, {
+      message: 'must be 32 bytes written as 64 hex digits or as base64 (e.g. `openssl rand -base64 32`)',
+    }),
+  SWITCHBOARD_IMAP_POLL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
   SWITCHBOARD_EMBEDDINGS_URL: z.url().optional(),
   SWITCHBOARD_EMBEDDINGS_MODEL: z.string().min(1).optional(),
   SWITCHBOARD_EMBEDDINGS_PROVIDER: z.enum(['voyage', 'openai']).optional(),
@@ -118,6 +126,13 @@ export interface Config {
     resend: { apiKey: string; baseUrl: string | undefined } | undefined;
     resendWebhookSecret: string | undefined;
   };
+  /**
+   * Seals stored credentials (IMAP passwords). Unset: PGlite setups keep a generated key in
+   * `<data dir>/secret.key`; DATABASE_URL setups cannot store mailbox credentials.
+   */
+  secretKey: string | undefined;
+  /** Inbound mail: each configured IMAP mailbox is polled every `pollSeconds`. */
+  inbound: { pollSeconds: number };
   /** Unset: drafts are the rendered templates and replies are classified by rules. */
   anthropic:
     | {
@@ -214,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
       resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     },
+    secretKey: e.SWITCHBOARD_SECRET_KEY,
+    inbound: { pollSeconds: e.SWITCHBOARD_IMAP_POLL_SECONDS },
     anthropic: e.ANTHROPIC_API_KEY
       ? {
           apiKey: e.ANTHROPIC_API_KEY,

@@ -1,8 +1,18 @@
 import type { App } from './app.js';
 import { JOBS } from './jobs.js';
+import { reviveStalledPolls } from './domains/replies/index.js';
 
 /** Runs the background jobs in this process: `serve` and `stdio` both do, so PGlite setups need no other process. */
 export async function startWorkers(app: App): Promise<void> {
   const log = app.log.child({ component: 'jobs' });
   for (const job of JOBS) await app.queue.work(job.name, (data, attempt) => job.run(app, log, data, attempt));
+  // IMAP polls reschedule themselves; this restarts a chain that died (its job out of retries in a long
+  // database outage), now and every interval. Errors are only logged: the next round tries again.
+  const revive = () =>
+    reviveStalledPolls(app).then(
+      (n) => n && log.info({ mailboxes: n }, 'restarted stalled IMAP polling'),
+      (err: unknown) => log.debug({ err }, 'could not check IMAP polling'),
+    );
+  await revive();
+  setInterval(revive, app.inbound.pollIntervalMs).unref();
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/schema.js';
 import type { Clock } from './clock.js';
 import type { ConcurrencyGate } from './concurrency.js';
-import type { Embedder, JobQueue, KeyResolver, Llm, MailSender, WorkspaceResolver } from './ports.js';
+import type { Embedder, JobQueue, KeyResolver, Llm, MailSender, SecretBox, WorkspaceResolver } from './ports.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
 export interface Principal {
@@ -48,6 +48,10 @@ export interface Services {
   keyCache: KeyResolver;
   /** How tool calls resolve `workspace_id`; forget a workspace here after writing its row. */
   workspaceCache: WorkspaceResolver;
+  /** Seals stored credentials (IMAP passwords) with the server key. */
+  secrets: SecretBox;
+  /** Inbound mail: how often each configured IMAP mailbox is polled. */
+  inbound: { pollIntervalMs: number };
   /** Knowledge-base searches: how long one statement may run, and how many run at once (per organization, per process). */
   search: { timeoutMs: number; gate: ConcurrencyGate };
 }

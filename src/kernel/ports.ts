@@ -194,6 +194,17 @@ export interface JobQueue {
   ): Promise<void>;
 }
 
+/**
+ * Seals secrets kept in the database (mailbox passwords) with the server key. `context` names what
+ * the secret belongs to and must be the same to open it. Without a key (`available` false), both
+ * fail with `invalid_request` naming SWITCHBOARD_SECRET_KEY.
+ */
+export interface SecretBox {
+  readonly available: boolean;
+  seal(plaintext: string, context: string): Promise<string>;
+  open(sealed: string, context: string): Promise<string>;
+}
+
 /** How transports resolve presented API keys; a key is forgotten after it is revoked or rotated. */
 export interface KeyResolver {
   authenticate(presented: string): Promise<Principal | null>;

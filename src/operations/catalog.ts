@@ -4,7 +4,7 @@ import { draftOperations, outreachSettingsOperations } from '../domains/outreach
 import { conversationOperations } from '../domains/conversations/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
-import { replyOperations } from '../domains/replies/index.js';
+import { inboundOperations, replyOperations } from '../domains/replies/index.js';
 import { prospectOperations } from '../domains/prospects/index.js';
 import { suppressionOperations } from '../domains/suppression/index.js';
 import { templateOperations } from '../domains/templates/index.js';
@@ -21,6 +21,7 @@ import { IdempotencyKeyInput, WorkspaceIdInput } from './inputs.js';
 export const OPERATIONS: readonly Operation[] = [
   ...workspaceOperations,
   ...outreachSettingsOperations,
+  ...inboundOperations,
   ...prospectOperations,
   ...suppressionOperations,
   ...templateOperations,

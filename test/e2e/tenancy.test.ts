@@ -13,6 +13,7 @@ import { createDraft } from '../../src/domains/outreach/drafts.service.js';
 import { createTemplate } from '../../src/domains/templates/templates.service.js';
 import { receiveReply } from '../../src/domains/replies/replies.service.js';
 import { escalateToHuman } from '../../src/domains/escalations/escalations.service.js';
+import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies/index.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
@@ -99,6 +100,8 @@ const FILL: Record<string, (r: Records) => unknown> = {
 /** Optional inputs a call still needs to succeed (add_document wants content or content_base64). */
 const OPTIONAL_FILL: Record<string, () => unknown> = {
   content: () => '# Probe\n\ntenancy probe',
+  // set_inbound_mailbox takes a url or fields; nothing listens there (the poll just records its error).
+  url: () => 'imaps://probe:probe-pass@127.0.0.1:1/INBOX',
   variables: () => ({ prospect: { first_name: 'Probe' } }),
 };
 let probeKeys = 0;
@@ -159,6 +162,8 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     { workspace_id: ctx.workspace.id, document_id: doc.document.id },
     { attempt: 1, lastAttempt: false },
   );
+  await rotateInboundToken(ctx);
+  await setInboundMailbox(ctx, { url: `imaps://${label}-imapuser:${label}-imappass@${label}-imap.example/INBOX` });
   // An email template under the same key everywhere: a lookup by key must find the caller's own.
   const template = await createTemplate(ctx, {
     key: 'welcome',
@@ -217,7 +222,9 @@ async function counts(workspaceId: string) {
       | 'conversations'
       | 'messages'
       | 'replies'
-      | 'escalations',
+      | 'escalations'
+      | 'inbound_hook_tokens'
+      | 'inbound_mailboxes',
   ) =>
     Number(
       (
@@ -241,6 +248,8 @@ async function counts(workspaceId: string) {
     messages: await count('messages'),
     replies: await count('replies'),
     escalations: await count('escalations'),
+    inbound_hook_tokens: await count('inbound_hook_tokens'),
+    inbound_mailboxes: await count('inbound_mailboxes'),
   };
 }
 
@@ -384,6 +393,7 @@ beforeAll(async () => {
     'theirs-corp',
     'theirs-reason',
     'only-theirs@example.com',
+    ...['other', 'theirs'].flatMap((label) => [`${label}-imapuser`, `${label}-imappass`, `${label}-imap.example`]),
   ];
   server = await startHttpServer(t.app, { port: 0 });
   client = await connectHttp(server.url, tn.mainKey);
@@ -690,6 +700,17 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
         .executeTakeFirst();
       expect(row).toEqual({ id: recs.templateId, name: `${label}-template` });
     }
+  });
+
+  it("GET /workspaces/main/inbound shows main's own settings: no other workspace's mailbox, no password", async () => {
+    await rest('PUT', '/workspaces/main/inbound/mailbox', {
+      body: { url: 'imaps://probe:probe-pass@127.0.0.1:1/INBOX' },
+    });
+    const res = await rest('GET', '/workspaces/main/inbound');
+    expect(res.status).toBe(200);
+    expect(res.body.mailbox).toMatchObject({ username: 'probe', host: '127.0.0.1' });
+    expect(res.text).not.toContain('probe-pass');
+    for (const value of foreignValues) expect(res.text, `leaks ${value}`).not.toContain(value);
   });
 
   it('GET /workspaces lists only main', async () => {

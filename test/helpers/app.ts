@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { type App, type AppOptions, createApp } from '../../src/app.js';
 import { authenticateKey } from '../../src/domains/tenancy/auth.js';
@@ -9,11 +10,14 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createTestDatabase } from './db.js';
 
 export const silentLog = pino({ level: 'silent' });
+const TEST_SECRET_KEY = randomBytes(32).toString('base64');
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // Caches on, as in production, with a TTL long enough that no test depends on timing: changes made
   // through the app are seen at once; test/domains/tenancy/key-cache.test.ts and workspace-cache.test.ts cover expiry.
-  return { ...loadConfig({ HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '60000' }), ...overrides };
+  // A server key of its own, so no test creates the key file in the per-user data directory.
+  const env = { HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '60000', SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY };
+  return { ...loadConfig(env), ...overrides };
 }
 
 export interface TestApp {

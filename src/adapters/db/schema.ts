@@ -295,6 +295,41 @@ export interface EscalationTable {
   updated_at: Timestamp;
 }
 
+/** A workspace's raw-MIME hook secret, as SHA-256; one per workspace. */
+export interface InboundHookTokenTable {
+  workspace_id: string;
+  id: string;
+  token_hash: string;
+  prefix: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+/** The IMAP mailbox a workspace has polled, and how far the poller has read it. */
+export interface InboundMailboxTable {
+  workspace_id: string;
+  id: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  username: string;
+  password_sealed: string;
+  folder: string;
+  read_existing: boolean;
+  /** bigint: returned as a string by pg. */
+  uid_validity: ColumnType<string | null, string | number | null, string | number | null>;
+  last_uid: ColumnType<string, string | number | undefined, string | number>;
+  poll_generation: string;
+  poll_lease_until: Timestamp | null;
+  last_poll_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  received_count: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   workspaces: WorkspaceTable;
@@ -316,9 +351,13 @@ export interface Database {
   messages: MessageTable;
   replies: ReplyTable;
   escalations: EscalationTable;
+  inbound_hook_tokens: InboundHookTokenTable;
+  inbound_mailboxes: InboundMailboxTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;
+export type InboundHookTokenRow = Selectable<InboundHookTokenTable>;
+export type InboundMailboxRow = Selectable<InboundMailboxTable>;
 export type ApiKeyRow = Selectable<ApiKeyTable>;
 export type ProspectRow = Selectable<ProspectTable>;
 export type NewProspect = Insertable<ProspectTable>;

@@ -4,6 +4,7 @@ import type { App } from '../../app.js';
 import { AppError } from '../../kernel/errors.js';
 import { applyDeliveryReport, recordClick, recordOpen, unsubscribe } from '../../domains/outreach/index.js';
 import { toDeliveryReport, verifyResendWebhook } from '../../adapters/mail/resend-webhook.js';
+import { MAX_RAW_EMAIL_BYTES, receiveHookEmail } from '../../domains/replies/index.js';
 import type { HttpEnv } from './env.js';
 
 // The smallest transparent GIF.
@@ -57,5 +58,29 @@ export function mountResendHook(hono: Hono<HttpEnv>, app: App): void {
       received: true,
       result: report ? await applyDeliveryReport(app, c.get('log'), report) : 'ignored',
     });
+  });
+}
+
+/**
+ * Inbound mail as raw RFC 5322 bytes (`message/rfc822`, `application/octet-stream`, `text/plain`, or
+ * any type: the body is read as bytes), posted by an inbound-mail provider or a Cloudflare Email
+ * Worker to the workspace's secret address. Answers 201 with `{ reply, created: true }`; the same
+ * Message-ID posted again answers 200 with the reply stored the first time and `created: false`. Any token that is not
+ * live answers the same 404.
+ */
+export function mountInboundHook(hono: Hono<HttpEnv>, app: App): void {
+  const limit = bodyLimit({
+    maxSize: MAX_RAW_EMAIL_BYTES,
+    onError: () => {
+      throw new AppError(
+        'payload_too_large',
+        `An email larger than ${MAX_RAW_EMAIL_BYTES / 1024 / 1024} MB is not accepted`,
+      );
+    },
+  });
+  hono.post('/hooks/inbound/:token', limit, async (c) => {
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    const { reply, created } = await receiveHookEmail(app, c.get('log'), c.get('requestId'), c.req.param('token'), raw);
+    return c.json({ reply, created }, created ? 201 : 200);
   });
 }

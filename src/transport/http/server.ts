@@ -19,7 +19,7 @@ import { SdkMcpHttpHandler } from '../mcp/sdk-http.js';
 import { McpHttpHandler } from '../mcp/streamable-http.js';
 import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
-import { mountResendHook, mountTracking } from './hooks.js';
+import { mountInboundHook, mountResendHook, mountTracking } from './hooks.js';
 import { mountOAuthRefusal } from './oauth.js';
 
 const partsOf = (c: Context): RequestParts => ({
@@ -82,6 +82,7 @@ function createHonoApp(app: App): Hono<HttpEnv> {
   hono.get('/api/openapi.json', (c) => c.json(openApi));
   mountTracking(hono, app);
   mountResendHook(hono, app);
+  mountInboundHook(hono, app);
   mountOAuthRefusal(hono);
 
   const api = new Hono<HttpEnv>();
