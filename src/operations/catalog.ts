@@ -13,6 +13,7 @@ import type { Principal } from '../kernel/context.js';
 import { AppError } from '../kernel/errors.js';
 import { type Operation, TOOLSETS } from './define.js';
 import { IdempotencyKeyInput, WorkspaceIdInput } from './inputs.js';
+import { foldTypeUnions } from './type-unions.js';
 
 /**
  * Every operation, in the stable order `tools/list`, the REST routes and the OpenAPI document use.
@@ -155,7 +156,8 @@ function compile(op: Operation): CompiledOperation {
   const outputJsonSchema = jsonSchema(op.output, 'output');
   let check: ValidateFunction | undefined;
   // Compiled on first use: compiling every schema at start would slow down start-up (stdio) for tools never called.
-  const outputCheck = () => (check ??= ajv.compile(outputJsonSchema));
+  // From the same schema with its type unions folded: it accepts the same values without the garbage of anyOf.
+  const outputCheck = () => (check ??= ajv.compile(foldTypeUnions(outputJsonSchema) as Json));
   return {
     op,
     input,
