@@ -11,6 +11,7 @@ import * as apiKeySuccessor from './migrations/2026_12_01_1000_api_key_successor
 import * as kbChunkGenerations from './migrations/2026_12_01_1100_kb_chunk_generations.js';
 import * as conversations from './migrations/2026_12_02_1000_conversations.js';
 import * as kbPartsAndDeferredDeletes from './migrations/2026_12_02_1100_kb_parts_and_deferred_deletes.js';
+import * as eventsKpisIndex from './migrations/2026_12_03_1000_events_kpis_index.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_01_1100_kb_chunk_generations': kbChunkGenerations,
   '2026_12_02_1000_conversations': conversations,
   '2026_12_02_1100_kb_parts_and_deferred_deletes': kbPartsAndDeferredDeletes,
+  '2026_12_03_1000_events_kpis_index': eventsKpisIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
