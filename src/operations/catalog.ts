@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { draftOperations, outreachSettingsOperations } from '../domains/outreach/index.js';
 import { conversationOperations } from '../domains/conversations/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
+import { kpiOperations } from '../domains/kpis/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
 import { inboundOperations, replyOperations } from '../domains/replies/index.js';
 import { prospectOperations } from '../domains/prospects/index.js';
@@ -30,6 +31,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...replyOperations,
   ...conversationOperations,
   ...escalationOperations,
+  ...kpiOperations,
   ...knowledgeOperations,
   ...keyOperations,
 ];

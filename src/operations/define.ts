@@ -12,6 +12,7 @@ export const TOOLSETS = {
   drafts: 'Email drafts: create, review, approve (sending follows approval)',
   conversations: 'Conversations and replies: inbound mail, its classification, the threads',
   escalations: 'Hand a conversation to a person, and the inbox of those waiting',
+  kpis: 'Outreach numbers: sent, opened, replied, rates and a daily series',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
 type Toolset = keyof typeof TOOLSETS;

@@ -45,6 +45,7 @@ const MCP_TOOLS = [
   'get_escalation',
   'assign_escalation',
   'resolve_escalation',
+  'get_kpis',
   'list_knowledge_bases',
   'get_knowledge_base',
   'create_knowledge_base',

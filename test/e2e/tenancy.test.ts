@@ -529,6 +529,34 @@ describe('MCP: what mainKey sees in its own workspace', () => {
     expect(blocked.suppressions.map((s: { value: string }) => s.value)).toEqual(['mine-blocked@example.com']);
   });
 
+  it('get_kpis counts only main', async () => {
+    const pending = async (workspaceId?: string) => {
+      let q = t.app.db.selectFrom('drafts').select('id').where('status', '=', 'pending_approval');
+      if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
+      return (await q.execute()).length;
+    };
+    const events = async (type: string) =>
+      (
+        await t.app.db
+          .selectFrom('events')
+          .select('id')
+          .where('workspace_id', '=', tn.main.id)
+          .where('type', '=', type)
+          .execute()
+      ).length;
+    expect(await pending()).toBeGreaterThan(await pending(tn.main.id)); // other workspaces have drafts too
+    const { kpis } = await callOk(client, 'get_kpis', {});
+    expect(kpis.totals.drafts_awaiting_approval).toBe(await pending(tn.main.id));
+    const escalations = await t.app.db
+      .selectFrom('escalations')
+      .select('id')
+      .where('workspace_id', '=', tn.main.id)
+      .execute();
+    expect(escalations.length).toBeGreaterThan(0);
+    expect(kpis.totals.escalations_opened).toBe(escalations.length); // others' escalations not counted
+    expect(kpis.totals.hot_leads).toBe(await events('hot_lead.detected'));
+  });
+
   it("check_suppression in main does not see other's entries", async () => {
     expect(await callOk(client, 'check_suppression', { email: 'blocked@example.com' })).toEqual({
       email: 'blocked@example.com',

@@ -4,8 +4,7 @@ import { openEscalation } from '../escalations/index.js';
 import { flagPendingDrafts } from '../outreach/index.js';
 import { type ProspectStatus, applyReplyToProspect, getProspect, upsertProspect } from '../prospects/index.js';
 import { addSuppression } from '../suppression/index.js';
-import { MACHINE_LABELS } from './replies.model.js';
-import type { ReplyClassificationResult } from './classify/index.js';
+import { MACHINE_LABELS, type ReplyClassificationResult } from './classify/index.js';
 
 /** Soft bounces of one prospect's address before it is suppressed like a hard bounce. */
 export const SOFT_BOUNCE_LIMIT = 3;
@@ -32,7 +31,7 @@ export async function applyClassification(
 ): Promise<void> {
   const now = ctx.clock.now();
   const prospect = reply.prospect_id ? await getProspect(ctx, reply.prospect_id) : null;
-  const human = !MACHINE_LABELS.includes(c.label);
+  const human = !MACHINE_LABELS.has(c.label);
   let status: ProspectStatus | undefined = human ? 'replied' : undefined;
 
   if (c.label === 'unsubscribe') {

@@ -16,3 +16,4 @@ export {
   setInboundMailbox,
   workspaceForHookToken,
 } from './inbound/index.js';
+export { MACHINE_LABELS } from './classify/index.js';

@@ -27,9 +27,6 @@ export interface InboundEmail {
   attachmentCount: number;
 }
 
-/** Labels that only machines send: they say nothing about what the person wants. */
-export const MACHINE_LABELS: readonly ReplyLabel[] = ['bounce', 'out_of_office', 'auto_reply'];
-
 export const Classification = z.object({
   label: z
     .enum(REPLY_LABELS)

@@ -20,6 +20,7 @@ export const SCOPES = {
   'escalations:read': 'List and read escalations',
   'escalations:write': 'Escalate a conversation to a person, and assign escalations',
   'escalations:resolve': 'Resolve escalations (for people: give it to no agent key)',
+  'kpis:read': 'Read the workspace KPIs (get_kpis)',
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 

@@ -1,0 +1,3 @@
+export type { Kpis } from './kpis.model.js';
+export { kpiOperations } from './kpis.ops.js';
+export { getKpis } from './kpis.service.js';
