@@ -1,11 +1,12 @@
 import path from 'node:path';
+import { lookup } from 'node:dns/promises';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './kernel/clock.js';
 import { ConcurrencyGate } from './kernel/concurrency.js';
 import type { Services } from './kernel/context.js';
 import { KeyCache, WorkspaceCache } from './domains/tenancy/index.js';
-import type { Embedder } from './kernel/ports.js';
+import type { Embedder, HostResolver } from './kernel/ports.js';
 import { JOB_NAMES } from './jobs.js';
 import type { Config } from './config.js';
 import { type DatabaseHandle, type DatabaseLockLostError, openDatabase } from './adapters/db/connect.js';
@@ -30,6 +31,8 @@ export interface App extends Services {
   queue: PgBossQueue;
   keyCache: KeyCache;
   log: Logger;
+  /** Runs `stop` first when the app closes (background loops started by the workers). */
+  onClose(stop: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,8 @@ export interface AppOptions {
    * for stdio, which starts it once the client has its first answers.
    */
   startJobs?: boolean;
+  /** Replaces the system DNS resolver for webhook URLs (tests of the SSRF rule). */
+  webhookResolver?: HostResolver;
   /** Another process took this one's PGlite lock: queries already fail; the process should stop. */
   onDatabaseLockLost?: (err: DatabaseLockLostError) => void;
 }
@@ -76,9 +81,11 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       secrets: new AesGcmSecretBox(secretKeySource(config), log),
       inbound: { pollIntervalMs: config.inbound.pollSeconds * 1000 },
       search: { timeoutMs: config.search.timeoutMs, gate: searchGate(config, handle.pool.options.max ?? 10) },
+      webhooks: { ...config.webhooks, resolve: opts.webhookResolver ?? systemResolver },
     };
     let closed: Promise<void> | undefined;
     const started = jobs;
+    const stoppers: (() => Promise<void>)[] = [];
     return {
       ...services,
       config,
@@ -87,7 +94,11 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       queue: started,
       registry: new Registry(services),
       log,
-      close: () => (closed ??= started.stop().finally(() => handle.close())),
+      onClose: (stop) => void stoppers.push(stop),
+      close: () =>
+        (closed ??= Promise.allSettled(stoppers.map((stop) => stop()))
+          .then(() => started.stop())
+          .finally(() => handle.close())),
     };
   } catch (err) {
     await jobs?.stop().catch(() => {});
@@ -95,6 +106,13 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
     throw err;
   }
 }
+
+/** Every address of a host, in the resolver's order, as the operating system resolves it. */
+const systemResolver: HostResolver = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((a) => ({
+    address: a.address,
+    family: a.family === 6 ? 6 : 4,
+  }));
 
 /**
  * Searches may hold at most half the pool (PGlite's pool is one connection: one search at a time),

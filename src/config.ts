@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { EmbeddingsConfig } from './adapters/llm/embeddings.js';
 import { decodeSecretKey } from './adapters/secrets/secret-box.js';
+import type { WebhookSettings } from './kernel/ports.js';
 
 const list = z
   .string()
@@ -81,6 +82,14 @@ const EnvSchema = z.object({
   SWITCHBOARD_EMBEDDINGS_PROVIDER: z.enum(['voyage', 'openai']).optional(),
   SWITCHBOARD_EMBEDDINGS_API_KEY: z.string().min(1).optional(),
   VOYAGE_API_KEY: z.string().min(1).optional(),
+  SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE: flag,
+  SWITCHBOARD_WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  SWITCHBOARD_WEBHOOKS_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'must be a comma-separated list of seconds, e.g. 5,300,1800')
+    .default('5,300,1800,7200,18000,36000,36000'),
+  SWITCHBOARD_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
+  SWITCHBOARD_WEBHOOKS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -142,6 +151,8 @@ export interface Config {
         classificationModel: string | undefined;
       }
     | undefined;
+  /** Outgoing webhooks (the resolver is the system's unless a test injects one). */
+  webhooks: Omit<WebhookSettings, 'resolve'>;
   logLevel: string;
 }
 
@@ -239,6 +250,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           classificationModel: e.SWITCHBOARD_CLASSIFICATION_MODEL,
         }
       : undefined,
+    webhooks: {
+      allowPrivate: e.SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE,
+      timeoutMs: e.SWITCHBOARD_WEBHOOKS_TIMEOUT_MS,
+      retryScheduleMs: e.SWITCHBOARD_WEBHOOKS_RETRY_SCHEDULE.split(',').map((s) => Math.round(Number(s.trim()) * 1000)),
+      concurrencyPerEndpoint: e.SWITCHBOARD_WEBHOOKS_CONCURRENCY,
+      pollMs: e.SWITCHBOARD_WEBHOOKS_POLL_MS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,4 +1,5 @@
 import type { App } from './app.js';
+import { WebhookRunner } from './domains/webhooks/index.js';
 import { JOBS } from './jobs.js';
 import { reviveStalledPolls } from './domains/replies/index.js';
 
@@ -15,4 +16,8 @@ export async function startWorkers(app: App): Promise<void> {
     );
   await revive();
   setInterval(revive, app.inbound.pollIntervalMs).unref();
+  // Webhooks run their own loop over their delivery table (see runner.ts), stopped before the queue when the app closes.
+  const webhooks = new WebhookRunner(app, app.log.child({ component: 'webhooks' }));
+  webhooks.start();
+  app.onClose(() => webhooks.stop());
 }

@@ -3,7 +3,16 @@ import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/schema.js';
 import type { Clock } from './clock.js';
 import type { ConcurrencyGate } from './concurrency.js';
-import type { Embedder, JobQueue, KeyResolver, Llm, MailSender, SecretBox, WorkspaceResolver } from './ports.js';
+import type {
+  Embedder,
+  JobQueue,
+  KeyResolver,
+  Llm,
+  MailSender,
+  SecretBox,
+  WebhookSettings,
+  WorkspaceResolver,
+} from './ports.js';
 
 /** Who is calling: an API key, resolved and checked by a transport. */
 export interface Principal {
@@ -54,6 +63,8 @@ export interface Services {
   inbound: { pollIntervalMs: number };
   /** Knowledge-base searches: how long one statement may run, and how many run at once (per organization, per process). */
   search: { timeoutMs: number; gate: ConcurrencyGate };
+  /** Outgoing webhooks: SSRF rule, timeout, retry schedule, resolver. */
+  webhooks: WebhookSettings;
 }
 
 /**

@@ -65,8 +65,59 @@ export interface EventMap {
   };
   'escalation.assigned': { escalation_id: string; conversation_id: string; assignee: string | null };
   'escalation.resolved': { escalation_id: string; conversation_id: string };
+  'webhook.created': { webhook_id: string; url: string; events: string[] | null };
+  'webhook.updated': { webhook_id: string; changed_fields: string[] };
+  'webhook.deleted': { webhook_id: string; url: string };
+  'webhook.secret_rotated': { webhook_id: string; previous_secret_expires_at: string };
+  /** Switchboard disabled an endpoint that failed without a success for 5 days. */
+  'webhook.disabled': { webhook_id: string; url: string; reason: string; failing_since: string };
 }
 export type EventType = keyof EventMap;
+
+/** Every event type at run time (webhook subscriptions are checked against it); the compiler keeps it equal to EventMap. */
+export const EVENT_TYPES = [
+  'workspace.settings_updated',
+  'prospect.created',
+  'prospect.updated',
+  'suppression.added',
+  'suppression.removed',
+  'template.created',
+  'template.updated',
+  'template.deleted',
+  'draft.created',
+  'draft.updated',
+  'draft.rejected',
+  'draft.approved',
+  'email.sent',
+  'email.failed',
+  'email.delivered',
+  'email.bounced',
+  'email.complained',
+  'email.opened',
+  'email.clicked',
+  'email.unsubscribed',
+  'sending.paused',
+  'knowledge_base.created',
+  'knowledge_base.deleted',
+  'file.uploaded',
+  'document.ready',
+  'document.failed',
+  'document.deleted',
+  'reply.received',
+  'reply.classified',
+  'hot_lead.detected',
+  'conversation.escalated',
+  'escalation.assigned',
+  'escalation.resolved',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
+] as const satisfies readonly EventType[];
+// A type in EventMap missing from EVENT_TYPES makes this `false`, and the assignment fails to compile.
+const _everyEventListed: EventType extends (typeof EVENT_TYPES)[number] ? true : false = true;
+void _everyEventListed;
 
 /** What a mail provider's delivery report adds: which report it was, so a redelivery is recognised. */
 interface DeliveryEventData {

@@ -216,3 +216,21 @@ export interface WorkspaceResolver {
   resolve(db: Kysely<Database>, principal: Principal, idOrSlug: string | undefined): Promise<Workspace>;
   forget(workspaceId: string): void;
 }
+
+/** Resolves a host name to its addresses (the system resolver; tests inject their own). */
+export type HostResolver = (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+
+/** How outgoing webhooks are delivered. */
+export interface WebhookSettings {
+  /** Also allow http and loopback, private, link-local and other non-public addresses (local receivers, tests). */
+  allowPrivate: boolean;
+  /** One attempt's limit, connection and response included. */
+  timeoutMs: number;
+  /** Waits before each retry; once used up, a delivery is failed. */
+  retryScheduleMs: number[];
+  /** Attempts to one endpoint in flight at once, per process. */
+  concurrencyPerEndpoint: number;
+  /** How often a process looks for new events and due deliveries. */
+  pollMs: number;
+  resolve: HostResolver;
+}

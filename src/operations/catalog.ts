@@ -4,6 +4,7 @@ import { draftOperations, outreachSettingsOperations } from '../domains/outreach
 import { conversationOperations } from '../domains/conversations/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
 import { kpiOperations } from '../domains/kpis/index.js';
+import { webhookOperations } from '../domains/webhooks/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
 import { inboundOperations, replyOperations } from '../domains/replies/index.js';
 import { prospectOperations } from '../domains/prospects/index.js';
@@ -32,6 +33,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...conversationOperations,
   ...escalationOperations,
   ...kpiOperations,
+  ...webhookOperations,
   ...knowledgeOperations,
   ...keyOperations,
 ];

@@ -13,6 +13,7 @@ export const TOOLSETS = {
   conversations: 'Conversations and replies: inbound mail, its classification, the threads',
   escalations: 'Hand a conversation to a person, and the inbox of those waiting',
   kpis: 'Outreach numbers: sent, opened, replied, rates and a daily series',
+  webhooks: 'Signed webhooks: endpoints that receive workspace events, and their delivery log',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
 type Toolset = keyof typeof TOOLSETS;

@@ -13,6 +13,7 @@ import * as conversations from './migrations/2026_12_02_1000_conversations.js';
 import * as kbPartsAndDeferredDeletes from './migrations/2026_12_02_1100_kb_parts_and_deferred_deletes.js';
 import * as inboundMail from './migrations/2026_12_02_1200_inbound_mail.js';
 import * as eventsKpisIndex from './migrations/2026_12_03_1000_events_kpis_index.js';
+import * as webhooks from './migrations/2026_12_03_1000_webhooks.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_02_1100_kb_parts_and_deferred_deletes': kbPartsAndDeferredDeletes,
   '2026_12_02_1200_inbound_mail': inboundMail,
   '2026_12_03_1000_events_kpis_index': eventsKpisIndex,
+  '2026_12_03_1000_webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -76,6 +76,8 @@ export interface EventTable {
   actor_id: string;
   is_test: boolean;
   created_at: Timestamp;
+  /** When the webhook dispatcher turned the event into deliveries; null until then. */
+  webhooks_dispatched_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** A provider webhook already applied, keyed by the provider's own event id (Resend: `svix-id`). */
@@ -330,6 +332,55 @@ export interface InboundMailboxTable {
   updated_at: Timestamp;
 }
 
+export interface WebhookEndpointTable {
+  workspace_id: string;
+  id: string;
+  url: string;
+  description: string | null;
+  /** Null: every event type. */
+  events: string[] | null;
+  enabled: boolean;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  failing_since: Timestamp | null;
+  disabled_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  workspace_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: Timestamp;
+  lease_until: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookAttemptTable {
+  workspace_id: string;
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  response_snippet: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   workspaces: WorkspaceTable;
@@ -353,6 +404,9 @@ export interface Database {
   escalations: EscalationTable;
   inbound_hook_tokens: InboundHookTokenTable;
   inbound_mailboxes: InboundMailboxTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;

@@ -21,6 +21,8 @@ export const SCOPES = {
   'escalations:write': 'Escalate a conversation to a person, and assign escalations',
   'escalations:resolve': 'Resolve escalations (for people: give it to no agent key)',
   'kpis:read': 'Read the workspace KPIs (get_kpis)',
+  'webhooks:read': 'List webhook endpoints and read their delivery log',
+  'webhooks:write': 'Create, change, test and delete webhook endpoints, rotate their secrets, redeliver events',
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 

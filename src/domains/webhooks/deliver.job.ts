@@ -1,0 +1,252 @@
+import { randomInt } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../../adapters/db/schema.js';
+import { type Services, systemActor } from '../../kernel/context.js';
+import { newId } from '../../kernel/ids.js';
+import { appendEvent } from '../../kernel/outbox.js';
+import { type PostOptions, type PostResult, postWebhook } from './post.js';
+import { simpleSignature, standardSignature } from './signing.js';
+import { DISABLE_AFTER_MS } from './webhooks.model.js';
+
+const DELIVER = systemActor('job:webhooks.deliver');
+
+/** A claimed attempt: the delivery, its endpoint's address and secrets, and which attempt it is. */
+export interface ClaimedDelivery {
+  workspace_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  /** This attempt's number (1 for the first). */
+  attempts: number;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+}
+
+/** Past the attempt's timeout, a claim is presumed crashed: another process (or this one) takes it over. */
+const leaseMs = (timeoutMs: number) => timeoutMs + 30_000;
+
+/**
+ * Claims up to `limit` due deliveries of enabled endpoints, at most `perEndpoint(key)` for each
+ * endpoint (`workspace_id/endpoint_id`), oldest due first. The claim is a lease written in the
+ * transaction that locked the rows (`SKIP LOCKED`): several processes never claim the same attempt,
+ * and no transaction stays open during the HTTP call. The attempt counter rises at the claim, so a
+ * crash between claim and send still counts it.
+ */
+export async function claimDueDeliveries(
+  services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
+  limit: number,
+  perEndpoint: (endpointKey: string) => number,
+): Promise<ClaimedDelivery[]> {
+  if (limit <= 0) return [];
+  const now = services.clock.now();
+  const cap = services.webhooks.concurrencyPerEndpoint;
+  return services.db.transaction().execute(async (trx) => {
+    // The window picks a few due rows per endpoint, so one endpoint's backlog cannot crowd the others out of a batch.
+    const due = trx
+      .selectFrom('webhook_deliveries')
+      .select([
+        'workspace_id',
+        'id',
+        sql<number>`row_number() over (partition by workspace_id, endpoint_id order by next_attempt_at, id)`.as('rank'),
+      ])
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+    const candidates = await trx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as e', (j) =>
+        j.onRef('e.workspace_id', '=', 'd.workspace_id').onRef('e.id', '=', 'd.endpoint_id'),
+      )
+      .select([
+        'd.workspace_id',
+        'd.id',
+        'd.endpoint_id',
+        'd.event_id',
+        'd.event_type',
+        'd.payload',
+        'd.attempts',
+        'e.url',
+        'e.secret',
+        'e.previous_secret',
+        'e.previous_secret_expires_at',
+        'e.failing_since',
+      ])
+      .where(sql<boolean>`(d.workspace_id, d.id) in (select workspace_id, id from (${due}) x where rank <= ${cap})`)
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
+      .where('e.enabled', '=', true)
+      .orderBy('d.next_attempt_at')
+      .limit(limit)
+      .forUpdate('d')
+      .skipLocked()
+      .execute();
+    const taken = new Map<string, number>();
+    const chosen = candidates.filter((c) => {
+      const key = `${c.workspace_id}/${c.endpoint_id}`;
+      const n = taken.get(key) ?? 0;
+      if (n >= perEndpoint(key)) return false;
+      taken.set(key, n + 1);
+      return true;
+    });
+    if (!chosen.length) return [];
+    const keys = sql.join(chosen.map((c) => sql`(${c.workspace_id}, ${c.id})`));
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({
+        lease_until: new Date(now.getTime() + leaseMs(services.webhooks.timeoutMs)),
+        attempts: sql`attempts + 1`,
+        updated_at: now,
+      })
+      .where(sql<boolean>`(workspace_id, id) in (${keys})`)
+      .execute();
+    return chosen.map((c) => ({ ...c, attempts: c.attempts + 1 }));
+  });
+}
+
+/** The secrets that sign now: the current one, and the one a rotation replaced until its grace ends. */
+const signingSecrets = (d: ClaimedDelivery, now: Date) =>
+  d.previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > now
+    ? [d.secret, d.previous_secret]
+    : [d.secret];
+
+/** Makes one attempt of a claimed delivery and records it. Never holds a transaction across the HTTP call. */
+export async function attemptDelivery(
+  services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
+  log: Logger,
+  d: ClaimedDelivery,
+  post: Omit<PostOptions, 'timeoutMs' | 'resolve' | 'allowPrivate'>,
+): Promise<PostResult> {
+  const now = services.clock.now();
+  const timestamp = Math.floor(now.getTime() / 1000);
+  const secrets = signingSecrets(d, now);
+  const result = await postWebhook(
+    d.url,
+    d.payload,
+    {
+      'webhook-id': d.event_id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': standardSignature(secrets, d.event_id, timestamp, d.payload),
+      'x-switchboard-signature': simpleSignature(secrets, d.payload),
+    },
+    {
+      ...post,
+      timeoutMs: services.webhooks.timeoutMs,
+      resolve: services.webhooks.resolve,
+      allowPrivate: services.webhooks.allowPrivate,
+    },
+  );
+  if (result.error)
+    log.info(
+      { deliveryId: d.id, endpointId: d.endpoint_id, attempt: d.attempts, status: result.statusCode, error: result.error },
+      'webhook attempt failed',
+    );
+  await recordAttempt(services, d, result);
+  return result;
+}
+
+/** The wait before the next try after `attempts` failed ones, ±10 % jitter; null once the schedule is used up. */
+export function retryDelayMs(schedule: readonly number[], attempts: number): number | null {
+  const base = schedule[attempts - 1];
+  if (base === undefined) return null;
+  return Math.round(base * (0.9 + randomInt(0, 201) / 1000));
+}
+
+async function recordAttempt(
+  services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
+  d: ClaimedDelivery,
+  r: PostResult,
+): Promise<void> {
+  const now = services.clock.now();
+  const ok = r.error === null;
+  const delay = ok || !r.retryable ? null : retryDelayMs(services.webhooks.retryScheduleMs, d.attempts);
+  await services.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('webhook_attempts')
+      .values({
+        workspace_id: d.workspace_id,
+        id: newId('wha', now),
+        delivery_id: d.id,
+        endpoint_id: d.endpoint_id,
+        event_id: d.event_id,
+        event_type: d.event_type,
+        attempt: d.attempts,
+        status_code: r.statusCode,
+        latency_ms: r.latencyMs,
+        error: r.error,
+        response_snippet: r.snippet,
+        created_at: now,
+      })
+      .execute();
+    // Only the holder of the claim moves the delivery on: a claim taken over after a lease ran out has a higher count.
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({
+        status: ok ? 'succeeded' : delay === null ? 'failed' : 'pending',
+        next_attempt_at: delay === null ? now : new Date(now.getTime() + delay),
+        lease_until: null,
+        last_status_code: r.statusCode,
+        last_error: r.error,
+        updated_at: now,
+      })
+      .where('workspace_id', '=', d.workspace_id)
+      .where('id', '=', d.id)
+      .where('attempts', '=', d.attempts)
+      .where('status', '=', 'pending')
+      .execute();
+    if (ok) {
+      if (d.failing_since)
+        await trx
+          .updateTable('webhook_endpoints')
+          .set({ failing_since: null })
+          .where('workspace_id', '=', d.workspace_id)
+          .where('id', '=', d.endpoint_id)
+          .execute();
+      return;
+    }
+    await noteFailure(trx, services, d, now);
+  });
+}
+
+/** Starts or extends the endpoint's failure streak; 5 days of it, without a success, disables it with an event. */
+async function noteFailure(
+  trx: Kysely<Database>,
+  services: Pick<Services, 'clock'>,
+  d: ClaimedDelivery,
+  now: Date,
+): Promise<void> {
+  const endpoint = await trx
+    .updateTable('webhook_endpoints')
+    .set({ failing_since: sql`coalesce(failing_since, ${now})` })
+    .where('workspace_id', '=', d.workspace_id)
+    .where('id', '=', d.endpoint_id)
+    .returning(['url', 'enabled', 'failing_since'])
+    .executeTakeFirst();
+  if (!endpoint?.enabled || !endpoint.failing_since) return;
+  if (now.getTime() - endpoint.failing_since.getTime() < DISABLE_AFTER_MS) return;
+  const reason = 'failing for 5 days without a successful delivery';
+  await trx
+    .updateTable('webhook_endpoints')
+    .set({ enabled: false, disabled_reason: reason, updated_at: now })
+    .where('workspace_id', '=', d.workspace_id)
+    .where('id', '=', d.endpoint_id)
+    .execute();
+  const ws = await trx
+    .selectFrom('workspaces')
+    .select(['id', 'is_test'])
+    .where('id', '=', d.workspace_id)
+    .executeTakeFirstOrThrow();
+  await appendEvent(
+    trx,
+    { workspace: ws, actor: DELIVER, clock: services.clock },
+    'webhook.disabled',
+    { webhook_id: d.endpoint_id, url: endpoint.url, reason, failing_since: endpoint.failing_since.toISOString() },
+    { at: now },
+  );
+}
