@@ -72,7 +72,11 @@ describe('webhook delivery', () => {
     );
     // The secret is never shown again.
     expect(JSON.stringify(await webhooks.getWebhook(ctx, created.id))).not.toContain(created.secret);
-    const log = await webhooks.listWebhookAttempts(ctx, created.id, {}, {});
+    // The receiver answers before the attempt is recorded: wait for the log.
+    const log = await until('five successes logged', async () => {
+      const page = await webhooks.listWebhookAttempts(ctx, created.id, {}, {});
+      return page.items.filter((a) => a.status_code === 200).length === 5 && page;
+    });
     // One success per event (a slow first connection on a busy machine may add a retry before it).
     const ok = log.items.filter((a) => a.status_code === 200);
     expect(new Set(ok.map((a) => a.event_id))).toEqual(new Set(ids));
@@ -91,7 +95,10 @@ describe('webhook delivery', () => {
     await until('every event delivered', () => receiver!.ids().size === 4);
     expect([...receiver.ids()].sort()).toEqual([...ids].sort());
     expect(receiver.received).toHaveLength(4);
-    const log = await webhooks.listWebhookAttempts(ctx, created.id, { event_id: ids[0] }, {});
+    const log = await until('the third attempt logged', async () => {
+      const page = await webhooks.listWebhookAttempts(ctx, created.id, { event_id: ids[0] }, {});
+      return page.items.length === 3 && page;
+    });
     expect(log.items.map((a) => [a.attempt, a.status_code, a.error?.split(' ')[0] ?? null])).toEqual([
       [3, 200, null],
       [2, null, 'timeout'],
