@@ -14,6 +14,7 @@ import { createTemplate } from '../../src/domains/templates/templates.service.js
 import { receiveReply } from '../../src/domains/replies/replies.service.js';
 import { escalateToHuman } from '../../src/domains/escalations/escalations.service.js';
 import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies/index.js';
+import { createWebhook } from '../../src/domains/webhooks/webhooks.service.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
@@ -38,6 +39,7 @@ interface Records {
   conversationId: string;
   replyId: string;
   escalationId: string;
+  webhookId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -53,6 +55,7 @@ const MISSING_RECORDS: Records = {
   conversationId: 'cnv_doesnotexist',
   replyId: 'msg_doesnotexist',
   escalationId: 'esc_doesnotexist',
+  webhookId: 'whk_doesnotexist',
 };
 
 /** Inputs that name a record living in one workspace. */
@@ -69,6 +72,7 @@ const RECORD_PARAMS = [
   'conversation_id',
   'reply_id',
   'escalation_id',
+  'webhook_id',
 ] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
@@ -82,6 +86,9 @@ const FILL: Record<string, (r: Records) => unknown> = {
   conversation_id: (r) => r.conversationId,
   reply_id: (r) => r.replyId,
   escalation_id: (r) => r.escalationId,
+  webhook_id: (r) => r.webhookId,
+  // A public IP literal: passes the SSRF rule without DNS; no worker runs here, so nothing is sent to it.
+  url: () => 'https://93.184.216.34/hook',
   from: () => 'probe@elsewhere.example',
   label: () => 'other',
   assignee: () => 'probe',
@@ -103,6 +110,7 @@ const OPTIONAL_FILL: Record<string, () => unknown> = {
   // set_inbound_mailbox takes a url or fields; nothing listens there (the poll just records its error).
   url: () => 'imaps://probe:probe-pass@127.0.0.1:1/INBOX',
   variables: () => ({ prospect: { first_name: 'Probe' } }),
+  failed_since: () => '2000-01-01T00:00:00Z',
 };
 let probeKeys = 0;
 
@@ -197,6 +205,7 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     conversationId: reply.conversation_id,
     replyId: reply.id,
     escalationId: escalation.id,
+    webhookId: (await createWebhook(ctx, { url: `https://93.184.216.34/${label}` })).id,
     prospectId: prospect.prospect.id,
     prospectEmail: 'shared@example.com',
     suppressionId: suppression.suppression.id,
@@ -350,6 +359,7 @@ beforeAll(async () => {
     conversationId: mineReply.reply.conversation_id,
     replyId: mineReply.reply.id,
     escalationId: mineEscalation.escalation.id,
+    webhookId: (await createWebhook(mainCtx, { url: 'https://93.184.216.34/main' })).id,
     prospectId: mine.prospect.id,
     prospectEmail: 'mine@example.com',
     suppressionId: mineSup.suppression.id,
@@ -370,6 +380,7 @@ beforeAll(async () => {
       r.conversationId,
       r.replyId,
       r.escalationId,
+      r.webhookId,
     ]),
     'other-replysecret',
     'theirs-replysecret',
@@ -491,6 +502,7 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
           r.conversationId,
           r.replyId,
           r.escalationId,
+          r.webhookId,
         ];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
@@ -694,6 +706,7 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             recs.conversationId,
             recs.replyId,
             recs.escalationId,
+            recs.webhookId,
           ),
           c.op.name,
         ).toBe(
@@ -708,6 +721,7 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             MISSING_RECORDS.conversationId,
             MISSING_RECORDS.replyId,
             MISSING_RECORDS.escalationId,
+            MISSING_RECORDS.webhookId,
           ),
         );
       }

@@ -144,7 +144,13 @@ export async function attemptDelivery(
   );
   if (result.error)
     log.info(
-      { deliveryId: d.id, endpointId: d.endpoint_id, attempt: d.attempts, status: result.statusCode, error: result.error },
+      {
+        deliveryId: d.id,
+        endpointId: d.endpoint_id,
+        attempt: d.attempts,
+        status: result.statusCode,
+        error: result.error,
+      },
       'webhook attempt failed',
     );
   await recordAttempt(services, d, result);

@@ -42,8 +42,10 @@ const guardedLookup =
   (hostname, options, callback) => {
     resolveAllowed(hostname, resolve, allowPrivate).then(
       (answers) => {
-        const wanted = options.family === 4 || options.family === 6 ? answers.filter((a) => a.family === options.family) : answers;
-        if (!wanted.length) return callback(Object.assign(new Error(`no IPv${options.family} address`), { code: 'ENOTFOUND' }), '', 4);
+        const wanted =
+          options.family === 4 || options.family === 6 ? answers.filter((a) => a.family === options.family) : answers;
+        if (!wanted.length)
+          return callback(Object.assign(new Error(`no IPv${options.family} address`), { code: 'ENOTFOUND' }), '', 4);
         if (options.all) return (callback as (e: null, a: typeof wanted) => void)(null, wanted);
         callback(null, wanted[0]!.address, wanted[0]!.family);
       },
@@ -70,7 +72,13 @@ export async function postWebhook(
     // An IP literal never reaches the lookup: check it here.
     await resolveAllowed(bareHost(url), opts.resolve, opts.allowPrivate);
   } catch (err) {
-    return { statusCode: null, error: errorText(err), retryable: !(err instanceof AppError), snippet: null, latencyMs: latency() };
+    return {
+      statusCode: null,
+      error: errorText(err),
+      retryable: !(err instanceof AppError),
+      snippet: null,
+      latencyMs: latency(),
+    };
   }
   const secure = url.protocol === 'https:';
   return new Promise<PostResult>((done) => {
@@ -108,7 +116,11 @@ export async function postWebhook(
         const ok = status >= 200 && status < 300;
         finish({
           statusCode: status,
-          error: ok ? null : status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`,
+          error: ok
+            ? null
+            : status >= 300 && status < 400
+              ? `HTTP ${status} (redirects are not followed)`
+              : `HTTP ${status}`,
           retryable: !ok && retryableStatus(status),
           snippet,
         });

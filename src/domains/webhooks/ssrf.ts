@@ -41,7 +41,9 @@ export function parseWebhookUrl(raw: string, allowPrivate: boolean): URL {
   if (!schemes.includes(url.protocol))
     throw new AppError(
       'invalid_request',
-      allowPrivate ? 'url must be http or https' : 'url must be https (http is accepted only with SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE=1)',
+      allowPrivate
+        ? 'url must be http or https'
+        : 'url must be https (http is accepted only with SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE=1)',
       { param: 'url' },
     );
   if (url.username || url.password)

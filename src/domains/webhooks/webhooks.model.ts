@@ -23,7 +23,9 @@ export type Webhook = z.infer<typeof Webhook>;
 export const WebhookWithSecret = Webhook.extend({
   secret: z
     .string()
-    .describe('The signing secret (whsec_...). Shown this one time: store it now. Verify with any Standard Webhooks library.'),
+    .describe(
+      'The signing secret (whsec_...). Shown this one time: store it now. Verify with any Standard Webhooks library.',
+    ),
 });
 
 export const WEBHOOK_COLUMNS = [
@@ -40,9 +42,15 @@ export const WEBHOOK_COLUMNS = [
 ] as const;
 type Row = Pick<Selectable<WebhookEndpointTable>, (typeof WEBHOOK_COLUMNS)[number]>;
 
+/** Only the public columns, whatever the row holds: a row read with its secret never passes it on. */
 export function toWebhook(row: Row): Webhook {
   return {
-    ...row,
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    enabled: row.enabled,
+    disabled_reason: row.disabled_reason,
     failing_since: row.failing_since?.toISOString() ?? null,
     previous_secret_expires_at: row.previous_secret_expires_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
@@ -59,7 +67,10 @@ export const WebhookAttempt = z.object({
   status_code: z.number().int().nullable().describe("The receiver's HTTP status; null when none came back"),
   latency_ms: z.number().int(),
   error: z.string().nullable().describe('What went wrong (timeout, connection refused, refused address, HTTP status)'),
-  response_snippet: z.string().nullable().describe("The start of the receiver's answer, at most 1 kB; third-party text"),
+  response_snippet: z
+    .string()
+    .nullable()
+    .describe("The start of the receiver's answer, at most 1 kB; third-party text"),
   created_at: Timestamp,
 });
 export type WebhookAttempt = z.infer<typeof WebhookAttempt>;

@@ -42,7 +42,8 @@ const listWebhooks = defineOperation({
   ...reads,
   name: 'list_webhooks',
   title: 'List webhooks',
-  description: 'The endpoints that receive this workspace’s events, newest first, with their state. Secrets are never shown.',
+  description:
+    'The endpoints that receive this workspace’s events, newest first, with their state. Secrets are never shown.',
   input: z.object({}),
   output: z.object({ webhooks: z.array(Webhook) }),
   annotations: readOnly,

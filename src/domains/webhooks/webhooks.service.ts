@@ -203,7 +203,10 @@ export async function listWebhookAttempts(
 }
 
 /** Queues a `webhook.test` event to this endpoint alone, signed like any other; the log shows how it went. */
-export async function sendTestWebhook(ctx: RequestContext, id: string): Promise<{ event_id: string; delivery_id: string }> {
+export async function sendTestWebhook(
+  ctx: RequestContext,
+  id: string,
+): Promise<{ event_id: string; delivery_id: string }> {
   const webhook = await getWebhook(ctx, id);
   if (!webhook.enabled)
     throw new AppError('conflict', `Webhook ${id} is disabled: enable it first (update_webhook enabled=true)`, {
@@ -255,11 +258,11 @@ export async function redeliverWebhook(
   id: string,
   what: { event_id?: string | undefined; failed_since?: string | undefined },
 ): Promise<number> {
-  if (Boolean(what.event_id) === Boolean(what.failed_since))
-    throw new AppError('invalid_request', 'Give exactly one of event_id or failed_since', { param: 'event_id' });
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     await lockEndpoint(trx, ctx, id);
+    if (Boolean(what.event_id) === Boolean(what.failed_since))
+      throw new AppError('invalid_request', 'Give exactly one of event_id or failed_since', { param: 'event_id' });
     const requeue = trx
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now })
@@ -283,7 +286,9 @@ export async function redeliverWebhook(
     const e = toEvent(event);
     await trx
       .insertInto('webhook_deliveries')
-      .values(pendingDelivery(ctx.workspace.id, newId('whd', now), id, e.id, e.type, eventPayload(ctx.workspace.id, e), now))
+      .values(
+        pendingDelivery(ctx.workspace.id, newId('whd', now), id, e.id, e.type, eventPayload(ctx.workspace.id, e), now),
+      )
       .execute();
     return 1;
   });

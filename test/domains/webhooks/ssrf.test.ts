@@ -64,7 +64,9 @@ describe('webhook SSRF rule', () => {
       const literal = await caught(webhooks.createWebhook(ctx, { url: `https://${host}/hook` }));
       expect([literal.code, literal.details?.range]).toEqual(['invalid_request', range]);
       dns.set(`${range.toLowerCase()}.example.test`, address);
-      const named = await caught(webhooks.createWebhook(ctx, { url: `https://${range.toLowerCase()}.example.test/hook` }));
+      const named = await caught(
+        webhooks.createWebhook(ctx, { url: `https://${range.toLowerCase()}.example.test/hook` }),
+      );
       expect([named.code, named.details?.range]).toEqual(['invalid_request', range]);
     }
     dns.set('public.example.test', '93.184.216.34');

@@ -12,7 +12,7 @@ import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.js'
 import { until } from '../../helpers/wait.js';
 
 /** Fast retries and a short timeout, so a test sees the whole schedule; private addresses allowed for the local receiver. */
-export const fastWebhooks = (over: Partial<Config['webhooks']> = {}): Partial<Config> => ({
+const fastWebhooks = (over: Partial<Config['webhooks']> = {}): Partial<Config> => ({
   webhooks: {
     ...testConfig().webhooks,
     allowPrivate: true,
@@ -26,8 +26,7 @@ export const fastWebhooks = (over: Partial<Config['webhooks']> = {}): Partial<Co
 const emit = (ctx: RequestContext, n: number) =>
   ctx.db.transaction().execute(async (trx) => {
     const ids: string[] = [];
-    for (let i = 0; i < n; i++)
-      ids.push((await appendEvent(trx, ctx, 'sending.paused', { reason: `test ${i}` })).id);
+    for (let i = 0; i < n; i++) ids.push((await appendEvent(trx, ctx, 'sending.paused', { reason: `test ${i}` })).id);
     return ids;
   });
 
@@ -57,7 +56,11 @@ describe('webhook delivery', () => {
 
   it('signs every event so standardwebhooks verifies it, and sends the simpler X-Switchboard-Signature', async () => {
     receiver = await startReceiver(() => secrets);
-    const created = await webhooks.createWebhook(ctx, { url: receiver.url, description: 'crm', events: ['sending.paused'] });
+    const created = await webhooks.createWebhook(ctx, {
+      url: receiver.url,
+      description: 'crm',
+      events: ['sending.paused'],
+    });
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     secrets.splice(0, secrets.length, created.secret);
     const ids = await emit(ctx, 5);
@@ -179,7 +182,9 @@ describe('webhook delivery', () => {
       .where('type', '=', 'webhook.disabled')
       .executeTakeFirstOrThrow();
     expect(event.data).toMatchObject({ webhook_id: created.id });
-    expect((await caught(webhooks.createWebhook(ctx, { url: receiver.url, events: ['nope.done'] }))).code).toBe('invalid_request');
+    expect((await caught(webhooks.createWebhook(ctx, { url: receiver.url, events: ['nope.done'] }))).code).toBe(
+      'invalid_request',
+    );
     expect((await caught(webhooks.sendTestWebhook(ctx, created.id))).code).toBe('conflict');
     const enabled = await webhooks.updateWebhook(ctx, created.id, { enabled: true });
     expect(enabled).toMatchObject({ enabled: true, disabled_reason: null, failing_since: null });

@@ -97,7 +97,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Which outbox events the dispatcher has turned into deliveries. Events from before webhooks existed had no endpoint to reach.
   await db.schema.alterTable('events').addColumn('webhooks_dispatched_at', 'timestamptz').execute();
   await sql`update events set webhooks_dispatched_at = created_at`.execute(db);
-  await sql`create index events_undispatched_idx on events (created_at) where webhooks_dispatched_at is null`.execute(db);
+  await sql`create index events_undispatched_idx on events (created_at) where webhooks_dispatched_at is null`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
