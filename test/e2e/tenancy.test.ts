@@ -105,10 +105,11 @@ const FILL: Record<string, (r: Records) => unknown> = {
   body: () => 'Hello {{ name | "there" }}',
 };
 /** Optional inputs a call still needs to succeed (add_document wants content or content_base64). */
-const OPTIONAL_FILL: Record<string, () => unknown> = {
+const OPTIONAL_FILL: Record<string, (schema: { properties?: Record<string, unknown> }) => unknown> = {
   content: () => '# Probe\n\ntenancy probe',
   // set_inbound_mailbox takes a url or fields; nothing listens there (the poll just records its error).
-  url: () => 'imaps://probe:probe-pass@127.0.0.1:1/INBOX',
+  // Not for the webhook tools, whose url is https (required on create_webhook, left as is on update_webhook).
+  url: (schema) => ('events' in (schema.properties ?? {}) ? undefined : 'imaps://probe:probe-pass@127.0.0.1:1/INBOX'),
   variables: () => ({ prospect: { first_name: 'Probe' } }),
   failed_since: () => '2000-01-01T00:00:00Z',
 };
@@ -128,7 +129,11 @@ function argsFor(
   }
   // Record references are filled even where optional (kb_search's knowledge_base_id): they are what is probed.
   for (const name of RECORD_PARAMS) if (name in (schema.properties ?? {})) args[name] = FILL[name]!(recs);
-  for (const [name, fill] of Object.entries(OPTIONAL_FILL)) if (name in (schema.properties ?? {})) args[name] = fill();
+  for (const [name, fill] of Object.entries(OPTIONAL_FILL)) {
+    if (!(name in (schema.properties ?? {}))) continue;
+    const value = fill(schema);
+    if (value !== undefined) args[name] = value;
+  }
   if ('workspace_id' in (schema.properties ?? {})) args.workspace_id = workspaceRef;
   return args;
 }
