@@ -13,6 +13,7 @@ import { type DatabaseHandle, type DatabaseLockLostError, openDatabase } from '.
 import { migrateToLatest } from './adapters/db/migrate.js';
 import type { Database } from './adapters/db/schema.js';
 import { PgBossQueue } from './adapters/jobs/queue.js';
+import { PostgresRateLimiter } from './adapters/ratelimit/postgres.js';
 import { HttpEmbedder } from './adapters/llm/embeddings.js';
 import { OfflineLlm } from './adapters/llm/offline.js';
 import { ResendSender } from './adapters/mail/resend.js';
@@ -82,6 +83,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       inbound: { pollIntervalMs: config.inbound.pollSeconds * 1000 },
       search: { timeoutMs: config.search.timeoutMs, gate: searchGate(config, handle.pool.options.max ?? 10) },
       webhooks: { ...config.webhooks, resolve: opts.webhookResolver ?? systemResolver },
+      rateLimiter: config.rateLimits ? new PostgresRateLimiter(handle.db, opts.clock ?? systemClock) : null,
     };
     let closed: Promise<void> | undefined;
     const started = jobs;

@@ -4,7 +4,14 @@ import { type App, VERSION, createApp } from './app.js';
 import { type OrgContext, systemActor } from './kernel/context.js';
 import { AppError } from './kernel/errors.js';
 import { seedDemoData } from './domains/prospects/index.js';
-import { bootstrapIfEmpty, keys, workspaces } from './domains/tenancy/index.js';
+import {
+  PRESET_NAMES,
+  RateLimitSetting,
+  bootstrapIfEmpty,
+  keys,
+  rateLimits,
+  workspaces,
+} from './domains/tenancy/index.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { DatabaseLockLostError, DatabaseLockedError } from './adapters/db/connect.js';
 import { createLogger } from './log.js';
@@ -331,6 +338,54 @@ k.command('rotate <keyId>')
         created,
         `rotated ${keyId} into ${created.api_key.id}\n\n  ${created.secret}\n\nStore it now: it is not shown again.`,
       );
+    }),
+  );
+
+/** `--per-minute 500`, or `none` for no limit. */
+const limitArg = (v: string): number | null => {
+  if (v === 'none') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`"${v}" is not a positive whole number or "none"`);
+  return n;
+};
+const describeLimits = (r: Awaited<ReturnType<typeof rateLimits.getRateLimits>>) => {
+  const n = (x: number | null) => (x === null ? 'no limit' : String(x));
+  return (
+    `preset ${r.preset}: ${n(r.per_minute)} per minute, ${n(r.per_hour)} per hour, ${n(r.per_day)} per day, ` +
+    `${n(r.in_flight)} in flight (per key)${r.enforced ? '' : '\nnot enforced: SWITCHBOARD_RATE_LIMITS=off'}`
+  );
+};
+
+const rl = program.command('rate-limits').description("Show or set the organization's per-key rate limits");
+rl.command('show')
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON')
+  .action((o) =>
+    withApp(async (app) => {
+      const r = await rateLimits.getRateLimits(await ownerContext(app, o.org));
+      print(o.json, { rate_limits: r }, describeLimits(r));
+    }),
+  );
+rl.command('set')
+  .description("Replace the limits: a preset, and numbers that replace the preset's ('none': no limit)")
+  .addOption(new Option('--preset <name>', 'the plan to start from').choices(PRESET_NAMES).default('standard'))
+  .addOption(new Option('--per-minute <n>', 'requests per minute and key').argParser(limitArg))
+  .addOption(new Option('--per-hour <n>', 'requests per hour and key').argParser(limitArg))
+  .addOption(new Option('--per-day <n>', 'requests per day and key').argParser(limitArg))
+  .addOption(new Option('--in-flight <n>', 'requests of one key at once, per server process').argParser(limitArg))
+  .option('--org <id>', 'organization (default: the default one)')
+  .option('--json', 'print JSON')
+  .action((o) =>
+    withApp(async (app) => {
+      const setting = RateLimitSetting.parse({
+        preset: o.preset,
+        per_minute: o.perMinute,
+        per_hour: o.perHour,
+        per_day: o.perDay,
+        in_flight: o.inFlight,
+      });
+      const r = await rateLimits.setRateLimits(await ownerContext(app, o.org), setting);
+      print(o.json, { rate_limits: r }, describeLimits(r));
     }),
   );
 

@@ -58,6 +58,10 @@ const EnvSchema = z.object({
   SWITCHBOARD_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SWITCHBOARD_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   SWITCHBOARD_SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
+  SWITCHBOARD_RATE_LIMITS: z
+    .enum(['on', 'off', '1', '0', 'true', 'false', ''])
+    .optional()
+    .transform((s) => !(s === 'off' || s === '0' || s === 'false')),
   SWITCHBOARD_API_KEY: z.string().optional(),
   SWITCHBOARD_SMTP_URL: z
     .string()
@@ -126,6 +130,8 @@ export interface Config {
   cacheMs: number;
   /** Knowledge-base search: a statement running longer is cancelled; `concurrency` searches of one organization run at once per process. */
   search: { timeoutMs: number; concurrency: number };
+  /** Per-key request limits (each organization's preset, `standard` by default); false with SWITCHBOARD_RATE_LIMITS=off. */
+  rateLimits: boolean;
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMs: e.SWITCHBOARD_CACHE_MS,
     jobTimeoutSeconds: e.SWITCHBOARD_JOB_TIMEOUT_SECONDS,
     search: { timeoutMs: e.SWITCHBOARD_SEARCH_TIMEOUT_MS, concurrency: e.SWITCHBOARD_SEARCH_CONCURRENCY },
+    rateLimits: e.SWITCHBOARD_RATE_LIMITS,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),
     mail: {

@@ -9,6 +9,8 @@ import type {
   KeyResolver,
   Llm,
   MailSender,
+  RateLimitPolicy,
+  RateLimiter,
   SecretBox,
   WebhookSettings,
   WorkspaceResolver,
@@ -26,6 +28,8 @@ export interface Principal {
   workspaceIds: readonly string[];
   /** When the key stops working, if it expires. */
   expiresAt?: Date | null;
+  /** Its organization's rate limits, resolved with the key; absent: the `standard` preset. */
+  rateLimits?: RateLimitPolicy;
 }
 
 export interface Workspace {
@@ -65,6 +69,8 @@ export interface Services {
   search: { timeoutMs: number; gate: ConcurrencyGate };
   /** Outgoing webhooks: SSRF rule, timeout, retry schedule, resolver. */
   webhooks: WebhookSettings;
+  /** Per-key request limits, checked by the transports; null when SWITCHBOARD_RATE_LIMITS=off. */
+  rateLimiter: RateLimiter | null;
 }
 
 /**

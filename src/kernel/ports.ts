@@ -209,6 +209,8 @@ export interface SecretBox {
 export interface KeyResolver {
   authenticate(presented: string): Promise<Principal | null>;
   forget(keyId: string): void;
+  /** Called after an organization-wide change its keys carry (its rate limits). */
+  forgetOrganization(organizationId: string): void;
 }
 
 /** How calls resolve `workspace_id` (ungranted = not found); a workspace is forgotten after its row changes. */
@@ -233,4 +235,38 @@ export interface WebhookSettings {
   /** How often a process looks for new events and due deliveries. */
   pollMs: number;
   resolve: HostResolver;
+}
+
+/**
+ * How many requests one API key may make: per minute, hour and day (null: no limit on that window),
+ * and at once (`inFlight`, per process). Resolved from its organization's preset or numbers.
+ */
+export interface RateLimitPolicy {
+  perMinute: number | null;
+  perHour: number | null;
+  perDay: number | null;
+  inFlight: number | null;
+}
+
+/** One window as the `X-RateLimit-*` headers report it. */
+export interface RateLimitWindow {
+  limit: number;
+  remaining: number;
+  /** When the window starts over, epoch milliseconds. */
+  resetAt: number;
+}
+
+/** A request let through: the tightest window after it, and the in-flight slot to give back when it ends. */
+export interface RateLimitAdmission {
+  window: RateLimitWindow | null;
+  release(): void;
+}
+
+/**
+ * Counts requests per key against its policy, in storage every process shares. Over a limit,
+ * `admit` throws AppError('rate_limited') with `retry_after_s` and `rate_limit` (the exhausted
+ * window) in its details, which the transports turn into Retry-After and the headers.
+ */
+export interface RateLimiter {
+  admit(keyId: string, policy: RateLimitPolicy): Promise<RateLimitAdmission>;
 }

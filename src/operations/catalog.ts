@@ -10,7 +10,7 @@ import { inboundOperations, replyOperations } from '../domains/replies/index.js'
 import { prospectOperations } from '../domains/prospects/index.js';
 import { suppressionOperations } from '../domains/suppression/index.js';
 import { templateOperations } from '../domains/templates/index.js';
-import { hasScope, keyOperations, workspaceOperations } from '../domains/tenancy/index.js';
+import { hasScope, keyOperations, rateLimitOperations, workspaceOperations } from '../domains/tenancy/index.js';
 import type { Principal } from '../kernel/context.js';
 import { AppError } from '../kernel/errors.js';
 import { type Operation, TOOLSETS } from './define.js';
@@ -36,6 +36,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...webhookOperations,
   ...knowledgeOperations,
   ...keyOperations,
+  ...rateLimitOperations,
 ];
 
 export interface ToolFilter {

@@ -2,6 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { AppError, type ErrorCode } from '../kernel/errors.js';
+import type { RateLimitWindow } from '../kernel/ports.js';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -71,9 +72,30 @@ export const toToolResult = (e: AppError): CallToolResult => ({
 /** How long a client is asked to wait before retrying while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** The `X-RateLimit-*` headers of one window (reset in epoch seconds). */
+export const rateLimitHeaders = (w: RateLimitWindow): Record<string, string> => ({
+  'x-ratelimit-limit': String(w.limit),
+  'x-ratelimit-remaining': String(w.remaining),
+  'x-ratelimit-reset': String(Math.ceil(w.resetAt / 1000)),
+});
+
+/** Retry-After from `details.retry_after_s` (rate limits, queues) or for an unavailable database; the limit's headers on a 429. */
+function errorHeaders(e: AppError): Record<string, string> {
+  const retryAfter = e.details?.retry_after_s;
+  const window = e.details?.rate_limit as RateLimitWindow | null | undefined;
+  return {
+    ...(window ? rateLimitHeaders(window) : {}),
+    ...(typeof retryAfter === 'number'
+      ? { 'retry-after': String(retryAfter) }
+      : e.code === 'unavailable'
+        ? { 'retry-after': String(RETRY_AFTER_SECONDS) }
+        : {}),
+  };
+}
+
 export const toHttp = (e: AppError) => ({
   status: HTTP_STATUS[e.code],
-  headers: (e.code === 'unavailable' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}) as Record<string, string>,
+  headers: errorHeaders(e),
   body: {
     error: {
       code: e.code,

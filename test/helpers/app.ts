@@ -16,7 +16,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   // Caches on, as in production, with a TTL long enough that no test depends on timing: changes made
   // through the app are seen at once; test/domains/tenancy/key-cache.test.ts and workspace-cache.test.ts cover expiry.
   // A server key of its own, so no test creates the key file in the per-user data directory.
-  const env = { HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_CACHE_MS: '60000', SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY };
+  // Rate limits off: tests send requests far faster than the `standard` preset allows. The
+  // rate-limit tests (test/e2e/rate-limits.test.ts) turn them on with `rateLimits: true`.
+  const env = {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SWITCHBOARD_CACHE_MS: '60000',
+    SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY,
+    SWITCHBOARD_RATE_LIMITS: 'off',
+  };
   return { ...loadConfig(env), ...overrides };
 }
 

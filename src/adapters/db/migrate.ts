@@ -14,6 +14,7 @@ import * as kbPartsAndDeferredDeletes from './migrations/2026_12_02_1100_kb_part
 import * as inboundMail from './migrations/2026_12_02_1200_inbound_mail.js';
 import * as eventsKpisIndex from './migrations/2026_12_03_1000_events_kpis_index.js';
 import * as webhooks from './migrations/2026_12_03_1000_webhooks.js';
+import * as rateLimits from './migrations/2026_12_04_1000_rate_limits.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_02_1200_inbound_mail': inboundMail,
   '2026_12_03_1000_events_kpis_index': eventsKpisIndex,
   '2026_12_03_1000_webhooks': webhooks,
+  '2026_12_04_1000_rate_limits': rateLimits,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

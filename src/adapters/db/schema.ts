@@ -10,6 +10,20 @@ export interface OrganizationTable {
   id: string;
   name: string;
   created_at: Timestamp;
+  /** The organization's rate-limit setting (a preset and overrides); null is the `standard` preset. */
+  rate_limits: Json<Record<string, unknown> | null> | null;
+}
+
+/** Request counters per API key, shared by every process (UNLOGGED; see the rate-limits migration). Epoch ms. */
+export interface RateLimitCounterTable {
+  key_id: string;
+  minute_count: number;
+  minute_reset: ColumnType<string, number, number>;
+  hour_count: number;
+  hour_reset: ColumnType<string, number, number>;
+  day_count: number;
+  day_reset: ColumnType<string, number, number>;
+  granted: number;
 }
 
 export interface WorkspaceTable {
@@ -383,6 +397,7 @@ export interface WebhookAttemptTable {
 
 export interface Database {
   organizations: OrganizationTable;
+  rate_limit_counters: RateLimitCounterTable;
   workspaces: WorkspaceTable;
   api_keys: ApiKeyTable;
   api_key_workspaces: ApiKeyWorkspaceTable;

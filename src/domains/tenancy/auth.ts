@@ -4,6 +4,7 @@ import type { Database } from '../../adapters/db/schema.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Principal } from '../../kernel/context.js';
 import { randomToken } from '../../kernel/ids.js';
+import { policyOf } from './rate-limits.model.js';
 
 const KEY_PREFIX = 'sb_';
 const VISIBLE_PREFIX_LENGTH = KEY_PREFIX.length + 8;
@@ -29,20 +30,23 @@ export async function authenticateKey(
 ): Promise<Principal | null> {
   if (!plaintext.startsWith(KEY_PREFIX) || plaintext.length > 200) return null;
   const hash = hashSecret(plaintext);
+  // The organization's rate limits come with the key: a request then needs no lookup of its own for them.
   const key = await db
     .selectFrom('api_keys')
+    .innerJoin('organizations', 'organizations.id', 'api_keys.organization_id')
     .select([
-      'id',
-      'organization_id',
-      'name',
-      'scopes',
-      'all_workspaces',
-      'secret_hash',
-      'revoked_at',
-      'expires_at',
-      'last_used_at',
+      'api_keys.id',
+      'api_keys.organization_id',
+      'api_keys.name',
+      'api_keys.scopes',
+      'api_keys.all_workspaces',
+      'api_keys.secret_hash',
+      'api_keys.revoked_at',
+      'api_keys.expires_at',
+      'api_keys.last_used_at',
+      'organizations.rate_limits',
     ])
-    .where('secret_hash', '=', hash)
+    .where('api_keys.secret_hash', '=', hash)
     .executeTakeFirst();
   // The index lookup already matched; the constant-time compare is defence in depth.
   if (!key || !timingSafeEqual(Buffer.from(key.secret_hash), Buffer.from(hash))) return null;
@@ -66,5 +70,6 @@ export async function authenticateKey(
     allWorkspaces: key.all_workspaces,
     workspaceIds,
     expiresAt: key.expires_at,
+    rateLimits: policyOf(key.rate_limits),
   };
 }

@@ -2,6 +2,15 @@
 export { bootstrapIfEmpty } from './bootstrap.js';
 export { KeyCache } from './key-cache.js';
 export { keyOperations } from './keys.ops.js';
+export {
+  DEFAULT_RATE_LIMITS,
+  PRESET_NAMES,
+  RATE_LIMIT_PRESETS,
+  type RateLimitPreset,
+  RateLimitSetting,
+} from './rate-limits.model.js';
+export { rateLimitOperations } from './rate-limits.ops.js';
+export * as rateLimits from './rate-limits.service.js';
 export * as keys from './keys.service.js';
 export { SCOPES, type Scope, hasScope } from './scopes.js';
 export { WorkspaceCache } from './workspace-cache.js';

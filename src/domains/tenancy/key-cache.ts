@@ -37,6 +37,12 @@ export class KeyCache {
     return principal;
   }
 
+  /** Called after a change every key of the organization carries (its rate limits). */
+  forgetOrganization(organizationId: string): void {
+    for (const [secret, e] of this.entries)
+      if (e.principal.organizationId === organizationId) this.entries.delete(secret);
+  }
+
   /** Called after a key is revoked or rotated. */
   forget(keyId: string): void {
     for (const [secret, e] of this.entries) if (e.principal.keyId === keyId) this.entries.delete(secret);

@@ -4,6 +4,8 @@ import type { Principal } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import type { ToolFilter } from '../../operations/catalog.js';
 import type { KeyResolver } from '../../kernel/ports.js';
+import { DEFAULT_RATE_LIMITS } from '../../domains/tenancy/index.js';
+import { rateLimitHeaders } from '../errors.js';
 
 /**
  * What every HTTP request passes through before it reaches MCP or REST. Both the hono application
@@ -99,7 +101,8 @@ const ALLOWED_HEADERS = [
   'X-Switchboard-Exclude-Tools',
   'X-Switchboard-Read-Only',
 ].join(', ');
-const EXPOSED_HEADERS = 'Mcp-Session-Id, X-Request-Id, Idempotent-Replayed, WWW-Authenticate';
+const EXPOSED_HEADERS =
+  'Mcp-Session-Id, X-Request-Id, Idempotent-Replayed, WWW-Authenticate, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
 /**
  * CORS for browser-based clients (the MCP Inspector, web apps). Only for an origin that
@@ -131,6 +134,21 @@ export async function authenticate(keys: KeyResolver, req: RequestParts): Promis
   const principal = await keys.authenticate(presented);
   if (!principal) throw new AppError('unauthorized', 'The API key is invalid, revoked or expired', { presented: true });
   return principal;
+}
+
+/**
+ * Counts an authenticated request against its key's rate limits, right after authentication, for
+ * REST and /mcp alike. Returns the `X-RateLimit-*` headers for the answer (none when limits are
+ * off) and the in-flight slot to release when the answer is complete; throws `rate_limited` over a
+ * limit (its details carry Retry-After and the headers).
+ */
+export async function admit(
+  app: App,
+  principal: Principal,
+): Promise<{ headers: Record<string, string>; release(): void }> {
+  if (!app.rateLimiter) return { headers: {}, release: () => {} };
+  const { window, release } = await app.rateLimiter.admit(principal.keyId, principal.rateLimits ?? DEFAULT_RATE_LIMITS);
+  return { headers: window ? rateLimitHeaders(window) : {}, release };
 }
 
 /** The challenge a 401 carries (RFC 6750): `invalid_token` when a key was presented but refused. */

@@ -8,6 +8,7 @@ import { AppError } from '../../kernel/errors.js';
 import { toAppError, toHttp } from '../errors.js';
 import {
   type RequestParts,
+  admit,
   authenticate,
   checkHostAndOrigin,
   corsHeaders,
@@ -32,8 +33,6 @@ function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
   const { status, body, headers } = toHttp(appError);
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   if (appError.code === 'unauthorized') c.header('WWW-Authenticate', wwwAuthenticate(appError));
-  const retryAfter = appError.details?.retry_after_s;
-  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
   return c.json(body, status as 400);
 }
 
@@ -90,7 +89,14 @@ function createHonoApp(app: App): Hono<HttpEnv> {
     const principal = await authenticate(app.keyCache, partsOf(c));
     c.set('principal', principal);
     c.set('log', c.get('log').child({ keyId: principal.keyId }));
-    await next();
+    const admitted = await admit(app, principal);
+    // Set before the route runs, so an error answer carries them too.
+    for (const [name, value] of Object.entries(admitted.headers)) c.header(name, value);
+    try {
+      await next();
+    } finally {
+      admitted.release();
+    }
   });
   mountRest(api, app);
   hono.route(REST_PREFIX, api);

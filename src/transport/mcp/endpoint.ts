@@ -5,6 +5,7 @@ import type { ToolFilter } from '../../operations/catalog.js';
 import { toAppError, toHttp } from '../errors.js';
 import {
   type RequestParts,
+  admit,
   authenticate,
   checkHostAndOrigin,
   corsHeaders,
@@ -190,6 +191,12 @@ export abstract class McpEndpoint {
       }
       const principal = await authenticate(this.app.keyCache, parts);
       keyId = principal.keyId;
+      const admitted = await admit(this.app, principal);
+      Object.assign(headers, admitted.headers);
+      // The slot is held until the answer is complete (a streamed answer included). A GET is the
+      // SDK transport's standing SSE stream, not a call: it is counted against the windows, not in flight.
+      if (req.method === 'GET') admitted.release();
+      else res.once('close', admitted.release);
       await this.serve({
         req,
         res,

@@ -85,6 +85,8 @@ export function createMcpServer(
   filter: ToolFilter,
   callerOf: CallerSource = callerFromAuthInfo,
   beforeCall?: () => Promise<unknown>,
+  /** Counts each tool call against the key's rate limits (stdio; over HTTP the endpoint counts requests); returns the in-flight release. */
+  limit?: (principal: Principal) => Promise<() => void>,
 ): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
@@ -113,7 +115,9 @@ export function createMcpServer(
     const requestId = caller.requestId ?? randomUUID();
     const log = app.log.child({ requestId, keyId: principal.keyId, tool: compiled.op.name });
     const started = performance.now();
+    let release: (() => void) | undefined;
     try {
+      release = await limit?.(principal);
       const token = req.params._meta?.progressToken;
       const progress =
         token === undefined
@@ -137,6 +141,8 @@ export function createMcpServer(
       const appError = toAppError(err, log, requestId);
       log.info({ ms: Math.round(performance.now() - started), code: appError.code }, 'tool call failed');
       return toToolResult(appError);
+    } finally {
+      release?.();
     }
   });
   return server;

@@ -1,8 +1,22 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../../app.js';
+import { DEFAULT_RATE_LIMITS } from '../../domains/tenancy/index.js';
+import type { Principal } from '../../kernel/context.js';
 import type { ToolFilter } from '../../operations/catalog.js';
 import { ToolCatalog, createMcpServer } from './server.js';
+
+/**
+ * Tool calls over stdio count against the key's rate limits like HTTP requests do (the same
+ * counters); one over a limit is answered as an isError result with code rate_limited and the wait.
+ * tools/list is not counted: it is answered from memory and has no isError form.
+ */
+function limitCalls(app: App): ((principal: Principal) => Promise<() => void>) | undefined {
+  const limiter = app.rateLimiter;
+  if (!limiter) return undefined;
+  return async (principal) =>
+    (await limiter.admit(principal.keyId, principal.rateLimits ?? DEFAULT_RATE_LIMITS)).release;
+}
 
 /**
  * MCP over stdin/stdout for one key. The key is checked again on every request (through the key
@@ -36,6 +50,7 @@ export async function runStdio(
       return { principal };
     },
     started,
+    limitCalls(app),
   );
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
