@@ -69,7 +69,9 @@ describe('rate limits from the CLI and over stdio', () => {
     expect(bad.stderr).toMatch(/"zero" is not a positive whole number or "none"/);
   });
 
-  it('answers a stdio tool call over the limit with an isError result naming rate_limited and the wait', { timeout: 120_000 }, async () => {
+  it('answers a stdio tool call over the limit with an isError result naming rate_limited and the wait', {
+    timeout: 120_000,
+  }, async () => {
     const client = new Client({ name: 'ratelimit-test', version: '1.0.0' });
     await client.connect(
       new StdioClientTransport({
@@ -89,16 +91,23 @@ describe('rate limits from the CLI and over stdio', () => {
     await client.close();
   });
 
-  it.runIf(TEST_DB_KIND === 'postgres')('has the CLI read the same counters PostgreSQL keeps for every process', async () => {
-    // Counters of the stdio process above are in the shared table: 3 requests this minute.
-    const shared = await createApp(testConfig({ database: { kind: 'postgres', url: env.DATABASE_URL!, poolSize: 2 } }), silentLog, {
-      startJobs: false,
-    });
-    try {
-      const rows = await shared.db.selectFrom('rate_limit_counters').select(['minute_count']).execute();
-      expect(rows).toEqual([{ minute_count: 3 }]);
-    } finally {
-      await shared.close();
-    }
-  });
+  it.runIf(TEST_DB_KIND === 'postgres')(
+    'has the CLI read the same counters PostgreSQL keeps for every process',
+    async () => {
+      // Counters of the stdio process above are in the shared table: 3 requests this minute.
+      const shared = await createApp(
+        testConfig({ database: { kind: 'postgres', url: env.DATABASE_URL!, poolSize: 2 } }),
+        silentLog,
+        {
+          startJobs: false,
+        },
+      );
+      try {
+        const rows = await shared.db.selectFrom('rate_limit_counters').select(['minute_count']).execute();
+        expect(rows).toEqual([{ minute_count: 3 }]);
+      } finally {
+        await shared.close();
+      }
+    },
+  );
 });

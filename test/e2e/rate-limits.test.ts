@@ -125,7 +125,9 @@ describe('rate limits over HTTP', () => {
       expect(notified.headers['x-ratelimit-remaining']).toMatch(/^\d+$/);
       const called = await wire.post(call(2, 'list_prospects'), headers);
       expect(called.status).toBe(200);
-      expect(Number(called.headers['x-ratelimit-remaining'])).toBe(Number(notified.headers['x-ratelimit-remaining']) - 1);
+      expect(Number(called.headers['x-ratelimit-remaining'])).toBe(
+        Number(notified.headers['x-ratelimit-remaining']) - 1,
+      );
     }
   });
 
@@ -139,7 +141,9 @@ describe('rate limits over HTTP', () => {
       error: {
         code: 'rate_limited',
         type: 'rate_limit_error',
-        message: expect.stringMatching(/^Rate limit reached: this API key may make 3 requests per minute\. Retry in \d+ s$/),
+        message: expect.stringMatching(
+          /^Rate limit reached: this API key may make 3 requests per minute\. Retry in \d+ s$/,
+        ),
       },
     });
     const retryAfter = Number(over.res.headers.get('retry-after'));

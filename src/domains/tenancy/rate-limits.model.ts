@@ -31,7 +31,10 @@ const Limit = (what: string) =>
 
 /** What an admin sets: a preset, and numbers that replace the preset's. */
 export const RateLimitSetting = z.object({
-  preset: z.enum(PRESET_NAMES).optional().describe(`One of ${PRESET_NAMES.join(', ')}; default standard`),
+  preset: z
+    .enum(PRESET_NAMES)
+    .optional()
+    .describe(`One of ${PRESET_NAMES.join(', ')}; default standard`),
   per_minute: Limit('Requests per minute and key'),
   per_hour: Limit('Requests per hour and key'),
   per_day: Limit('Requests per day and key'),

@@ -82,9 +82,7 @@ describe('PostgresRateLimiter', () => {
     const a = new PostgresRateLimiter(db.handle.db, clock);
     const b = new PostgresRateLimiter(db.handle.db, clock);
     const p = policy({ perMinute: 7 });
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).admit('key_c', p)),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).admit('key_c', p)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
     expect((await row('key_c'))?.minute_count).toBe(7);
   });
