@@ -32,7 +32,7 @@ import {
 } from './lib/processes.js';
 import { fmt, markdownTable, median } from './lib/stats.js';
 import { type StartupRow, benchStdioStartup } from './lib/stdio-startup.js';
-import { REPO_ROOT, seedProspects, startSwitchboard } from './lib/switchboard.js';
+import { REPO_ROOT, raiseRateLimits, seedProspects, startSwitchboard } from './lib/switchboard.js';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 const SETTINGS = {
@@ -44,6 +44,8 @@ const SETTINGS = {
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
   quietWaitMs: num('BENCH_QUIET_WAIT_MS', 10_000),
   only: new Set((process.env.BENCH_ONLY ?? 'switchboard,floor,sdk,stdio').split(',')),
+  /** Switchboard is measured with rate limits on (set too high to refuse anything) and off, in that order per mode. */
+  rateLimits: (process.env.BENCH_RATE_LIMITS ?? 'on,off').split(',').filter((v) => v === 'on' || v === 'off'),
   prospects: 25,
 };
 /** The issue's target, checked at this concurrency. */
@@ -123,25 +125,30 @@ async function benchSwitchboard(serverCpu: string, rows: Row[], label = 'switchb
   cleanups.push(db.drop);
   let key: string | undefined;
   for (const stateless of [false, true]) {
-    const mode = stateless ? 'stateless' : 'session';
-    log(`${label} serve (${mode}, PostgreSQL, LOG_LEVEL=${SETTINGS.logLevel}) on CPU ${serverCpu}`);
-    const sb = await startSwitchboard({
-      databaseUrl: db.url,
-      stateless,
-      cpu: serverCpu,
-      logLevel: SETTINGS.logLevel,
-      expectBootstrap: key === undefined,
-      cli,
-    });
-    try {
-      if (!key) {
-        key = sb.bootstrapKey!;
-        await seedProspects(sb.port, key, SETTINGS.prospects);
+    for (const limits of cli === undefined ? SETTINGS.rateLimits : ['on']) {
+      const mode = stateless ? 'stateless' : 'session';
+      const name = `${label} list_prospects${limits === 'off' ? ', rate limits off' : ''}`;
+      log(`${name} serve (${mode}, PostgreSQL, LOG_LEVEL=${SETTINGS.logLevel}) on CPU ${serverCpu}`);
+      const sb = await startSwitchboard({
+        databaseUrl: db.url,
+        stateless,
+        cpu: serverCpu,
+        logLevel: SETTINGS.logLevel,
+        expectBootstrap: key === undefined,
+        rateLimits: limits === 'on',
+        cli,
+      });
+      try {
+        if (!key) {
+          key = sb.bootstrapKey!;
+          await seedProspects(sb.port, key, SETTINGS.prospects);
+          if (cli === undefined) await raiseRateLimits(sb.port, key);
+        }
+        const target: McpTarget = { endpoint: { host: '127.0.0.1', port: sb.port, path: '/mcp' }, apiKey: key };
+        await measureAll(name, mode, sb.child, db.name, target, LIST_PROSPECTS, rows);
+      } finally {
+        await sb.child.stop();
       }
-      const target: McpTarget = { endpoint: { host: '127.0.0.1', port: sb.port, path: '/mcp' }, apiKey: key };
-      await measureAll(`${label} list_prospects`, mode, sb.child, db.name, target, LIST_PROSPECTS, rows);
-    } finally {
-      await sb.child.stop();
     }
   }
   if (cli === undefined && SETTINGS.only.has('floor')) await benchSqlFloor(serverCpu, db, rows);
@@ -276,6 +283,15 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
             `(${fmt((r.callsPerSecond / b.result.callsPerSecond) * 100, 0)}%), p99 ${fmt(r.p99Ms, 2)} ms: ${ok ? 'MET' : 'NOT MET'}`,
         );
       }
+    }
+    for (const mode of ['session', 'stateless']) {
+      const on = at('switchboard list_prospects', mode);
+      const off = at('switchboard list_prospects, rate limits off', mode);
+      if (on && off)
+        out.push(
+          `- rate limits, ${mode}: on ${fmt(on.callsPerSecond, 0)} calls/s vs off ${fmt(off.callsPerSecond, 0)} calls/s ` +
+            `(${fmt((on.callsPerSecond / off.callsPerSecond - 1) * 100, 1)}%; target: a drop of less than 10%)`,
+        );
     }
     const floor = at('SQL floor', 'session');
     if (floor) {

@@ -24,6 +24,8 @@ export async function startSwitchboard(opts: {
   cpu: string;
   logLevel: string;
   expectBootstrap: boolean;
+  /** SWITCHBOARD_RATE_LIMITS: on (the default of a real install) or off. */
+  rateLimits?: boolean;
   /** Another build's CLI (a baseline measured in the same run); this checkout's by default. */
   cli?: string;
 }): Promise<RunningSwitchboard> {
@@ -35,6 +37,7 @@ export async function startSwitchboard(opts: {
     PORT: String(port),
     LOG_LEVEL: opts.logLevel,
     SWITCHBOARD_MCP_STATELESS: opts.stateless ? '1' : '0',
+    SWITCHBOARD_RATE_LIMITS: opts.rateLimits === false ? 'off' : 'on',
   };
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the server under load.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -79,4 +82,23 @@ export async function seedProspects(port: number, key: string, count: number): P
   } finally {
     agent.destroy();
   }
+}
+
+/**
+ * Limits far above what the bench sends, so nothing is refused and what is measured is the cost of
+ * counting (the lease is then its largest, 1000 requests per statement; see src/adapters/ratelimit).
+ */
+export async function raiseRateLimits(port: number, key: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/organization/rate-limits`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      per_minute: 1_000_000_000,
+      per_hour: 1_000_000_000,
+      per_day: 1_000_000_000,
+      in_flight: null,
+    }),
+  });
+  if (res.status !== 200)
+    throw new Error(`setting rate limits: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
 }
