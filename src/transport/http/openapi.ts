@@ -23,14 +23,22 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   file_too_large: 'file_too_large: the document is larger than 50 MB',
   unsupported_media_type: 'unsupported_media_type: the body is not JSON',
   suppressed: 'suppressed: the address is on the suppression list',
-  rate_limited: 'rate_limited: too many requests; retry after Retry-After seconds',
+  rate_limited:
+    "rate_limited: over the key's rate limit (per minute, hour or day, or in flight); retry after Retry-After seconds",
   upstream_error: 'upstream_error: a provider (Claude, the mail service) failed',
 };
 
 /** The error statuses an operation can answer, each with the codes that produce it. */
 function errorResponses(c: CompiledOperation, hasBody: boolean): Record<string, unknown> {
   const { op } = c;
-  const codes = new Set<ErrorCode>(['invalid_request', 'unauthorized', 'forbidden', ...(op.errors ?? [])]);
+  // Every authenticated request counts against its key's rate limits.
+  const codes = new Set<ErrorCode>([
+    'invalid_request',
+    'unauthorized',
+    'forbidden',
+    'rate_limited',
+    ...(op.errors ?? []),
+  ]);
   if (op.tenancy === 'workspace' || pathParams(op.http!.path).length) codes.add('not_found');
   if (c.acceptsIdempotencyKey) codes.add('conflict');
   if (hasBody) {
