@@ -284,15 +284,6 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
         );
       }
     }
-    for (const mode of ['session', 'stateless']) {
-      const on = at('switchboard list_prospects', mode);
-      const off = at('switchboard list_prospects, rate limits off', mode);
-      if (on && off)
-        out.push(
-          `- rate limits, ${mode}: on ${fmt(on.callsPerSecond, 0)} calls/s vs off ${fmt(off.callsPerSecond, 0)} calls/s ` +
-            `(${fmt((on.callsPerSecond / off.callsPerSecond - 1) * 100, 1)}%; target: a drop of less than 10%)`,
-        );
-    }
     const floor = at('SQL floor', 'session');
     if (floor) {
       out.push(
@@ -302,6 +293,16 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
             .join(', '),
       );
     }
+  }
+  // The issue's rate-limit target: list_prospects at c=8 drops by less than 10% with limits on.
+  for (const mode of ['session', 'stateless']) {
+    const on = at('switchboard list_prospects', mode);
+    const off = at('switchboard list_prospects, rate limits off', mode);
+    if (on && off)
+      out.push(
+        `- rate limits, ${mode}: on ${fmt(on.callsPerSecond, 0)} calls/s vs off ${fmt(off.callsPerSecond, 0)} calls/s ` +
+          `(${fmt((on.callsPerSecond / off.callsPerSecond - 1) * 100, 1)}%; target: a drop of less than 10%)`,
+      );
   }
   if (startup.length) {
     out.push(
