@@ -295,9 +295,11 @@ function report(rows: Row[], startup: StartupRow[]): boolean | undefined {
     }
   }
   // The issue's rate-limit target: list_prospects at c=8 drops by less than 10% with limits on.
+  const exactly = (server: string, mode: string) =>
+    rows.find((r) => r.server === server && r.mode === mode && r.result.concurrency === TARGET.concurrency)?.result;
   for (const mode of ['session', 'stateless']) {
-    const on = at('switchboard list_prospects', mode);
-    const off = at('switchboard list_prospects, rate limits off', mode);
+    const on = exactly('switchboard list_prospects', mode);
+    const off = exactly('switchboard list_prospects, rate limits off', mode);
     if (on && off)
       out.push(
         `- rate limits, ${mode}: on ${fmt(on.callsPerSecond, 0)} calls/s vs off ${fmt(off.callsPerSecond, 0)} calls/s ` +
