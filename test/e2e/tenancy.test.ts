@@ -630,6 +630,8 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
     'list_api_keys',
     'revoke_api_key',
     'rotate_api_key',
+    'get_rate_limits',
+    'set_rate_limits',
   ];
 
   it('knows every route: each is workspace-scoped or an organization route covered on its own', () => {
@@ -810,6 +812,18 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
     expect(ids).toEqual([await keyId(tn.mainKey), await keyId(mainReadKey)].sort());
     for (const hidden of [tn.rivalKey, tn.acmeAllKey, otherOnlyKey, mainAndOtherKey])
       expect(ids).not.toContain(await keyId(hidden));
+  });
+
+  it("rate limits are the key's own organization's: mainKey cannot set them (not granted all workspaces), rival's do not reach acme", async () => {
+    const refused = await rest('PUT', '/organization/rate-limits', { body: { preset: 'pro' } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+    const rival = await rest('PUT', '/organization/rate-limits', { key: tn.rivalKey, body: { preset: 'free' } });
+    expect(rival.status).toBe(200);
+    const acme = await rest('GET', '/organization/rate-limits');
+    expect(acme.body.rate_limits.preset).toBe('standard');
+    expect((await rest('GET', '/organization/rate-limits', { key: tn.rivalKey })).body.rate_limits.preset).toBe('free');
+    await rest('PUT', '/organization/rate-limits', { key: tn.rivalKey, body: {} });
   });
 
   for (const action of ['revoke', 'rotate'] as const) {

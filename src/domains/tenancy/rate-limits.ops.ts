@@ -32,6 +32,8 @@ const setRateLimits = defineOrgOperation({
   output: z.object({ rate_limits: RateLimits }),
   annotations: { ...write, idempotentHint: true },
   http: { method: 'PUT', path: '/organization/rate-limits' },
+  // Setting the same limits twice is harmless, and a stored result replayed to another key would skip the check of its grants.
+  idempotency: false,
   handler: async (ctx, input) => ({ rate_limits: await rateLimits.setRateLimits(ctx, input) }),
 });
 
