@@ -82,6 +82,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       secrets: new AesGcmSecretBox(secretKeySource(config), log),
       inbound: { pollIntervalMs: config.inbound.pollSeconds * 1000 },
       search: { timeoutMs: config.search.timeoutMs, gate: searchGate(config, handle.pool.options.max ?? 10) },
+      agents: config.agents,
       webhooks: { ...config.webhooks, resolve: opts.webhookResolver ?? systemResolver },
       rateLimiter: config.rateLimits ? new PostgresRateLimiter(handle.db, opts.clock ?? systemClock) : null,
     };

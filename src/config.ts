@@ -58,6 +58,9 @@ const EnvSchema = z.object({
   SWITCHBOARD_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   SWITCHBOARD_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   SWITCHBOARD_SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
+  SWITCHBOARD_AGENT_MONTHLY_MESSAGES: z.coerce.number().int().min(0).default(10_000),
+  SWITCHBOARD_AGENT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
+  SWITCHBOARD_AGENT_MAX_TOKENS_PER_RUN: z.coerce.number().int().min(1000).default(50_000),
   SWITCHBOARD_RATE_LIMITS: z
     .enum(['on', 'off', '1', '0', 'true', 'false', ''])
     .optional()
@@ -130,6 +133,8 @@ export interface Config {
   cacheMs: number;
   /** Knowledge-base search: a statement running longer is cancelled; `concurrency` searches of one organization run at once per process. */
   search: { timeoutMs: number; concurrency: number };
+  /** Agents: messages per organization and calendar month, and the caps on one run with Claude. */
+  agents: { monthlyMessages: number; maxSteps: number; maxTokensPerRun: number };
   /** Per-key request limits (each organization's preset, `standard` by default); false with SWITCHBOARD_RATE_LIMITS=off. */
   rateLimits: boolean;
   apiKey: string | undefined;
@@ -239,6 +244,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMs: e.SWITCHBOARD_CACHE_MS,
     jobTimeoutSeconds: e.SWITCHBOARD_JOB_TIMEOUT_SECONDS,
     search: { timeoutMs: e.SWITCHBOARD_SEARCH_TIMEOUT_MS, concurrency: e.SWITCHBOARD_SEARCH_CONCURRENCY },
+    agents: {
+      monthlyMessages: e.SWITCHBOARD_AGENT_MONTHLY_MESSAGES,
+      maxSteps: e.SWITCHBOARD_AGENT_MAX_STEPS,
+      maxTokensPerRun: e.SWITCHBOARD_AGENT_MAX_TOKENS_PER_RUN,
+    },
     rateLimits: e.SWITCHBOARD_RATE_LIMITS,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),

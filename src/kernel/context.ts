@@ -8,6 +8,7 @@ import type {
   JobQueue,
   KeyResolver,
   Llm,
+  OperationCaller,
   MailSender,
   RateLimitPolicy,
   RateLimiter,
@@ -69,6 +70,8 @@ export interface Services {
   search: { timeoutMs: number; gate: ConcurrencyGate };
   /** Outgoing webhooks: SSRF rule, timeout, retry schedule, resolver. */
   webhooks: WebhookSettings;
+  /** Agents: the monthly message quota per organization and the caps on one Claude run. */
+  agents: { monthlyMessages: number; maxSteps: number; maxTokensPerRun: number };
   /** Per-key request limits, checked by the transports; null when SWITCHBOARD_RATE_LIMITS=off. */
   rateLimiter: RateLimiter | null;
 }
@@ -94,6 +97,12 @@ export interface CallContext extends Services {
   requestId: string;
   /** Set when the caller asked for progress (MCP progressToken); long operations report through it. */
   progress?: ((done: number, total: number, message: string) => Promise<void>) | undefined;
+  /** Aborted when the caller gives up (an MCP cancellation); long operations stop at their next step. */
+  signal?: AbortSignal | undefined;
+  /** The calling API key's permissions, when a key calls (the invoker sets it; absent in jobs). */
+  principal?: Principal | undefined;
+  /** Switchboard's own operations, for agent runs: set by the invoker. */
+  operations?: OperationCaller | undefined;
 }
 
 /**

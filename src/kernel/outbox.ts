@@ -69,6 +69,22 @@ export interface EventMap {
   'webhook.updated': { webhook_id: string; changed_fields: string[] };
   'webhook.deleted': { webhook_id: string; url: string };
   'webhook.secret_rotated': { webhook_id: string; previous_secret_expires_at: string };
+  'agent.created': { agent_id: string; name: string; vertical: string | null };
+  'agent.updated': { agent_id: string; changed_fields: string[] };
+  'agent.deleted': { agent_id: string; name: string };
+  'session.created': { session_id: string; agent_id: string; channel: string };
+  'session.closed': { session_id: string; agent_id: string; reason: 'closed' | 'expired' };
+  'message.created': { message_id: string; session_id: string; agent_id: string };
+  'message.completed': {
+    message_id: string;
+    session_id: string;
+    agent_id: string;
+    execution_id: string;
+    status: 'completed' | 'escalated';
+    citation_count: number;
+  };
+  'message.failed': { message_id: string; session_id: string; agent_id: string; execution_id: string; reason: string };
+  'agent.executed': { agent_id: string; execution_id: string; status: string };
   /** Switchboard disabled an endpoint that failed without a success for 5 days. */
   'webhook.disabled': { webhook_id: string; url: string; reason: string; failing_since: string };
 }
@@ -114,6 +130,15 @@ export const EVENT_TYPES = [
   'webhook.deleted',
   'webhook.secret_rotated',
   'webhook.disabled',
+  'agent.created',
+  'agent.updated',
+  'agent.deleted',
+  'session.created',
+  'session.closed',
+  'message.created',
+  'message.completed',
+  'message.failed',
+  'agent.executed',
 ] as const satisfies readonly EventType[];
 // A type in EventMap missing from EVENT_TYPES makes this `false`, and the assignment fails to compile.
 const _everyEventListed: EventType extends (typeof EVENT_TYPES)[number] ? true : false = true;

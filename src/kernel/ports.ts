@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../adapters/db/schema.js';
 import type { Logger } from 'pino';
-import type { Principal, Services, Workspace } from './context.js';
+import type { Actor, Principal, Services, Workspace } from './context.js';
 
 /** What a draft rewrite starts from: the rendered template and the only facts the model may use. */
 export interface DraftRewriteRequest {
@@ -83,6 +83,66 @@ export interface Llm {
    * and when the provider fails, it throws AppError('upstream_error').
    */
   classifyReply?(req: ReplyClassificationRequest): Promise<ReplyClassification>;
+  /**
+   * One turn of an agent's tool-use conversation (not streamed). Only a model-backed Llm has it:
+   * without it agents answer offline from their knowledge bases. Throws AppError('upstream_error').
+   */
+  converse?(req: ConverseRequest): Promise<ConverseResponse>;
+}
+
+// --- Agent conversations: tool use (src/domains/agents) ---------------------------------------
+
+/** A tool offered to the model: one of Switchboard's operations. */
+export interface AgentToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the tool's input. */
+  input_schema: Record<string, unknown>;
+}
+
+export type ConverseBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; tool_use_id: string; content: string; is_error?: boolean };
+
+export interface ConverseMessage {
+  role: 'user' | 'assistant';
+  content: string | ConverseBlock[];
+}
+
+export interface ConverseRequest {
+  /** Unset: the configured generation model. */
+  model?: string | undefined;
+  system: string;
+  messages: ConverseMessage[];
+  tools: AgentToolSpec[];
+  maxTokens: number;
+  temperature?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ConverseResponse {
+  /** Text and tool_use blocks, in the model's order. */
+  content: ConverseBlock[];
+  stopReason: string;
+  usage: { input_tokens: number; output_tokens: number };
+  model: string;
+}
+
+/**
+ * Switchboard's own operations as an agent run calls them: through the invoker, so scope, tenancy
+ * and input checks apply exactly as for any caller. Implemented by the operation registry.
+ */
+export interface OperationCaller {
+  /** The MCP workspace operations among `names` that `principal` may call, as model tools (no workspace_id). */
+  tools(principal: Principal, names: readonly string[]): AgentToolSpec[];
+  /** Calls one operation as `actor`; throws AppError as the operation would. */
+  call(
+    principal: Principal,
+    name: string,
+    args: Record<string, unknown>,
+    opts: { actor: Actor; requestId: string; log: Logger; signal?: AbortSignal | undefined },
+  ): Promise<unknown>;
 }
 
 /** Turns texts into vectors. `kind` lets providers that distinguish them (Voyage) embed queries and documents differently. */

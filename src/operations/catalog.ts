@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { draftOperations, outreachSettingsOperations } from '../domains/outreach/index.js';
 import { conversationOperations } from '../domains/conversations/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
+import { agentOperations } from '../domains/agents/index.js';
 import { kpiOperations } from '../domains/kpis/index.js';
 import { webhookOperations } from '../domains/webhooks/index.js';
 import { knowledgeOperations } from '../domains/knowledge/index.js';
@@ -35,6 +36,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...kpiOperations,
   ...webhookOperations,
   ...knowledgeOperations,
+  ...agentOperations,
   ...keyOperations,
   ...rateLimitOperations,
 ];

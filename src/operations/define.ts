@@ -14,6 +14,7 @@ export const TOOLSETS = {
   escalations: 'Hand a conversation to a person, and the inbox of those waiting',
   kpis: 'Outreach numbers: sent, opened, replied, rates and a daily series',
   webhooks: 'Signed webhooks: endpoints that receive workspace events, and their delivery log',
+  agents: 'Conversational agents: configure them, message them in sessions, run them, read their executions',
   admin: 'Workspaces and API keys (REST only)',
 } as const;
 type Toolset = keyof typeof TOOLSETS;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { hasScope } from '../domains/tenancy/index.js';
-import type { OrgContext, Principal, Services } from '../kernel/context.js';
+import type { Actor, OrgContext, Principal, Services } from '../kernel/context.js';
+import type { AgentToolSpec, OperationCaller } from '../kernel/ports.js';
 import { AppError } from '../kernel/errors.js';
 import { requestHash, runIdempotent } from '../kernel/idempotency.js';
 import { Catalog, type CompiledOperation, OPERATIONS } from './catalog.js';
@@ -13,10 +14,14 @@ export interface InvokeOptions {
   /** From the REST `Idempotency-Key` header; MCP callers pass `idempotency_key` in the arguments. */
   idempotencyKey?: string | undefined;
   progress?: OrgContext['progress'];
+  /** Aborted when the caller cancels (MCP notifications/cancelled). */
+  signal?: AbortSignal | undefined;
+  /** Who acts, when not the key itself (an agent run acting with the key's permissions). */
+  actor?: Actor | undefined;
 }
 
 /** The one place where calls are checked and run: scope, input, tenancy, idempotency, output. */
-export class Registry extends Catalog {
+export class Registry extends Catalog implements OperationCaller {
   constructor(
     private readonly deps: Services,
     operations: readonly Operation[] = OPERATIONS,
@@ -59,11 +64,13 @@ export class Registry extends Catalog {
 
     const base: OrgContext = {
       ...this.deps,
-      actor: { type: 'key', id: principal.keyId },
+      actor: opts.actor ?? { type: 'key', id: principal.keyId },
       principal,
       log: opts.log,
       requestId: opts.requestId,
       progress: opts.progress,
+      signal: opts.signal,
+      operations: this,
     };
     const workspace =
       op.tenancy === 'workspace' ? await this.deps.workspaceCache.resolve(base.db, principal, workspaceRef) : undefined;
@@ -97,5 +104,45 @@ export class Registry extends Catalog {
     );
     // A stored result comes back from jsonb with its keys reordered; parsing restores the declared order.
     return { output: replayed ? op.output.parse(result) : result, replayed };
+  }
+
+  // --- For agent runs (src/domains/agents): the same checks as every caller, the agent as actor.
+
+  /** The MCP workspace operations among `names` that `principal` may call, as model tools. */
+  tools(principal: Principal, names: readonly string[]): AgentToolSpec[] {
+    return names.flatMap((name) => {
+      const c = this.agentCallable(principal, name);
+      if (!c) return [];
+      const {
+        workspace_id: _w,
+        idempotency_key: _i,
+        ...properties
+      } = (c.inputJsonSchema.properties as Record<string, unknown> | undefined) ?? {};
+      const required = ((c.inputJsonSchema.required as string[] | undefined) ?? []).filter((r) => r !== 'workspace_id');
+      return [
+        {
+          name,
+          description: c.op.description,
+          input_schema: { type: 'object', properties, ...(required.length ? { required } : {}) },
+        },
+      ];
+    });
+  }
+
+  async call(
+    principal: Principal,
+    name: string,
+    args: Record<string, unknown>,
+    opts: { actor: Actor; requestId: string; log: InvokeOptions['log']; signal?: AbortSignal | undefined },
+  ): Promise<unknown> {
+    const c = this.agentCallable(principal, name);
+    if (!c) throw new AppError('forbidden', `${name} is not a tool this agent may call`);
+    return (await this.invoke(c, principal, args, opts)).output;
+  }
+
+  private agentCallable(principal: Principal, name: string): CompiledOperation | undefined {
+    const c = this.get(name);
+    if (!c || c.op.mcp === false || c.op.tenancy !== 'workspace' || !hasScope(principal, c.op.scope)) return undefined;
+    return c;
   }
 }

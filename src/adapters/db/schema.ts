@@ -395,6 +395,55 @@ export interface WebhookAttemptTable {
   created_at: Timestamp;
 }
 
+export interface AgentTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  instructions: string;
+  model: string | null;
+  temperature: number | null;
+  max_tokens: number | null;
+  goal_template: string | null;
+  tools: string[];
+  knowledge_base_ids: string[];
+  status: 'active' | 'paused';
+  vertical: 'sales' | 'support' | 'clinic' | 'restaurant' | 'transport' | null;
+  deleted_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AgentExecutionTable {
+  workspace_id: string;
+  id: string;
+  agent_id: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  kind: 'message' | 'execute';
+  mode: 'offline' | 'anthropic';
+  status: 'running' | 'completed' | 'escalated' | 'failed' | 'cancelled';
+  input: ColumnType<Record<string, unknown>, string, string>;
+  answer: string | null;
+  citations: ColumnType<unknown[], string | undefined, string>;
+  steps: ColumnType<unknown[], string | undefined, string>;
+  escalation_id: string | null;
+  escalation_reason: string | null;
+  input_tokens: ColumnType<number, number | undefined, number>;
+  output_tokens: ColumnType<number, number | undefined, number>;
+  latency_ms: number | null;
+  error: string | null;
+  actor_type: ActorType;
+  actor_id: string;
+  created_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface AgentMessageUsageTable {
+  organization_id: string;
+  month: string;
+  messages: number;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   rate_limit_counters: RateLimitCounterTable;
@@ -422,6 +471,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  agents: AgentTable;
+  agent_executions: AgentExecutionTable;
+  agent_message_usage: AgentMessageUsageTable;
 }
 
 export type WorkspaceRow = Selectable<WorkspaceTable>;

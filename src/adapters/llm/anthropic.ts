@@ -3,6 +3,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { z } from 'zod';
 import { AppError } from '../../kernel/errors.js';
 import type {
+  ConverseBlock,
+  ConverseRequest,
+  ConverseResponse,
   DraftRewrite,
   DraftRewriteRequest,
   Llm,
@@ -111,9 +114,43 @@ export class AnthropicLlm implements Llm {
     }
   }
 
-  async #create(params: MessageParams, task: string): Promise<Anthropic.Message> {
+  // --- Agent conversations: one non-streaming turn of a tool-use loop (src/domains/agents/claude.ts).
+  async converse(req: ConverseRequest): Promise<ConverseResponse> {
+    const params: Anthropic.MessageCreateParamsNonStreaming = {
+      model: req.model ?? this.generationModel,
+      max_tokens: req.maxTokens,
+      system: req.system,
+      messages: req.messages.map((m) => ({
+        role: m.role,
+        content: typeof m.content === 'string' ? m.content : m.content.map(toParamBlock),
+      })),
+      ...(req.tools.length
+        ? {
+            tools: req.tools.map((t) => ({
+              name: t.name,
+              description: t.description,
+              input_schema: t.input_schema as Anthropic.Tool.InputSchema,
+            })),
+          }
+        : {}),
+      ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+    };
+    const message = await this.#create(params, 'answer as an agent', req.signal);
+    return {
+      content: message.content.flatMap((b): ConverseBlock[] => {
+        if (b.type === 'text') return [{ type: 'text', text: b.text }];
+        if (b.type === 'tool_use') return [{ type: 'tool_use', id: b.id, name: b.name, input: b.input }];
+        return [];
+      }),
+      stopReason: message.stop_reason ?? 'end_turn',
+      usage: { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens },
+      model: message.model || params.model,
+    };
+  }
+
+  async #create(params: MessageParams, task: string, signal?: AbortSignal): Promise<Anthropic.Message> {
     try {
-      return await this.#client.messages.create(params);
+      return await this.#client.messages.create(params, signal ? { signal } : undefined);
     } catch (err) {
       throw this.#toAppError(err, task);
     }
@@ -146,6 +183,17 @@ export class AnthropicLlm implements Llm {
   #redact(text: string): string {
     return this.#apiKey ? text.split(this.#apiKey).join('[redacted]') : text;
   }
+}
+
+function toParamBlock(b: ConverseBlock): Anthropic.ContentBlockParam {
+  if (b.type === 'text') return { type: 'text', text: b.text };
+  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: b.input };
+  return {
+    type: 'tool_result',
+    tool_use_id: b.tool_use_id,
+    content: b.content,
+    ...(b.is_error ? { is_error: true } : {}),
+  };
 }
 
 function hint(status: number, tries: string): string {

@@ -13,3 +13,12 @@ export {
   recordSentMessageId,
   setConversationStatus,
 } from './conversations.service.js';
+export {
+  type SessionChannel,
+  type SessionRow,
+  closeAgentConversation,
+  listAgentConversations,
+  lockAgentConversation,
+  openAgentConversation,
+  recentMessages,
+} from './agent-sessions.js';

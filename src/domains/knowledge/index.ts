@@ -6,3 +6,5 @@ export { knowledgeOperations } from './knowledge.ops.js';
 
 /** The jobs this domain runs in the background. */
 export const knowledgeJobs = [ingestJob, purgeJob] as const;
+export { type SearchResult, searchKnowledgeBases } from './search.service.js';
+export { listKnowledgeBases } from './bases.service.js';

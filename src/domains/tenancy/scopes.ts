@@ -23,6 +23,9 @@ export const SCOPES = {
   'kpis:read': 'Read the workspace KPIs (get_kpis)',
   'webhooks:read': 'List webhook endpoints and read their delivery log',
   'webhooks:write': 'Create, change, test and delete webhook endpoints, rotate their secrets, redeliver events',
+  'agents:read': 'List and read agents, their sessions and execution log',
+  'agents:write': 'Create, change and delete agents',
+  'agents:execute': 'Message agents (sessions) and run them; their tools stay within the running key\'s scopes',
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 

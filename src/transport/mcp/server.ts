@@ -131,6 +131,7 @@ export function createMcpServer(
         requestId,
         log,
         progress,
+        signal: extra.signal,
       });
       log.debug({ ms: Math.round(performance.now() - started) }, 'tool call');
       return {

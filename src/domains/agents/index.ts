@@ -1,0 +1,3 @@
+export { Agent, Execution, Session } from './agents.model.js';
+export { agentOperations } from './agents.ops.js';
+export { VERTICALS, type Vertical } from './verticals.js';
