@@ -288,7 +288,7 @@ describe('agents end to end (offline): a clinic agent over REST and MCP', () => 
       { name: 'execute_agent', arguments: { agent_id: agent.id, input: { day: 'Saturday' } } },
       undefined,
       { onprogress: (p) => void progress.push(p.progress) },
-    )) as { structuredContent: { execution: Record<string, any> } };
+    )) as unknown as { structuredContent: { execution: Record<string, any> } };
     const { execution } = run.structuredContent;
     expect(execution).toMatchObject({ kind: 'execute', status: 'completed', session_id: null });
     expect(execution.input.goal).toBe('When is the clinic open on Saturday?');

@@ -65,6 +65,16 @@ const MCP_TOOLS = [
   'get_document',
   'delete_document',
   'kb_search',
+  'list_agents',
+  'get_agent',
+  'create_agent',
+  'update_agent',
+  'delete_agent',
+  'send_agent_message',
+  'list_agent_sessions',
+  'close_agent_session',
+  'execute_agent',
+  'list_agent_executions',
 ];
 
 const MODES = (['native', 'sdk'] as const).flatMap((transport) =>

@@ -15,6 +15,8 @@ import { receiveReply } from '../../src/domains/replies/replies.service.js';
 import { escalateToHuman } from '../../src/domains/escalations/escalations.service.js';
 import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies/index.js';
 import { createWebhook } from '../../src/domains/webhooks/webhooks.service.js';
+import { createAgent } from '../../src/domains/agents/agents.service.js';
+import { sendMessage } from '../../src/domains/agents/sessions.service.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
@@ -40,6 +42,8 @@ interface Records {
   replyId: string;
   escalationId: string;
   webhookId: string;
+  agentId: string;
+  sessionId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -56,11 +60,13 @@ const MISSING_RECORDS: Records = {
   replyId: 'msg_doesnotexist',
   escalationId: 'esc_doesnotexist',
   webhookId: 'whk_doesnotexist',
+  agentId: 'agt_doesnotexist',
+  sessionId: 'cnv_nosuchsession',
 };
 
 /** Inputs that name a record living in one workspace. */
 /** Operations that succeed only once on a record (a pending draft is approved or rejected, not both): left out of the controls. */
-const STATEFUL = ['approve_draft', 'reject_draft', 'resolve_escalation'];
+const STATEFUL = ['approve_draft', 'reject_draft', 'resolve_escalation', 'close_agent_session'];
 
 const RECORD_PARAMS = [
   'prospect_id',
@@ -73,6 +79,8 @@ const RECORD_PARAMS = [
   'reply_id',
   'escalation_id',
   'webhook_id',
+  'agent_id',
+  'session_id',
 ] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
@@ -87,6 +95,9 @@ const FILL: Record<string, (r: Records) => unknown> = {
   reply_id: (r) => r.replyId,
   escalation_id: (r) => r.escalationId,
   webhook_id: (r) => r.webhookId,
+  agent_id: (r) => r.agentId,
+  session_id: (r) => r.sessionId,
+  content: () => 'tenancy probe',
   // A public IP literal: passes the SSRF rule without DNS; no worker runs here, so nothing is sent to it.
   url: () => 'https://93.184.216.34/hook',
   from: () => 'probe@elsewhere.example',
@@ -206,7 +217,10 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     conversationId: reply.conversation_id,
     reason: `${label}-escreason`,
   });
+  const { agentId, sessionId } = await seedAgent(ctx, label, kb.id);
   return {
+    agentId,
+    sessionId,
     conversationId: reply.conversation_id,
     replyId: reply.id,
     escalationId: escalation.id,
@@ -220,6 +234,18 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     templateId: template.id,
     draftId: (await createDraft(ctx, { prospect_id: prospect.prospect.id, template_key: 'welcome', variables: {} })).id,
   };
+}
+
+/** An agent answering from the knowledge base, with one session. */
+async function seedAgent(ctx: RequestContext, label: string, kbId: string) {
+  const agentCtx = { ...ctx, operations: t.app.registry };
+  const agent = await createAgent(agentCtx, {
+    name: `${label}-agent`,
+    knowledge_base_ids: [kbId],
+    goal_template: 'Answer: tenancy probe',
+  });
+  const message = await sendMessage(agentCtx, { agent_id: agent.id, content: `tenancy probe ${label}-agentsecret` });
+  return { agentId: agent.id, sessionId: message.session_id };
 }
 
 async function counts(workspaceId: string) {
@@ -238,7 +264,9 @@ async function counts(workspaceId: string) {
       | 'replies'
       | 'escalations'
       | 'inbound_hook_tokens'
-      | 'inbound_mailboxes',
+      | 'inbound_mailboxes'
+      | 'agents'
+      | 'agent_executions',
   ) =>
     Number(
       (
@@ -264,6 +292,8 @@ async function counts(workspaceId: string) {
     escalations: await count('escalations'),
     inbound_hook_tokens: await count('inbound_hook_tokens'),
     inbound_mailboxes: await count('inbound_mailboxes'),
+    agents: await count('agents'),
+    agent_executions: await count('agent_executions'),
   };
 }
 
@@ -360,7 +390,9 @@ beforeAll(async () => {
     conversationId: mineReply.reply.conversation_id,
     reason: 'main',
   });
+  const mineAgent = await seedAgent(mainCtx, 'main', mineKb.id);
   mainRecs = {
+    ...mineAgent,
     conversationId: mineReply.reply.conversation_id,
     replyId: mineReply.reply.id,
     escalationId: mineEscalation.escalation.id,
@@ -386,7 +418,13 @@ beforeAll(async () => {
       r.replyId,
       r.escalationId,
       r.webhookId,
+      r.agentId,
+      r.sessionId,
     ]),
+    'other-agent',
+    'theirs-agent',
+    'other-agentsecret',
+    'theirs-agentsecret',
     'other-replysecret',
     'theirs-replysecret',
     'other-replysubject',
@@ -508,6 +546,8 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
           r.replyId,
           r.escalationId,
           r.webhookId,
+          r.agentId,
+          r.sessionId,
         ];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
@@ -535,6 +575,17 @@ describe('MCP: what mainKey sees in its own workspace', () => {
   it('list_prospects searching for text that exists only elsewhere finds nothing', async () => {
     const page = await callOk(client, 'list_prospects', { q: 'only-' });
     expect(page).toMatchObject({ prospects: [], has_more: false, next_cursor: null });
+  });
+
+  it('list_agents, list_agent_sessions and list_agent_executions show only main', async () => {
+    const { agents } = await callOk(client, 'list_agents', { limit: 100 });
+    expect(agents.map((a: { id: string }) => a.id)).toEqual([mainRecs.agentId]);
+    const { sessions } = await callOk(client, 'list_agent_sessions', { status: 'all', limit: 100 });
+    expect(sessions.map((x: { id: string }) => x.id)).toContain(mainRecs.sessionId);
+    expect(sessions.every((x: { agent_id: string }) => x.agent_id === mainRecs.agentId)).toBe(true);
+    const { executions } = await callOk(client, 'list_agent_executions', { agent_id: mainRecs.agentId, limit: 100 });
+    expect(executions.length).toBeGreaterThan(0);
+    expect(JSON.stringify({ agents, sessions, executions })).not.toMatch(/other-|theirs-/);
   });
 
   it('list_suppressions returns only main entries', async () => {
@@ -714,6 +765,8 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             recs.replyId,
             recs.escalationId,
             recs.webhookId,
+            recs.agentId,
+            recs.sessionId,
           ),
           c.op.name,
         ).toBe(
@@ -729,6 +782,8 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             MISSING_RECORDS.replyId,
             MISSING_RECORDS.escalationId,
             MISSING_RECORDS.webhookId,
+            MISSING_RECORDS.agentId,
+            MISSING_RECORDS.sessionId,
           ),
         );
       }

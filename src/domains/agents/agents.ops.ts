@@ -134,7 +134,8 @@ const replaceAgent = defineOperation({
     "Set every field of an agent: fields left out take their default (the vertical's instructions and tools, null, active).",
   input: z.object({ agent_id: AgentId, name: Name, ...optionalFields }),
   output: z.object({ agent: Agent }),
-  annotations: idempotentWrite,
+  // It overwrites what it is not given: another caller's settings are not got back.
+  annotations: { ...destructive, idempotentHint: true },
   http: { method: 'PUT', path: '/agents/{agent_id}' },
   handler: async (ctx, { agent_id, ...input }) => ({
     agent: await agents.updateAgent(ctx, agent_id, input, 'replace'),
