@@ -10,7 +10,12 @@ import { callErr, callOk, connectHttp } from '../helpers/mcp.js';
 function movableClock(start = Date.parse('2026-12-05T09:00:00Z')) {
   let now = start;
   const clock: Clock = { now: () => new Date(now) };
-  return { clock, advance: (ms: number) => void (now += ms) };
+  return {
+    clock,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 const CLINIC_FAQ = `# Clinique des Lilas: practical information

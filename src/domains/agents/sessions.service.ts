@@ -19,7 +19,7 @@ import {
   MAX_MESSAGE_CHARS,
   MAX_SESSION_MESSAGES,
   type MessageResult,
-  SESSION_CHANNELS,
+  type SESSION_CHANNELS,
   SESSION_IDLE_MS,
   type Session,
 } from './agents.model.js';

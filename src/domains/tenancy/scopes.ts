@@ -25,7 +25,7 @@ export const SCOPES = {
   'webhooks:write': 'Create, change, test and delete webhook endpoints, rotate their secrets, redeliver events',
   'agents:read': 'List and read agents, their sessions and execution log',
   'agents:write': 'Create, change and delete agents',
-  'agents:execute': 'Message agents (sessions) and run them; their tools stay within the running key\'s scopes',
+  'agents:execute': "Message agents (sessions) and run them; their tools stay within the running key's scopes",
   admin: 'Manage workspaces and API keys; remove suppression entries',
 } as const;
 
