@@ -137,7 +137,9 @@ describe('agents with Claude (the real SDK against a fake Messages API): the too
       'tool_call:ok',
       'model_call:ok',
     ]);
-    expect(executions[0].steps[1]).toMatchObject({ name: 'kb_search', input: { query: 'opening hours Saturday' } });
+    expect(executions[0].steps[1]).toMatchObject({ name: 'kb_search', status: 'ok' });
+    expect(JSON.parse(executions[0].steps[1].input)).toMatchObject({ query: 'opening hours Saturday' });
+    expect(executions[0].steps[1].output).toContain('Saturday from 9:00 to 12:00');
     expect(executions[0].usage.output_tokens).toBeGreaterThan(0);
   });
 

@@ -213,6 +213,11 @@ describe('agents end to end (offline): a clinic agent over REST and MCP', () => 
     expect(res.body.error).toMatchObject({ code: 'payload_too_large', param: 'content' });
     expect(res.body.error.message).toContain('32000');
     expect(await t.app.db.selectFrom('messages').select('id').execute()).toHaveLength(before.length);
+    // Exactly the limit is accepted; the execution log keeps the start of it.
+    const atLimit = await api('POST', '/messages', { agent_id: agentId, content: `opening ${'a'.repeat(31_992)}` });
+    expect(atLimit.status, JSON.stringify(atLimit.body)).toBe(200);
+    const log = await api('GET', `/agents/${agentId}/executions?limit=1`);
+    expect(log.body.executions[0].input.content.length).toBeLessThan(4100);
   });
 
   it('refuses a session that already holds 1,000 messages', async () => {

@@ -126,8 +126,8 @@ export const EXECUTION_STATUSES = ['running', 'completed', 'escalated', 'failed'
 export const ExecutionStep = z.object({
   type: z.enum(['search', 'rule', 'model_call', 'tool_call']),
   name: z.string().describe('The tool or model, or the rule that matched'),
-  input: z.unknown().describe('Arguments (capped)'),
-  output: z.unknown().describe('Result (capped); tool results are third-party data'),
+  input: z.string().nullable().describe('Arguments, as JSON (capped)'),
+  output: z.string().nullable().describe('Result, as JSON (capped); tool results are third-party data'),
   status: z.enum(['ok', 'error', 'refused']),
   error: z.string().nullable(),
   input_tokens: z.number().int().optional(),

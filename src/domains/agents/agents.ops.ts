@@ -105,7 +105,7 @@ const createAgent = defineOperation({
     '(sales, support, clinic, restaurant, transport) supplies default instructions, tools and escalation rules. Fails with ' +
     "forbidden when a tool is beyond this key's scopes, not_found for a knowledge base not in the workspace.",
   input: z.object({ name: Name, ...optionalFields }),
-  output: z.object({ agent: Agent, created: z.literal(true) }),
+  output: z.object({ agent: Agent, created: z.boolean() }),
   annotations: write,
   http: { method: 'POST', path: '/agents', status: 'created' },
   handler: async (ctx, input) => ({ agent: await agents.createAgent(ctx, input), created: true as const }),
@@ -150,7 +150,7 @@ const deleteAgent = defineOperation({
   description:
     'Delete an agent. Its sessions (conversations), escalations and executions are kept and still name it; it can no longer be messaged.',
   input: z.object({ agent_id: AgentId }),
-  output: z.object({ deleted: z.literal(true), id: z.string() }),
+  output: z.object({ deleted: z.boolean().describe('Always true'), id: z.string() }),
   annotations: destructive,
   http: { method: 'DELETE', path: '/agents/{agent_id}' },
   handler: (ctx, { agent_id }) => agents.deleteAgent(ctx, agent_id),
@@ -214,7 +214,7 @@ const closeAgentSession = defineOperation({
   description:
     'Close a session that is no longer needed; a closed session takes no more messages. Closing it again changes nothing.',
   input: z.object({ session_id: SessionId }),
-  output: z.object({ ok: z.literal(true), session: Session }),
+  output: z.object({ ok: z.boolean().describe('Always true'), session: Session }),
   annotations: idempotentWrite,
   http: { method: 'POST', path: '/sessions/close' },
   handler: async (ctx, { session_id }) => ({

@@ -26,11 +26,13 @@ export interface ClaudeRun {
   error: string | null;
 }
 
-export const capped = (value: unknown, cap = LOG_CAP): unknown => {
-  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
-  if (text.length <= cap) return value;
-  return `${text.slice(0, cap)}… [${text.length - cap} more characters]`;
-};
+/** Text cut to `cap` characters, saying how much was left out. */
+export const capText = (text: string, cap = LOG_CAP): string =>
+  text.length <= cap ? text : `${text.slice(0, cap)}… [${text.length - cap} more characters]`;
+
+/** A value as JSON for the execution log, capped. */
+export const logJson = (value: unknown): string | null =>
+  value === null || value === undefined ? null : capText(JSON.stringify(value));
 
 function systemPrompt(ctx: RequestContext, agent: AgentRow, conversationId: string | null, tools: AgentToolSpec[]) {
   const lines = [
@@ -99,8 +101,8 @@ async function callTool(
     run.steps.push({
       type: 'tool_call',
       name: block.name,
-      input: capped(input),
-      output: capped(output),
+      input: logJson(input),
+      output: logJson(output),
       status,
       error,
       latency_ms: Math.round(performance.now() - started),
@@ -123,7 +125,7 @@ async function callTool(
       block.name === 'kb_search'
         ? passages((output as { results: SearchResult[] }).results, run.citations)
         : JSON.stringify(output);
-    return { type: 'tool_result', tool_use_id: block.id, content: thirdParty(String(capped(text, MODEL_RESULT_CAP))) };
+    return { type: 'tool_result', tool_use_id: block.id, content: thirdParty(capText(text, MODEL_RESULT_CAP)) };
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     step('error', null, `${err.code}: ${err.message}`);
@@ -185,7 +187,7 @@ export async function answerWithClaude(
       .join('\n')
       .trim();
     run.steps.push({
-      ...modelStep(agent, 'ok', { stop_reason: response.stopReason, text: capped(text) }, null, started),
+      ...modelStep(agent, 'ok', { stop_reason: response.stopReason, text: capText(text) }, null, started),
       name: response.model,
       input_tokens: response.usage.input_tokens,
       output_tokens: response.usage.output_tokens,
@@ -219,7 +221,7 @@ function modelStep(
     type: 'model_call',
     name: agent.model ?? 'default',
     input: null,
-    output,
+    output: logJson(output),
     status,
     error,
     latency_ms: Math.round(performance.now() - started),

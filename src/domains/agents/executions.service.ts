@@ -8,10 +8,13 @@ import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kern
 import { transact } from '../../kernel/transact.js';
 import { EXECUTION_COLUMNS, type Execution, MAX_MESSAGE_CHARS, fillTemplate, toExecution } from './agents.model.js';
 import { agentRow } from './agents.service.js';
-import { capped } from './claude.js';
+import { capText } from './claude.js';
 import { type RunOutcome, runAgent } from './runner.js';
 
-/** Records the start of a run, in the caller's transaction. */
+/** How much of a message or goal the execution log keeps. */
+export const INPUT_CAP = 4000;
+
+/** Records the start of a run, in the caller's transaction; `input` is stored as given (callers cap it). */
 export async function startExecution(
   trx: Kysely<Database>,
   ctx: RequestContext,
@@ -36,7 +39,7 @@ export async function startExecution(
       kind: run.kind,
       mode: ctx.llm.converse ? 'anthropic' : 'offline',
       status: 'running',
-      input: JSON.stringify(capped(run.input, 4000)),
+      input: JSON.stringify(run.input),
       actor_type: ctx.actor.type,
       actor_id: ctx.actor.id,
       created_at: run.now,
@@ -158,7 +161,12 @@ export async function executeAgent(
       conversationId: null,
       messageId: null,
       kind: 'execute',
-      input: { variables: input, goal: text },
+      input: {
+        variables: Object.fromEntries(
+          Object.entries(input).map(([k, v]) => [k, typeof v === 'string' ? capText(v, 500) : v]),
+        ),
+        goal: capText(text, INPUT_CAP),
+      },
       now: ctx.clock.now(),
     }),
   );

@@ -26,7 +26,8 @@ const GREETING =
 
 /** The question as full-text search words: punctuation and search operators removed, bounded. */
 export function searchWords(question: string): string {
-  const words = question.match(/[\p{L}\p{N}]+/gu) ?? [];
+  // Words longer than any real word say nothing (and PostgreSQL ignores words over 2047 bytes).
+  const words = (question.match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length <= 60);
   return words
     .filter((w) => !/^(or|and|not)$/i.test(w))
     .slice(0, MAX_QUERY_WORDS)
@@ -104,8 +105,8 @@ export async function answerOffline(
     steps.push({
       type: 'search',
       name: 'kb_search',
-      input: { knowledge_base_id: kbId, query },
-      output: { results: scored },
+      input: JSON.stringify({ knowledge_base_id: kbId, query }),
+      output: JSON.stringify({ results: scored }),
       status: error ? 'error' : 'ok',
       error,
       latency_ms: Math.round(performance.now() - started),

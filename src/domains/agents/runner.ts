@@ -54,7 +54,7 @@ export async function runAgent(ctx: RequestContext, req: RunRequest): Promise<Ru
         type: 'rule',
         name: rule.name,
         input: null,
-        output: { description: rule.description, priority: rule.priority },
+        output: JSON.stringify({ description: rule.description, priority: rule.priority }),
         status: 'ok',
         error: null,
         latency_ms: 0,

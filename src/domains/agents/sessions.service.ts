@@ -24,7 +24,8 @@ import {
   type Session,
 } from './agents.model.js';
 import { agentRow } from './agents.service.js';
-import { crashed, finishExecution, startExecution } from './executions.service.js';
+import { capText } from './claude.js';
+import { INPUT_CAP, crashed, finishExecution, startExecution } from './executions.service.js';
 import { type RunOutcome, runAgent } from './runner.js';
 
 /** How many earlier messages of a session the model is shown. */
@@ -202,7 +203,7 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
       conversationId: session.id,
       messageId,
       kind: 'message',
-      input: { content: input.content, sender_id: session.contact, channel: session.channel },
+      input: { content: capText(input.content, INPUT_CAP), sender_id: session.contact, channel: session.channel },
       now,
     });
     return { agent, session, messageId, executionId, history };

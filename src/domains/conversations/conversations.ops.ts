@@ -14,7 +14,7 @@ const listConversations = defineOperation({
   toolset: 'conversations',
   scope: 'conversations:read',
   description:
-    'List conversations, newest first: email threads with prospects (outreach and replies) and, later, agent chats. ' +
+    'List conversations, newest first: email threads with prospects (outreach and replies) and agent sessions (chat, web, sms, whatsapp). ' +
     'Filter by channel, status (escalated = waiting for a person) or prospect. Paginated with cursor.',
   input: z.object({
     channel: z.enum(CHANNELS).optional().describe('Only this channel'),
