@@ -237,6 +237,15 @@ describe('agents with Claude (the real SDK against a fake Messages API): the too
     expect(executions[0].error).toMatch(/8 model calls/);
     const failed = await t.app.db.selectFrom('events').select('data').where('type', '=', 'message.failed').execute();
     expect(failed).toHaveLength(1);
+    // The unanswered message stays in the session: the next turn carries both, and turns still alternate.
+    const session = /session (cnv_\w+)/.exec(res.body.error.message)![1];
+    claude.requests.length = 0;
+    claude.respond(() => ({ text: 'We are open on Saturday morning [1].' }));
+    const next = await api('POST', '/messages', { agent_id: agentId, session_id: session, content: 'On Saturday?' });
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    const roles = claude.requests[0]!.body.messages.map((m: { role: string }) => m.role);
+    expect(roles).toEqual(['user']);
+    expect(claude.requests[0]!.body.messages[0].content).toMatch(/opening hours[\s\S]*On Saturday\?/);
   });
 
   it('over MCP, execute_agent reports progress and stops when the client cancels', async () => {

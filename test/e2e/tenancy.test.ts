@@ -16,7 +16,7 @@ import { escalateToHuman } from '../../src/domains/escalations/escalations.servi
 import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies/index.js';
 import { createWebhook } from '../../src/domains/webhooks/webhooks.service.js';
 import { createAgent } from '../../src/domains/agents/agents.service.js';
-import { sendMessage } from '../../src/domains/agents/sessions.service.js';
+import { sendMessage } from '../../src/domains/agents/messages.service.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';

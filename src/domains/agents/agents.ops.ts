@@ -20,6 +20,7 @@ import {
 } from './agents.model.js';
 import * as agents from './agents.service.js';
 import * as executions from './executions.service.js';
+import * as messages from './messages.service.js';
 import * as sessions from './sessions.service.js';
 import { VERTICALS } from './verticals.js';
 
@@ -184,7 +185,7 @@ const sendAgentMessage = defineOperation({
   annotations: write,
   http: { method: 'POST', path: '/messages' },
   errors: ['payload_too_large', 'session_expired', 'quota_exceeded', 'upstream_error'],
-  handler: (ctx, input) => sessions.sendMessage(ctx, input),
+  handler: (ctx, input) => messages.sendMessage(ctx, input),
 });
 
 const listAgentSessions = defineOperation({

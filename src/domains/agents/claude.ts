@@ -150,7 +150,12 @@ export async function answerWithClaude(
   };
   const tools = [...box.allowed.values()];
   const system = systemPrompt(ctx, agent, conversationId, tools);
-  const messages: ConverseMessage[] = [...history, { role: 'user', content: thirdParty(question) }];
+  const messages: ConverseMessage[] = [...history];
+  const last = messages.at(-1);
+  // A message left unanswered (a failed run) and this one make one user turn: turns must alternate.
+  if (last?.role === 'user')
+    messages[messages.length - 1] = { role: 'user', content: `${last.content as string}\n\n${thirdParty(question)}` };
+  else messages.push({ role: 'user', content: thirdParty(question) });
   const run = { citations: [] as Citation[], escalation: null as Escalation | null, steps: [] as ExecutionStep[] };
   const usage = { input_tokens: 0, output_tokens: 0 };
   const { maxSteps, maxTokensPerRun } = ctx.agents;

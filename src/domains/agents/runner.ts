@@ -124,7 +124,5 @@ function mergeTurns(history: ConverseMessage[]): ConverseMessage[] {
     if (last && last.role === m.role) last.content = `${last.content as string}\n\n${m.content as string}`;
     else if (out.length || m.role === 'user') out.push({ ...m });
   }
-  // The question comes next as a user turn: the history must end with the assistant.
-  if (out.at(-1)?.role === 'user') out.pop();
   return out;
 }
