@@ -26,6 +26,38 @@ export interface RateLimitCounterTable {
   granted: number;
 }
 
+/** KPI rollup, written only by the events trigger (see the kpi_rollup migration): counts per UTC 15 minutes. */
+export interface KpiCountTable {
+  workspace_id: string;
+  bucket: Timestamp;
+  /** A KPI name (`sent`, `opened`, ...) or `reply:<label>`. */
+  metric: string;
+  is_test: boolean;
+  /** For first-touch counts, the previous touch's bucket: a row counts in [lo, hi) only when since < lo. */
+  since: Timestamp;
+  n: number;
+}
+
+/** The distinct 15-minute buckets in which each email was opened or clicked (trigger-written). */
+export interface KpiTouchTable {
+  workspace_id: string;
+  type: string;
+  draft_id: string;
+  is_test: boolean;
+  bucket: Timestamp;
+}
+
+/** Each classified reply's day (first original classification) and current label (trigger-written). */
+export interface KpiReplyTable {
+  workspace_id: string;
+  reply_id: string;
+  is_test: boolean;
+  first_at: Timestamp | null;
+  label: string;
+  label_at: Timestamp;
+  label_event_id: string;
+}
+
 export interface WorkspaceTable {
   id: string;
   organization_id: string;
@@ -452,6 +484,9 @@ export interface Database {
   api_key_workspaces: ApiKeyWorkspaceTable;
   prospects: ProspectTable;
   events: EventTable;
+  kpi_counts: KpiCountTable;
+  kpi_touches: KpiTouchTable;
+  kpi_replies: KpiReplyTable;
   provider_events: ProviderEventTable;
   suppressions: SuppressionTable;
   idempotency_keys: IdempotencyKeyTable;
