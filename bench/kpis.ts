@@ -18,7 +18,6 @@ import { openDatabase } from '../src/adapters/db/connect.js';
 import { migrateToLatest } from '../src/adapters/db/migrate.js';
 import { getKpis } from '../src/domains/kpis/index.js';
 import { draftsAwaitingApproval } from '../src/domains/kpis/kpis.queries.js';
-import type { KpiInput } from '../src/domains/kpis/kpis.service.js';
 import { insertKey } from '../src/domains/tenancy/keys.service.js';
 import { insertWorkspace } from '../src/domains/tenancy/workspaces.service.js';
 import type { RequestContext } from '../src/kernel/context.js';
