@@ -318,12 +318,18 @@ async function benchOne(kind: string): Promise<string[][]> {
   }
 }
 
+const HEADER = ['database', 'measure', 'runs', 'p50 ms (events/s)', 'p99 ms (each batch)'];
+
 async function main() {
   console.log(`load average at start: ${load()}`);
   const rows: string[][] = [];
-  for (const kind of DBS) rows.push(...(await benchOne(kind)));
+  for (const kind of DBS) {
+    const mine = await benchOne(kind);
+    console.log(markdownTable(HEADER, mine)); // each database's table as soon as it is done
+    rows.push(...mine);
+  }
   console.log(`load average at end: ${load()}`);
-  console.log(markdownTable(['database', 'measure', 'runs', 'p50 ms (events/s)', 'p99 ms (each batch)'], rows));
+  if (DBS.length > 1) console.log(markdownTable(HEADER, rows));
 }
 
 const shiftDays = (now: Date, days: number) => {
