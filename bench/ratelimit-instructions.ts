@@ -59,8 +59,10 @@ async function main() {
     for (const [i, limits] of ORDER.entries()) {
       const port = await freePort();
       const out = `/tmp/sb-callgrind-${process.pid}-${i}.out`;
+      // vgdb's pipe names include $LOGNAME and $HOST (also the address switchboard listens on): set, and the same on both sides.
+      const names = { ...process.env, LOGNAME: 'bench', USER: 'bench', HOST: '127.0.0.1', HOSTNAME: 'bench' };
       const env = {
-        ...process.env,
+        ...names,
         DATABASE_URL: db.url,
         HOST: '127.0.0.1',
         PORT: String(port),
@@ -68,7 +70,19 @@ async function main() {
         SWITCHBOARD_MCP_STATELESS: '0',
         SWITCHBOARD_RATE_LIMITS: limits,
       };
-      const args = ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, CLI];
+      // An explicit vgdb prefix: the default names the pipe after $USER and the host, which differ
+      // (or are unknown) between this process and valgrind's in some containers.
+      const prefix = `--vgdb-prefix=/tmp/sb-vgdb-${process.pid}-${i}`;
+      const control = (state: string) =>
+        execFileSync('callgrind_control', [prefix, '-i', state, String(child.pid)], { encoding: 'utf8', env: names });
+      const args = [
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        prefix,
+        `--callgrind-out-file=${out}`,
+        process.execPath,
+        CLI,
+      ];
       const child = spawnPinned('0,1', 'valgrind', [...args, 'serve'], env);
       try {
         const health: Endpoint = { host: '127.0.0.1', port, path: '/api/v1/health' };
@@ -90,15 +104,17 @@ async function main() {
         }
         const target: McpTarget = { endpoint: { host: '127.0.0.1', port, path: '/mcp' }, apiKey: key };
         await calls(target, WARMUP);
-        execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+        const on = control('on');
+        if (process.env.BENCH_DEBUG) console.log(on);
         const t0 = performance.now();
         await calls(target, CALLS);
         const seconds = (performance.now() - t0) / 1000;
-        execFileSync('callgrind_control', ['-i', 'off', String(child.pid)], { stdio: 'ignore' });
+        control('off');
         child.process.kill('SIGTERM');
         await new Promise((resolve) => child.process.once('exit', resolve));
-        const totals = readFileSync(out, 'utf8').match(/^(?:totals|summary):\s+(\d+)/m);
+        const totals = readFileSync(out, 'utf8').match(/^totals:\s+(\d+)/m);
         if (!totals) throw new Error(`no totals in ${out}`);
+        if (process.env.BENCH_DEBUG) console.log(child.stderrTail());
         const perCall = Number(totals[1]) / CALLS;
         results.push({ limits, perCall, seconds });
         console.log(
@@ -106,7 +122,7 @@ async function main() {
         );
       } finally {
         await child.stop();
-        rmSync(out, { force: true });
+        if (!process.env.BENCH_DEBUG) rmSync(out, { force: true });
       }
     }
   } finally {
