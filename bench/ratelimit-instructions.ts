@@ -120,6 +120,9 @@ async function main() {
         console.log(
           `limits ${limits}: ${(perCall / 1e6).toFixed(3)} M instructions per call (${CALLS} calls in ${seconds.toFixed(0)} s under valgrind; load ${load()})`,
         );
+      } catch (err) {
+        console.log(`server stderr: ${child.stderrTail()}`);
+        throw err;
       } finally {
         await child.stop();
         if (!process.env.BENCH_DEBUG) rmSync(out, { force: true });
