@@ -5,8 +5,9 @@ import type { Database } from '../../adapters/db/schema.js';
 import { type Services, systemActor } from '../../kernel/context.js';
 import { newId } from '../../kernel/ids.js';
 import { appendEvent } from '../../kernel/outbox.js';
+import { failPendingDeliveries } from './deliveries.queries.js';
 import { type PostOptions, type PostResult, postWebhook } from './post.js';
-import { simpleSignature, standardSignature } from './signing.js';
+import { secretContext, simpleSignature, standardSignature } from './signing.js';
 import { DISABLE_AFTER_MS } from './webhooks.model.js';
 
 const DELIVER = systemActor('job:webhooks.deliver');
@@ -110,22 +111,29 @@ export async function claimDueDeliveries(
   });
 }
 
-/** The secrets that sign now: the current one, and the one a rotation replaced until its grace ends. */
-const signingSecrets = (d: ClaimedDelivery, now: Date) =>
-  d.previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > now
-    ? [d.secret, d.previous_secret]
-    : [d.secret];
+/**
+ * The secrets that sign now, opened with the server key: the current one, and the one a rotation
+ * replaced until its grace ends.
+ */
+async function signingSecrets(services: Pick<Services, 'secrets'>, d: ClaimedDelivery, now: Date): Promise<string[]> {
+  const context = secretContext(d.workspace_id, d.endpoint_id);
+  const sealed =
+    d.previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > now
+      ? [d.secret, d.previous_secret]
+      : [d.secret];
+  return Promise.all(sealed.map((s) => services.secrets.open(s, context)));
+}
 
 /** Makes one attempt of a claimed delivery and records it. Never holds a transaction across the HTTP call. */
 export async function attemptDelivery(
-  services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
+  services: Pick<Services, 'db' | 'clock' | 'webhooks' | 'secrets'>,
   log: Logger,
   d: ClaimedDelivery,
-  post: Omit<PostOptions, 'timeoutMs' | 'resolve' | 'allowPrivate'>,
+  post: Omit<PostOptions, 'timeoutMs' | 'resolve' | 'allowPrivate' | 'now'>,
 ): Promise<PostResult> {
   const now = services.clock.now();
   const timestamp = Math.floor(now.getTime() / 1000);
-  const secrets = signingSecrets(d, now);
+  const secrets = await signingSecrets(services, d, now);
   const result = await postWebhook(
     d.url,
     d.payload,
@@ -137,6 +145,7 @@ export async function attemptDelivery(
     },
     {
       ...post,
+      now: now.getTime(),
       timeoutMs: services.webhooks.timeoutMs,
       resolve: services.webhooks.resolve,
       allowPrivate: services.webhooks.allowPrivate,
@@ -157,11 +166,23 @@ export async function attemptDelivery(
   return result;
 }
 
-/** The wait before the next try after `attempts` failed ones, ±10 % jitter; null once the schedule is used up. */
-export function retryDelayMs(schedule: readonly number[], attempts: number): number | null {
+/** The longest a receiver's `Retry-After` can push the next attempt back: one hour. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * The wait before the next try after `attempts` failed ones, ±10 % jitter; null once the schedule is
+ * used up. A receiver's `Retry-After` (on 429 or 503) lengthens it, up to `MAX_RETRY_AFTER_MS`, never
+ * shortens it: a receiver cannot make Switchboard retry faster than the schedule, nor park a delivery for days.
+ */
+export function retryDelayMs(
+  schedule: readonly number[],
+  attempts: number,
+  retryAfterMs: number | null = null,
+): number | null {
   const base = schedule[attempts - 1];
   if (base === undefined) return null;
-  return Math.round(base * (0.9 + randomInt(0, 201) / 1000));
+  const delay = Math.round(base * (0.9 + randomInt(0, 201) / 1000));
+  return retryAfterMs === null ? delay : Math.max(delay, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
 }
 
 async function recordAttempt(
@@ -171,7 +192,8 @@ async function recordAttempt(
 ): Promise<void> {
   const now = services.clock.now();
   const ok = r.error === null;
-  const delay = ok || !r.retryable ? null : retryDelayMs(services.webhooks.retryScheduleMs, d.attempts);
+  const delay =
+    ok || !r.retryable ? null : retryDelayMs(services.webhooks.retryScheduleMs, d.attempts, r.retryAfterMs ?? null);
   await services.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('webhook_attempts')
@@ -243,6 +265,7 @@ async function noteFailure(
     .where('workspace_id', '=', d.workspace_id)
     .where('id', '=', d.endpoint_id)
     .execute();
+  await failPendingDeliveries(trx, d.workspace_id, d.endpoint_id, now);
   const ws = await trx
     .selectFrom('workspaces')
     .select(['id', 'is_test'])

@@ -26,7 +26,7 @@ export class WebhookRunner {
   private stopped = false;
 
   constructor(
-    private readonly services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
+    private readonly services: Pick<Services, 'db' | 'clock' | 'webhooks' | 'secrets'>,
     private readonly log: Logger,
   ) {}
 
