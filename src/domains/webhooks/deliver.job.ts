@@ -195,6 +195,16 @@ async function recordAttempt(
   const delay =
     ok || !r.retryable ? null : retryDelayMs(services.webhooks.retryScheduleMs, d.attempts, r.retryAfterMs ?? null);
   await services.db.transaction().execute(async (trx) => {
+    // The endpoint first, as deleting or disabling it locks it before its deliveries: the same order, no deadlock.
+    // KEY SHARE lets attempts of one endpoint record side by side; an endpoint deleted meanwhile has nothing to record.
+    const endpoint = await trx
+      .selectFrom('webhook_endpoints')
+      .select('id')
+      .where('workspace_id', '=', d.workspace_id)
+      .where('id', '=', d.endpoint_id)
+      .forKeyShare()
+      .executeTakeFirst();
+    if (!endpoint) return;
     await trx
       .insertInto('webhook_attempts')
       .values({

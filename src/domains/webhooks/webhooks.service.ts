@@ -65,7 +65,8 @@ async function lockEndpoint(trx: Kysely<Database>, ctx: RequestContext, id: stri
  * once cannot both pass the count.
  */
 async function assertUnderCap(trx: Kysely<Database>, ctx: RequestContext): Promise<void> {
-  await trx.selectFrom('workspaces').select('id').where('id', '=', ctx.workspace.id).forUpdate().execute();
+  // NO KEY UPDATE: it serializes creators without blocking the inserts whose foreign keys share-lock the workspace.
+  await trx.selectFrom('workspaces').select('id').where('id', '=', ctx.workspace.id).forNoKeyUpdate().execute();
   const { n } = await trx
     .selectFrom('webhook_endpoints')
     .select((eb) => eb.fn.countAll<number>().as('n'))
