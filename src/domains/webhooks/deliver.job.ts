@@ -29,8 +29,12 @@ export interface ClaimedDelivery {
   failing_since: Date | null;
 }
 
-/** Past the attempt's timeout, a claim is presumed crashed: another process (or this one) takes it over. */
-const leaseMs = (timeoutMs: number) => timeoutMs + 30_000;
+/**
+ * Past twice the attempt's timeout and 5 s more (recording it), a claim is presumed crashed: another
+ * process (or this one) takes it over. A holder that was only slow is harmless: at worst the receiver
+ * gets the event twice (at-least-once), and only the latest claim moves the delivery on.
+ */
+const leaseMs = (timeoutMs: number) => 2 * timeoutMs + 5_000;
 
 /**
  * Claims up to `limit` due deliveries of enabled endpoints, at most `perEndpoint(key)` for each
