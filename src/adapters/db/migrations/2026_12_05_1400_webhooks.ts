@@ -41,8 +41,12 @@ export function sealWebhookSecrets(secrets: SecretBox | undefined): Migration {
         check (secret not like 'whsec\\_%' and (previous_secret is null or previous_secret not like 'whsec\\_%'))`.execute(
         db,
       );
+      // The claim reads each endpoint's oldest due deliveries: an index probe per endpoint, whatever the backlog.
+      await sql`create index if not exists webhook_deliveries_due_per_endpoint_idx
+        on webhook_deliveries (workspace_id, endpoint_id, next_attempt_at, id) where status = 'pending'`.execute(db);
     },
     async down(db: Kysely<any>): Promise<void> {
+      await sql`drop index webhook_deliveries_due_per_endpoint_idx`.execute(db);
       await sql`alter table webhook_endpoints drop constraint webhook_endpoints_secret_sealed`.execute(db);
     },
   };
