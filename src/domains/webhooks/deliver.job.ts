@@ -197,8 +197,12 @@ export class AttemptRecorder {
     const batch = this.queue.splice(0, 500);
     recordAttempts(this.services, batch)
       .then(
-        () => batch.forEach((b) => b.done()),
-        (err) => batch.forEach((b) => b.fail(err)),
+        () => {
+          for (const b of batch) b.done();
+        },
+        (err: unknown) => {
+          for (const b of batch) b.fail(err);
+        },
       )
       .finally(() => {
         this.flushing = false;
