@@ -61,7 +61,9 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
   const handle = opts.database ?? (await openDatabase(config.database, { log, onLockLost: opts.onDatabaseLockLost }));
   let jobs: PgBossQueue | undefined;
   try {
-    const applied = await migrateToLatest(handle.db);
+    // Built before migrating: a migration seals stored secrets with it.
+    const secrets = new AesGcmSecretBox(secretKeySource(config), log);
+    const applied = await migrateToLatest(handle.db, { secrets });
     if (applied.length) log.info({ migrations: applied }, 'applied migrations');
     jobs = new PgBossQueue(handle, log, {
       pollingIntervalSeconds: opts.jobPollingIntervalSeconds,
@@ -79,7 +81,7 @@ export async function createApp(config: Config, log: Logger, opts: AppOptions = 
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
       keyCache,
       workspaceCache: new WorkspaceCache(config.cacheMs),
-      secrets: new AesGcmSecretBox(secretKeySource(config), log),
+      secrets,
       inbound: { pollIntervalMs: config.inbound.pollSeconds * 1000 },
       search: { timeoutMs: config.search.timeoutMs, gate: searchGate(config, handle.pool.options.max ?? 10) },
       agents: config.agents,

@@ -97,6 +97,7 @@ const EnvSchema = z.object({
     .default('5,300,1800,7200,18000,36000,36000'),
   SWITCHBOARD_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   SWITCHBOARD_WEBHOOKS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  SWITCHBOARD_WEBHOOKS_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -273,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryScheduleMs: e.SWITCHBOARD_WEBHOOKS_RETRY_SCHEDULE.split(',').map((s) => Math.round(Number(s.trim()) * 1000)),
       concurrencyPerEndpoint: e.SWITCHBOARD_WEBHOOKS_CONCURRENCY,
       pollMs: e.SWITCHBOARD_WEBHOOKS_POLL_MS,
+      maxEndpointsPerWorkspace: e.SWITCHBOARD_WEBHOOKS_MAX_ENDPOINTS,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -294,6 +294,8 @@ export interface WebhookSettings {
   concurrencyPerEndpoint: number;
   /** How often a process looks for new events and due deliveries. */
   pollMs: number;
+  /** Endpoints one workspace may have. */
+  maxEndpointsPerWorkspace: number;
   resolve: HostResolver;
 }
 

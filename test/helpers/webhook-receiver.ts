@@ -7,10 +7,15 @@ export interface Received {
   type: string;
   body: string;
   headers: Record<string, string>;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
-/** What the receiver does with a request: answer with a status, or never answer (a timeout). */
-export type Behaviour = (req: Received, nth: number) => number | 'hang';
+/** What the receiver does with a request: answer with a status (and headers), or never answer (a timeout). */
+export type Behaviour = (
+  req: Received,
+  nth: number,
+) => number | 'hang' | { status: number; headers: Record<string, string> };
 
 /**
  * A local webhook receiver on 127.0.0.1. Every request it answers 2xx is checked first with the
@@ -20,12 +25,20 @@ export type Behaviour = (req: Received, nth: number) => number | 'hang';
 export async function startReceiver(secrets: () => string[], behave: Behaviour = () => 200) {
   const received: Received[] = [];
   const invalid: Received[] = [];
+  /** Every verified request, whatever the answer. */
+  const attempts: Received[] = [];
   const attemptsById = new Map<string, number>();
   const hanging: ServerResponse<IncomingMessage>[] = [];
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-    const r: Received = { id: headers['webhook-id'] ?? '', type: JSON.parse(body).type, body, headers };
+    const r: Received = {
+      id: headers['webhook-id'] ?? '',
+      type: JSON.parse(body).type,
+      body,
+      headers,
+      at: Date.now(),
+    };
     const verified = secrets().some((s) => {
       try {
         new Webhook(s).verify(body, headers);
@@ -41,19 +54,22 @@ export async function startReceiver(secrets: () => string[], behave: Behaviour =
     }
     const nth = (attemptsById.get(r.id) ?? 0) + 1;
     attemptsById.set(r.id, nth);
+    attempts.push(r);
     const outcome = behave(r, nth);
     if (outcome === 'hang') {
       hanging.push(res);
       return;
     }
-    if (outcome >= 200 && outcome < 300) received.push(r);
-    res.writeHead(outcome, { 'content-type': 'text/plain' }).end(`answer ${outcome}`);
+    const { status, headers: extra } = typeof outcome === 'number' ? { status: outcome, headers: {} } : outcome;
+    if (status >= 200 && status < 300) received.push(r);
+    res.writeHead(status, { 'content-type': 'text/plain', ...extra }).end(`answer ${status}`);
   });
   const url = await listenOnLoopback(server);
   return {
     url: `${url}/hook`,
     received,
     invalid,
+    attempts,
     attemptsById,
     /** Distinct event ids answered 2xx. */
     ids: () => new Set(received.map((r) => r.id)),

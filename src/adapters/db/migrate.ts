@@ -17,6 +17,8 @@ import * as webhooks from './migrations/2026_12_03_1000_webhooks.js';
 import * as rateLimits from './migrations/2026_12_04_1000_rate_limits.js';
 import * as agents from './migrations/2026_12_05_1000_agents.js';
 import * as kpiRollup from './migrations/2026_12_05_1500_kpi_rollup.js';
+import { sealWebhookSecrets } from './migrations/2026_12_05_1400_webhooks.js';
+import type { SecretBox } from '../../kernel/ports.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -41,17 +43,27 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_05_1500_kpi_rollup': kpiRollup,
 };
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/** What some migrations need from the running server: the secret box, to seal stored secrets. */
+export interface MigrationDeps {
+  secrets?: SecretBox | undefined;
+}
+
+/** Every migration, the ones that need the server's help built with it. */
+export const migrationsFor = (deps: MigrationDeps): Record<string, Migration> => ({
+  ...MIGRATIONS,
+  '2026_12_05_1400_webhooks': sealWebhookSecrets(deps.secrets),
+});
 
 /** Every migration's name, in the order they apply. */
-export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrationsFor({})).sort();
 
 /**
  * Applies every pending migration; Kysely's migration lock makes concurrent starts safe. Returns the
  * names of those it applied.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, deps: MigrationDeps = {}): Promise<string[]> {
   if (await upToDate(db)) return [];
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(deps) };
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

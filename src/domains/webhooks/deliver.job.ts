@@ -5,8 +5,9 @@ import type { Database } from '../../adapters/db/schema.js';
 import { type Services, systemActor } from '../../kernel/context.js';
 import { newId } from '../../kernel/ids.js';
 import { appendEvent } from '../../kernel/outbox.js';
+import { failPendingDeliveries } from './deliveries.queries.js';
 import { type PostOptions, type PostResult, postWebhook } from './post.js';
-import { simpleSignature, standardSignature } from './signing.js';
+import { secretContext, simpleSignature, standardSignature } from './signing.js';
 import { DISABLE_AFTER_MS } from './webhooks.model.js';
 
 const DELIVER = systemActor('job:webhooks.deliver');
@@ -28,8 +29,12 @@ export interface ClaimedDelivery {
   failing_since: Date | null;
 }
 
-/** Past the attempt's timeout, a claim is presumed crashed: another process (or this one) takes it over. */
-const leaseMs = (timeoutMs: number) => timeoutMs + 30_000;
+/**
+ * Past twice the attempt's timeout and 5 s more (recording it), a claim is presumed crashed: another
+ * process (or this one) takes it over. A holder that was only slow is harmless: at worst the receiver
+ * gets the event twice (at-least-once), and only the latest claim moves the delivery on.
+ */
+const leaseMs = (timeoutMs: number) => 2 * timeoutMs + 5_000;
 
 /**
  * Claims up to `limit` due deliveries of enabled endpoints, at most `perEndpoint(key)` for each
@@ -47,46 +52,24 @@ export async function claimDueDeliveries(
   const now = services.clock.now();
   const cap = services.webhooks.concurrencyPerEndpoint;
   return services.db.transaction().execute(async (trx) => {
-    // The window picks a few due rows per endpoint, so one endpoint's backlog cannot crowd the others out of a batch.
-    const due = trx
-      .selectFrom('webhook_deliveries')
-      .select([
-        'workspace_id',
-        'id',
-        sql<number>`row_number() over (partition by workspace_id, endpoint_id order by next_attempt_at, id)`.as('rank'),
-      ])
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
-    const candidates = await trx
-      .selectFrom('webhook_deliveries as d')
-      .innerJoin('webhook_endpoints as e', (j) =>
-        j.onRef('e.workspace_id', '=', 'd.workspace_id').onRef('e.id', '=', 'd.endpoint_id'),
-      )
-      .select([
-        'd.workspace_id',
-        'd.id',
-        'd.endpoint_id',
-        'd.event_id',
-        'd.event_type',
-        'd.payload',
-        'd.attempts',
-        'e.url',
-        'e.secret',
-        'e.previous_secret',
-        'e.previous_secret_expires_at',
-        'e.failing_since',
-      ])
-      .where(sql<boolean>`(d.workspace_id, d.id) in (select workspace_id, id from (${due}) x where rank <= ${cap})`)
-      .where('d.status', '=', 'pending')
-      .where('d.next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
-      .where('e.enabled', '=', true)
-      .orderBy('d.next_attempt_at')
-      .limit(limit)
-      .forUpdate('d')
-      .skipLocked()
-      .execute();
+    // Per enabled endpoint, its few oldest due deliveries (an index probe each, webhook_deliveries_due_per_endpoint_idx):
+    // one endpoint's backlog cannot crowd the others out of a batch, and a backlog is never scanned whole.
+    const { rows: candidates } = await sql<Omit<ClaimedDelivery, 'attempts'> & { attempts: number }>`
+      select d.workspace_id, d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempts,
+        e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.failing_since
+      from webhook_endpoints e
+      cross join lateral (
+        select workspace_id, id, endpoint_id, event_id, event_type, payload, attempts, next_attempt_at
+        from webhook_deliveries
+        where workspace_id = e.workspace_id and endpoint_id = e.id and status = 'pending'
+          and next_attempt_at <= ${now} and (lease_until is null or lease_until < ${now})
+        order by next_attempt_at, id
+        limit ${cap}
+        for update skip locked
+      ) d
+      where e.enabled
+      order by d.next_attempt_at
+      limit ${limit}`.execute(trx);
     const taken = new Map<string, number>();
     const chosen = candidates.filter((c) => {
       const key = `${c.workspace_id}/${c.endpoint_id}`;
@@ -110,22 +93,30 @@ export async function claimDueDeliveries(
   });
 }
 
-/** The secrets that sign now: the current one, and the one a rotation replaced until its grace ends. */
-const signingSecrets = (d: ClaimedDelivery, now: Date) =>
-  d.previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > now
-    ? [d.secret, d.previous_secret]
-    : [d.secret];
+/**
+ * The secrets that sign now, opened with the server key: the current one, and the one a rotation
+ * replaced until its grace ends.
+ */
+async function signingSecrets(services: Pick<Services, 'secrets'>, d: ClaimedDelivery, now: Date): Promise<string[]> {
+  const context = secretContext(d.workspace_id, d.endpoint_id);
+  const sealed =
+    d.previous_secret && d.previous_secret_expires_at && d.previous_secret_expires_at > now
+      ? [d.secret, d.previous_secret]
+      : [d.secret];
+  return Promise.all(sealed.map((s) => services.secrets.open(s, context)));
+}
 
 /** Makes one attempt of a claimed delivery and records it. Never holds a transaction across the HTTP call. */
 export async function attemptDelivery(
-  services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
+  services: Pick<Services, 'db' | 'clock' | 'webhooks' | 'secrets'>,
   log: Logger,
   d: ClaimedDelivery,
-  post: Omit<PostOptions, 'timeoutMs' | 'resolve' | 'allowPrivate'>,
+  post: Omit<PostOptions, 'timeoutMs' | 'resolve' | 'allowPrivate' | 'now'>,
+  recorder: AttemptRecorder = new AttemptRecorder(services),
 ): Promise<PostResult> {
   const now = services.clock.now();
   const timestamp = Math.floor(now.getTime() / 1000);
-  const secrets = signingSecrets(d, now);
+  const secrets = await signingSecrets(services, d, now);
   const result = await postWebhook(
     d.url,
     d.payload,
@@ -137,6 +128,7 @@ export async function attemptDelivery(
     },
     {
       ...post,
+      now: now.getTime(),
       timeoutMs: services.webhooks.timeoutMs,
       resolve: services.webhooks.resolve,
       allowPrivate: services.webhooks.allowPrivate,
@@ -153,70 +145,149 @@ export async function attemptDelivery(
       },
       'webhook attempt failed',
     );
-  await recordAttempt(services, d, result);
+  await recorder.record(d, result);
   return result;
 }
 
-/** The wait before the next try after `attempts` failed ones, ±10 % jitter; null once the schedule is used up. */
-export function retryDelayMs(schedule: readonly number[], attempts: number): number | null {
+/** The longest a receiver's `Retry-After` can push the next attempt back: one hour. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * The wait before the next try after `attempts` failed ones, ±10 % jitter; null once the schedule is
+ * used up. A receiver's `Retry-After` (on 429 or 503) lengthens it, up to `MAX_RETRY_AFTER_MS`, never
+ * shortens it: a receiver cannot make Switchboard retry faster than the schedule, nor park a delivery for days.
+ */
+export function retryDelayMs(
+  schedule: readonly number[],
+  attempts: number,
+  retryAfterMs: number | null = null,
+): number | null {
   const base = schedule[attempts - 1];
   if (base === undefined) return null;
-  return Math.round(base * (0.9 + randomInt(0, 201) / 1000));
+  const delay = Math.round(base * (0.9 + randomInt(0, 201) / 1000));
+  return retryAfterMs === null ? delay : Math.max(delay, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
 }
 
-async function recordAttempt(
+interface Outcome {
+  d: ClaimedDelivery;
+  r: PostResult;
+}
+
+/**
+ * Records attempts in batches: while one batch is written, the attempts that finish queue for the
+ * next, so a busy process writes one transaction per batch rather than one per attempt (the database
+ * round trips were most of a delivery's cost). A quiet process writes each attempt at once.
+ */
+export class AttemptRecorder {
+  private readonly queue: (Outcome & { done: () => void; fail: (err: unknown) => void })[] = [];
+  private flushing = false;
+
+  constructor(private readonly services: Pick<Services, 'db' | 'clock' | 'webhooks'>) {}
+
+  record(d: ClaimedDelivery, r: PostResult): Promise<void> {
+    return new Promise((done, fail) => {
+      this.queue.push({ d, r, done, fail });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.flushing || !this.queue.length) return;
+    this.flushing = true;
+    const batch = this.queue.splice(0, 500);
+    recordAttempts(this.services, batch)
+      .then(
+        () => {
+          for (const b of batch) b.done();
+        },
+        (err: unknown) => {
+          for (const b of batch) b.fail(err);
+        },
+      )
+      .finally(() => {
+        this.flushing = false;
+        this.flush();
+      });
+  }
+}
+
+const endpointKey = (o: Outcome) => `${o.d.workspace_id}/${o.d.endpoint_id}`;
+
+/** Logs the attempts and moves their deliveries on, in one transaction; then each endpoint's failure streak. */
+export async function recordAttempts(
   services: Pick<Services, 'db' | 'clock' | 'webhooks'>,
-  d: ClaimedDelivery,
-  r: PostResult,
+  outcomes: Outcome[],
 ): Promise<void> {
+  if (!outcomes.length) return;
   const now = services.clock.now();
-  const ok = r.error === null;
-  const delay = ok || !r.retryable ? null : retryDelayMs(services.webhooks.retryScheduleMs, d.attempts);
   await services.db.transaction().execute(async (trx) => {
+    // The endpoints first, as deleting or disabling one locks it before its deliveries: the same order, no
+    // deadlock. KEY SHARE lets attempts of one endpoint record side by side; a deleted endpoint has nothing to record.
+    const pairs = [...new Map(outcomes.map((o) => [endpointKey(o), o.d])).values()];
+    const alive = await trx
+      .selectFrom('webhook_endpoints')
+      .select(['workspace_id', 'id'])
+      .where(
+        sql<boolean>`(workspace_id, id) in (${sql.join(pairs.map((d) => sql`(${d.workspace_id}, ${d.endpoint_id})`))})`,
+      )
+      .orderBy('workspace_id')
+      .orderBy('id')
+      .forKeyShare()
+      .execute();
+    const live = new Set(alive.map((e) => `${e.workspace_id}/${e.id}`));
+    const kept = outcomes.filter((o) => live.has(endpointKey(o)));
+    if (!kept.length) return;
     await trx
       .insertInto('webhook_attempts')
-      .values({
-        workspace_id: d.workspace_id,
-        id: newId('wha', now),
-        delivery_id: d.id,
-        endpoint_id: d.endpoint_id,
-        event_id: d.event_id,
-        event_type: d.event_type,
-        attempt: d.attempts,
-        status_code: r.statusCode,
-        latency_ms: r.latencyMs,
-        error: r.error,
-        response_snippet: r.snippet,
-        created_at: now,
-      })
+      .values(
+        kept.map(({ d, r }) => ({
+          workspace_id: d.workspace_id,
+          id: newId('wha', now),
+          delivery_id: d.id,
+          endpoint_id: d.endpoint_id,
+          event_id: d.event_id,
+          event_type: d.event_type,
+          attempt: d.attempts,
+          status_code: r.statusCode,
+          latency_ms: r.latencyMs,
+          error: r.error,
+          response_snippet: r.snippet,
+          created_at: now,
+        })),
+      )
       .execute();
-    // Only the holder of the claim moves the delivery on: a claim taken over after a lease ran out has a higher count.
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        status: ok ? 'succeeded' : delay === null ? 'failed' : 'pending',
-        next_attempt_at: delay === null ? now : new Date(now.getTime() + delay),
-        lease_until: null,
-        last_status_code: r.statusCode,
-        last_error: r.error,
-        updated_at: now,
-      })
-      .where('workspace_id', '=', d.workspace_id)
-      .where('id', '=', d.id)
-      .where('attempts', '=', d.attempts)
-      .where('status', '=', 'pending')
-      .execute();
-    if (ok) {
-      if (d.failing_since)
-        await trx
-          .updateTable('webhook_endpoints')
-          .set({ failing_since: null })
-          .where('workspace_id', '=', d.workspace_id)
-          .where('id', '=', d.endpoint_id)
-          .execute();
-      return;
+    const rows = kept.map(({ d, r }) => {
+      const ok = r.error === null;
+      const delay =
+        ok || !r.retryable ? null : retryDelayMs(services.webhooks.retryScheduleMs, d.attempts, r.retryAfterMs ?? null);
+      const status = ok ? 'succeeded' : delay === null ? 'failed' : 'pending';
+      const next = delay === null ? now : new Date(now.getTime() + delay);
+      return sql`(${d.workspace_id}, ${d.id}, ${d.attempts}::int, ${status}, ${next}::timestamptz, ${r.statusCode}::int, ${r.error})`;
+    });
+    // Only the holder of the claim moves a delivery on: a claim taken over after a lease ran out has a higher count.
+    await sql`
+      update webhook_deliveries d set status = v.status, next_attempt_at = v.next_attempt_at, lease_until = null,
+        last_status_code = v.code, last_error = v.err, updated_at = ${now}
+      from (values ${sql.join(rows)}) as v(workspace_id, id, attempts, status, next_attempt_at, code, err)
+      where d.workspace_id = v.workspace_id and d.id = v.id and d.attempts = v.attempts and d.status = 'pending'`.execute(
+      trx,
+    );
+    // Per endpoint, in a fixed order: a success ends its failure streak, a failure (with no success) extends it.
+    const byEndpoint = new Map<string, Outcome[]>();
+    for (const o of kept) byEndpoint.set(endpointKey(o), [...(byEndpoint.get(endpointKey(o)) ?? []), o]);
+    for (const key of [...byEndpoint.keys()].sort()) {
+      const group = byEndpoint.get(key)!;
+      const success = group.find((o) => o.r.error === null);
+      if (success) {
+        if (group.some((o) => o.d.failing_since))
+          await trx
+            .updateTable('webhook_endpoints')
+            .set({ failing_since: null })
+            .where('workspace_id', '=', success.d.workspace_id)
+            .where('id', '=', success.d.endpoint_id)
+            .execute();
+      } else await noteFailure(trx, services, group[0]!.d, now);
     }
-    await noteFailure(trx, services, d, now);
   });
 }
 
@@ -243,6 +314,7 @@ async function noteFailure(
     .where('workspace_id', '=', d.workspace_id)
     .where('id', '=', d.endpoint_id)
     .execute();
+  await failPendingDeliveries(trx, d.workspace_id, d.endpoint_id, now);
   const ws = await trx
     .selectFrom('workspaces')
     .select(['id', 'is_test'])

@@ -17,6 +17,8 @@ export interface PostResult {
   retryable: boolean;
   snippet: string | null;
   latencyMs: number;
+  /** A 429's or 503's `Retry-After`, in ms from now; null when absent or unreadable. */
+  retryAfterMs?: number | null;
 }
 
 export interface PostOptions {
@@ -24,6 +26,8 @@ export interface PostOptions {
   resolve: HostResolver;
   allowPrivate: boolean;
   agents: { http: http.Agent; https: https.Agent };
+  /** The attempt's time (ms since the epoch), against which an HTTP-date `Retry-After` is read. */
+  now: number;
 }
 
 /** Keep-alive agents shared by one process's attempts: a socket is only reused for the host it was checked for. */
@@ -54,6 +58,15 @@ const guardedLookup =
   };
 
 const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
+
+/** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms from `now`; null if neither. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return null;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
 
 /**
  * POSTs one webhook: no redirect is followed (a 3xx is a failure), the whole exchange is bounded by
@@ -123,6 +136,7 @@ export async function postWebhook(
               : `HTTP ${status}`,
           retryable: !ok && retryableStatus(status),
           snippet,
+          retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], opts.now) : null,
         });
       };
       res.on('data', (chunk: Buffer) => {

@@ -5,6 +5,13 @@ const PREFIX = 'whsec_';
 /** A new endpoint secret in the Standard Webhooks form: `whsec_` and 32 random bytes in base64. */
 export const newWebhookSecret = (): string => `${PREFIX}${randomBytes(32).toString('base64')}`;
 
+/**
+ * What an endpoint's secrets are sealed with at rest (the server's secret box): the endpoint they
+ * belong to, so a sealed value copied to another endpoint does not open. The migration that sealed
+ * the secrets stored before (2026_12_05_1400_webhooks) uses the same string.
+ */
+export const secretContext = (workspaceId: string, endpointId: string) => `webhook-secret:${workspaceId}:${endpointId}`;
+
 const keyOf = (secret: string) => Buffer.from(secret.slice(PREFIX.length), 'base64');
 
 /**

@@ -68,8 +68,9 @@ const updateWebhook = defineOperation({
   name: 'update_webhook',
   title: 'Update webhook',
   description:
-    'Change an endpoint’s URL, events, description or enabled flag; omitted fields stay. Enabling an endpoint that ' +
-    'Switchboard disabled (5 days of failures) resumes its pending deliveries.',
+    'Change an endpoint’s URL, events, description or enabled flag; omitted fields stay. Disabling it (or ' +
+    'Switchboard disabling it after 5 days of failures) fails its pending deliveries; once enabled again it receives ' +
+    'new events, and redeliver_webhook with failed_since sends the failed ones.',
   input: z.object({
     webhook_id: WebhookId,
     url: Url.optional(),
@@ -164,7 +165,8 @@ const redeliverWebhook = defineOperation({
   title: 'Redeliver webhook events',
   description:
     'Send events to an endpoint again, with a fresh retry schedule: one event by event_id (also one it never received), ' +
-    'or every delivery that failed, created since failed_since. Give exactly one. Returns how many were queued.',
+    'or every delivery that failed, created since failed_since. Give exactly one. Returns how many were queued. ' +
+    'Fails with conflict when the endpoint is disabled.',
   input: z.object({
     webhook_id: WebhookId,
     event_id: z.string().min(1).max(64).optional().describe('The event to send again (evt_...)'),

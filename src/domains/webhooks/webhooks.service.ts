@@ -5,8 +5,9 @@ import { AppError } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { EVENT_COLUMNS, EVENT_TYPES, appendEvent, toEvent } from '../../kernel/outbox.js';
 import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
+import { failPendingDeliveries } from './deliveries.queries.js';
 import { eventPayload } from './dispatcher.js';
-import { newWebhookSecret } from './signing.js';
+import { newWebhookSecret, secretContext } from './signing.js';
 import { assertWebhookUrl } from './ssrf.js';
 import {
   ATTEMPT_COLUMNS,
@@ -40,6 +41,11 @@ function checkEvents(events: string[] | null | undefined): string[] | null {
   return [...new Set(events)];
 }
 
+const disabledConflict = (id: string) =>
+  new AppError('conflict', `Webhook ${id} is disabled: enable it first (update_webhook enabled=true)`, {
+    param: 'webhook_id',
+  });
+
 const notFound = (id: string) => new AppError('not_found', `Webhook ${id} not found`, { param: 'webhook_id' });
 
 async function lockEndpoint(trx: Kysely<Database>, ctx: RequestContext, id: string) {
@@ -54,23 +60,47 @@ async function lockEndpoint(trx: Kysely<Database>, ctx: RequestContext, id: stri
   return row;
 }
 
+/**
+ * Refuses an endpoint past the workspace's cap. The workspace row is locked first, so two creations at
+ * once cannot both pass the count.
+ */
+async function assertUnderCap(trx: Kysely<Database>, ctx: RequestContext): Promise<void> {
+  // NO KEY UPDATE: it serializes creators without blocking the inserts whose foreign keys share-lock the workspace.
+  await trx.selectFrom('workspaces').select('id').where('id', '=', ctx.workspace.id).forNoKeyUpdate().execute();
+  const { n } = await trx
+    .selectFrom('webhook_endpoints')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', ctx.workspace.id)
+    .executeTakeFirstOrThrow();
+  const max = ctx.webhooks.maxEndpointsPerWorkspace;
+  if (Number(n) >= max)
+    throw new AppError(
+      'conflict',
+      `This workspace already has ${max} webhook endpoints, the most allowed (SWITCHBOARD_WEBHOOKS_MAX_ENDPOINTS): delete one, or subscribe an existing endpoint to more event types`,
+    );
+}
+
 /** Registers an endpoint; the URL must pass the SSRF rule now (and passes it again at each delivery). Returns its secret once. */
 export async function createWebhook(ctx: RequestContext, input: WebhookInput): Promise<Webhook & { secret: string }> {
   const url = await assertWebhookUrl(input.url, ctx.webhooks.resolve, ctx.webhooks.allowPrivate);
   const events = checkEvents(input.events);
   const now = ctx.clock.now();
+  const id = newId('whk', now);
   const secret = newWebhookSecret();
+  // Sealed with the server key (throws the message naming SWITCHBOARD_SECRET_KEY when there is none).
+  const sealed = await ctx.secrets.seal(secret, secretContext(ctx.workspace.id, id));
   return ctx.db.transaction().execute(async (trx) => {
+    await assertUnderCap(trx, ctx);
     const row = await trx
       .insertInto('webhook_endpoints')
       .values({
         workspace_id: ctx.workspace.id,
-        id: newId('whk', now),
+        id,
         url: url.toString(),
         description: input.description ?? null,
         events,
         enabled: input.enabled ?? true,
-        secret,
+        secret: sealed,
         created_at: now,
         updated_at: now,
       })
@@ -105,7 +135,11 @@ export async function getWebhook(ctx: RequestContext, id: string): Promise<Webho
   return toWebhook(row);
 }
 
-/** Changes the given fields; enabling an endpoint clears why it was disabled and its failure streak. */
+/**
+ * Changes the given fields. Disabling fails the endpoint's pending deliveries (redeliver them with
+ * `failed_since`); enabling clears why it was disabled and its failure streak, and it receives the
+ * events from then on.
+ */
 export async function updateWebhook(ctx: RequestContext, id: string, patch: Partial<WebhookInput>): Promise<Webhook> {
   const url =
     patch.url === undefined
@@ -120,6 +154,7 @@ export async function updateWebhook(ctx: RequestContext, id: string, patch: Part
       .map(([k]) => k);
     if (!changed.length) return toWebhook(current);
     const enabling = patch.enabled === true && !current.enabled;
+    if (patch.enabled === false && current.enabled) await failPendingDeliveries(trx, ctx.workspace.id, id, now);
     const row = await trx
       .updateTable('webhook_endpoints')
       .set({
@@ -164,12 +199,14 @@ export async function rotateWebhookSecret(
 ): Promise<Webhook & { secret: string }> {
   const now = ctx.clock.now();
   const secret = newWebhookSecret();
+  const sealed = await ctx.secrets.seal(secret, secretContext(ctx.workspace.id, id));
   const expires = new Date(now.getTime() + graceSeconds * 1000);
   return ctx.db.transaction().execute(async (trx) => {
     const current = await lockEndpoint(trx, ctx, id);
+    // Both are sealed for this endpoint: the current one moves to the previous slot as it is.
     const row = await trx
       .updateTable('webhook_endpoints')
-      .set({ secret, previous_secret: current.secret, previous_secret_expires_at: expires, updated_at: now })
+      .set({ secret: sealed, previous_secret: current.secret, previous_secret_expires_at: expires, updated_at: now })
       .where('workspace_id', '=', ctx.workspace.id)
       .where('id', '=', id)
       .returning(WEBHOOK_COLUMNS)
@@ -208,10 +245,7 @@ export async function sendTestWebhook(
   id: string,
 ): Promise<{ event_id: string; delivery_id: string }> {
   const webhook = await getWebhook(ctx, id);
-  if (!webhook.enabled)
-    throw new AppError('conflict', `Webhook ${id} is disabled: enable it first (update_webhook enabled=true)`, {
-      param: 'webhook_id',
-    });
+  if (!webhook.enabled) throw disabledConflict(id);
   const now = ctx.clock.now();
   const eventId = newId('evt', now);
   const deliveryId = newId('whd', now);
@@ -260,9 +294,10 @@ export async function redeliverWebhook(
 ): Promise<number> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    await lockEndpoint(trx, ctx, id);
+    const endpoint = await lockEndpoint(trx, ctx, id);
     if (Boolean(what.event_id) === Boolean(what.failed_since))
       throw new AppError('invalid_request', 'Give exactly one of event_id or failed_since', { param: 'event_id' });
+    if (!endpoint.enabled) throw disabledConflict(id);
     const requeue = trx
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now })
