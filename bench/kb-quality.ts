@@ -46,16 +46,22 @@ function ranksOf(results: SearchResult[], q: LabelledQuery): Ranks {
 }
 
 /** Ranks per query and scope, for one mode on one database. */
-async function evaluate(db: DbKind, mode: Mode, embeddingsUrl: string | null): Promise<Map<Scope, Ranks[]>> {
+async function evaluate(db: DbKind, mode: Mode, embeddingsUrl: string | null): Promise<Map<Scope, Ranks[]> | null> {
   const embedder = embeddingsUrl
     ? new HttpEmbedder({ url: embeddingsUrl, model: 'fake', apiKey: undefined, provider: 'voyage' })
     : null;
   const withSynonyms = mode === 'full-text + KB synonyms';
   const b = await benchApp(db, embedder);
+  if (embedder && !b.ctx.embeddings) {
+    console.log(`${db}: no pgvector, so no hybrid run`);
+    await b.close();
+    return null;
+  }
   try {
     // Loosely typed so that this file also runs against a tree without the synonyms field.
-    const create = (input: { name: string; language?: string; synonyms?: string[][] }) =>
-      createKnowledgeBase(b.ctx, input as Parameters<typeof createKnowledgeBase>[1]);
+    const other = await b.otherWorkspace();
+    const create = (input: { name: string; language?: string; synonyms?: string[][] }, ctx = b.ctx) =>
+      createKnowledgeBase(ctx, input as Parameters<typeof createKnowledgeBase>[1]);
     const kbs = {
       handbook: await create({
         name: 'Kettleworks handbook',
@@ -68,11 +74,10 @@ async function evaluate(db: DbKind, mode: Mode, embeddingsUrl: string | null): P
         ...(withSynonyms ? { synonyms: SYNONYMS.manuel } : {}),
       }),
     };
-    const bilingual = await create({
-      name: 'Everything',
-      ...(withSynonyms ? { synonyms: [...SYNONYMS.handbook, ...SYNONYMS.manuel] } : {}),
-    });
-    const other = await b.otherWorkspace();
+    const bilingual = await create(
+      { name: 'Everything', ...(withSynonyms ? { synonyms: [...SYNONYMS.handbook, ...SYNONYMS.manuel] } : {}) },
+      other,
+    );
     for (const d of DOCUMENTS) {
       await ingest(b.app, b.ctx, kbs[d.kb].id, d.name, new TextEncoder().encode(d.markdown));
       await ingest(b.app, other, bilingual.id, d.name, new TextEncoder().encode(d.markdown));
@@ -134,12 +139,10 @@ async function main(): Promise<void> {
   try {
     const results: { db: DbKind; mode: Mode; byScope: Map<Scope, Ranks[]> }[] = [];
     for (const db of dbs)
-      for (const mode of modes)
-        results.push({
-          db,
-          mode,
-          byScope: await evaluate(db, mode, mode === 'hybrid (fake embedder)' ? fake.url : null),
-        });
+      for (const mode of modes) {
+        const byScope = await evaluate(db, mode, mode === 'hybrid (fake embedder)' ? fake.url : null);
+        if (byScope) results.push({ db, mode, byScope });
+      }
     const counts = KINDS.map((k) => `${QUERIES.filter((q) => q.kind === k).length} ${k}`).join(', ');
     console.log(
       `${DOCUMENTS.length} documents (${DOCUMENTS.filter((d) => d.kb === 'manuel').length} French), ${QUERIES.length} queries (${counts}); limit ${LIMIT}.`,

@@ -16,6 +16,7 @@ import * as eventsKpisIndex from './migrations/2026_12_03_1000_events_kpis_index
 import * as webhooks from './migrations/2026_12_03_1000_webhooks.js';
 import * as rateLimits from './migrations/2026_12_04_1000_rate_limits.js';
 import * as agents from './migrations/2026_12_05_1000_agents.js';
+import * as kbSearch from './migrations/2026_12_05_1200_kb_search.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_1000_webhooks': webhooks,
   '2026_12_04_1000_rate_limits': rateLimits,
   '2026_12_05_1000_agents': agents,
+  '2026_12_05_1200_kb_search': kbSearch,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
