@@ -145,10 +145,13 @@ export async function searchTerms(
       }
     }
   }
-  const units: Unit[] = words.map((w) => {
+  // A word said twice is one unit: it would otherwise count twice, and cost twice.
+  const units: Unit[] = [];
+  for (const w of words) {
     const exact = anyOf(w.exact);
-    return { label: w.word, exact, loose: anyOf([exact, ...w.loose]) };
-  });
+    const loose = anyOf([exact, ...w.loose]);
+    if (!units.some((u) => u.loose === loose)) units.push({ label: w.word, exact, loose });
+  }
   for (const p of query.prefixes) {
     const stems = [...get(p).q.values()].flatMap((q) => (isSingleLexeme(q) ? lexemesOf(q) : []));
     if (!stems.length) stems.push(fold(p));

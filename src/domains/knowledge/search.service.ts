@@ -105,12 +105,14 @@ async function fullTextCandidates(
     ), d as (
       select id, tsv, hit, array[${sql.join(units.map((_, i) => sql`sum(hit[${at(i)}]::int) over ()`))}]::float8[] as df
       from f
+    ), top as (
+      select id, tsv, hit, df from d order by ${sql.join(idf, sql` + `)} desc, id limit ${Math.max(n, 50)}
     )
+    -- Computed for the few rows kept only: the flags and ts_rank_cd cost per row and per unit.
     select id, hit, df, array[${flags((u) => u.exact)}] as exact, array[${flags((u) => inHeadings(u.loose))}] as head,
       ts_rank_cd(tsv, ${any}::tsquery, 32) as cd
-    from d
-    order by ${sql.join(idf, sql` + `)} desc, id
-    limit ${Math.max(n, 50)}`.execute(db);
+    from top
+    `.execute(db);
   const weights = rows[0]?.df.map((df) => Math.log(1 + (Math.max(scope.chunks, df) - df + 0.5) / (df + 0.5))) ?? [];
   const best = weights.reduce((a, w) => a + w * HEADING, 0) || 1;
   return rows
