@@ -132,9 +132,9 @@ function summaryRow(db: DbKind, mode: Mode, scope: Scope, all: Ranks[]): string[
 
 async function main(): Promise<void> {
   const dbs = (process.env.BENCH_KB_DBS ?? 'pglite,postgres').split(',').map((s) => s.trim()) as DbKind[];
-  const modes = (
-    process.env.BENCH_KB_MODES ?? 'full-text,full-text + KB synonyms,hybrid (fake embedder)'
-  ).split(',') as Mode[];
+  const modes = (process.env.BENCH_KB_MODES ?? 'full-text,full-text + KB synonyms,hybrid (fake embedder)').split(
+    ',',
+  ) as Mode[];
   const fake = await startFakeEmbeddings();
   try {
     const results: { db: DbKind; mode: Mode; byScope: Map<Scope, Ranks[]> }[] = [];

@@ -128,7 +128,13 @@ export async function ingestDocument(
     knowledgeBaseId: doc.knowledge_base_id,
     documentId: doc.id,
     // The document's own language when its text tells it clearly: one knowledge base may hold several.
-    language: detectLanguage(chunks.slice(0, 50).map((c) => c.content).join('\n'), doc.language),
+    language: detectLanguage(
+      chunks
+        .slice(0, 50)
+        .map((c) => c.content)
+        .join('\n'),
+      doc.language,
+    ),
     model: services.embeddings?.model,
     generation,
   };
@@ -141,7 +147,14 @@ export async function ingestDocument(
       shown = progress;
       await setProgress(progress);
     });
-    switched = await switchGeneration(db, source, doc, { generation, language: target.language }, chunks.length, services.clock.now());
+    switched = await switchGeneration(
+      db,
+      source,
+      doc,
+      { generation, language: target.language },
+      chunks.length,
+      services.clock.now(),
+    );
   } finally {
     // Whatever search no longer (or never) sees goes, in short batches too.
     deleted = await deleteGenerations(
@@ -167,7 +180,15 @@ function switchGeneration(
   return transact(db, async (trx) => {
     const updated = await trx
       .updateTable('kb_documents')
-      .set({ status: 'ready', progress: 100, error: null, chunk_count: chunkCount, generation, language, updated_at: now })
+      .set({
+        status: 'ready',
+        progress: 100,
+        error: null,
+        chunk_count: chunkCount,
+        generation,
+        language,
+        updated_at: now,
+      })
       .where('workspace_id', '=', source.workspace.id)
       .where('id', '=', doc.id)
       .where('content_hash', '=', doc.content_hash)

@@ -16,7 +16,8 @@ const FUNCTION_WORDS: Record<string, string> = {
     'il lo la gli le di che e è un una per con del della dei non sono come anche più nel nella alla questo questa si ma essere',
   portuguese:
     'o a os as de que e em um uma é para com não do da dos das no na se por mais como mas ao são também está você',
-  dutch: 'de het een en van is dat niet op te zijn met voor als maar ook er aan bij door nog wordt worden naar dit deze wij',
+  dutch:
+    'de het een en van is dat niet op te zijn met voor als maar ook er aan bij door nog wordt worden naar dit deze wij',
 };
 
 const SETS = Object.entries(FUNCTION_WORDS).map(([language, words]) => [language, new Set(words.split(' '))] as const);

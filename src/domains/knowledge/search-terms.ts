@@ -87,7 +87,9 @@ export async function searchTerms(
     .slice(0, MAX_PAIRS);
   const queryFolded = new Set(query.words.map((w) => fold(w).slice(0, 3)));
   // Only groups sharing a word's first letters with the query can match it: the rest are not stemmed.
-  const groups = synonyms.filter((g) => g.some((m) => (fold(m).match(WORD) ?? []).some((w) => queryFolded.has(w.slice(0, 3)))));
+  const groups = synonyms.filter((g) =>
+    g.some((m) => (fold(m).match(WORD) ?? []).some((w) => queryFolded.has(w.slice(0, 3)))),
+  );
   const items = [
     ...new Set([...query.words, ...query.prefixes, ...query.phrases, ...query.excluded, ...pairs, ...groups.flat()]),
   ];
@@ -97,7 +99,8 @@ export async function searchTerms(
   // The query's language: the one in which most of its words are stop words, when there is one.
   const stopCounts = languages.map((l) => query.words.filter((w) => get(w).stopIn.has(l)).length);
   const top = Math.max(0, ...stopCounts);
-  const queryLanguage = top > 0 && stopCounts.filter((n) => n === top).length === 1 ? languages[stopCounts.indexOf(top)] : undefined;
+  const queryLanguage =
+    top > 0 && stopCounts.filter((n) => n === top).length === 1 ? languages[stopCounts.indexOf(top)] : undefined;
   const isStop = (w: string) => (queryLanguage ? get(w).stopIn.has(queryLanguage) : get(w).stopIn.size > 0);
 
   const highlight = new Set<string>();

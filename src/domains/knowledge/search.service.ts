@@ -94,7 +94,14 @@ async function fullTextCandidates(
     (_, i) =>
       sql`case when hit[${at(i)}] then ln(1 + (${scope.chunks}::float8 - df[${at(i)}] + 0.5) / (df[${at(i)}] + 0.5)) else 0 end`,
   );
-  const { rows } = await sql<{ id: string; hit: boolean[]; exact: boolean[]; head: boolean[]; df: number[]; cd: number }>`
+  const { rows } = await sql<{
+    id: string;
+    hit: boolean[];
+    exact: boolean[];
+    head: boolean[];
+    df: number[];
+    cd: number;
+  }>`
     with m as (
       select distinct on (id) id, tsv from (
         ${units.length > 1 ? sql`(${matching(all, MAX_ALL_TERMS)}) union all` : sql``}

@@ -6,7 +6,15 @@ import { searchKnowledgeBases } from '../../../src/domains/knowledge/search.serv
 import { createKnowledgeBase, updateKnowledgeBase } from '../../../src/domains/knowledge/bases.service.js';
 import { detectLanguage } from '../../../src/domains/knowledge/language.js';
 import { parseQuery } from '../../../src/domains/knowledge/search-terms.js';
-import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp, silentLog } from '../../helpers/app.js';
+import {
+  type TestApp,
+  addKey,
+  addWorkspace,
+  contextFor,
+  createOrg,
+  createTestApp,
+  silentLog,
+} from '../../helpers/app.js';
 
 const FRENCH = `# Politique de remboursement
 
