@@ -91,7 +91,15 @@ export async function searchTerms(
     g.some((m) => (fold(m).match(WORD) ?? []).some((w) => queryFolded.has(w.slice(0, 3)))),
   );
   const items = [
-    ...new Set([...query.words, ...query.prefixes, ...query.phrases, ...query.excluded, ...pairs, ...groups.flat()]),
+    ...new Set([
+      ...query.words,
+      ...query.prefixes,
+      ...query.phrases,
+      ...query.excluded,
+      ...pairs,
+      ...groups.flat(),
+      ...groups.flat().flatMap((m) => m.match(WORD) ?? []),
+    ]),
   ];
   const lexized = await lexize(db, items, languages);
   const get = (item: string) => lexized.get(item) ?? { q: new Map<string, string>(), stopIn: new Set<string>() };
@@ -138,9 +146,14 @@ export async function searchTerms(
   for (const group of groups) {
     for (const member of group) {
       for (const language of languages) {
-        const stems = lexemesOf(get(member).q.get(language) ?? '');
-        if (!stems.length) continue;
-        const at = words.findIndex((_, i) => stems.every((s, k) => words[i + k]?.stems.get(language) === s));
+        // Word by word, its stop words dropped as the query's were (folded first, `à` would stay as `a`).
+        const stems = (member.match(WORD) ?? [])
+          .filter((w) => !get(w).stopIn.has(language))
+          .map((w) => get(w).q.get(language) ?? '');
+        if (!stems.length || !stems.every(isSingleLexeme)) continue;
+        const at = words.findIndex((_, i) =>
+          stems.every((s, k) => `'${words[i + k]?.stems.get(language)?.replace(/'/g, "''")}'` === s),
+        );
         if (at < 0) continue;
         const others = group.filter((m) => m !== member).flatMap((m) => [...get(m).q.values()]);
         for (const w of words.slice(at, at + stems.length)) w.exact.push(...others);
