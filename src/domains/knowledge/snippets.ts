@@ -26,7 +26,8 @@ async function stemsOfWords(db: Kysely<Database>, passages: Passage[]): Promise<
     db,
   );
   const out = new Map<string, string[]>();
-  for (const r of rows) out.set([...keys.keys()][r.i - 1]!, r.stems);
+  const names = [...keys.keys()];
+  for (const r of rows) out.set(names[r.i - 1]!, r.stems);
   return out;
 }
 
