@@ -1,9 +1,9 @@
 /**
  * A small labelled corpus for retrieval quality: the handbook of Kettleworks, a fictional company
  * that sells kettles and coffee gear online (English), plus its French staff manual. Every query
- * names the document and section that answers it. `lexical` queries share their key words with
- * the answer; `paraphrase` queries say the same thing in other words, which full-text search
- * cannot bridge (only a real embedding model could).
+ * names the document and section that answers it (see LabelledQuery.kind for the kinds).
+ * `paraphrase` queries say the same thing in other words, which full-text search bridges only
+ * where a word is shared, or through a synonym the knowledge base declares.
  */
 
 export interface HandbookDoc {
@@ -14,7 +14,14 @@ export interface HandbookDoc {
 
 export interface LabelledQuery {
   query: string;
-  kind: 'lexical' | 'paraphrase';
+  /**
+   * lexical: shares its key words with the answer; paraphrase: says it in other words; accents:
+   * French written without its accents (or English meeting an accented word); inflection: another
+   * form of the answer's words (plural, tense, derived noun); compound: a word the answer writes
+   * joined or hyphenated, or the reverse; cross-language: asked in English, answered only in the
+   * French manual; synonym: bridged only by a synonym the knowledge base declares (SYNONYMS).
+   */
+  kind: 'lexical' | 'paraphrase' | 'accents' | 'inflection' | 'compound' | 'cross-language' | 'synonym';
   doc: string;
   /** The heading (any level) of the section holding the answer. */
   section: string;
@@ -407,7 +414,115 @@ réinitialise le compte après vérification de votre identité.
 Le VPN est obligatoire pour accéder aux outils internes depuis l'extérieur des bureaux.
 `,
   ),
+  doc(
+    'manuel',
+    'garantie.md',
+    `
+# Garantie
+
+## Couverture
+Chaque bouilloire est garantie deux ans contre les défauts de fabrication, y compris la résistance
+chauffante, le thermostat et le socle. Les moulins à café sont garantis un an.
+
+## Exclusions
+Les dégâts causés par le calcaire, une chute de l'appareil ou une mauvaise tension électrique ne sont pas
+couverts.
+
+## Faire une réclamation
+Envoyez le numéro de commande et une courte vidéo du défaut. Une réclamation acceptée donne lieu à une
+réparation ou à un remplacement sous 10 jours ouvrés.
+`,
+  ),
+  doc(
+    'manuel',
+    'entretien.md',
+    `
+# Entretien des produits
+
+## Détartrage
+Dans les régions où l'eau est calcaire, détartrez la bouilloire toutes les quatre semaines avec de l'acide
+citrique ou nos pastilles détartrantes.
+
+## Filtre à eau
+Remplacez la cartouche filtrante tous les deux mois, ou plus tôt si le voyant devient rouge.
+
+## Nettoyage
+Essuyez l'extérieur avec un chiffon humide ; ne mettez jamais la bouilloire ni son socle au lave-vaisselle.
+`,
+  ),
+  doc(
+    'manuel',
+    'frais.md',
+    `
+# Notes de frais
+
+## Indemnités de repas
+L'indemnité journalière de repas est de 45 euros en Europe et de 60 euros ailleurs ; l'alcool n'est pas
+remboursé.
+
+## Justificatifs
+Déposez les justificatifs dans l'outil de notes de frais dans les 30 jours suivant le déplacement. Au-delà,
+l'accord d'un directeur est nécessaire.
+
+## Réservations
+Les billets d'avion et les hôtels se réservent sur le portail voyages au moins 14 jours à l'avance ; le
+train est préféré pour les trajets de moins de 4 heures.
+`,
+  ),
+  doc(
+    'manuel',
+    'paie.md',
+    `
+# Paie
+
+## Versement des salaires
+Les salaires sont versés le 25 de chaque mois ; si le 25 tombe un week-end, le vendredi précédent. Les
+bulletins de paie sont disponibles sur le portail RH.
+
+## Prime annuelle
+La prime annuelle est versée avec le salaire de mars et dépend des résultats de l'entreprise et des
+objectifs individuels.
+`,
+  ),
+  doc(
+    'manuel',
+    'astreinte.md',
+    `
+# Gestion des incidents
+
+## Niveaux de gravité
+SEV1 : la boutique ou le paiement est indisponible pour tous les clients. SEV2 : une fonctionnalité
+majeure est cassée pour une partie des clients.
+
+## Astreinte
+Deux ingénieurs sont d'astreinte chaque semaine. En dehors des heures ouvrées, le bipeur alerte
+l'ingénieur d'astreinte principal ; le second est appelé après 15 minutes sans réponse.
+`,
+  ),
 ];
+
+/**
+ * The glossaries each knowledge base declares (its `synonyms`), written the way an administrator
+ * would list the words their colleagues use for the same thing. Queries of kind `synonym` need
+ * them; the bench reports results with and without them.
+ */
+export const SYNONYMS: Record<HandbookDoc['kb'], string[][]> = {
+  handbook: [
+    ['refund', 'money back', 'reimbursement'],
+    ['parcel', 'package'],
+    ['vacation', 'holiday', 'annual leave'],
+    ['laptop', 'computer'],
+    ['limescale', 'scale'],
+    ['salary', 'pay', 'wages'],
+  ],
+  manuel: [
+    ['télétravail', 'travail à domicile', 'travail à distance'],
+    ['congés', 'vacances'],
+    ['colis', 'paquet'],
+    ['salaire', 'rémunération', 'paie'],
+    ['détartrage', 'anticalcaire'],
+  ],
+};
 
 export const QUERIES: LabelledQuery[] = [
   { query: 'how many days do I have to request a refund', kind: 'lexical', doc: 'refunds.md', section: 'Eligibility' },
@@ -524,4 +639,77 @@ export const QUERIES: LabelledQuery[] = [
   { query: 'combien de jours de vacances par an', kind: 'paraphrase', doc: 'conges.md', section: 'Congés payés' },
   { query: 'travailler depuis la maison', kind: 'paraphrase', doc: 'teletravail.md', section: 'Règles' },
   { query: "j'ai oublié mon mot de passe", kind: 'lexical', doc: 'securite.md', section: 'Mots de passe' },
+  // Added with the accent, inflection, compound, cross-language and synonym work (issue #13),
+  // labelled before any of it was measured.
+  { query: 'delai de remboursement', kind: 'accents', doc: 'remboursements.md', section: 'Délais' },
+  { query: 'teletravail equipement indemnite', kind: 'accents', doc: 'teletravail.md', section: 'Équipement' },
+  { query: 'conges payes', kind: 'accents', doc: 'conges.md', section: 'Congés payés' },
+  { query: 'detartrage de la bouilloire', kind: 'accents', doc: 'entretien.md', section: 'Détartrage' },
+  { query: 'cafe volume discount', kind: 'accents', doc: 'pricing.md', section: 'Volume discounts for businesses' },
+  { query: 'securite mots de passe oublies', kind: 'accents', doc: 'securite.md', section: 'Mots de passe' },
+  { query: 'refunded orders from the holidays', kind: 'inflection', doc: 'refunds.md', section: 'Eligibility' },
+  { query: 'date de versement du salaire', kind: 'inflection', doc: 'paie.md', section: 'Versement des salaires' },
+  { query: 'comment détartrer une bouilloire', kind: 'inflection', doc: 'entretien.md', section: 'Détartrage' },
+  {
+    query: 'which engineer is paged first',
+    kind: 'inflection',
+    doc: 'incident-response.md',
+    section: 'On-call rotation',
+  },
+  { query: 'réclamations sous garantie', kind: 'inflection', doc: 'garantie.md', section: 'Faire une réclamation' },
+  { query: 'inspecting returned items', kind: 'inflection', doc: 'returns-warehouse.md', section: 'Inspection' },
+  { query: 'can I put the base in the dish washer', kind: 'compound', doc: 'product-care.md', section: 'Cleaning' },
+  { query: 'where do I find my pay slips', kind: 'compound', doc: 'payroll.md', section: 'Pay dates' },
+  {
+    query: 'check out down for all customers',
+    kind: 'compound',
+    doc: 'incident-response.md',
+    section: 'Severity levels',
+  },
+  { query: 'lave vaisselle', kind: 'compound', doc: 'entretien.md', section: 'Nettoyage' },
+  {
+    query: 'multifactor login',
+    kind: 'compound',
+    doc: 'security.md',
+    section: 'Passwords and multi-factor authentication',
+  },
+  { query: 'VPN obligatoire', kind: 'lexical', doc: 'securite.md', section: 'Accès à distance' },
+  {
+    query: 'is the VPN mandatory when working outside the office',
+    kind: 'cross-language',
+    doc: 'securite.md',
+    section: 'Accès à distance',
+  },
+  { query: 'RTT days per year', kind: 'cross-language', doc: 'conges.md', section: 'Congés payés' },
+  {
+    query: 'combien pour le repas en déplacement',
+    kind: 'paraphrase',
+    doc: 'frais.md',
+    section: 'Indemnités de repas',
+  },
+  { query: 'astreinte le week-end', kind: 'lexical', doc: 'astreinte.md', section: 'Astreinte' },
+  {
+    query: 'boutique en panne pour tout le monde',
+    kind: 'paraphrase',
+    doc: 'astreinte.md',
+    section: 'Niveaux de gravité',
+  },
+  {
+    query: 'how often should I change the filter',
+    kind: 'paraphrase',
+    doc: 'product-care.md',
+    section: 'Water filter',
+  },
+  {
+    query: 'who approves a 5000 euro purchase',
+    kind: 'paraphrase',
+    doc: 'procurement.md',
+    section: 'Approval thresholds',
+  },
+  { query: "prime de fin d'année", kind: 'paraphrase', doc: 'paie.md', section: 'Prime annuelle' },
+  { query: 'money back for gift cards', kind: 'synonym', doc: 'refunds.md', section: 'Non-refundable items' },
+  { query: 'package tracking stuck', kind: 'synonym', doc: 'shipping.md', section: 'Lost parcels' },
+  { query: 'annual leave carry over', kind: 'synonym', doc: 'leave.md', section: 'Vacation' },
+  { query: 'travail à domicile combien de jours', kind: 'synonym', doc: 'teletravail.md', section: 'Règles' },
+  { query: 'rémunération le 25', kind: 'synonym', doc: 'paie.md', section: 'Versement des salaires' },
 ];

@@ -1,15 +1,15 @@
 /**
- * How many chunks a query matches, the way src/domains/knowledge/search.service.ts reads it (all terms, else any
- * term). Used only to explain latencies (outside the timed calls): ranking cost grows with matches.
+ * How many chunks a query matches, the way src/domains/knowledge/search.service.ts reads it (any of
+ * its words, stems, prefixes and joined neighbours). Used only to explain latencies (outside the
+ * timed calls): ranking cost grows with matches, up to the cap.
  */
 import { type Kysely, sql } from 'kysely';
-import { tsQuery } from '../../src/domains/knowledge/search.service.js';
+import { parseQuery, searchTerms } from '../../src/domains/knowledge/search-terms.js';
 import type { Database } from '../../src/adapters/db/schema.js';
 
 export interface MatchCount {
-  /** Chunks matched by the query that kb_search ranks: the all-terms one, or the any-term fallback. */
+  /** Chunks matched by any of the query's words. */
   matched: number;
-  fellBack: boolean;
 }
 
 export async function countMatches(
@@ -19,16 +19,13 @@ export async function countMatches(
   language: string,
   query: string,
 ): Promise<MatchCount> {
-  for (const mode of ['all', 'any'] as const) {
-    const q = tsQuery(language, query, mode);
-    if (!q) return { matched: 0, fellBack: false };
-    const { rows } = await sql<{ n: string }>`
-      select count(*) as n from kb_chunks c, (select ${q} as query) q
-      where c.workspace_id = ${workspaceId} and c.knowledge_base_id = ${kbId} and c.tsv @@ q.query`.execute(db);
-    const n = Number(rows[0]!.n);
-    if (n > 0 || mode === 'any') return { matched: n, fellBack: mode === 'any' };
-  }
-  return { matched: 0, fellBack: true };
+  const { units } = await searchTerms(db, parseQuery(query), [language], []);
+  if (!units.length) return { matched: 0 };
+  const any = units.map((u) => `(${u.loose})`).join(' | ');
+  const { rows } = await sql<{ n: string }>`
+    select count(*) as n from kb_chunks c
+    where c.workspace_id = ${workspaceId} and c.knowledge_base_id = ${kbId} and c.tsv @@ ${any}::tsquery`.execute(db);
+  return { matched: Number(rows[0]!.n) };
 }
 
 /** Buckets for a latency breakdown by match count. */

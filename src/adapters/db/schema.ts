@@ -165,6 +165,8 @@ export interface KnowledgeBaseTable {
   language: string;
   chunk_size: number;
   chunk_overlap: number;
+  /** Groups of words or phrases searched as one another (kb_search expands a query with them). */
+  synonyms: ColumnType<string[][], string | undefined, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Set when deleted: hidden from every read at once; the kb.purge job then removes it in batches. */
@@ -189,6 +191,8 @@ export interface KbDocumentTable {
   progress: number;
   error: string | null;
   chunk_count: number;
+  /** The text-search configuration its chunks were indexed with; null until its first ingestion. */
+  language: ColumnType<string | null, string | null | undefined, string | null>;
   /** The generation of kb_chunks that search sees; '' before the first ingestion. */
   generation: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;

@@ -14,6 +14,8 @@ export interface KnowledgeBase {
   language: string;
   chunk_size: number;
   chunk_overlap: number;
+  /** Groups of words or phrases that kb_search treats as one another. */
+  synonyms: string[][];
   document_count: number;
   created_at: string;
   updated_at: string;
@@ -29,6 +31,7 @@ const COLUMNS = [
   'kb.language',
   'kb.chunk_size',
   'kb.chunk_overlap',
+  'kb.synonyms',
   'kb.created_at',
   'kb.updated_at',
 ] as const;
@@ -90,6 +93,33 @@ export interface KnowledgeBaseInput {
   language?: string | undefined;
   chunk_size?: number | undefined;
   chunk_overlap?: number | undefined;
+  synonyms?: string[][] | undefined;
+}
+
+/**
+ * Trims and de-duplicates synonym groups (case- and accent-insensitively, as search compares them);
+ * a group must keep two different entries, each holding a letter or digit.
+ */
+export function normalizeSynonyms(groups: string[][]): string[][] {
+  const key = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return groups.map((group, i) => {
+    const seen = new Set<string>();
+    const kept = group
+      .map((s) => s.trim().replace(/\s+/g, ' '))
+      .filter((s) => {
+        const k = key(s);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+    if (kept.length < 2 || kept.some((s) => !/[\p{L}\p{N}]/u.test(s)))
+      throw new AppError(
+        'invalid_request',
+        `synonyms[${i}] must hold at least two different words or phrases, each with a letter or digit`,
+        { param: 'synonyms' },
+      );
+    return kept;
+  });
 }
 
 /** Creates a knowledge base. */
@@ -112,6 +142,7 @@ export async function createKnowledgeBase(ctx: RequestContext, input: KnowledgeB
         language,
         chunk_size: chunkSize,
         chunk_overlap: overlap,
+        synonyms: JSON.stringify(normalizeSynonyms(input.synonyms ?? [])),
         created_at: now,
         updated_at: now,
       })
@@ -133,8 +164,9 @@ export async function getKnowledgeBase(ctx: RequestContext, id: string): Promise
 }
 
 /**
- * Changes name, description, language or chunking. A new language or chunking applies to documents
- * added or re-ingested afterwards; the existing index is left as it was.
+ * Changes name, description, language, chunking or synonyms. A new language or chunking applies to
+ * documents added or re-ingested afterwards (the existing index is left as it was); synonyms apply
+ * to the next search.
  */
 export async function updateKnowledgeBase(
   ctx: RequestContext,
@@ -144,7 +176,9 @@ export async function updateKnowledgeBase(
   const current = await getKnowledgeBase(ctx, id);
   if (input.language !== undefined) await checkLanguage(ctx, input.language);
   checkChunking(input.chunk_size ?? current.chunk_size, input.chunk_overlap ?? current.chunk_overlap);
-  const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const { synonyms, ...rest } = input;
+  const changes: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  if (synonyms !== undefined) changes.synonyms = JSON.stringify(normalizeSynonyms(synonyms));
   if (Object.keys(changes).length) {
     await ctx.db
       .updateTable('knowledge_bases')

@@ -65,8 +65,9 @@ export async function stageChunks(
           ordinal,
           content: chunk.content,
           location: JSON.stringify(chunk.location),
-          // Headings weigh more than body text, so a query naming a section finds it first.
-          tsv: sql<string>`setweight(to_tsvector(${target.language}::regconfig, ${chunk.headingPath.join(' ')}), 'A') || to_tsvector(${target.language}::regconfig, ${chunk.content})`,
+          // Headings weigh more than body text, so a query naming a section finds it first. Accents are
+          // folded (kb_fold) here and in every query, so they need not be typed (see search-terms.ts).
+          tsv: sql<string>`setweight(to_tsvector(${target.language}::regconfig, kb_fold(${chunk.headingPath.join(' ')})), 'A') || to_tsvector(${target.language}::regconfig, kb_fold(${chunk.content}))`,
         })),
       )
       .execute();

@@ -14,6 +14,7 @@ import { type Services, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { type EventSource, appendEvent } from '../../kernel/outbox.js';
 import { newId } from '../../kernel/ids.js';
+import { detectLanguage } from './language.js';
 
 declare module '../../kernel/ports.js' {
   interface JobPayloads {
@@ -126,7 +127,14 @@ export async function ingestDocument(
     workspaceId: data.workspace_id,
     knowledgeBaseId: doc.knowledge_base_id,
     documentId: doc.id,
-    language: doc.language,
+    // The document's own language when its text tells it clearly: one knowledge base may hold several.
+    language: detectLanguage(
+      chunks
+        .slice(0, 50)
+        .map((c) => c.content)
+        .join('\n'),
+      doc.language,
+    ),
     model: services.embeddings?.model,
     generation,
   };
@@ -139,7 +147,14 @@ export async function ingestDocument(
       shown = progress;
       await setProgress(progress);
     });
-    switched = await switchGeneration(db, source, doc, generation, chunks.length, services.clock.now());
+    switched = await switchGeneration(
+      db,
+      source,
+      doc,
+      { generation, language: target.language },
+      chunks.length,
+      services.clock.now(),
+    );
   } finally {
     // Whatever search no longer (or never) sees goes, in short batches too.
     deleted = await deleteGenerations(
@@ -152,19 +167,28 @@ export async function ingestDocument(
   if (switched) await maintainSearchIndex(db, { written: chunks.length, deleted });
 }
 
-/** Makes `generation` the document's visible chunks, unless the document changed meanwhile. */
+/** Makes `generation` (indexed in `language`) the document's visible chunks, unless the document changed meanwhile. */
 function switchGeneration(
   db: Kysely<Database>,
   source: EventSource,
   doc: { id: string; knowledge_base_id: string; name: string; content_hash: string },
-  generation: string,
+  indexed: { generation: string; language: string },
   chunkCount: number,
   now: Date,
 ): Promise<boolean> {
+  const { generation, language } = indexed;
   return transact(db, async (trx) => {
     const updated = await trx
       .updateTable('kb_documents')
-      .set({ status: 'ready', progress: 100, error: null, chunk_count: chunkCount, generation, updated_at: now })
+      .set({
+        status: 'ready',
+        progress: 100,
+        error: null,
+        chunk_count: chunkCount,
+        generation,
+        language,
+        updated_at: now,
+      })
       .where('workspace_id', '=', source.workspace.id)
       .where('id', '=', doc.id)
       .where('content_hash', '=', doc.content_hash)

@@ -14,6 +14,9 @@ const KnowledgeBase = z.object({
   language: z.string().describe('Text-search language: english, french, simple, ...'),
   chunk_size: z.number().int().describe('Target characters per indexed passage'),
   chunk_overlap: z.number().int().describe('Characters repeated from the previous passage of a section'),
+  synonyms: z
+    .array(z.array(z.string()))
+    .describe('Groups of words or phrases kb_search treats as one another, e.g. [["refund","money back"]]'),
   document_count: z.number().int(),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -53,7 +56,10 @@ const Language = z
   .string()
   .min(1)
   .max(64)
-  .describe('Text-search language (a PostgreSQL configuration): english, french, german, spanish, simple, ...');
+  .describe(
+    'Text-search language (a PostgreSQL configuration): english, french, german, spanish, simple, ... The default for ' +
+      'documents whose language is not detected (simple: no stemming and no detection)',
+  );
 const ChunkSize = z.number().int().min(200).max(8000).describe('Target characters per passage (default 1200)');
 const ChunkOverlap = z
   .number()
@@ -61,6 +67,13 @@ const ChunkOverlap = z
   .min(0)
   .max(2000)
   .describe('Characters carried over between passages of a section (default 150)');
+const Synonyms = z
+  .array(z.array(z.string().trim().min(1).max(100)).min(2).max(20))
+  .max(500)
+  .describe(
+    'Groups of equivalent words or phrases, e.g. [["refund","money back"],["télétravail","travail à domicile"]]: a ' +
+      'query naming one also finds the others (matched by stem, accents ignored). Replaces the previous list.',
+  );
 const reads = { toolset: 'knowledge', scope: 'kb:read', annotations: readOnly } as const;
 const writes = { toolset: 'knowledge', scope: 'kb:write' } as const;
 
@@ -94,13 +107,16 @@ const createKnowledgeBase = defineOperation({
   name: 'create_knowledge_base',
   title: 'Create knowledge base',
   description:
-    'Create a knowledge base: a searchable collection of documents in one language. Fails with invalid_request for an unknown language.',
+    'Create a knowledge base: a searchable collection of documents. Its language is the default; each document in ' +
+    'another common language (english, french, german, spanish, italian, portuguese, dutch) is detected and indexed in ' +
+    'its own. Fails with invalid_request for an unknown language.',
   input: z.object({
     name: z.string().trim().min(1).max(200).describe('Display name'),
     description: z.string().max(2000).optional().describe('What it contains'),
     language: Language.optional(),
     chunk_size: ChunkSize.optional(),
     chunk_overlap: ChunkOverlap.optional(),
+    synonyms: Synonyms.optional(),
   }),
   output: z.object({ knowledge_base: KnowledgeBase }),
   annotations: write,
@@ -113,7 +129,8 @@ const updateKnowledgeBase = defineOperation({
   name: 'update_knowledge_base',
   title: 'Update knowledge base',
   description:
-    'Change the name, description, language or chunking of a knowledge base. Language and chunking apply to documents added or re-added afterwards.',
+    'Change the name, description, language, chunking or synonyms of a knowledge base. Language and chunking apply to ' +
+    'documents added or re-added afterwards; synonyms to the next search.',
   input: z.object({
     knowledge_base_id: KbIdInput,
     name: z.string().trim().min(1).max(200).optional().describe('Display name'),
@@ -121,6 +138,7 @@ const updateKnowledgeBase = defineOperation({
     language: Language.optional(),
     chunk_size: ChunkSize.optional(),
     chunk_overlap: ChunkOverlap.optional(),
+    synonyms: Synonyms.optional(),
   }),
   output: z.object({ knowledge_base: KnowledgeBase }),
   annotations: idempotentWrite,
@@ -257,8 +275,9 @@ const kbSearch = defineOperation({
   title: 'Search knowledge bases',
   description:
     'Find passages that answer a question, in one knowledge base or all of the workspace. Words are matched by their ' +
-    'stem in the knowledge base language; "quoted phrases" match exactly, word* matches a prefix, -word excludes ' +
-    '(at most 32 words and 5 prefix terms). ' +
+    'stem in each document language, accents ignored, with the synonyms the knowledge base declares; passages need ' +
+    'not hold every word: those holding more of the rarer ones rank first. "quoted phrases" match exactly, word* ' +
+    'matches a prefix, -word excludes (at most 32 words and 5 prefix terms). ' +
     'Returns the best passages with a 0-1 score, a highlighted snippet, the document and a location to cite; mode says ' +
     'whether embeddings were used (hybrid) or full-text alone.',
   input: z.object({

@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../adapters/db/schema.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
+import { type SearchTerms, type Unit, parseQuery, searchTerms } from './search-terms.js';
+import { snippetsFor } from './snippets.js';
 
 export interface SearchResult {
   chunk_id: string;
@@ -33,67 +35,103 @@ export interface SearchResponse {
 // Reciprocal rank fusion's usual constant: damps the weight of the very first ranks.
 const RRF_K = 60;
 // Ranking reads every matching chunk from the heap (~1 ms per 300 on a 2-core machine), so a query
-// matching much of a large knowledge base (a common word, a short prefix, the any-term fallback)
-// would take hundreds of ms. Past this many matches the query says too little for a full ranking
-// to matter: rank the first ones found.
+// matching much of a large knowledge base (a common word, a short prefix) would take hundreds of ms.
+// Past this many matches the query says too little for a full ranking to matter: rank the first
+// ones found, and, found apart, those holding every word.
 const MAX_RANKED = 1000;
-const HEADLINE_OPTIONS = 'StartSel=**, StopSel=**, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "';
+const MAX_ALL_TERMS = 200;
+// Ranking weights: a word matched only loosely (prefix, joined to its neighbour) counts this much
+// of an exact stem match; a match in the passage's headings counts this much more.
+const LOOSE = 0.6;
+const HEADING = 1.25;
 
 interface Candidate {
   id: string;
   rank: number;
 }
 
-/**
- * Words ending in `*` become prefix terms; the rest is read like a web search box ("quoted
- * phrase", -excluded, or). All terms must match; when nothing does, any term may.
- */
-export function tsQuery(language: string, query: string, mode: 'all' | 'any') {
-  const prefixes = [...query.matchAll(/([\p{L}\p{N}]+)\*/gu)].map((m) => m[1]!.toLowerCase());
-  const rest = query.replace(/[\p{L}\p{N}]+\*/gu, ' ').trim();
-  const parts = [];
-  if (rest) {
-    parts.push(
-      mode === 'all'
-        ? sql`websearch_to_tsquery(${language}::regconfig, ${rest})`
-        : sql`replace(websearch_to_tsquery(${language}::regconfig, ${rest})::text, '&', '|')::tsquery`,
-    );
-  }
-  for (const p of prefixes) parts.push(sql`to_tsquery(${language}::regconfig, ${`${p}:*`})`);
-  if (!parts.length) return null;
-  return sql.join(parts, sql.raw(mode === 'all' ? ' && ' : ' || '));
+interface Scope {
+  workspaceId: string;
+  kbIds: string[];
+  documentIds: string[] | undefined;
+  /** Chunks searched, for the rarity of each word (inverse document frequency). */
+  chunks: number;
 }
 
-// Only chunks of their document's current generation are visible: an ingestion writes the next
-// generation beside the current one and switches over in one step (see chunks.queries.ts).
+/** The same tsquery restricted to heading matches (weight A). */
+const inHeadings = (q: string) =>
+  q.replace(/('(?:[^']|'')*')(:\*)?/g, (_, lex: string, star?: string) => `${lex}:${star ? '*' : ''}A`);
+
+/**
+ * Passages holding any of the query's units, ranked by how many of them they hold weighted by each
+ * one's rarity (a BM25-like idf over the chunks searched), exact stems over loose matches, headings
+ * over body, then by ts_rank_cd (proximity). Only chunks of their document's current generation are
+ * visible: an ingestion writes the next generation beside the current one and switches over in one
+ * step (see chunks.queries.ts).
+ */
 async function fullTextCandidates(
   db: Kysely<Database>,
-  workspaceId: string,
-  kbIds: string[],
-  language: string,
-  query: string,
-  documentIds: string[] | undefined,
+  scope: Scope,
+  terms: SearchTerms,
   n: number,
-  mode: 'all' | 'any',
 ): Promise<Candidate[]> {
-  const q = tsQuery(language, query, mode);
-  if (!q) return [];
-  const { rows } = await sql<Candidate>`
-    select m.id, ts_rank_cd(m.tsv, m.query, 32) as rank
-    from (
-      select c.id, c.tsv, q.query
-      from kb_chunks c
-      join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation,
-      (select ${q} as query) q
-      where c.workspace_id = ${workspaceId}
-        and c.knowledge_base_id in (${sql.join(kbIds)})
-        ${documentIds?.length ? sql`and c.document_id in (${sql.join(documentIds)})` : sql``}
-        and c.tsv @@ q.query
-      limit ${MAX_RANKED}
-    ) m
-    order by rank desc, m.id
-    limit ${n}`.execute(db);
-  return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
+  const { units } = terms;
+  if (!units.length) return [];
+  const any = units.map((u) => `(${u.loose})`).join(' | ');
+  const all = units.map((u) => `(${u.exact})`).join(' & ');
+  const matching = (q: string, cap: number) => sql`
+    select c.id, c.tsv from kb_chunks c
+    join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation
+    where c.workspace_id = ${scope.workspaceId}
+      and c.knowledge_base_id in (${sql.join(scope.kbIds)})
+      ${scope.documentIds?.length ? sql`and c.document_id in (${sql.join(scope.documentIds)})` : sql``}
+      and c.tsv @@ ${q}::tsquery
+      ${terms.excluded ? sql`and not (c.tsv @@ ${terms.excluded}::tsquery)` : sql``}
+    limit ${cap}`;
+  const flags = (f: (u: Unit) => string) => sql.join(units.map((u) => sql`tsv @@ ${f(u)}::tsquery`));
+  const at = (i: number) => sql.lit(i + 1);
+  const idf = units.map(
+    (_, i) =>
+      sql`case when hit[${at(i)}] then ln(1 + (${scope.chunks}::float8 - df[${at(i)}] + 0.5) / (df[${at(i)}] + 0.5)) else 0 end`,
+  );
+  const { rows } = await sql<{
+    id: string;
+    hit: boolean[];
+    exact: boolean[];
+    head: boolean[];
+    df: number[];
+    cd: number;
+  }>`
+    with m as (
+      select distinct on (id) id, tsv from (
+        ${units.length > 1 ? sql`(${matching(all, MAX_ALL_TERMS)}) union all` : sql``}
+        (${matching(any, MAX_RANKED)})
+      ) found
+    ), f as (
+      select id, tsv, array[${flags((u) => u.loose)}] as hit from m
+    ), d as (
+      select id, tsv, hit, array[${sql.join(units.map((_, i) => sql`sum(hit[${at(i)}]::int) over ()`))}]::float8[] as df
+      from f
+    ), top as (
+      select id, tsv, hit, df from d order by ${sql.join(idf, sql` + `)} desc, id limit ${Math.max(n, 50)}
+    )
+    -- Computed for the few rows kept only: the flags and ts_rank_cd cost per row and per unit.
+    select id, hit, df, array[${flags((u) => u.exact)}] as exact, array[${flags((u) => inHeadings(u.loose))}] as head,
+      ts_rank_cd(tsv, ${any}::tsquery, 32) as cd
+    from top
+    `.execute(db);
+  const weights = rows[0]?.df.map((df) => Math.log(1 + (Math.max(scope.chunks, df) - df + 0.5) / (df + 0.5))) ?? [];
+  const best = weights.reduce((a, w) => a + w * HEADING, 0) || 1;
+  return rows
+    .map((r) => {
+      const raw = weights.reduce(
+        (a, w, i) => a + w * (r.exact[i] ? 1 : r.hit[i] ? LOOSE : 0) * (r.head[i] ? HEADING : 1),
+        0,
+      );
+      return { id: r.id, rank: 0.9 * (raw / best) + 0.1 * Number(r.cd) };
+    })
+    .sort((a, b) => b.rank - a.rank || (a.id < b.id ? -1 : 1))
+    .slice(0, n);
 }
 
 async function vectorCandidates(
@@ -137,8 +175,14 @@ export async function searchKnowledgeBases(ctx: RequestContext, input: SearchInp
   const limit = input.limit ?? 5;
   const kbs = await searchedKnowledgeBases(ctx, input.knowledge_base_id);
   if (!kbs.length) return { mode: 'fulltext', results: [] };
-  const byLanguage = new Map<string, string[]>();
-  for (const kb of kbs) byLanguage.set(kb.language, [...(byLanguage.get(kb.language) ?? []), kb.id]);
+  const scope: Scope = {
+    workspaceId: ctx.workspace.id,
+    kbIds: kbs.map((k) => k.id),
+    documentIds: input.document_ids,
+    chunks: kbs.reduce((a, k) => a + Number(k.chunks), 0),
+  };
+  const languages = [...new Set(kbs.flatMap((k) => [k.language, ...k.languages]))];
+  const synonyms = kbs.flatMap((k) => k.synonyms);
   const embedder = ctx.embeddings;
   // Fetched before the search takes a slot and a transaction: neither waits on a network call.
   const vector = embedder ? (await embedder.embed([query], 'query'))[0] : undefined;
@@ -147,19 +191,8 @@ export async function searchKnowledgeBases(ctx: RequestContext, input: SearchInp
   const results = await ctx.search.gate.run(ctx.workspace.organization_id, () =>
     withStatementTimeout(ctx, async (trx) => {
       const pool = Math.max(limit * 4, 20);
-      const lexicalIn = async (mode: 'all' | 'any') =>
-        (
-          await Promise.all(
-            [...byLanguage].map(([language, ids]) =>
-              fullTextCandidates(trx, ctx.workspace.id, ids, language, query, input.document_ids, pool, mode),
-            ),
-          )
-        ).flat();
-      // Any term only when no knowledge base has a passage with all of them: a per-language fallback
-      // would mix weak matches from one language with strong ones from another, and cost a wide scan.
-      let lexical = await lexicalIn('all');
-      if (!lexical.length) lexical = await lexicalIn('any');
-      lexical.sort((a, b) => b.rank - a.rank);
+      const terms = await searchTerms(trx, parseQuery(query), languages, synonyms);
+      const lexical = await fullTextCandidates(trx, scope, terms, pool);
       const ranked =
         embedder && vector
           ? fuse([
@@ -169,14 +202,14 @@ export async function searchKnowledgeBases(ctx: RequestContext, input: SearchInp
                 ctx.workspace.id,
                 embedder.model,
                 vector,
-                kbs.map((k) => k.id),
+                scope.kbIds,
                 input.document_ids,
                 pool,
               ),
             ])
           : lexical;
       const top = ranked.slice(0, limit);
-      return top.length ? withSnippets(trx, ctx.workspace.id, top, byLanguage, query) : [];
+      return top.length ? withSnippets(trx, ctx.workspace.id, top, terms.highlight) : [];
     }),
   );
   return { mode, results };
@@ -232,64 +265,70 @@ async function withStatementTimeout<T>(ctx: RequestContext, fn: (trx: Kysely<Dat
   }
 }
 
-/** Id and language of the knowledge bases searched (all of the workspace's, or the one named). */
+/**
+ * The knowledge bases searched (all of the workspace's, or the one named), with the languages their
+ * documents were indexed in, their synonyms and how many chunks they hold.
+ */
 async function searchedKnowledgeBases(
   ctx: RequestContext,
   id: string | undefined,
-): Promise<{ id: string; language: string }[]> {
-  let q = ctx.db
-    .selectFrom('knowledge_bases')
-    .select(['id', 'language'])
-    .where('workspace_id', '=', ctx.workspace.id)
-    .where('deleted_at', 'is', null);
-  if (id !== undefined) q = q.where('id', '=', id);
-  const rows = await q.orderBy('created_at').orderBy('id').execute();
+): Promise<{ id: string; language: string; languages: string[]; synonyms: string[][]; chunks: number | string }[]> {
+  const { rows } = await sql<{
+    id: string;
+    language: string;
+    languages: string[];
+    synonyms: string[][];
+    chunks: number | string;
+  }>`
+    select kb.id, kb.language, kb.synonyms,
+      array(select distinct d.language from kb_documents d
+        where d.workspace_id = kb.workspace_id and d.knowledge_base_id = kb.id and d.deleted_at is null
+          and d.language is not null) as languages,
+      (select coalesce(sum(d.chunk_count), 0) from kb_documents d
+        where d.workspace_id = kb.workspace_id and d.knowledge_base_id = kb.id and d.deleted_at is null) as chunks
+    from knowledge_bases kb
+    where kb.workspace_id = ${ctx.workspace.id} and kb.deleted_at is null
+      ${id !== undefined ? sql`and kb.id = ${id}` : sql``}
+    order by kb.created_at, kb.id`.execute(ctx.db);
   if (id !== undefined && !rows.length)
     throw new AppError('not_found', `Knowledge base ${id} not found`, { param: 'knowledge_base_id' });
   return rows;
 }
 
-/**
- * The chunks ranked `top`, with document names and highlighted passages: one statement per
- * language, ts_headline computed only for these rows (it is costly).
- */
+type ChunkRow = Omit<SearchResult, 'score' | 'snippet'> & { language: string };
+
+/** The chunks ranked `top`, with document names and a highlighted passage of each (see snippets.ts). */
 async function withSnippets(
   db: Kysely<Database>,
   workspaceId: string,
   top: Candidate[],
-  kbsByLanguage: Map<string, string[]>,
-  query: string,
+  highlight: Set<string>,
 ): Promise<SearchResult[]> {
-  const ids = top.map((t) => t.id);
-  const found = new Map<string, Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>();
-  for (const [language, kbIds] of kbsByLanguage) {
-    const q = tsQuery(language, query, 'any');
-    const { rows } = await sql<Omit<SearchResult, 'score' | 'snippet'> & { snippet: string | null }>`
-      select c.id as chunk_id, c.content, c.location, c.document_id, c.knowledge_base_id, d.name as document_name,
-        ${q ? sql`ts_headline(${language}::regconfig, c.content, ${q}, ${HEADLINE_OPTIONS})` : sql`null`} as snippet
-      from kb_chunks c join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation
-      where c.workspace_id = ${workspaceId} and c.knowledge_base_id in (${sql.join(kbIds)}) and c.id in (${sql.join(ids)})`.execute(
-      db,
-    );
-    for (const r of rows) found.set(r.chunk_id, r);
-    if (found.size === ids.length) break;
-  }
-  return top.flatMap((t) => {
+  const { rows } = await sql<ChunkRow>`
+    select c.id as chunk_id, c.content, c.location, c.document_id, c.knowledge_base_id, d.name as document_name,
+      coalesce(d.language, kb.language) as language
+    from kb_chunks c
+    join kb_documents d on d.workspace_id = c.workspace_id and d.id = c.document_id and d.generation = c.generation
+    join knowledge_bases kb on kb.workspace_id = c.workspace_id and kb.id = c.knowledge_base_id
+    where c.workspace_id = ${workspaceId} and c.id in (${sql.join(top.map((t) => t.id))})`.execute(db);
+  const found = new Map(rows.map((r) => [r.chunk_id, r]));
+  const chunks = top.flatMap((t) => {
     const c = found.get(t.id);
-    if (!c) return [];
-    const score = Math.round(Math.min(1, Math.max(0, t.rank)) * 1e4) / 1e4;
-    const snippet = c.snippet ?? c.content.slice(0, 240);
-    return [
-      {
-        chunk_id: c.chunk_id,
-        content: c.content,
-        score,
-        snippet,
-        document_id: c.document_id,
-        document_name: c.document_name,
-        knowledge_base_id: c.knowledge_base_id,
-        location: c.location,
-      },
-    ];
+    return c ? [{ c, rank: t.rank }] : [];
   });
+  const snippets = await snippetsFor(
+    db,
+    chunks.map(({ c }) => c),
+    highlight,
+  );
+  return chunks.map(({ c, rank }, i) => ({
+    chunk_id: c.chunk_id,
+    content: c.content,
+    score: Math.round(Math.min(1, Math.max(0, rank)) * 1e4) / 1e4,
+    snippet: snippets[i]!,
+    document_id: c.document_id,
+    document_name: c.document_name,
+    knowledge_base_id: c.knowledge_base_id,
+    location: c.location,
+  }));
 }
