@@ -16,4 +16,4 @@ export {
   setInboundMailbox,
   workspaceForHookToken,
 } from './inbound/index.js';
-export { MACHINE_LABELS } from './classify/index.js';
+export { MACHINE_LABELS, REPLY_LABELS } from './classify/index.js';

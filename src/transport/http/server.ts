@@ -22,6 +22,7 @@ import { buildOpenApi } from './openapi.js';
 import { REST_PREFIX, mountRest } from './rest.js';
 import { mountInboundHook, mountResendHook, mountTracking } from './hooks.js';
 import { mountOAuthRefusal } from './oauth.js';
+import { createConsole } from '../console/console.js';
 
 const partsOf = (c: Context): RequestParts => ({
   header: (name) => c.req.header(name),
@@ -83,6 +84,7 @@ function createHonoApp(app: App): Hono<HttpEnv> {
   mountResendHook(hono, app);
   mountInboundHook(hono, app);
   mountOAuthRefusal(hono);
+  hono.route('/console', createConsole(app) as unknown as Hono<HttpEnv>);
 
   const api = new Hono<HttpEnv>();
   api.use('*', async (c, next) => {
