@@ -156,7 +156,7 @@ ${
     const { conversation, messages } = await page.call<{
       conversation: { id: string; contact: string; subject: string | null; status: string; channel: string };
       messages: Message[];
-    }>('get_conversation', { workspace_id: page.workspace?.id, conversation_id: id, limit: 200 });
+    }>('get_conversation', { workspace_id: page.workspace?.id, conversation_id: id, limit: 100 });
     const replies = page.can('replies:read')
       ? (await page.call<{ replies: Reply[] }>('list_replies', { workspace_id: page.workspace?.id, conversation_id: id, limit: 100 }))
           .replies
