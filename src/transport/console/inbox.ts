@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { PRIORITIES } from '../../domains/escalations/index.js';
+import { withoutMarkers } from '../../kernel/untrusted.js';
 import { REPLY_LABELS } from '../../domains/replies/index.js';
 import type { ConsoleEnv, Page } from './context.js';
 import { wsQuery } from './context.js';
@@ -47,7 +48,10 @@ interface Message {
 }
 
 const PATH = '/console/inbox';
-const preview = (s: string) => (s.length > 240 ? `${s.slice(0, 240)}…` : s);
+const preview = (s: string) => {
+  const t = withoutMarkers(s);
+  return t.length > 240 ? `${t.slice(0, 240)}…` : t;
+};
 
 const labelBadge = (c: Classification) =>
   html`<span class="badge label-${c.label}">${c.label.replace(/_/g, ' ')}</span>${c.hot ? html` <span class="badge hot">hot</span>` : ''}`;
@@ -170,7 +174,7 @@ ${
       return html`<li class="card msg ${m.direction}">
   <p class="meta">${m.direction === 'inbound' ? 'From' : 'To'} ${m.direction === 'inbound' ? m.sender : (m.recipient ?? '')} · ${when(m.sent_at)}${reply ? html` · ${labelBadge(reply.classification)}` : ''}</p>
   ${m.subject ? html`<p class="subject">${m.subject}</p>` : ''}
-  <pre class="body${m.direction === 'inbound' ? ' untrusted' : ''}">${m.body}</pre>
+  <pre class="body${m.direction === 'inbound' ? ' untrusted' : ''}">${withoutMarkers(m.body)}</pre>
   ${reply ? html`<p class="reason">Why: ${reply.classification.reason}</p>${reclassifyForm(page, reply, back)}` : ''}
 </li>`;
     })}</ol>
