@@ -91,7 +91,8 @@ async function serve(): Promise<void> {
     // Printed, never logged: the key appears once, on the terminal of whoever started the server.
     process.stdout.write(
       `\nFirst start: created workspace "${boot.workspaceSlug}" (a test workspace: nothing is really sent) and a full-access API key:\n\n` +
-        `  ${boot.key.secret}\n\n${firstStartSnippets(config, publicUrl, boot.key.secret)}\n`,
+        `  ${boot.key.secret}\n\nOpen the console at ${publicUrl}/console and sign in with it.\n\n` +
+        `${firstStartSnippets(config, publicUrl, boot.key.secret)}\n`,
     );
   }
   // Before the announcement: whoever waits for it may signal at once.
@@ -112,7 +113,10 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   // Announced once the first-start key, if any, is printed: whoever waits for this line has all of it.
-  log.info({ url: server.url, database: app.dbKind, stateless: config.mcp.stateless }, 'switchboard listening');
+  log.info(
+    { url: server.url, console: `${publicUrl}/console`, database: app.dbKind, stateless: config.mcp.stateless },
+    'switchboard listening',
+  );
 }
 
 const STDIO_SHARED_BUFFERS = '16MB';
@@ -219,7 +223,10 @@ const program = new Command('switchboard')
   .description('Self-hosted MCP server with workspace-scoped business tools')
   .version(VERSION);
 
-program.command('serve').description('Run the HTTP server (MCP at /mcp, REST at /api/v1)').action(serve);
+program
+  .command('serve')
+  .description('Run the HTTP server (MCP at /mcp, REST at /api/v1, the console at /console)')
+  .action(serve);
 
 program
   .command('stdio')

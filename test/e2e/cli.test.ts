@@ -34,6 +34,7 @@ describe('the switchboard command', () => {
     const snippet = JSON.parse(printed.slice(printed.indexOf('{\n'), printed.indexOf('\n}\n') + 2));
     expect(snippet.mcpServers.switchboard.url).toBe(`${first.url}/mcp`);
     expect(snippet.mcpServers.switchboard.headers.Authorization).toBe(`Bearer ${key}`);
+    expect(printed).toContain(`Open the console at ${first.url}/console and sign in with it.`);
 
     const client = await connectHttp(first.url, key!);
     const { workspace } = await callOk(client, 'get_workspace_config');

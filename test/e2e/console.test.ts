@@ -97,7 +97,7 @@ describe('console: a person signs in with a key and works the approvals, inbox a
   }
 
   const csrfOf = async (page: Page) => page.locator('input[name=_csrf]').first().inputValue();
-  const figure = async (page: Page, kpi: string) => Number(await page.locator(`[data-kpi=${kpi}] dd`).innerText());
+  const figure = async (page: Page, kpi: string) => Number(await page.locator(`[data-kpi=${kpi}] dd`).textContent());
 
   beforeAll(async () => {
     mkdirSync(ARTEFACTS, { recursive: true });
@@ -164,7 +164,7 @@ describe('console: a person signs in with a key and works the approvals, inbox a
     const card = page.locator(`article#${drafts['sales:0']}`);
     await expect(card.getByText('template intro').isVisible()).resolves.toBe(true);
     await card.getByRole('button', { name: 'Approve' }).click();
-    await expect(page.getByRole('status').innerText()).resolves.toMatch(/Approved "Hello SalesA"/);
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(/Approved "Hello SalesA"/);
     const mail = await until('the approved email at the SMTP server', () =>
       smtp.received.find((m) => m.to.includes('salesa0@sales.example')),
     );
@@ -174,7 +174,7 @@ describe('console: a person signs in with a key and works the approvals, inbox a
     await page.locator(`input[name=draft_id][value=${drafts['sales:1']}]`).check();
     await page.locator(`input[name=draft_id][value=${drafts['sales:2']}]`).check();
     await page.getByRole('button', { name: 'Approve selected' }).click();
-    await expect(page.getByRole('status').innerText()).resolves.toMatch(/Approved 2 drafts/);
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(/Approved 2 drafts/);
     await until('both emails at the SMTP server', () => smtp.received.length >= 3);
 
     await page.goto('/console/inbox');
@@ -183,10 +183,10 @@ describe('console: a person signs in with a key and works the approvals, inbox a
     await expect(page.getByText('Sales wants a human').isVisible()).resolves.toBe(true);
     await page.getByLabel('Assignee').fill('jane');
     await page.getByRole('button', { name: 'Assign' }).click();
-    await expect(page.getByRole('status').innerText()).resolves.toMatch(/assigned to jane/);
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(/assigned to jane/);
     await page.getByLabel('Resolution').fill('Called back, meeting booked');
     await page.getByRole('button', { name: 'Resolve' }).click();
-    await expect(page.getByRole('status').innerText()).resolves.toBe('Escalation resolved.');
+    await expect(page.getByRole('status').textContent()).resolves.toBe('Escalation resolved.');
     await expect(page.getByText('No conversation waits for a person.').isVisible()).resolves.toBe(true);
     const escalations = await api('GET', '/escalations?workspace_id=sales', adminKey);
     expect(escalations.escalations[0]).toMatchObject({ status: 'resolved', resolution: 'Called back, meeting booked' });
@@ -197,7 +197,7 @@ describe('console: a person signs in with a key and works the approvals, inbox a
     await expect(page.locator('.thread .msg').count()).resolves.toBeGreaterThan(0);
     await page.getByLabel('Label').selectOption('not_now');
     await page.getByRole('button', { name: 'Reclassify' }).click();
-    await expect(page.getByRole('status').innerText()).resolves.toBe('Reply reclassified as not now.');
+    await expect(page.getByRole('status').textContent()).resolves.toBe('Reply reclassified as not now.');
 
     await until('the three sends recorded', async () => {
       await page.goto('/console/numbers');
@@ -219,7 +219,14 @@ describe('console: a person signs in with a key and works the approvals, inbox a
     });
     for (const [width, viewport] of Object.entries(WIDTHS)) {
       const page = await signIn(adminKey, viewport);
-      const pages = ['approvals', 'inbox', 'numbers', 'prospects', 'settings', `inbox/conversations/${conversations['sales:0']}`];
+      const pages = [
+        'approvals',
+        'inbox',
+        'numbers',
+        'prospects',
+        'settings',
+        `inbox/conversations/${conversations['sales:0']}`,
+      ];
       for (const name of pages) {
         await page.goto(`/console/${name}?ws=sales`);
         const file = `${name.split('/')[0]}-${width}-${project}.png`;
@@ -287,7 +294,9 @@ describe('console: a person signs in with a key and works the approvals, inbox a
       maxRedirects: 0,
     });
     expect(refused.status()).toBe(403);
-    expect((await api('GET', `/drafts/${draft.id}?workspace_id=sales`, adminKey)).draft.status).toBe('pending_approval');
+    expect((await api('GET', `/drafts/${draft.id}?workspace_id=sales`, adminKey)).draft.status).toBe(
+      'pending_approval',
+    );
     // Settings need admin.
     expect((await page.goto('/console/settings'))!.status()).toBe(403);
   });

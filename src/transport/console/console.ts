@@ -12,15 +12,7 @@ import { type ConsoleEnv, type Form, type Page, type WorkspaceChoice, makePage }
 import { html } from './html.js';
 import { NAV, bare } from './layout.js';
 import { field, readForm } from './forms.js';
-import {
-  PRE_COOKIE,
-  cookieOptions,
-  endSession,
-  newToken,
-  openSession,
-  startSession,
-  tokensMatch,
-} from './session.js';
+import { PRE_COOKIE, cookieOptions, endSession, newToken, openSession, startSession, tokensMatch } from './session.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { mountApprovals } from './approvals.js';
 import { mountInbox } from './inbox.js';
@@ -154,10 +146,7 @@ export function createConsole(app: App): Hono<ConsoleEnv> {
     const page = c.get('page');
     const first = NAV.find((n) => page.can(n.scope));
     if (first) return c.redirect(first.path, 303);
-    return c.html(
-      bare('Nothing to show', html`<p>This key has no scope the console uses.</p>`).value,
-      403,
-    );
+    return c.html(bare('Nothing to show', html`<p>This key has no scope the console uses.</p>`).value, 403);
   });
   ui.post('/logout', (c) => {
     endSession(c);

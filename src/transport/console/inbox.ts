@@ -84,7 +84,8 @@ function reclassifyForm(page: Page, r: Reply, back: string) {
   return html`<form method="post" action="${PATH}/replies/${r.id}/reclassify" class="inline">${formContext(page, back)}
   <label for="${r.id}-label">Label</label>
   <select id="${r.id}-label" name="label">${REPLY_LABELS.map(
-    (l) => html`<option value="${l}"${l === r.classification.label ? html` selected` : ''}>${l.replace(/_/g, ' ')}</option>`,
+    (l) =>
+      html`<option value="${l}"${l === r.classification.label ? html` selected` : ''}>${l.replace(/_/g, ' ')}</option>`,
   )}</select>
   <label class="check"><input type="checkbox" name="hot" value="true"${r.classification.hot ? html` checked` : ''}> hot</label>
   <button type="submit">Reclassify</button>
@@ -111,7 +112,8 @@ export function mountInbox(ui: Hono<ConsoleEnv>): void {
             limit: 100,
           })
         ).escalations.sort(
-          (a, b) => PRIORITIES.indexOf(b.priority) - PRIORITIES.indexOf(a.priority) || a.created_at.localeCompare(b.created_at),
+          (a, b) =>
+            PRIORITIES.indexOf(b.priority) - PRIORITIES.indexOf(a.priority) || a.created_at.localeCompare(b.created_at),
         )
       : null;
     const body = html`
@@ -120,7 +122,10 @@ ${
     ? html`<section aria-labelledby="esc-h"><h2 id="esc-h">Open escalations</h2>${
         escalations.length
           ? html`<ul class="plain">${escalations.map((e) => escalationRow(page, e, back))}</ul>`
-          : emptyState('No conversation waits for a person.', 'Agents escalate with escalate_to_human; hot replies can open one automatically.')
+          : emptyState(
+              'No conversation waits for a person.',
+              'Agents escalate with escalate_to_human; hot replies can open one automatically.',
+            )
       }</section>`
     : ''
 }
@@ -162,8 +167,13 @@ ${
       messages: Message[];
     }>('get_conversation', { workspace_id: page.workspace?.id, conversation_id: id, limit: 100 });
     const replies = page.can('replies:read')
-      ? (await page.call<{ replies: Reply[] }>('list_replies', { workspace_id: page.workspace?.id, conversation_id: id, limit: 100 }))
-          .replies
+      ? (
+          await page.call<{ replies: Reply[] }>('list_replies', {
+            workspace_id: page.workspace?.id,
+            conversation_id: id,
+            limit: 100,
+          })
+        ).replies
       : [];
     // A reply is the inbound message with its Message-ID (or, recorded without one, its text).
     const byKey = new Map(replies.map((r) => [r.message_id ?? r.body, r]));

@@ -33,7 +33,16 @@ interface Suppression {
 }
 
 const PATH = '/console/prospects';
-const STATUSES = ['new', 'contacted', 'replied', 'interested', 'not_interested', 'converted', 'unsubscribed', 'bounced'];
+const STATUSES = [
+  'new',
+  'contacted',
+  'replied',
+  'interested',
+  'not_interested',
+  'converted',
+  'unsubscribed',
+  'bounced',
+];
 const name = (p: Prospect) => [p.first_name, p.last_name].filter(Boolean).join(' ') || p.email;
 
 /** The few fields of an event worth a glance; the rest stays in get_prospect_history. */
@@ -79,7 +88,8 @@ ${
 <caption>${prospects.length}${has_more ? '+' : ''} prospects</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Company</th><th scope="col">Status</th><th scope="col">Added</th></tr></thead>
 <tbody>${prospects.map(
-        (p) => html`<tr><td><a href="${PATH}/${p.id}${wsQuery(page)}">${name(p)}</a></td><td>${p.email}</td><td>${p.company ?? ''}</td><td>${p.status.replace(/_/g, ' ')}</td><td>${when(p.created_at)}</td></tr>`,
+        (p) =>
+          html`<tr><td><a href="${PATH}/${p.id}${wsQuery(page)}">${name(p)}</a></td><td>${p.email}</td><td>${p.company ?? ''}</td><td>${p.status.replace(/_/g, ' ')}</td><td>${when(p.created_at)}</td></tr>`,
       )}</tbody></table></div>`
     : emptyState(
         q || status ? 'No prospect matches.' : 'No prospects yet.',
@@ -101,11 +111,12 @@ ${
 ${
   suppressions.length
     ? html`<ul class="plain">${suppressions.map(
-        (s) => html`<li class="row"><span><strong>${s.value}</strong> · ${s.reason} · ${s.source} · ${when(s.created_at)}</span>${
-          page.can('admin')
-            ? html`<form method="post" action="${PATH}/suppressions/${s.id}/remove">${formContext(page, back)}<button type="submit">Remove</button></form>`
-            : ''
-        }</li>`,
+        (s) =>
+          html`<li class="row"><span><strong>${s.value}</strong> · ${s.reason} · ${s.source} · ${when(s.created_at)}</span>${
+            page.can('admin')
+              ? html`<form method="post" action="${PATH}/suppressions/${s.id}/remove">${formContext(page, back)}<button type="submit">Remove</button></form>`
+              : ''
+          }</li>`,
       )}</ul>`
     : emptyState('Nobody is suppressed.', 'Unsubscribes, hard bounces and complaints are added automatically.')
 }</section>`
@@ -124,9 +135,13 @@ ${
 ${
   events.length
     ? html`<ol class="timeline">${events.map(
-        (e) => html`<li><span class="event">${e.type}</span> ${when(e.created_at)} <span class="meta">by ${e.actor.type} ${e.actor.id}</span>${eventSummary(e) ? html`<br><span class="meta">${eventSummary(e)}</span>` : ''}</li>`,
+        (e) =>
+          html`<li><span class="event">${e.type}</span> ${when(e.created_at)} <span class="meta">by ${e.actor.type} ${e.actor.id}</span>${eventSummary(e) ? html`<br><span class="meta">${eventSummary(e)}</span>` : ''}</li>`,
       )}</ol>`
-    : emptyState('Nothing has happened with this prospect yet.', 'Drafts, sends, opens, clicks and replies appear here.')
+    : emptyState(
+        'Nothing has happened with this prospect yet.',
+        'Drafts, sends, opens, clicks and replies appear here.',
+      )
 }
 <p><a href="${PATH}${wsQuery(page)}">All prospects</a></p>`;
     return show(c, name(prospect), PATH, body);

@@ -61,7 +61,8 @@ const keyWorkspaces = (page: Page, k: ApiKey) =>
 export function mountSettings(ui: Hono<ConsoleEnv>): void {
   ui.get('/settings', async (c) => {
     const page = c.get('page');
-    if (!page.can('admin')) throw new AppError('forbidden', 'Settings need the admin scope, which this API key does not have');
+    if (!page.can('admin'))
+      throw new AppError('forbidden', 'Settings need the admin scope, which this API key does not have');
     const { api_keys } = await page.call<{ api_keys: ApiKey[] }>('list_api_keys', {});
     const webhooks = page.workspace
       ? (await page.call<{ webhooks: Webhook[] }>('list_webhooks', { workspace_id: page.workspace.id })).webhooks
@@ -81,7 +82,9 @@ export function mountSettings(ui: Hono<ConsoleEnv>): void {
 <section aria-labelledby="keys-h"><h2 id="keys-h">API keys</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Scopes</th><th scope="col">Workspaces</th><th scope="col">Status</th><th scope="col">Last used</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
 <tbody>${api_keys.map(
-      (k) => html`<tr><td>${k.name}</td><td><code>${k.prefix}…</code></td><td>${k.scopes.join(', ')}</td><td>${keyWorkspaces(page, k)}</td><td>${k.status}</td><td>${when(k.last_used_at)}</td>
+      (
+        k,
+      ) => html`<tr><td>${k.name}</td><td><code>${k.prefix}…</code></td><td>${k.scopes.join(', ')}</td><td>${keyWorkspaces(page, k)}</td><td>${k.status}</td><td>${when(k.last_used_at)}</td>
 <td>${
         k.status === 'active'
           ? html`<form method="post" action="${PATH}/keys/${k.id}/rotate" class="inline">${csrfField(page)}<button type="submit">Rotate</button></form>
@@ -114,7 +117,9 @@ ${
 ${
   webhooks.length
     ? html`<ul class="plain">${webhooks.map(
-        (w) => html`<li class="row"><span><strong>${w.url}</strong> · ${w.enabled ? 'enabled' : `disabled${w.disabled_reason ? `: ${w.disabled_reason}` : ''}`} · ${w.events ? w.events.join(', ') : 'every event'}</span>
+        (
+          w,
+        ) => html`<li class="row"><span><strong>${w.url}</strong> · ${w.enabled ? 'enabled' : `disabled${w.disabled_reason ? `: ${w.disabled_reason}` : ''}`} · ${w.events ? w.events.join(', ') : 'every event'}</span>
 <a href="${PATH}/webhooks/${w.id}${wsQuery(page)}">Delivery log</a></li>`,
       )}</ul>`
     : emptyState('No webhook endpoints.', 'Create one with create_webhook (POST /api/v1/webhooks) to receive events.')
@@ -128,13 +133,17 @@ ${
     const page = c.get('page');
     const args = { workspace_id: page.workspace?.id, webhook_id: c.req.param('id') };
     const { webhook } = await page.call<{ webhook: Webhook }>('get_webhook', args);
-    const { deliveries } = await page.call<{ deliveries: Delivery[] }>('list_webhook_deliveries', { ...args, limit: 100 });
+    const { deliveries } = await page.call<{ deliveries: Delivery[] }>('list_webhook_deliveries', {
+      ...args,
+      limit: 100,
+    });
     const body = html`<p class="meta">${webhook.url}</p>
 ${
   deliveries.length
     ? html`<div class="table-wrap"><table><thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">Status</th><th scope="col">Latency</th><th scope="col">Error</th></tr></thead>
 <tbody>${deliveries.map(
-        (d) => html`<tr><td>${when(d.created_at)}</td><td>${d.event_type}</td><td>${d.attempt}</td><td>${d.status_code ?? '—'}</td><td>${d.latency_ms} ms</td><td>${d.error ?? ''}</td></tr>`,
+        (d) =>
+          html`<tr><td>${when(d.created_at)}</td><td>${d.event_type}</td><td>${d.attempt}</td><td>${d.status_code ?? '—'}</td><td>${d.latency_ms} ms</td><td>${d.error ?? ''}</td></tr>`,
       )}</tbody></table></div>`
     : emptyState('Nothing delivered yet.', 'Deliveries appear once an event this endpoint subscribes to happens.')
 }
