@@ -64,7 +64,7 @@ th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);v
 .figure{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .figure dt{color:var(--muted);font-size:.85rem}
 .figure dd{margin:0;font-size:1.6rem;font-weight:700}
-.chart{margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.5rem}
+.chart{max-width:52rem;margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.5rem}
 .chart svg{width:100%;height:auto}
 .chart .grid{stroke:var(--line)}
 .chart .axis{fill:var(--muted);font-size:11px}

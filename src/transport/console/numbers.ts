@@ -21,6 +21,7 @@ interface Kpis {
   from: string;
   to: string;
   timezone: string;
+  include_test: boolean;
   totals: Counts & { drafts_awaiting_approval: number };
   rates: { open_rate: number; click_rate: number; reply_rate: number; positive_rate: number; bounce_rate: number };
   series: (Counts & { date: string })[];
@@ -55,6 +56,8 @@ export function mountNumbers(ui: Hono<ConsoleEnv>): void {
       from,
       to,
       granularity: 'day',
+      // A test workspace's own traffic is all it has: leaving it out would show only zeros.
+      include_test: page.workspace?.is_test === true,
     });
     const t = kpis.totals;
     const nothing = FIGURES.every(([k]) => t[k] === 0);
@@ -64,7 +67,7 @@ export function mountNumbers(ui: Hono<ConsoleEnv>): void {
   <label for="to">To</label><input id="to" name="to" type="date" value="${kpis.to.slice(0, 10)}">
   <button type="submit">Show</button>
 </form>
-<p class="meta">${kpis.from.slice(0, 10)} to ${kpis.to.slice(0, 10)}, ${kpis.timezone}.</p>
+<p class="meta">${kpis.from.slice(0, 10)} to ${kpis.to.slice(0, 10)}, ${kpis.timezone}${kpis.include_test ? ', test traffic included' : ''}.</p>
 ${
   nothing
     ? emptyState(
