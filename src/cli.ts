@@ -5,6 +5,7 @@ import { type OrgContext, systemActor } from './kernel/context.js';
 import { AppError } from './kernel/errors.js';
 import { seedDemoData } from './domains/prospects/index.js';
 import {
+  ALL_SCOPES,
   PRESET_NAMES,
   RateLimitSetting,
   bootstrapIfEmpty,
@@ -219,6 +220,9 @@ async function mcpJson(o: McpJsonOptions): Promise<void> {
   process.stderr.write(`put it in ${CONFIG_FILE[o.client]}\n`);
 }
 
+/** What a person working in the console may do by default: everything but managing keys and workspaces. */
+const PERSON_SCOPES: string[] = ALL_SCOPES.filter((s) => s !== 'admin');
+
 const program = new Command('switchboard')
   .description('Self-hosted MCP server with workspace-scoped business tools')
   .version(VERSION);
@@ -291,25 +295,33 @@ ws.command('list')
 
 const k = program.command('keys').description('Manage API keys');
 k.command('create')
-  .requiredOption('--workspace <ids...>', 'workspace ids or slugs, or "all"')
-  .requiredOption('--scopes <scopes>', 'comma-separated scopes, e.g. prospects:read,suppression:read, or *')
+  .option('--workspace <ids...>', 'workspace ids or slugs, or "all" (default with --person: all)')
+  .option(
+    '--scopes <scopes>',
+    'comma-separated scopes, e.g. prospects:read,suppression:read, or * (default with --person: every scope but admin)',
+  )
+  .option('--person <name>', 'a key for a person who signs in to the console (names the key after them)')
   .option('--name <name>', 'what the key is for', 'cli')
   .option('--expires-at <iso>', 'expiry instant (ISO 8601)')
   .option('--org <id>', 'organization (default: the default one)')
   .option('--json', 'print JSON (includes the key, shown this one time)')
   .action((o) =>
     withApp(async (app) => {
-      const refs: string[] = o.workspace.flatMap(csv);
+      const person: string | undefined = o.person?.trim() || undefined;
+      if (!person && (!o.workspace || !o.scopes))
+        throw new ConfigError('--workspace and --scopes are required (or --person <name> for a console user)');
+      const refs: string[] = (o.workspace ?? ['all']).flatMap(csv);
       const created = await keys.createKey(await ownerContext(app, o.org), {
-        name: o.name,
-        scopes: csv(o.scopes),
+        name: person ? `${person} (person)` : o.name,
+        scopes: o.scopes ? csv(o.scopes) : PERSON_SCOPES,
         workspaces: refs.includes('all') ? 'all' : refs,
         expires_at: o.expiresAt,
       });
+      const signIn = person ? `Sign in to the console at ${defaultUrl(app.config)}/console with it.\n` : '';
       print(
         o.json,
         created,
-        `created key ${created.api_key.id} (${created.api_key.prefix}...)\n\n  ${created.secret}\n\nStore it now: it is not shown again.`,
+        `created key ${created.api_key.id} (${created.api_key.prefix}...)\n\n  ${created.secret}\n\n${signIn}Store it now: it is not shown again.`,
       );
     }),
   );

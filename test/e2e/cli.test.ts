@@ -53,6 +53,22 @@ describe('the switchboard command', () => {
     expect(await stopped).toBe(0);
   });
 
+  it('creates a key for a person who signs in to the console', { timeout: 60_000 }, async () => {
+    const made = await run(['keys', 'create', '--person', 'Jane Doe'], env);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/Sign in to the console at http:\/\/[^\s]+\/console with it\./);
+    const secret = made.stdout.match(/\b(sb_[a-z0-9]{20,})\b/)![1]!;
+    const listed = JSON.parse((await run(['keys', 'list', '--json'], env)).stdout);
+    const key = listed.api_keys.find((k: { name: string }) => k.name === 'Jane Doe (person)');
+    expect(key).toMatchObject({ workspaces: 'all', status: 'active' });
+    expect(key.scopes).toContain('drafts:approve');
+    expect(key.scopes).not.toContain('admin');
+    expect(key.prefix).toBe(secret.slice(0, key.prefix.length));
+    const bare = await run(['keys', 'create', '--name', 'x'], env);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/--workspace and --scopes are required/);
+  });
+
   it('manages workspaces and keys with --json output', { timeout: 90_000 }, async () => {
     const created = await run(['workspaces', 'create', '--name', 'Sales Team', '--test', '--json'], env);
     expect(created.code).toBe(0);

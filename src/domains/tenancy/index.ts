@@ -12,7 +12,7 @@ export {
 export { rateLimitOperations } from './rate-limits.ops.js';
 export * as rateLimits from './rate-limits.service.js';
 export * as keys from './keys.service.js';
-export { SCOPES, type Scope, hasScope } from './scopes.js';
+export { ALL_SCOPES, SCOPES, type Scope, hasScope } from './scopes.js';
 export { WorkspaceCache } from './workspace-cache.js';
 export { Workspace } from './workspaces.model.js';
 export { workspaceOperations } from './workspaces.ops.js';
