@@ -316,6 +316,7 @@ k.command('create')
         scopes: o.scopes ? csv(o.scopes) : PERSON_SCOPES,
         workspaces: refs.includes('all') ? 'all' : refs,
         expires_at: o.expiresAt,
+        person,
       });
       const signIn = person ? `Sign in to the console at ${defaultUrl(app.config)}/console with it.\n` : '';
       print(

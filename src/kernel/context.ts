@@ -31,6 +31,8 @@ export interface Principal {
   expiresAt?: Date | null;
   /** Its organization's rate limits, resolved with the key; absent: the `standard` preset. */
   rateLimits?: RateLimitPolicy;
+  /** The person the key was made for (`keys create --person`): calls act as `{ type: 'person' }`. */
+  person?: string | null;
 }
 
 export interface Workspace {

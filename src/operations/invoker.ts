@@ -64,7 +64,10 @@ export class Registry extends Catalog implements OperationCaller {
 
     const base: OrgContext = {
       ...this.deps,
-      actor: opts.actor ?? { type: 'key', id: principal.keyId },
+      // An agent run passes its own actor; a person's key acts as that person (id: the key, which
+      // names them); any other key as itself.
+      actor:
+        opts.actor ?? (principal.person ? { type: 'person', id: principal.keyId } : { type: 'key', id: principal.keyId }),
       principal,
       log: opts.log,
       requestId: opts.requestId,

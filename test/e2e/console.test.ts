@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../src/workers.js';
+import { hashSecret } from '../../src/domains/tenancy/auth.js';
 import { SinkSender } from '../../src/adapters/mail/sink.js';
 import { SmtpSender } from '../../src/adapters/mail/smtp.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
@@ -133,6 +134,12 @@ describe('console: a person signs in with a key and works the approvals, inbox a
       ],
       [sales],
     );
+    // A key made for a person (`keys create --person`): what it does is recorded as that person's doing.
+    await t.app.db
+      .updateTable('api_keys')
+      .set({ person: 'Jane Doe' })
+      .where('secret_hash', '=', hashSecret(personKey))
+      .execute();
     readOnlyKey = await addKey(
       t.app,
       org,
@@ -169,6 +176,14 @@ describe('console: a person signs in with a key and works the approvals, inbox a
       smtp.received.find((m) => m.to.includes('salesa0@sales.example')),
     );
     expect(mail.subject).toBe('Hello SalesA');
+    const approvedBy = (
+      await api(
+        'GET',
+        `/prospects/${(await api('GET', `/drafts/${drafts['sales:0']}?workspace_id=sales`, adminKey)).draft.prospect_id}/history?workspace_id=sales`,
+        adminKey,
+      )
+    ).events.find((e: { type: string }) => e.type === 'draft.approved');
+    expect(approvedBy.actor.type).toBe('person');
 
     // Approve several at once.
     await page.locator(`input[name=draft_id][value=${drafts['sales:1']}]`).check();

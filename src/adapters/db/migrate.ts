@@ -20,6 +20,7 @@ import * as kpiRollup from './migrations/2026_12_05_1500_kpi_rollup.js';
 import { sealWebhookSecrets } from './migrations/2026_12_05_1400_webhooks.js';
 import type { SecretBox } from '../../kernel/ports.js';
 import * as kbSearch from './migrations/2026_12_05_1200_kb_search.js';
+import * as consolePerson from './migrations/2026_12_05_1300_console.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_04_1000_rate_limits': rateLimits,
   '2026_12_05_1000_agents': agents,
   '2026_12_05_1200_kb_search': kbSearch,
+  '2026_12_05_1300_console': consolePerson,
   '2026_12_05_1500_kpi_rollup': kpiRollup,
 };
 

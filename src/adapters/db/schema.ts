@@ -84,6 +84,8 @@ export interface ApiKeyTable {
   revoked_at: Timestamp | null;
   /** The key a rotation replaced this one with; set once, so a key is rotated at most once. */
   replaced_by: string | null;
+  /** Set for a key made for a person (a console user): its actions are recorded as theirs. */
+  person: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiKeyWorkspaceTable {

@@ -44,6 +44,7 @@ export async function authenticateKey(
       'api_keys.revoked_at',
       'api_keys.expires_at',
       'api_keys.last_used_at',
+      'api_keys.person',
       'organizations.rate_limits',
     ])
     .where('api_keys.secret_hash', '=', hash)
@@ -71,5 +72,6 @@ export async function authenticateKey(
     workspaceIds,
     expiresAt: key.expires_at,
     rateLimits: policyOf(key.rate_limits),
+    person: key.person,
   };
 }

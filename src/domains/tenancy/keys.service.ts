@@ -36,6 +36,8 @@ export interface CreateKeyInput {
   /** `"all"`, or workspace ids or slugs. */
   workspaces: 'all' | string[];
   expires_at?: string | undefined;
+  /** A key for this person (a console user): what it does is recorded as done by a person. */
+  person?: string | undefined;
 }
 
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
@@ -52,6 +54,7 @@ const KEY_COLUMNS = [
   'expires_at',
   'revoked_at',
   'replaced_by',
+  'person',
 ] as const;
 type KeyRow = Pick<ApiKeyRow, (typeof KEY_COLUMNS)[number]>;
 
@@ -107,6 +110,7 @@ export async function createKey(ctx: OrgContext, input: CreateKeyInput): Promise
       allWorkspaces: input.workspaces === 'all',
       workspaceIds: [...new Set(workspaceIds)],
       expiresAt,
+      person: input.person ?? null,
     });
   });
 }
@@ -115,7 +119,14 @@ export async function insertKey(
   db: Kysely<Database>,
   organizationId: string,
   now: Date,
-  k: { name: string; scopes: string[]; allWorkspaces: boolean; workspaceIds: string[]; expiresAt: Date | null },
+  k: {
+    name: string;
+    scopes: string[];
+    allWorkspaces: boolean;
+    workspaceIds: string[];
+    expiresAt: Date | null;
+    person?: string | null;
+  },
 ): Promise<CreatedKey> {
   if (!k.allWorkspaces && k.workspaceIds.length === 0) {
     throw new AppError('invalid_request', 'A key needs at least one workspace, or "all"', { param: 'workspaces' });
@@ -133,6 +144,7 @@ export async function insertKey(
       all_workspaces: k.allWorkspaces,
       created_at: now,
       expires_at: k.expiresAt,
+      person: k.person ?? null,
     })
     .returning(KEY_COLUMNS)
     .executeTakeFirstOrThrow();
@@ -215,6 +227,7 @@ export async function rotateKey(ctx: OrgContext, keyId: string, graceSeconds = 0
       allWorkspaces: row.all_workspaces,
       workspaceIds,
       expiresAt: row.expires_at,
+      person: row.person,
     });
     // Rotation never extends a key's life beyond the expiry it already had.
     const graceEnd = new Date(now.getTime() + graceSeconds * 1000);
