@@ -355,6 +355,31 @@ describe('console: a person signs in with a key and works the approvals, inbox a
     expect(await rival.content()).not.toContain('SalesA');
   });
 
+  it('creates a key on the Settings page, shows its secret once, and revokes it', async () => {
+    const page = await signIn(adminKey);
+    await page.goto('/console/settings?ws=sales');
+    await page.getByLabel('Name (who or what it is for)').fill('Robin (console)');
+    await page.locator('input[name=scopes][value="drafts:read"]').check();
+    await page.locator('input[name=scopes][value="workspaces:read"]').check();
+    await page.locator('input[name=workspaces][value=all]').check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByLabel('API key').inputValue();
+    expect(secret).toMatch(/^sb_/);
+    // Shown in the answer only: not in the URL, and not kept for the next page.
+    expect(page.url()).not.toContain(secret);
+    const me = await fetch(`${server.url}/api/v1/workspaces`, { headers: { Authorization: `Bearer ${secret}` } });
+    expect(me.status).toBe(200);
+    await page.goto('/console/settings?ws=sales');
+    expect(await page.content()).not.toContain(secret);
+    await page
+      .getByRole('row', { name: /Robin \(console\)/ })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
+    await expect(page.getByRole('status').textContent()).resolves.toBe('Key revoked.');
+    const gone = await fetch(`${server.url}/api/v1/workspaces`, { headers: { Authorization: `Bearer ${secret}` } });
+    expect(gone.status).toBe(401);
+  });
+
   it('signs out, and a revoked key ends its session', async () => {
     const page = await signIn(personKey);
     await page.getByRole('button', { name: /Sign out/ }).click();
