@@ -76,7 +76,8 @@ th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);v
 .scopes{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.2rem .8rem}
 fieldset{border:1px solid var(--line);border-radius:6px}
 label.check{display:inline-flex;gap:.3rem;align-items:center;font-weight:400}
-label.check input{min-height:auto}
+label.check input,.pick input{min-height:auto}
+.pick input{width:1.4rem;height:1.4rem}
 .login{display:flex;flex-direction:column;gap:.5rem}
 .secret input{width:100%}
 @media (max-width:40rem){main{padding:.6rem}.logout{margin-left:0}.card header{flex-direction:column}.filters input,.filters select{flex:1 1 100%}}

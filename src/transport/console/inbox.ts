@@ -145,7 +145,7 @@ ${
         (r) => html`<li class="card reply">
   <p>${labelBadge(r.classification)} <strong>${r.from}</strong> · ${when(r.received_at)}</p>
   <p class="subject">${r.subject ?? '(no subject)'}</p>
-  <p class="reason">Why: ${r.classification.reason}${r.classification.corrected_at ? ' (corrected by a person)' : ''}</p>
+  <p class="reason">Why: ${r.classification.reason}</p>
   <blockquote class="untrusted">${preview(r.body)}</blockquote>
   <div class="actions">${page.can('conversations:read') ? html`<a href="${PATH}/conversations/${r.conversation_id}${wsQuery(page)}">Whole thread</a>` : ''}${reclassifyForm(page, r, back)}</div>
 </li>`,
