@@ -67,7 +67,8 @@ export class Registry extends Catalog implements OperationCaller {
       // An agent run passes its own actor; a person's key acts as that person (id: the key, which
       // names them); any other key as itself.
       actor:
-        opts.actor ?? (principal.person ? { type: 'person', id: principal.keyId } : { type: 'key', id: principal.keyId }),
+        opts.actor ??
+        (principal.person ? { type: 'person', id: principal.keyId } : { type: 'key', id: principal.keyId }),
       principal,
       log: opts.log,
       requestId: opts.requestId,
