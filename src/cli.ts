@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { type App, VERSION, createApp } from './app.js';
 import { type OrgContext, systemActor } from './kernel/context.js';
 import { AppError } from './kernel/errors.js';
-import { seedDemoData } from './domains/prospects/index.js';
+import { seedDemo } from './demo.js';
 import {
   ALL_SCOPES,
   PRESET_NAMES,
@@ -75,6 +75,19 @@ function firstStartSnippets(config: Config, url: string, key: string): string {
   );
 }
 
+/** The demo data of a first start; a failure is logged and never stops the server. Returns how the first-start message names it. */
+async function seedFirstStart(app: App, organizationId: string, slug: string, log: Logger): Promise<string> {
+  try {
+    const ctx = await ownerContext(app, organizationId);
+    const workspace = await workspaces.resolveWorkspace(app.db, ctx.principal, slug);
+    const seeded = await seedDemo({ ...ctx, workspace });
+    return ` with ${seeded.prospects} fictional prospects and ${seeded.drafts} drafts awaiting approval`;
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not add the demo data');
+    return '';
+  }
+}
+
 async function serve(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'stdout');
@@ -89,9 +102,10 @@ async function serve(): Promise<void> {
   const publicUrl = config.publicUrl ?? server.url;
   const boot = await bootstrapIfEmpty(app.db, app.clock);
   if (boot) {
+    const seeded = await seedFirstStart(app, boot.organizationId, boot.workspaceSlug, log);
     // Printed, never logged: the key appears once, on the terminal of whoever started the server.
     process.stdout.write(
-      `\nFirst start: created workspace "${boot.workspaceSlug}" (a test workspace: nothing is really sent) and a full-access API key:\n\n` +
+      `\nFirst start: created workspace "${boot.workspaceSlug}" (a test workspace: nothing is really sent)${seeded}, and a full-access API key:\n\n` +
         `  ${boot.key.secret}\n\nOpen the console at ${publicUrl}/console and sign in with it.\n\n` +
         `${firstStartSnippets(config, publicUrl, boot.key.secret)}\n`,
     );
@@ -411,15 +425,19 @@ rl.command('set')
 
 program
   .command('seed')
-  .description('Add a few fictional prospects to a workspace, to try the tools')
+  .description(
+    'Add fictional prospects, a template and drafts awaiting approval to a workspace, to try the tools and the console',
+  )
   .option('--workspace <id>', 'workspace id or slug', 'demo')
   .option('--org <id>', 'organization (default: the default one)')
   .action((o) =>
     withApp(async (app) => {
       const ctx = await ownerContext(app, o.org);
       const workspace = await workspaces.resolveWorkspace(app.db, ctx.principal, o.workspace);
-      const n = await seedDemoData({ ...ctx, workspace });
-      process.stderr.write(`seeded ${n} prospects into ${workspace.slug}\n`);
+      const seeded = await seedDemo({ ...ctx, workspace });
+      process.stderr.write(
+        `seeded ${seeded.prospects} prospects and ${seeded.drafts} drafts awaiting approval into ${workspace.slug}\n`,
+      );
     }),
   );
 

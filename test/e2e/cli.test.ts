@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DB_KIND, createPgDatabase } from '../helpers/db.js';
 import { runCli as run, startServe } from '../helpers/cli.js';
 import { callOk, connectHttp } from '../helpers/mcp.js';
+import { until } from '../helpers/wait.js';
 
 describe('the switchboard command', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-cli-'));
@@ -36,9 +37,20 @@ describe('the switchboard command', () => {
     expect(snippet.mcpServers.switchboard.headers.Authorization).toBe(`Bearer ${key}`);
     expect(printed).toContain(`Open the console at ${first.url}/console and sign in with it.`);
 
+    expect(printed).toContain('with 5 fictional prospects and 5 drafts awaiting approval');
+
     const client = await connectHttp(first.url, key!);
     const { workspace } = await callOk(client, 'get_workspace_config');
     expect(workspace).toMatchObject({ slug: 'demo', is_test: true });
+    // The demo a newcomer meets in the console: drafts to approve, which send (to the test sink) once approved.
+    const { drafts } = await callOk(client, 'list_drafts', { status: 'pending_approval' });
+    expect(drafts).toHaveLength(5);
+    expect(drafts[0].subject).toMatch(/^A quick question for /);
+    await callOk(client, 'approve_draft', { draft_id: drafts[0].id });
+    await until('the approved demo draft to be sent', async () => {
+      const { draft } = await callOk(client, 'get_draft', { draft_id: drafts[0].id });
+      return draft.status === 'sent';
+    });
     await client.close();
 
     const exited = new Promise<number | null>((r) => first.child.on('exit', r));

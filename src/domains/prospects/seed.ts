@@ -45,8 +45,9 @@ const DEMO_PROSPECTS = [
   },
 ];
 
-/** Upserts a handful of fictional prospects; running it twice changes nothing. */
-export async function seedDemoData(ctx: RequestContext): Promise<number> {
-  for (const p of DEMO_PROSPECTS) await upsertProspect(ctx, p);
-  return DEMO_PROSPECTS.length;
+/** Upserts a handful of fictional prospects and returns their ids; running it twice changes nothing. */
+export async function seedDemoData(ctx: RequestContext): Promise<string[]> {
+  const ids: string[] = [];
+  for (const p of DEMO_PROSPECTS) ids.push((await upsertProspect(ctx, p)).prospect.id);
+  return ids;
 }

@@ -1,2 +1,2 @@
 export { templateOperations } from './templates.ops.js';
-export { getTemplate, renderTemplate } from './templates.service.js';
+export { createTemplate, getTemplate, renderTemplate } from './templates.service.js';
