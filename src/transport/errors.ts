@@ -20,11 +20,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   quota_exceeded: 429,
   upstream_error: 502,
   unavailable: 503,
+  not_configured: 501,
   internal: 500,
 };
 
 const errorType = (code: ErrorCode): string =>
-  code === 'internal' || code === 'upstream_error' || code === 'unavailable'
+  code === 'internal' || code === 'upstream_error' || code === 'unavailable' || code === 'not_configured'
     ? 'api_error'
     : code === 'unauthorized' || code === 'forbidden'
       ? 'authentication_error'
