@@ -44,7 +44,9 @@ export function toAppError(err: unknown, log: Logger, requestId: string): AppErr
         return `unknown field(s) ${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
       return `${path || 'input'}: ${i.message}`;
     };
-    const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
+    // An unknown field is named with its path (llm_config.top_k), like every other field at fault.
+    const param =
+      first?.code === 'unrecognized_keys' ? [...first.path, first.keys[0]].join('.') : first?.path.join('.');
     return new AppError(
       'invalid_request',
       `Invalid input: ${err.issues.map(describe).join('; ')}`,
