@@ -17,7 +17,7 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/;
 export const LlmConfig = z
   .strictObject({
     provider: z
-      .literal('anthropic')
+      .enum(['anthropic'])
       .optional()
       .describe('Only anthropic (Claude, through ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL)'),
     model: z

@@ -62,7 +62,7 @@ const deleteConversation = defineOperation({
     'Fails with conflict for an email thread (it is the outreach record), an agent session (close it instead) and a conversation escalated to a person (resolve the escalation first).',
   input: z.object({ conversation_id: ConversationId }),
   output: z.object({
-    deleted: z.literal(true).describe('Always true: the conversation and its messages are gone'),
+    deleted: z.boolean().describe('Always true: the conversation and its messages are gone'),
     id: z.string().describe('The id of the deleted conversation'),
   }),
   annotations: destructive,
