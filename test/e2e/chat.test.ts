@@ -337,3 +337,55 @@ describe('chat without a model', () => {
     }
   });
 });
+
+describe('chat streams and rate limits', () => {
+  it('a stream holds its in-flight slot until it ends, not just until its headers are sent', async () => {
+    const claude = await startFakeAnthropic();
+    claude.respond(() => ({ text: 'one two three four' }));
+    const t = await createTestApp({
+      rateLimits: true,
+      anthropic: {
+        apiKey: claude.apiKey,
+        baseUrl: claude.url,
+        generationModel: undefined,
+        classificationModel: undefined,
+      },
+    });
+    const server = await startHttpServer(t.app, { port: 0 });
+    try {
+      const org = await createOrg(t.app);
+      const ws = await addWorkspace(t.app, org, 'main');
+      const admin = await addKey(t.app, org, ['*'], 'all');
+      const key = await addKey(t.app, org, ['chat:write', 'chat:read'], [ws]);
+      const call = (path: string, k: string, init: RequestInit = {}) =>
+        fetch(`${server.url}/api/v1${path}`, {
+          ...init,
+          headers: { 'x-api-key': k, 'content-type': 'application/json' },
+        });
+      const set = await call('/organization/rate-limits', admin, {
+        method: 'PUT',
+        body: JSON.stringify({ preset: 'standard', in_flight: 1 }),
+      });
+      expect(set.status).toBe(200);
+      const hold = claude.holdNextStream(2);
+      const stream = await call('/chat/stream', key, { method: 'POST', body: JSON.stringify({ message: 'Count' }) });
+      expect(stream.status).toBe(200);
+      await hold.held;
+      const refused = await call('/conversations', key);
+      expect(refused.status).toBe(429);
+      await refused.body?.cancel();
+      hold.resume();
+      expect(await stream.text()).toContain('"done":true');
+      const allowed = await until('the slot to be given back', async () => {
+        const res = await call('/conversations', key);
+        await res.body?.cancel();
+        return res.status === 200;
+      });
+      expect(allowed).toBe(true);
+    } finally {
+      await server.close();
+      await t.close();
+      await claude.close();
+    }
+  });
+});
