@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { completeChat } from '../../../src/domains/chat/chat.service.js';
+import { createAgent } from '../../../src/domains/agents/agents.service.js';
 import { openChatTurn, runChatTurn } from '../../../src/domains/chat/index.js';
 import { MAX_HISTORY_CHARS } from '../../../src/domains/chat/chat.model.js';
 import { deleteConversation } from '../../../src/domains/conversations/conversations.service.js';
@@ -96,7 +97,11 @@ describe('chat', () => {
     const completed = (await eventsOf('message.completed')).find(
       (e) => (e.data as { message_id: string }).message_id === out.message_id,
     );
-    expect(completed?.data).toMatchObject({ status: 'complete', output_tokens: out.usage.output_tokens });
+    expect(completed?.data).toMatchObject({
+      status: 'completed',
+      agent_id: null,
+      output_tokens: out.usage.output_tokens,
+    });
     expect(completed?.actor_id).toBe(ctx.actor.id);
     // Events carry ids, never the text.
     expect(JSON.stringify(completed?.data)).not.toContain('An answer.');
@@ -121,14 +126,16 @@ describe('chat', () => {
     expect((await failure(completeChat(ctx, { message: 'x', conversation_id: mine.conversation_id }))).code).toBe(
       'conflict',
     );
+    const agent = await createAgent({ ...ctx, operations: t.app.registry }, { name: 'Support' });
     await t.app.db
       .updateTable('conversations')
-      .set({ status: 'open', agent_id: 'agt_1' })
+      .set({ status: 'open', agent_id: agent.id })
       .where('id', '=', mine.conversation_id)
       .execute();
     expect((await failure(completeChat(ctx, { message: 'x', conversation_id: mine.conversation_id }))).message).toMatch(
-      /agent agt_1/,
+      new RegExp(`agent ${agent.id}`),
     );
+    expect((await failure(deleteConversation(ctx, mine.conversation_id))).code).toBe('conflict');
   });
 
   it('shows the model a bounded history: the newest messages within the character budget, starting with a user turn', async () => {
