@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'suppressed',
   'upstream_error',
   'unavailable',
+  'not_configured',
   'internal',
 ] as const;
 

@@ -63,6 +63,7 @@ export interface EventMap {
     /** True when the conversation was already escalated: the reason was added and the priority raised. */
     repeated: boolean;
   };
+  'conversation.deleted': { conversation_id: string; channel: string; message_count: number };
   'escalation.assigned': { escalation_id: string; conversation_id: string; assignee: string | null };
   'escalation.resolved': { escalation_id: string; conversation_id: string };
   'webhook.created': { webhook_id: string; url: string; events: string[] | null };
@@ -74,16 +75,47 @@ export interface EventMap {
   'agent.deleted': { agent_id: string; name: string };
   'session.created': { session_id: string; agent_id: string; channel: string };
   'session.closed': { session_id: string; agent_id: string; reason: 'closed' | 'expired' };
-  'message.created': { message_id: string; session_id: string; agent_id: string };
-  'message.completed': {
-    message_id: string;
-    session_id: string;
-    agent_id: string;
-    execution_id: string;
-    status: 'completed' | 'escalated';
-    citation_count: number;
-  };
-  'message.failed': { message_id: string; session_id: string; agent_id: string; execution_id: string; reason: string };
+  /**
+   * A message was stored: a customer's message to an agent (`session_id`, `agent_id`), or a message
+   * to the model in a chat (`conversation_id`, `agent_id` null; before the model answers).
+   */
+  'message.created':
+    | { message_id: string; session_id: string; agent_id: string }
+    | { message_id: string; conversation_id: string; agent_id: null; channel: 'chat'; direction: 'inbound' };
+  /** An agent answered (`session_id`), or the model's chat answer was stored (`conversation_id`; `partial` when the client left mid-stream). */
+  'message.completed':
+    | {
+        message_id: string;
+        session_id: string;
+        agent_id: string;
+        execution_id: string;
+        status: 'completed' | 'escalated';
+        citation_count: number;
+      }
+    | {
+        message_id: string;
+        conversation_id: string;
+        agent_id: null;
+        /** The message it answers. */
+        in_reply_to_message_id: string;
+        model: string;
+        status: 'completed' | 'partial';
+        stop_reason: string | null;
+        input_tokens: number;
+        output_tokens: number;
+      };
+  /** An agent run failed (`session_id`), or the model failed to answer a chat message (`conversation_id`; what it wrote first is `partial_message_id`). */
+  'message.failed':
+    | { message_id: string; session_id: string; agent_id: string; execution_id: string; reason: string }
+    | {
+        /** The message that was not answered. */
+        message_id: string;
+        conversation_id: string;
+        agent_id: null;
+        partial_message_id: string | null;
+        code: string;
+        reason: string;
+      };
   'agent.executed': { agent_id: string; execution_id: string; status: string };
   /** Switchboard disabled an endpoint that failed without a success for 5 days. */
   'webhook.disabled': { webhook_id: string; url: string; reason: string; failing_since: string };
@@ -123,6 +155,7 @@ export const EVENT_TYPES = [
   'reply.classified',
   'hot_lead.detected',
   'conversation.escalated',
+  'conversation.deleted',
   'escalation.assigned',
   'escalation.resolved',
   'webhook.created',

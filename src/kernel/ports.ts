@@ -88,6 +88,11 @@ export interface Llm {
    * without it agents answer offline from their knowledge bases. Throws AppError('upstream_error').
    */
   converse?(req: ConverseRequest): Promise<ConverseResponse>;
+  /**
+   * Chat (see "Chat: streaming answers" below). Only a model-backed Llm has it: without a model the
+   * chat domain answers `not_configured` before storing anything, never an invented answer.
+   */
+  streamChat?(req: ChatRequest): AsyncIterable<ChatStreamEvent>;
 }
 
 // --- Agent conversations: tool use (src/domains/agents) ---------------------------------------
@@ -332,3 +337,41 @@ export interface RateLimitAdmission {
 export interface RateLimiter {
   admit(keyId: string, policy: RateLimitPolicy): Promise<RateLimitAdmission>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Chat: streaming answers (issue #13, the Orckai chat API). Kept apart from the tool-use methods.
+
+/** One turn of a chat as the model is shown it. */
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+export interface ChatRequest {
+  /** A model id; unset: the adapter's generation model. */
+  model?: string | undefined;
+  /** The caller's system prompt, if any. */
+  system?: string | undefined;
+  /** Oldest first: starts with a user turn and ends with the new user message. */
+  turns: ChatTurn[];
+  maxTokens: number;
+  /** 0..1; unset: the provider's default. */
+  temperature?: number | undefined;
+  /** Aborting it cancels the upstream request: the iteration then ends without a `done` event. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ChatUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * What a chat stream yields: `start` once the provider accepted the request, `text` for each piece
+ * of the answer, `done` once it is complete. A provider failure (before or mid-answer) is thrown as
+ * AppError('upstream_error'); a cancelled request simply ends the iteration early.
+ */
+export type ChatStreamEvent =
+  | { type: 'start'; model: string; inputTokens: number }
+  | { type: 'text'; text: string }
+  | { type: 'done'; model: string; stopReason: string | null; usage: ChatUsage };

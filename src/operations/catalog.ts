@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { draftOperations, outreachSettingsOperations } from '../domains/outreach/index.js';
 import { conversationOperations } from '../domains/conversations/index.js';
+import { chatOperations } from '../domains/chat/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
 import { agentOperations } from '../domains/agents/index.js';
 import { kpiOperations } from '../domains/kpis/index.js';
@@ -32,6 +33,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...draftOperations,
   ...replyOperations,
   ...conversationOperations,
+  ...chatOperations,
   ...escalationOperations,
   ...kpiOperations,
   ...webhookOperations,

@@ -11,6 +11,7 @@ export const TOOLSETS = {
   templates: 'Message and prompt templates with {{variable}} placeholders',
   drafts: 'Email drafts: create, review, approve (sending follows approval)',
   conversations: 'Conversations and replies: inbound mail, its classification, the threads',
+  chat: 'Chat with the model over a stored conversation (completions; streams over REST)',
   escalations: 'Hand a conversation to a person, and the inbox of those waiting',
   kpis: 'Outreach numbers: sent, opened, replied, rates and a daily series',
   webhooks: 'Signed webhooks: endpoints that receive workspace events, and their delivery log',

@@ -20,11 +20,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   quota_exceeded: 429,
   upstream_error: 502,
   unavailable: 503,
+  not_configured: 501,
   internal: 500,
 };
 
 const errorType = (code: ErrorCode): string =>
-  code === 'internal' || code === 'upstream_error' || code === 'unavailable'
+  code === 'internal' || code === 'upstream_error' || code === 'unavailable' || code === 'not_configured'
     ? 'api_error'
     : code === 'unauthorized' || code === 'forbidden'
       ? 'authentication_error'
@@ -43,7 +44,9 @@ export function toAppError(err: unknown, log: Logger, requestId: string): AppErr
         return `unknown field(s) ${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
       return `${path || 'input'}: ${i.message}`;
     };
-    const param = first?.code === 'unrecognized_keys' ? first.keys[0] : first?.path.join('.');
+    // An unknown field is named with its path (llm_config.top_k), like every other field at fault.
+    const param =
+      first?.code === 'unrecognized_keys' ? [...first.path, first.keys[0]].join('.') : first?.path.join('.');
     return new AppError(
       'invalid_request',
       `Invalid input: ${err.issues.map(describe).join('; ')}`,

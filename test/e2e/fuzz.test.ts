@@ -7,6 +7,7 @@ import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
 import { type TestApp, createTestApp, twoTenants } from '../helpers/app.js';
 import { captureLog } from '../helpers/log.js';
 import { callTool, connectHttp } from '../helpers/mcp.js';
+import { type FakeAnthropicServer, startFakeAnthropic } from '../helpers/fake-anthropic.js';
 
 /**
  * Every operation's input, field by field, gets hostile values through REST and MCP: NUL, lone
@@ -84,6 +85,7 @@ function typeOf(schema: Record<string, any>): string {
 }
 
 let t: TestApp;
+let claude: FakeAnthropicServer;
 let server: RunningServer;
 let key: string;
 let client: Client;
@@ -200,7 +202,35 @@ function roundTrips(output: unknown, field: string, value: string): boolean {
 }
 
 beforeAll(async () => {
-  t = await createTestApp({}, { embeddings: null }, captured.log);
+  // A model, so chat runs through to storage: it echoes the message (what `chat` returns as `message`,
+  // which the round-trip check then finds), and gives replies a plain classification.
+  claude = await startFakeAnthropic();
+  claude.respond((body) =>
+    body.tool_choice?.name === 'classify_reply'
+      ? {
+          tool_input: {
+            label: 'other',
+            confidence: 0.5,
+            reason: 'fuzz',
+            hot: false,
+            return_date: null,
+            referral_email: null,
+          },
+        }
+      : { text: body.messages.at(-1).content },
+  );
+  t = await createTestApp(
+    {
+      anthropic: {
+        apiKey: claude.apiKey,
+        baseUrl: claude.url,
+        generationModel: undefined,
+        classificationModel: undefined,
+      },
+    },
+    { embeddings: null },
+    captured.log,
+  );
   const tenants = await twoTenants(t.app);
   key = tenants.mainKey;
   server = await startHttpServer(t.app, { port: 0 });
@@ -243,6 +273,7 @@ afterAll(async () => {
   await client?.close();
   await server?.close();
   await t?.close();
+  await claude?.close();
 });
 
 describe('hostile input to every operation', () => {

@@ -40,6 +40,8 @@ const MCP_TOOLS = [
   'reclassify_reply',
   'list_conversations',
   'get_conversation',
+  'delete_conversation',
+  'chat',
   'escalate_to_human',
   'list_escalations',
   'get_escalation',

@@ -17,11 +17,13 @@ import { rotateInboundToken, setInboundMailbox } from '../../src/domains/replies
 import { createWebhook } from '../../src/domains/webhooks/webhooks.service.js';
 import { createAgent } from '../../src/domains/agents/agents.service.js';
 import { sendMessage } from '../../src/domains/agents/messages.service.js';
+import { completeChat } from '../../src/domains/chat/chat.service.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
 import { type TestApp, addKey, contextFor, createTestApp, silentLog, twoTenants } from '../helpers/app.js';
 import { callOk, callTool, connectHttp } from '../helpers/mcp.js';
+import { type FakeAnthropicServer, startFakeAnthropic } from '../helpers/fake-anthropic.js';
 
 /**
  * Tenant isolation through the real transports. The key under test (mainKey) has every scope but
@@ -44,6 +46,8 @@ interface Records {
   webhookId: string;
   agentId: string;
   sessionId: string;
+  /** A chat conversation (channel chat): what the chat tool continues. */
+  chatConversationId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -62,6 +66,7 @@ const MISSING_RECORDS: Records = {
   webhookId: 'whk_doesnotexist',
   agentId: 'agt_doesnotexist',
   sessionId: 'cnv_nosuchsession',
+  chatConversationId: 'cnv_doesnotexist',
 };
 
 /** Inputs that name a record living in one workspace. */
@@ -114,6 +119,11 @@ const FILL: Record<string, (r: Records) => unknown> = {
   // A fresh key each time: create_template succeeds on main once, and must not fail there on a taken key.
   key: () => `probe-${++probeKeys}`,
   body: () => 'Hello {{ name | "there" }}',
+  message: () => 'tenancy probe',
+};
+/** Inputs filled differently for one tool: chat continues chat conversations, not the email thread. */
+const TOOL_FILL: Record<string, Record<string, (r: Records) => unknown>> = {
+  chat: { conversation_id: (r) => r.chatConversationId },
 };
 /** Optional inputs a call still needs to succeed (add_document wants content or content_base64). */
 const OPTIONAL_FILL: Record<string, (schema: { properties?: Record<string, unknown> }) => unknown> = {
@@ -130,6 +140,7 @@ function argsFor(
   schema: { properties?: Record<string, unknown>; required?: string[] },
   workspaceRef: string,
   recs: Records,
+  tool?: string,
 ): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const name of schema.required ?? []) {
@@ -145,6 +156,7 @@ function argsFor(
     const value = fill(schema);
     if (value !== undefined) args[name] = value;
   }
+  for (const [name, fill] of Object.entries(TOOL_FILL[tool ?? ''] ?? {})) args[name] = fill(recs);
   if ('workspace_id' in (schema.properties ?? {})) args.workspace_id = workspaceRef;
   return args;
 }
@@ -156,6 +168,7 @@ const hasRecordParam = (schema: { properties?: Record<string, unknown> }) =>
 const shape = (message: string, ...refs: string[]) => refs.reduce((m, ref) => m.replaceAll(ref, '<ref>'), message);
 
 let t: TestApp;
+let claude: FakeAnthropicServer;
 let tn: Awaited<ReturnType<typeof twoTenants>>;
 let server: RunningServer;
 let client: Client;
@@ -218,9 +231,11 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
     reason: `${label}-escreason`,
   });
   const { agentId, sessionId } = await seedAgent(ctx, label, kb.id);
+  const chat = await completeChat(ctx, { message: `${label}-chatsecret` });
   return {
     agentId,
     sessionId,
+    chatConversationId: chat.conversation_id,
     conversationId: reply.conversation_id,
     replyId: reply.id,
     escalationId: escalation.id,
@@ -330,6 +345,7 @@ function restRequest(c: CompiledOperation, workspaceRef: string, recs: Records) 
     c.inputJsonSchema as { properties?: Record<string, unknown>; required?: string[] },
     workspaceRef,
     recs,
+    c.op.name,
   );
   let path = route.path;
   for (const p of inPath) {
@@ -343,7 +359,30 @@ function restRequest(c: CompiledOperation, workspaceRef: string, recs: Records) 
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // A model for the chat tool; reply classification gets a fixed verdict from it.
+  claude = await startFakeAnthropic();
+  claude.respond((body) =>
+    body.tool_choice?.name === 'classify_reply'
+      ? {
+          tool_input: {
+            label: 'other',
+            confidence: 0.5,
+            reason: 'tenancy probe',
+            hot: false,
+            return_date: null,
+            referral_email: null,
+          },
+        }
+      : { text: 'tenancy probe answer' },
+  );
+  t = await createTestApp({
+    anthropic: {
+      apiKey: claude.apiKey,
+      baseUrl: claude.url,
+      generationModel: undefined,
+      classificationModel: undefined,
+    },
+  });
   tn = await twoTenants(t.app);
   otherRecs = await seed(await contextFor(t.app, tn.acmeAllKey, 'other'), 'other');
   theirsRecs = await seed(await contextFor(t.app, tn.rivalKey, 'theirs'), 'theirs');
@@ -393,6 +432,7 @@ beforeAll(async () => {
   const mineAgent = await seedAgent(mainCtx, 'main', mineKb.id);
   mainRecs = {
     ...mineAgent,
+    chatConversationId: (await completeChat(mainCtx, { message: 'main chat' })).conversation_id,
     conversationId: mineReply.reply.conversation_id,
     replyId: mineReply.reply.id,
     escalationId: mineEscalation.escalation.id,
@@ -420,11 +460,14 @@ beforeAll(async () => {
       r.webhookId,
       r.agentId,
       r.sessionId,
+      r.chatConversationId,
     ]),
     'other-agent',
     'theirs-agent',
     'other-agentsecret',
     'theirs-agentsecret',
+    'other-chatsecret',
+    'theirs-chatsecret',
     'other-replysecret',
     'theirs-replysecret',
     'other-replysubject',
@@ -457,6 +500,7 @@ afterAll(async () => {
   await client?.close();
   await server?.close();
   await t?.close();
+  await claude?.close();
 });
 
 describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
@@ -492,7 +536,7 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
   it('every tool works on main with the same arguments (so the failures below are about the workspace)', async () => {
     // Destructive tools are left out: they would remove the records the next calls use.
     for (const tool of workspaceTools().filter((x) => !x.annotations?.destructiveHint && !STATEFUL.includes(x.name))) {
-      const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', mainRecs));
+      const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', mainRecs, tool.name));
       expect(result.isError, `${tool.name}: ${JSON.stringify(result.content)}`).toBeFalsy();
     }
   });
@@ -507,12 +551,17 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
     it(`every workspace tool answers not_found for ${target.label}, worded like a workspace that does not exist`, async () => {
       const before = [await counts(tn.other.id), await counts(tn.theirs.id)];
       for (const tool of workspaceTools()) {
-        const result = await callTool(client, tool.name, argsFor(tool.inputSchema, target.ref(), target.recs()));
+        const result = await callTool(
+          client,
+          tool.name,
+          argsFor(tool.inputSchema, target.ref(), target.recs(), tool.name),
+        );
         expect(result.isError, `${tool.name} must fail`).toBe(true);
         expect(result.structuredContent, tool.name).toBeUndefined();
         const text = (result.content[0] as { text: string }).text;
-        const missing = (await callTool(client, tool.name, argsFor(tool.inputSchema, MISSING_WORKSPACE, target.recs())))
-          .content[0] as { text: string };
+        const missing = (
+          await callTool(client, tool.name, argsFor(tool.inputSchema, MISSING_WORKSPACE, target.recs(), tool.name))
+        ).content[0] as { text: string };
         expect(text, tool.name).toMatch(/^not_found: /);
         expect(shape(text, target.ref()), tool.name).toBe(shape(missing.text, MISSING_WORKSPACE));
         for (const value of foreignValues) expect(text, `${tool.name} leaks ${value}`).not.toContain(value);
@@ -526,11 +575,12 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
     expect(byRecord.map((tool) => tool.name)).toEqual(expect.arrayContaining(['get_prospect', 'get_prospect_history']));
     for (const recs of [otherRecs, theirsRecs]) {
       for (const tool of byRecord) {
-        const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', recs));
+        const result = await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', recs, tool.name));
         expect(result.isError, `${tool.name} must fail`).toBe(true);
         const text = (result.content[0] as { text: string }).text;
         const missing = (
-          (await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS))).content[0] as {
+          (await callTool(client, tool.name, argsFor(tool.inputSchema, 'main', MISSING_RECORDS, tool.name)))
+            .content[0] as {
             text: string;
           }
         ).text;
@@ -548,6 +598,7 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
           r.webhookId,
           r.agentId,
           r.sessionId,
+          r.chatConversationId,
         ];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
@@ -771,6 +822,7 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             recs.webhookId,
             recs.agentId,
             recs.sessionId,
+            recs.chatConversationId,
           ),
           c.op.name,
         ).toBe(
@@ -788,6 +840,7 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             MISSING_RECORDS.webhookId,
             MISSING_RECORDS.agentId,
             MISSING_RECORDS.sessionId,
+            MISSING_RECORDS.chatConversationId,
           ),
         );
       }
@@ -808,6 +861,44 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
         .executeTakeFirst();
       expect(row).toEqual({ id: recs.templateId, name: `${label}-template` });
     }
+  });
+
+  it('POST /chat/stream (not an operation) answers 404 for workspaces and chats the key cannot reach, like missing ones, and writes nothing', async () => {
+    const before = [await counts(tn.other.id), await counts(tn.theirs.id)];
+    const missing = await rest('POST', '/chat/stream', { body: { workspace_id: MISSING_WORKSPACE, message: 'probe' } });
+    expect(missing.status).toBe(404);
+    for (const ref of [tn.other.id, 'other', tn.theirs.id, 'theirs']) {
+      const res = await rest('POST', '/chat/stream', { body: { workspace_id: ref, message: 'probe' } });
+      expect(res.status, ref).toBe(404);
+      expect(res.body.error).toMatchObject({ code: 'not_found', param: 'workspace_id' });
+      expect(shape(res.body.error.message, ref)).toBe(shape(missing.body.error.message, MISSING_WORKSPACE));
+    }
+    const missingChat = await rest('POST', '/chat/stream', {
+      body: { message: 'probe', conversation_id: MISSING_RECORDS.chatConversationId },
+    });
+    expect(missingChat.status).toBe(404);
+    for (const recs of [otherRecs, theirsRecs]) {
+      const res = await rest('POST', '/chat/stream', {
+        body: { message: 'probe', conversation_id: recs.chatConversationId },
+      });
+      expect(res.status).toBe(404);
+      expect(res.body.error).toMatchObject({ code: 'not_found', param: 'conversation_id' });
+      expect(shape(res.body.error.message, recs.chatConversationId)).toBe(
+        shape(missingChat.body.error.message, MISSING_RECORDS.chatConversationId),
+      );
+      // Nothing of the conversation but the id the caller sent.
+      for (const value of foreignValues.filter((v) => v !== recs.chatConversationId))
+        expect(res.text).not.toContain(value);
+    }
+    expect([await counts(tn.other.id), await counts(tn.theirs.id)]).toEqual(before);
+    // The control: main's own chat streams.
+    const own = await fetch(`${server.url}${REST_PREFIX}/chat/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tn.mainKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'probe', conversation_id: mainRecs.chatConversationId }),
+    });
+    expect(own.status).toBe(200);
+    expect(await own.text()).toContain('"done":true');
   });
 
   it("GET /workspaces/main/inbound shows main's own settings: no other workspace's mailbox, no password", async () => {

@@ -32,7 +32,24 @@ export interface FakeAnthropicServer {
   failNext(n: number, status: number, opts?: { retryAfterMs?: number; message?: string }): void;
   /** The next `n` requests are answered only after `ms` (beyond a client timeout: never, as far as it knows). */
   delayNext(n: number, ms: number): void;
+  // ---- streaming (`stream: true`), see "Streaming" below ----
+  /**
+   * The next streamed answer stops after `afterDeltas` text deltas and waits. `held` resolves when
+   * it has sent them; `closed` when the client closed the connection before the answer ended (what
+   * a cancelled upstream request looks like from here); `resume()` sends the rest.
+   */
+  holdNextStream(afterDeltas: number): StreamHold;
+  /** The next streamed answer sends `afterDeltas` text deltas, then an `error` event (`overloaded_error` by default). */
+  failNextStreamAfter(afterDeltas: number, errorType?: string): void;
+  /** Streamed answers whose connection the client closed before message_stop. */
+  readonly streamsClosedEarly: number;
   close(): Promise<void>;
+}
+
+export interface StreamHold {
+  held: Promise<void>;
+  closed: Promise<void>;
+  resume(): void;
 }
 
 // The API's error types by status (https://docs.claude.com/en/api/errors).
@@ -102,12 +119,99 @@ function toMessage(body: any, reply: FakeReply, inputChars: number) {
   };
 }
 
-/** Speaks the Anthropic Messages API wire format: POST /v1/messages, non-streaming. */
+// ---------------------------------------------------------------------------------------------
+// Streaming: `stream: true` answers as Server-Sent Events, in the order and shapes the API sends
+// them (https://docs.claude.com/en/docs/build-with-claude/streaming): message_start,
+// then per content block content_block_start, content_block_delta (text_delta or
+// input_json_delta)..., content_block_stop, then message_delta (stop_reason, usage) and message_stop;
+// a ping after the first block starts, and an `error` event for a failure mid-stream.
+
+interface StreamControl {
+  hold?: { afterDeltas: number; onHeld: () => void; onClosed: () => void; resumed: Promise<void> };
+  failAfter?: { afterDeltas: number; errorType: string };
+  onClosedEarly: () => void;
+}
+
+/** Splits text the way a model streams it: a word (with its following space) at a time. */
+const pieces = (text: string): string[] => text.match(/\S+\s*|\s+/g) ?? [];
+
+async function sendStream(res: ServerResponse, message: ReturnType<typeof toMessage>, control: StreamControl) {
+  let finished = false;
+  res.on('close', () => {
+    if (!finished) control.onClosedEarly();
+  });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'request-id': fakeId('req'),
+  });
+  const send = (event: string, data: unknown) => {
+    if (!res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const { content, stop_reason, stop_sequence, usage, ...rest } = message;
+  send('message_start', {
+    type: 'message_start',
+    message: { ...rest, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+  });
+  let deltas = 0;
+  /** Before each text delta: hold or fail when the test asked for it. false: stop sending. */
+  const gate = async (): Promise<boolean> => {
+    if (control.failAfter && deltas === control.failAfter.afterDeltas) {
+      send('error', { type: 'error', error: { type: control.failAfter.errorType, message: 'Overloaded' } });
+      finished = true;
+      res.end();
+      return false;
+    }
+    if (control.hold && deltas === control.hold.afterDeltas) {
+      control.hold.onHeld();
+      await Promise.race([control.hold.resumed, new Promise<void>((resolve) => res.once('close', () => resolve()))]);
+      if (res.destroyed) return false;
+    }
+    return true;
+  };
+  for (const [index, block] of (content as any[]).entries()) {
+    if (block.type === 'text') {
+      send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      if (index === 0) send('ping', { type: 'ping' });
+      for (const text of pieces(block.text)) {
+        if (!(await gate())) return;
+        send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
+        deltas++;
+      }
+    } else if (block.type === 'tool_use') {
+      const { input, ...start } = block;
+      send('content_block_start', { type: 'content_block_start', index, content_block: { ...start, input: {} } });
+      const json = JSON.stringify(input);
+      for (let i = 0; i < json.length; i += 16) {
+        send('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: json.slice(i, i + 16) },
+        });
+      }
+    }
+    send('content_block_stop', { type: 'content_block_stop', index });
+  }
+  if (!(await gate())) return;
+  send('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason, stop_sequence, stop_details: null, container: null },
+    usage: { output_tokens: usage.output_tokens },
+  });
+  send('message_stop', { type: 'message_stop' });
+  finished = true;
+  res.end();
+}
+
+/** Speaks the Anthropic Messages API wire format: POST /v1/messages, non-streaming and streaming. */
 export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-0123456789'): Promise<FakeAnthropicServer> {
   const requests: FakeAnthropicRequest[] = [];
   let script: (body: any) => FakeReply = () => ({ text: 'Hello from the fake.' });
   let failures: { left: number; status: number; retryAfterMs?: number; message?: string } = { left: 0, status: 500 };
   let delays = { left: 0, ms: 0 };
+  let nextHold: StreamControl['hold'];
+  let nextFailure: StreamControl['failAfter'];
+  let closedEarly = 0;
 
   const server: Server = createServer(async (req, res) => {
     if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/messages') {
@@ -150,9 +254,24 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-01234567
     if (invalid) return sendError(res, 400, invalid);
     const answer = () => {
       if (res.destroyed) return;
+      const message = toMessage(body, script(body), raw.length);
+      if (body.stream === true) {
+        const control: StreamControl = {
+          hold: nextHold,
+          failAfter: nextFailure,
+          onClosedEarly: () => {
+            closedEarly++;
+            control.hold?.onClosed();
+          },
+        };
+        nextHold = undefined;
+        nextFailure = undefined;
+        void sendStream(res, message, control);
+        return;
+      }
       res
         .writeHead(200, { 'content-type': 'application/json', 'request-id': fakeId('req') })
-        .end(JSON.stringify(toMessage(body, script(body), raw.length)));
+        .end(JSON.stringify(message));
     };
     if (delays.left > 0) {
       delays.left--;
@@ -175,6 +294,22 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-01234567
     },
     delayNext: (n, ms) => {
       delays = { left: n, ms };
+    },
+    holdNextStream: (afterDeltas) => {
+      let onHeld!: () => void;
+      let onClosed!: () => void;
+      let resume!: () => void;
+      const held = new Promise<void>((resolve) => (onHeld = resolve));
+      const closed = new Promise<void>((resolve) => (onClosed = resolve));
+      const resumed = new Promise<void>((resolve) => (resume = resolve));
+      nextHold = { afterDeltas, onHeld, onClosed, resumed };
+      return { held, closed, resume };
+    },
+    failNextStreamAfter: (afterDeltas, errorType = 'overloaded_error') => {
+      nextFailure = { afterDeltas, errorType };
+    },
+    get streamsClosedEarly() {
+      return closedEarly;
     },
     close: () =>
       new Promise((resolve) => {

@@ -16,6 +16,7 @@ import * as eventsKpisIndex from './migrations/2026_12_03_1000_events_kpis_index
 import * as webhooks from './migrations/2026_12_03_1000_webhooks.js';
 import * as rateLimits from './migrations/2026_12_04_1000_rate_limits.js';
 import * as agents from './migrations/2026_12_05_1000_agents.js';
+import * as chat from './migrations/2026_12_05_1100_chat.js';
 import * as kpiRollup from './migrations/2026_12_05_1500_kpi_rollup.js';
 import { sealWebhookSecrets } from './migrations/2026_12_05_1400_webhooks.js';
 import type { SecretBox } from '../../kernel/ports.js';
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_03_1000_webhooks': webhooks,
   '2026_12_04_1000_rate_limits': rateLimits,
   '2026_12_05_1000_agents': agents,
+  '2026_12_05_1100_chat': chat,
   '2026_12_05_1200_kb_search': kbSearch,
   '2026_12_05_1300_console': consolePerson,
   '2026_12_05_1500_kpi_rollup': kpiRollup,

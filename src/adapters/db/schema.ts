@@ -303,6 +303,19 @@ export interface MessageTable {
   draft_id: string | null;
   sent_at: Timestamp;
   created_at: Timestamp;
+  /** How a model wrote this message (chat answers); null for everything else. */
+  generation: ColumnType<MessageGeneration | null, string | null | undefined, string | null>;
+}
+
+/** What `messages.generation` holds (migration 2026_12_05_1100_chat). */
+export interface MessageGeneration {
+  model: string;
+  /** `partial`: cut short (the client disconnected, or the provider failed mid-answer). */
+  status: 'complete' | 'partial';
+  /** The model's stop reason (`end_turn`, `max_tokens`, ...) or why it was cut (`client_disconnected`, `upstream_error`). */
+  stop_reason: string | null;
+  input_tokens: number;
+  output_tokens: number;
 }
 
 export interface ReplyTable {

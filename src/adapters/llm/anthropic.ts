@@ -3,6 +3,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { z } from 'zod';
 import { AppError } from '../../kernel/errors.js';
 import type {
+  ChatRequest,
+  ChatStreamEvent,
   ConverseBlock,
   ConverseRequest,
   ConverseResponse,
@@ -23,6 +25,7 @@ import {
   rewriteParams,
   rewriteProblem,
 } from './prompts.js';
+import { streamAnthropicChat } from './anthropic-chat.js';
 
 /** Current Sonnet and Haiku ids from the SDK's `Model` list (claude-sonnet-4-5 is deprecated there). */
 export const DEFAULT_GENERATION_MODEL = 'claude-sonnet-5-5';
@@ -147,6 +150,15 @@ export class AnthropicLlm implements Llm {
       model: message.model || params.model,
     };
   }
+
+  // ---- Chat: streaming answers (issue #13); the code is in ./anthropic-chat.ts ----
+  /** Streams a chat answer; aborting `req.signal` cancels the upstream request. */
+  streamChat(req: ChatRequest): AsyncIterable<ChatStreamEvent> {
+    return streamAnthropicChat(this.#client, this.generationModel, req, (err) =>
+      this.#toAppError(err, 'answer the chat'),
+    );
+  }
+  // ---- end of chat ----
 
   async #create(params: MessageParams, task: string, signal?: AbortSignal): Promise<Anthropic.Message> {
     try {

@@ -36,6 +36,25 @@ export const Message = z.object({
   in_reply_to: z.string().nullable(),
   draft_id: z.string().nullable().describe('For an outreach email: the draft it was sent from'),
   sent_at: Timestamp.describe('When it was sent or received'),
+  generation: z
+    .object({
+      model: z.string().describe('The model that wrote it'),
+      status: z
+        .enum(['complete', 'partial'])
+        .describe(
+          'partial: cut short (the client disconnected, or the provider failed mid-answer); the text is what was received',
+        ),
+      stop_reason: z
+        .string()
+        .nullable()
+        .describe(
+          "Why it stopped: the model's reason (end_turn, max_tokens, ...), or client_disconnected, upstream_error",
+        ),
+      input_tokens: z.number().int(),
+      output_tokens: z.number().int(),
+    })
+    .nullable()
+    .describe('For a message a model wrote (a chat answer): how; null for every other message'),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -71,6 +90,7 @@ export const MESSAGE_COLUMNS = [
   'in_reply_to',
   'draft_id',
   'sent_at',
+  'generation',
 ] as const;
 export type MessageColumns = Pick<Selectable<MessageTable>, (typeof MESSAGE_COLUMNS)[number]>;
 

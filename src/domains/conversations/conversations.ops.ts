@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineOperation } from '../../operations/define.js';
 import { CursorInput, LimitInput, pageOutput, toPageOutput } from '../../operations/inputs.js';
-import { readOnly } from '../../operations/presets.js';
+import { destructive, readOnly } from '../../operations/presets.js';
 import { THIRD_PARTY_NOTE } from '../../kernel/untrusted.js';
 import { CHANNELS, CONVERSATION_STATUSES, Conversation, Message } from './conversations.model.js';
 import * as conversations from './conversations.service.js';
@@ -14,7 +14,7 @@ const listConversations = defineOperation({
   toolset: 'conversations',
   scope: 'conversations:read',
   description:
-    'List conversations, newest first: email threads with prospects (outreach and replies) and agent sessions (chat, web, sms, whatsapp). ' +
+    'List conversations, newest first: email threads with prospects (outreach and replies), agent sessions (chat, web, sms, whatsapp) and chats with the model (channel chat, no agent). ' +
     'Filter by channel, status (escalated = waiting for a person) or prospect. Paginated with cursor.',
   input: z.object({
     channel: z.enum(CHANNELS).optional().describe('Only this channel'),
@@ -52,4 +52,23 @@ const getConversation = defineOperation({
   },
 });
 
-export const conversationOperations = [listConversations, getConversation];
+const deleteConversation = defineOperation({
+  name: 'delete_conversation',
+  title: 'Delete conversation',
+  toolset: 'conversations',
+  scope: 'chat:write',
+  description:
+    'Delete a chat conversation with all its messages; returns { deleted: true, id }. ' +
+    'Fails with conflict for an email thread (it is the outreach record), an agent session (close it instead) and a conversation escalated to a person (resolve the escalation first).',
+  input: z.object({ conversation_id: ConversationId }),
+  output: z.object({
+    deleted: z.boolean().describe('Always true: the conversation and its messages are gone'),
+    id: z.string().describe('The id of the deleted conversation'),
+  }),
+  annotations: destructive,
+  http: { method: 'DELETE', path: '/conversations/{conversation_id}' },
+  errors: ['conflict'],
+  handler: (ctx, { conversation_id }) => conversations.deleteConversation(ctx, conversation_id),
+});
+
+export const conversationOperations = [listConversations, getConversation, deleteConversation];

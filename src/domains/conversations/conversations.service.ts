@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../adapters/db/schema.js';
+import type { Database, MessageGeneration } from '../../adapters/db/schema.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { getProspect } from '../prospects/index.js';
+import { appendEvent } from '../../kernel/outbox.js';
 import { type Page, type PageRequest, keysetPage, newestFirst, oldestFirst } from '../../kernel/pagination.js';
 import {
   CONVERSATION_COLUMNS,
@@ -81,6 +82,8 @@ export interface NewMessage {
   providerMessageId: string | null;
   draftId: string | null;
   sentAt: Date;
+  /** For a message a model wrote: how. */
+  generation?: MessageGeneration | null;
 }
 
 /**
@@ -113,6 +116,7 @@ export async function appendMessage(
       draft_id: msg.draftId,
       sent_at: msg.sentAt,
       created_at: now,
+      generation: msg.generation ? JSON.stringify(msg.generation) : null,
     })
     .onConflict((oc) => oc.doNothing())
     .returning('id')
@@ -298,4 +302,102 @@ export async function listMessages(
     { conversation_id: conversationId },
     ({ created_at: _, ...row }) => toMessage(row),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat conversations (issue #13): started and continued by the chat domain, deleted by delete_conversation.
+
+/** A new conversation on the `chat` channel with `contact` (the API key, or an end-user id). */
+export async function startChatConversation(
+  trx: Kysely<Database>,
+  workspaceId: string,
+  opts: { contact: string; subject: string | null; now: Date },
+): Promise<string> {
+  const id = newId('cnv', opts.now);
+  await trx
+    .insertInto('conversations')
+    .values({
+      workspace_id: workspaceId,
+      id,
+      channel: 'chat',
+      prospect_id: null,
+      agent_id: null,
+      contact: opts.contact,
+      subject: opts.subject,
+      status: 'open',
+      last_message_at: null,
+      created_at: opts.now,
+      updated_at: opts.now,
+    })
+    .execute();
+  return id;
+}
+
+/** The conversation with what decides whether a chat may continue it, locked; not_found when it is not in this workspace. */
+export async function lockConversationForChat(
+  trx: Kysely<Database>,
+  workspaceId: string,
+  conversationId: string,
+): Promise<{ id: string; channel: Conversation['channel']; agent_id: string | null; status: Status }> {
+  const row = await trx
+    .selectFrom('conversations')
+    .select(['id', 'channel', 'agent_id', 'status'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', conversationId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw new AppError('not_found', `Conversation ${conversationId} not found`, { param: 'conversation_id' });
+  return row;
+}
+
+/**
+ * Deletes a conversation with its messages (and its resolved escalations). Email threads are the
+ * outreach record (sent drafts, replies) and are not deleted, nor are agent sessions (their
+ * executions refer to them), nor is a conversation a person has been asked to handle (an open
+ * escalation): resolve it first.
+ */
+export async function deleteConversation(
+  ctx: RequestContext,
+  conversationId: string,
+): Promise<{ deleted: true; id: string }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const ws = ctx.workspace.id;
+    const row = await trx
+      .selectFrom('conversations')
+      .select(['id', 'channel', 'status', 'message_count', 'prospect_id', 'agent_id'])
+      .where('workspace_id', '=', ws)
+      .where('id', '=', conversationId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw new AppError('not_found', `Conversation ${conversationId} not found`, { param: 'conversation_id' });
+    if (row.agent_id)
+      throw new AppError(
+        'conflict',
+        `Conversation ${conversationId} is a session of agent ${row.agent_id}: its executions refer to it; close the session instead`,
+        { param: 'conversation_id' },
+      );
+    if (row.channel === 'email')
+      throw new AppError(
+        'conflict',
+        `Conversation ${conversationId} is an email thread: it holds the outreach record (sent emails, replies) and cannot be deleted`,
+        { param: 'conversation_id' },
+      );
+    if (row.status === 'escalated')
+      throw new AppError(
+        'conflict',
+        `Conversation ${conversationId} is escalated to a person: resolve its escalation before deleting it`,
+        { param: 'conversation_id' },
+      );
+    await trx.deleteFrom('escalations').where('workspace_id', '=', ws).where('conversation_id', '=', row.id).execute();
+    await trx.deleteFrom('messages').where('workspace_id', '=', ws).where('conversation_id', '=', row.id).execute();
+    await trx.deleteFrom('conversations').where('workspace_id', '=', ws).where('id', '=', row.id).execute();
+    await appendEvent(
+      trx,
+      ctx,
+      'conversation.deleted',
+      { conversation_id: row.id, channel: row.channel, message_count: row.message_count },
+      { prospectId: row.prospect_id },
+    );
+    return { deleted: true as const, id: row.id };
+  });
 }

@@ -4,14 +4,17 @@ export {
   type NewMessage,
   appendMessage,
   bare,
+  deleteConversation,
   emailConversation,
   findOutboundByMessageIds,
   getConversation,
   listMessages,
   lockConversation,
+  lockConversationForChat,
   recordOutboundEmail,
   recordSentMessageId,
   setConversationStatus,
+  startChatConversation,
 } from './conversations.service.js';
 export {
   type SessionChannel,

@@ -15,6 +15,8 @@ export const SCOPES = {
   'drafts:write': 'Create and edit drafts',
   'drafts:approve': 'Approve or reject drafts (approval sends)',
   'conversations:read': 'List and read conversations and their messages',
+  'chat:read': 'The Orckai name of conversations:read: list and read conversations (chats included) and their messages',
+  'chat:write': 'Chat with the model (completions and streams) and delete chat conversations',
   'replies:read': 'List replies and read their classification',
   'replies:write': 'Record inbound replies and correct their classification',
   'escalations:read': 'List and read escalations',
@@ -32,8 +34,19 @@ export const SCOPES = {
 export type Scope = keyof typeof SCOPES;
 export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
 
+/**
+ * Two names of one grant: `chat:read` (the third seed's name for reading conversations) is
+ * `conversations:read`. Operations declare `conversations:read`; a key may carry either name.
+ */
+const GRANTED_BY: Partial<Record<Scope, Scope>> = {
+  'conversations:read': 'chat:read',
+  'chat:read': 'conversations:read',
+};
+
 export const hasScope = (p: Pick<Principal, 'scopes'>, scope: string): boolean =>
-  p.scopes.includes('*') || p.scopes.includes(scope);
+  p.scopes.includes('*') ||
+  p.scopes.includes(scope) ||
+  (GRANTED_BY[scope as Scope] !== undefined && p.scopes.includes(GRANTED_BY[scope as Scope]!));
 
 export const canSeeWorkspace = (p: Principal, workspaceId: string): boolean =>
   p.allWorkspaces || p.workspaceIds.includes(workspaceId);

@@ -4,6 +4,7 @@ import type { Catalog, CompiledOperation } from '../../operations/catalog.js';
 import { HTTP_STATUS } from '../errors.js';
 import { type HttpRoute, TOOLSETS } from '../../operations/define.js';
 import { REST_PREFIX, pathParams } from './rest.js';
+import { chatStreamOpenApi } from './chat-stream.js';
 
 const successStatuses = (status: HttpRoute['status']) => (status === 'created' ? [200, 201] : [status ?? 200]);
 
@@ -26,6 +27,7 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   rate_limited:
     "rate_limited: over the key's rate limit (per minute, hour or day, or in flight); retry after Retry-After seconds",
   upstream_error: 'upstream_error: a provider (Claude, the mail service) failed',
+  not_configured: 'not_configured: this server lacks what the operation needs (e.g. a model: ANTHROPIC_API_KEY)',
 };
 
 /** The error statuses an operation can answer, each with the codes that produce it. */
@@ -90,6 +92,7 @@ export function buildOpenApi(registry: Catalog): Record<string, unknown> {
         },
       },
     },
+    ...chatStreamOpenApi(),
   };
   for (const c of registry.operations) {
     const { op } = c;

@@ -72,7 +72,8 @@ function unreadBody(c: Context, err: unknown): AppError {
   );
 }
 
-async function readJsonObject(c: Context, upload: boolean): Promise<Record<string, unknown>> {
+/** The JSON object body of a request; `upload` names multipart in the error for other types. */
+export async function readJsonObject(c: Context, upload: boolean): Promise<Record<string, unknown>> {
   const text = await c.req.text().catch((err: unknown) => {
     throw unreadBody(c, err);
   });

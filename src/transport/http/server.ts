@@ -23,6 +23,7 @@ import { REST_PREFIX, mountRest } from './rest.js';
 import { mountInboundHook, mountResendHook, mountTracking } from './hooks.js';
 import { mountOAuthRefusal } from './oauth.js';
 import { createConsole } from '../console/console.js';
+import { mountChatStream } from './chat-stream.js';
 
 const partsOf = (c: Context): RequestParts => ({
   header: (name) => c.req.header(name),
@@ -94,12 +95,18 @@ function createHonoApp(app: App): Hono<HttpEnv> {
     const admitted = await admit(app, principal);
     // Set before the route runs, so an error answer carries them too.
     for (const [name, value] of Object.entries(admitted.headers)) c.header(name, value);
+    let kept = false;
+    c.set('keepAdmission', () => {
+      kept = true;
+      return admitted.release;
+    });
     try {
       await next();
     } finally {
-      admitted.release();
+      if (!kept) admitted.release();
     }
   });
+  mountChatStream(api, app);
   mountRest(api, app);
   hono.route(REST_PREFIX, api);
   return hono;

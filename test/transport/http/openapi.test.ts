@@ -91,6 +91,8 @@ describe('GET /api/openapi.json', () => {
       .filter((c) => c.op.http)
       .map(({ op }) => `${op.http!.method.toLowerCase()} ${REST_PREFIX}${op.http!.path} ${op.name}`);
     expected.push(`get ${REST_PREFIX}/health health`);
+    // The one hand-written /api/v1 route: the chat answer as Server-Sent Events.
+    expected.push(`post ${REST_PREFIX}/chat/stream chat_stream`);
     const served = Object.entries<Record<string, { operationId: string }>>(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => `${method} ${path} ${operation.operationId}`),
     );
