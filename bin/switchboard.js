@@ -12,4 +12,11 @@ if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
   );
   process.exit(1);
 }
-import('../dist/cli.js');
+// V8's compiled code for every module is kept on disk between runs (in the OS temp directory, keyed
+// by Node's version and each file's contents), so a start after the first skips most compilation:
+// editors start a stdio server for every session. NODE_COMPILE_CACHE overrides the directory, and
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off. The import is dynamic so older Nodes reach the check above.
+import('node:module')
+  .then((m) => m.enableCompileCache?.())
+  .catch(() => {})
+  .then(() => import('../dist/cli.js'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
-import { kyselyOverPglite, pgliteOptions } from '../../src/adapters/db/connect.js';
+import { kyselyOverPglite, pgliteOptions } from '../../src/adapters/db/pglite.js';
 import { migrateToLatest } from '../../src/adapters/db/migrate.js';
 
 declare module 'vitest' {
