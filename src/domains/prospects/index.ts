@@ -6,4 +6,5 @@ export {
   getProspect,
   upsertProspect,
 } from './prospects.service.js';
+export { PROSPECT_STATUSES } from './prospects.service.js';
 export { seedDemoData } from './seed.js';

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { PROSPECT_STATUSES } from '../../domains/prospects/index.js';
 import type { ConsoleEnv } from './context.js';
 import { wsQuery } from './context.js';
 import { action, field, text } from './forms.js';
@@ -33,16 +34,6 @@ interface Suppression {
 }
 
 const PATH = '/console/prospects';
-const STATUSES = [
-  'new',
-  'contacted',
-  'replied',
-  'interested',
-  'not_interested',
-  'converted',
-  'unsubscribed',
-  'bounced',
-];
 const name = (p: Prospect) => [p.first_name, p.last_name].filter(Boolean).join(' ') || p.email;
 
 /** The few fields of an event worth a glance; the rest stays in get_prospect_history. */
@@ -57,7 +48,7 @@ export function mountProspects(ui: Hono<ConsoleEnv>): void {
   ui.get('/prospects', async (c) => {
     const page = c.get('page');
     const q = c.req.query('q')?.trim().slice(0, 200) || undefined;
-    const status = STATUSES.find((s) => s === c.req.query('status'));
+    const status = PROSPECT_STATUSES.find((s) => s === c.req.query('status'));
     const { prospects, has_more } = await page.call<{ prospects: Prospect[]; has_more: boolean }>('list_prospects', {
       workspace_id: page.workspace?.id,
       q,
@@ -77,7 +68,7 @@ export function mountProspects(ui: Hono<ConsoleEnv>): void {
   ${page.workspace ? html`<input type="hidden" name="ws" value="${page.workspace.slug}">` : ''}
   <label for="q">Search</label><input id="q" name="q" type="search" value="${q ?? ''}" placeholder="name, email, company">
   <label for="status">Status</label>
-  <select id="status" name="status"><option value="">any</option>${STATUSES.map(
+  <select id="status" name="status"><option value="">any</option>${PROSPECT_STATUSES.map(
     (s) => html`<option value="${s}"${s === status ? html` selected` : ''}>${s.replace(/_/g, ' ')}</option>`,
   )}</select>
   <button type="submit">Search</button>
