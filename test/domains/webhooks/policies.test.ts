@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest } from '../../../src/adapters/db/migrate.js';
+import { type MigrationDeps, migrationsFor } from '../../../src/adapters/db/migrate.js';
 import type { Config } from '../../../src/config.js';
 import { MAX_RETRY_AFTER_MS } from '../../../src/domains/webhooks/deliver.job.js';
 import { WebhookRunner } from '../../../src/domains/webhooks/index.js';
@@ -189,12 +189,16 @@ describe('the migration that seals the secrets stored before', () => {
   });
   afterAll(async () => t.close());
 
+  const SEAL = '2026_12_05_1400_webhooks';
+
   it('seals plain secrets with the server key, or stops naming SWITCHBOARD_SECRET_KEY without one', async () => {
     const ctx = await contextFor(t.app, (await twoTenants(t.app)).mainKey);
     const db = t.app.db;
-    // Back to the state before the migration: plain secrets allowed, and stored.
-    await sql`delete from kysely_migration where name = '2026_12_05_1400_webhooks'`.execute(db);
+    // Back to the state before the migration: plain secrets allowed, and stored. The migration is then
+    // run as the migrator runs it (in a transaction), not through migrateToLatest: migrations added
+    // after it would make un-applying it look like a corrupted history.
     await sql`alter table webhook_endpoints drop constraint webhook_endpoints_secret_sealed`.execute(db);
+    const apply = (deps: MigrationDeps) => db.transaction().execute((trx) => migrationsFor(deps)[SEAL]!.up(trx));
     const plain = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const previous = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
     const now = new Date();
@@ -215,10 +219,10 @@ describe('the migration that seals the secrets stored before', () => {
       })
       .execute();
 
-    const missing = await migrateToLatest(db, {}).catch((e: Error) => e);
+    const missing = await apply({}).catch((e: Error) => e);
     expect(String(missing)).toMatch(/1 webhook endpoint\(s\).*SWITCHBOARD_SECRET_KEY/);
 
-    expect(await migrateToLatest(db, { secrets: t.app.secrets })).toEqual(['2026_12_05_1400_webhooks']);
+    await apply({ secrets: t.app.secrets });
     const row = await db
       .selectFrom('webhook_endpoints')
       .select(['secret', 'previous_secret'])
