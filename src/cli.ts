@@ -102,7 +102,7 @@ async function serve(): Promise<void> {
   const publicUrl = config.publicUrl ?? server.url;
   const boot = await bootstrapIfEmpty(app.db, app.clock);
   if (boot) {
-    const seeded = await seedFirstStart(app, boot.organizationId, boot.workspaceSlug, log);
+    const seeded = config.demoData ? await seedFirstStart(app, boot.organizationId, boot.workspaceSlug, log) : '';
     // Printed, never logged: the key appears once, on the terminal of whoever started the server.
     process.stdout.write(
       `\nFirst start: created workspace "${boot.workspaceSlug}" (a test workspace: nothing is really sent)${seeded}, and a full-access API key:\n\n` +

@@ -65,6 +65,10 @@ const EnvSchema = z.object({
     .enum(['on', 'off', '1', '0', 'true', 'false', ''])
     .optional()
     .transform((s) => !(s === 'off' || s === '0' || s === 'false')),
+  SWITCHBOARD_DEMO_DATA: z
+    .enum(['on', 'off', '1', '0', 'true', 'false', ''])
+    .optional()
+    .transform((s) => !(s === 'off' || s === '0' || s === 'false')),
   SWITCHBOARD_API_KEY: z.string().optional(),
   SWITCHBOARD_SMTP_URL: z
     .string()
@@ -138,6 +142,8 @@ export interface Config {
   agents: { monthlyMessages: number; maxSteps: number; maxTokensPerRun: number };
   /** Per-key request limits (each organization's preset, `standard` by default); false with SWITCHBOARD_RATE_LIMITS=off. */
   rateLimits: boolean;
+  /** Whether the first start fills the demo workspace (prospects, a template, drafts awaiting approval); false with SWITCHBOARD_DEMO_DATA=off. */
+  demoData: boolean;
   apiKey: string | undefined;
   /** Unset: knowledge-base search is full-text only. */
   embeddings: EmbeddingsConfig | undefined;
@@ -251,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokensPerRun: e.SWITCHBOARD_AGENT_MAX_TOKENS_PER_RUN,
     },
     rateLimits: e.SWITCHBOARD_RATE_LIMITS,
+    demoData: e.SWITCHBOARD_DEMO_DATA,
     apiKey: e.SWITCHBOARD_API_KEY,
     embeddings: embeddingsConfig(e),
     mail: {

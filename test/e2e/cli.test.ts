@@ -28,7 +28,8 @@ describe('the switchboard command', () => {
 
   it('serve bootstraps a demo workspace and key once, prints an mcp.json snippet that works, and stops cleanly on SIGTERM', async () => {
     // Resolves on the 'listening' line, which comes after the first-start key.
-    const first = await startServe(env);
+    // The demo data is off in the other tests' servers: this one is a newcomer's first start.
+    const first = await startServe({ ...env, SWITCHBOARD_DEMO_DATA: 'on' });
     const printed = first.output();
     const key = printed.match(/\b(sb_[a-z0-9]+)\b/)?.[1];
     expect(key).toBeDefined();

@@ -11,7 +11,13 @@ export function runCli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', SWITCHBOARD_RATE_LIMITS: 'off', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'warn',
+        SWITCHBOARD_RATE_LIMITS: 'off',
+        SWITCHBOARD_DEMO_DATA: 'off',
+        ...env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -27,7 +33,14 @@ export function startServe(
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', SWITCHBOARD_RATE_LIMITS: 'off', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        SWITCHBOARD_RATE_LIMITS: 'off',
+        SWITCHBOARD_DEMO_DATA: 'off',
+        ...env,
+      },
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
