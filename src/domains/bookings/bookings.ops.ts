@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineOperation } from '../../operations/define.js';
 import { CursorInput, LimitInput, oneLine, pageOutput, toPageOutput } from '../../operations/inputs.js';
-import { idempotentWrite, readOnly, write } from '../../operations/presets.js';
+import { destructive, idempotentWrite, readOnly, write } from '../../operations/presets.js';
 import { THIRD_PARTY_NOTE } from '../../kernel/untrusted.js';
 import { BOOKING_STATUSES, Booking, MAX_NOTES_CHARS, MAX_PARTY_SIZE } from './bookings.model.js';
 import * as bookings from './bookings.service.js';
@@ -109,8 +109,8 @@ const updateBooking = defineOperation({
     party_size: PartySize.optional(),
     starts_at: StartsAt.optional(),
     duration_minutes: DurationMinutes.optional(),
-    contact: Contact.nullable().optional(),
-    notes: Notes.nullable().optional(),
+    contact: Contact.nullable().optional().describe('A phone number or an email address; null clears it'),
+    notes: Notes.nullable().optional().describe(`What the guest asked for, up to ${MAX_NOTES_CHARS} characters; null clears it`),
   }),
   output: z.object({ booking: Booking }),
   annotations: idempotentWrite,
@@ -131,13 +131,15 @@ const cancelBooking = defineOperation({
   toolset: 'bookings',
   scope: 'bookings:write',
   description:
-    'Cancel a booking when the guest asks to. Cancelling one already cancelled changes nothing. Returns the booking.',
+    'Cancel a booking when the guest asks to; it cannot be reinstated (make a new booking instead). Cancelling one ' +
+    'already cancelled changes nothing. Returns the booking.',
   input: z.object({
     booking_id: BookingId,
     reason: oneLine(z.string().trim().min(1).max(500)).optional().describe('Why, in one line'),
   }),
   output: z.object({ booking: Booking }),
-  annotations: idempotentWrite,
+  // A cancelled booking cannot be reinstated (its table may be given away): a new booking is needed.
+  annotations: { ...destructive, idempotentHint: true },
   http: { method: 'POST', path: '/bookings/{booking_id}/cancel' },
   handler: async (ctx, { booking_id, reason }) => ({ booking: await bookings.cancelBooking(ctx, booking_id, reason) }),
 });

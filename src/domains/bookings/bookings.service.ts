@@ -136,6 +136,7 @@ export async function listBookings(
 ): Promise<Page<Booking>> {
   if (filters.from && filters.to && new Date(filters.from) >= new Date(filters.to))
     throw new AppError('invalid_request', 'from must be before to', { param: 'to' });
+  if (filters.conversation_id) await getConversation(ctx, filters.conversation_id);
   let q = ctx.db.selectFrom('bookings').select(BOOKING_COLUMNS).where('workspace_id', '=', ctx.workspace.id);
   if (filters.from) q = q.where('starts_at', '>=', new Date(filters.from));
   if (filters.to) q = q.where('starts_at', '<', new Date(filters.to));
