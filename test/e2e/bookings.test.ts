@@ -35,7 +35,12 @@ describe('bookings over REST and MCP, and taken by a restaurant agent (the real 
   beforeAll(async () => {
     claude = await startFakeAnthropic();
     t = await createTestApp({
-      anthropic: { apiKey: claude.apiKey, baseUrl: claude.url, generationModel: undefined, classificationModel: undefined },
+      anthropic: {
+        apiKey: claude.apiKey,
+        baseUrl: claude.url,
+        generationModel: undefined,
+        classificationModel: undefined,
+      },
     });
     const org = await createOrg(t.app);
     const ws = await addWorkspace(t.app, org, 'bistro');
@@ -116,7 +121,13 @@ describe('bookings over REST and MCP, and taken by a restaurant agent (the real 
               type: 'tool_use',
               id: 'toolu_book',
               name: 'create_booking',
-              input: { conversation_id: cnv, name: 'Petit', party_size: 3, starts_at: starts, contact: '+33 6 00 00 00 00' },
+              input: {
+                conversation_id: cnv,
+                name: 'Petit',
+                party_size: 3,
+                starts_at: starts,
+                contact: '+33 6 00 00 00 00',
+              },
             },
           ],
           stop_reason: 'tool_use',
@@ -141,7 +152,15 @@ describe('bookings over REST and MCP, and taken by a restaurant agent (the real 
 
     const rows = await t.app.db
       .selectFrom('bookings')
-      .select(['workspace_id', 'conversation_id', 'name', 'party_size', 'starts_at', 'created_by_type', 'created_by_id'])
+      .select([
+        'workspace_id',
+        'conversation_id',
+        'name',
+        'party_size',
+        'starts_at',
+        'created_by_type',
+        'created_by_id',
+      ])
       .where('name', '=', 'Petit')
       .execute();
     const session = await t.app.db

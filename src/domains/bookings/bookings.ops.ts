@@ -6,7 +6,11 @@ import { THIRD_PARTY_NOTE } from '../../kernel/untrusted.js';
 import { BOOKING_STATUSES, Booking, MAX_NOTES_CHARS, MAX_PARTY_SIZE } from './bookings.model.js';
 import * as bookings from './bookings.service.js';
 
-const BookingId = z.string().min(1).max(64).describe('Booking id (bkg_...), as returned by create_booking or list_bookings');
+const BookingId = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('Booking id (bkg_...), as returned by create_booking or list_bookings');
 const DateTimeInput = z.iso.datetime({ offset: true });
 const StartsAt = DateTimeInput.describe(
   'When it starts: ISO 8601 with the UTC offset of the place, e.g. 2026-12-24T19:30:00+01:00; must be in the future',
@@ -14,7 +18,9 @@ const StartsAt = DateTimeInput.describe(
 const PartySize = z.number().int().min(1).max(MAX_PARTY_SIZE).describe(`Number of guests, 1-${MAX_PARTY_SIZE}`);
 const DurationMinutes = z.number().int().min(15).max(720).describe('How long the table is held, in minutes (15-720)');
 const Name = oneLine(z.string().trim().min(1).max(200)).describe('The name the booking is under');
-const Contact = oneLine(z.string().trim().min(3).max(254)).describe('A phone number or an email address to reach the guest');
+const Contact = oneLine(z.string().trim().min(3).max(254)).describe(
+  'A phone number or an email address to reach the guest',
+);
 const Notes = z
   .string()
   .trim()
@@ -40,7 +46,9 @@ const createBooking = defineOperation({
     name: Name,
     party_size: PartySize,
     starts_at: StartsAt,
-    duration_minutes: DurationMinutes.optional().describe('How long the table is held, in minutes (15-720; default 90)'),
+    duration_minutes: DurationMinutes.optional().describe(
+      'How long the table is held, in minutes (15-720; default 90)',
+    ),
     contact: Contact.optional(),
     notes: Notes.optional(),
   }),
@@ -110,7 +118,9 @@ const updateBooking = defineOperation({
     starts_at: StartsAt.optional(),
     duration_minutes: DurationMinutes.optional(),
     contact: Contact.nullable().optional().describe('A phone number or an email address; null clears it'),
-    notes: Notes.nullable().optional().describe(`What the guest asked for, up to ${MAX_NOTES_CHARS} characters; null clears it`),
+    notes: Notes.nullable()
+      .optional()
+      .describe(`What the guest asked for, up to ${MAX_NOTES_CHARS} characters; null clears it`),
   }),
   output: z.object({ booking: Booking }),
   annotations: idempotentWrite,

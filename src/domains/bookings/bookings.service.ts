@@ -121,9 +121,13 @@ const byStart: Keyset<BookingRow> = {
     const at = typeof startsAt === 'string' ? new Date(startsAt) : undefined;
     const year = at?.getUTCFullYear() ?? Number.NaN;
     if (!at || !(year >= 1 && year <= 9999) || typeof id !== 'string')
-      throw new AppError('invalid_request', 'cursor is not valid: pass next_cursor exactly as a previous page returned it', {
-        param: 'cursor',
-      });
+      throw new AppError(
+        'invalid_request',
+        'cursor is not valid: pass next_cursor exactly as a previous page returned it',
+        {
+          param: 'cursor',
+        },
+      );
     return [at, id];
   },
 };

@@ -45,7 +45,12 @@ describe('bookings', () => {
 
   it('creates a confirmed booking with defaults, stores the instant in UTC and appends booking.created', async () => {
     const starts = inDays(3);
-    const booking = await createBooking(ctx, { name: 'Dupont', partySize: 4, startsAt: starts, contact: '+33 6 12 34 56 78' });
+    const booking = await createBooking(ctx, {
+      name: 'Dupont',
+      partySize: 4,
+      startsAt: starts,
+      contact: '+33 6 12 34 56 78',
+    });
     expect(booking).toMatchObject({
       name: 'Dupont',
       party_size: 4,
