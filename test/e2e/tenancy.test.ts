@@ -117,6 +117,7 @@ const FILL: Record<string, (r: Records) => unknown> = {
   assignee: () => 'probe',
   resolution: () => 'tenancy probe',
   escalations: () => ({ notify_email: null }),
+  bookings: () => ({ max_covers_per_slot: null, opening_hours: null }),
   template_key: () => 'welcome',
   outreach: () => ({ sender: { email: 'probe@sender.example' } }),
   email: (r) => r.suppressedEmail,

@@ -5,6 +5,8 @@ import { destructive, idempotentWrite, readOnly, write } from '../../operations/
 import { THIRD_PARTY_NOTE } from '../../kernel/untrusted.js';
 import { BOOKING_STATUSES, Booking, MAX_NOTES_CHARS, MAX_PARTY_SIZE } from './bookings.model.js';
 import * as bookings from './bookings.service.js';
+import { BookingSettings } from './capacity.js';
+import { Workspace } from '../tenancy/index.js';
 
 const BookingId = z
   .string()
@@ -35,7 +37,8 @@ const createBooking = defineOperation({
   description:
     'Book a table: confirmed at once. Confirm name, date, time, party size and a contact with the guest before calling. ' +
     'Pass conversation_id when the booking comes from a conversation. Fails with invalid_request when starts_at is not in ' +
-    'the future or the party is too large. Returns the booking.',
+    'the future or outside the opening hours, or the party is too large; with conflict when that time is fully booked ' +
+    '(offer another time). Returns the booking.',
   input: z.object({
     conversation_id: z
       .string()
@@ -110,7 +113,8 @@ const updateBooking = defineOperation({
   description:
     'Change a confirmed booking that has not started: time, party size, duration, name, contact or notes (null clears ' +
     'contact or notes). Confirm the change with the guest first. Fails with conflict when the booking is cancelled or ' +
-    'has started, invalid_request when the new time is not in the future. Returns the booking.',
+    'has started or the new time or party does not fit (fully booked), invalid_request when the new time is not in the ' +
+    'future or outside the opening hours. Returns the booking.',
   input: z.object({
     booking_id: BookingId,
     name: Name.optional(),
@@ -154,4 +158,29 @@ const cancelBooking = defineOperation({
   handler: async (ctx, { booking_id, reason }) => ({ booking: await bookings.cancelBooking(ctx, booking_id, reason) }),
 });
 
-export const bookingOperations = [createBooking, listBookings, getBooking, updateBooking, cancelBooking];
+const updateBookingSettings = defineOperation({
+  name: 'update_booking_settings',
+  title: 'Update booking settings',
+  toolset: 'admin',
+  scope: 'admin',
+  mcp: false,
+  description:
+    'Set what bookings are checked against: the opening hours per weekday (in the workspace time zone) and the most ' +
+    'guests seated at once per 15-minute slot. Replaces the whole bookings settings object.',
+  input: z.object({ bookings: BookingSettings.describe('The booking settings') }),
+  output: z.object({ workspace: Workspace }),
+  annotations: idempotentWrite,
+  http: { method: 'PUT', path: '/workspaces/{workspace_id}/bookings' },
+  handler: async (ctx, { bookings: settings }) => ({
+    workspace: await bookings.updateBookingSettings(ctx, settings),
+  }),
+});
+
+export const bookingOperations = [
+  createBooking,
+  listBookings,
+  getBooking,
+  updateBooking,
+  cancelBooking,
+  updateBookingSettings,
+];

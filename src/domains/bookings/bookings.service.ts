@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../adapters/db/schema.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
@@ -7,6 +7,9 @@ import { appendEvent } from '../../kernel/outbox.js';
 import { type Keyset, type Page, type PageRequest, keysetPage } from '../../kernel/pagination.js';
 import { transact } from '../../kernel/transact.js';
 import { getConversation } from '../conversations/index.js';
+import { writeSettingsSection } from '../tenancy/index.js';
+import type { Workspace } from '../../kernel/context.js';
+import { type BookingSettings, type Held, bookingSettings, checkCapacity, checkOpen } from './capacity.js';
 import {
   BOOKING_COLUMNS,
   type Booking,
@@ -68,13 +71,39 @@ function checkContact(contact: string | null | undefined): void {
     });
 }
 
+/**
+ * Checks the workspace's opening hours and covers per slot for `booking` (leaving out `exceptId`, the
+ * booking being changed). Bookings of one workspace are checked one at a time (a transaction-scoped
+ * advisory lock), so two guests cannot both take the last covers.
+ */
+async function checkRules(trx: Kysely<Database>, ctx: RequestContext, booking: Held, exceptId?: string) {
+  const settings = bookingSettings(ctx.workspace.settings);
+  checkOpen(settings, booking.starts_at, ctx.workspace.timezone);
+  if (settings.max_covers_per_slot === null) return;
+  await sql`select pg_advisory_xact_lock(hashtext(${`switchboard.bookings:${ctx.workspace.id}`}))`.execute(trx);
+  const end = new Date(booking.starts_at.getTime() + booking.duration_minutes * 60_000);
+  let q = trx
+    .selectFrom('bookings')
+    .select(['starts_at', 'duration_minutes', 'party_size'])
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('status', '=', 'confirmed')
+    .where('starts_at', '<', end)
+    // The longest hold is 720 minutes: a bound the (workspace_id, starts_at) index can use.
+    .where('starts_at', '>', new Date(booking.starts_at.getTime() - 720 * 60_000))
+    .where(sql<boolean>`starts_at + duration_minutes * interval '1 minute' > ${booking.starts_at}`);
+  if (exceptId) q = q.where('id', '!=', exceptId);
+  checkCapacity(settings, booking, await q.execute());
+}
+
 /** Books a table (or any slot): confirmed at once, `booking.created` in the outbox. */
 export async function createBooking(ctx: RequestContext, input: NewBooking): Promise<Booking> {
   const startsAt = futureStart(ctx, input.startsAt);
   checkContact(input.contact);
   if (input.conversationId) await getConversation(ctx, input.conversationId);
   const now = ctx.clock.now();
+  const durationMinutes = input.durationMinutes ?? DEFAULT_DURATION_MINUTES;
   return transact(ctx.db, async (trx) => {
+    await checkRules(trx, ctx, { starts_at: startsAt, duration_minutes: durationMinutes, party_size: input.partySize });
     const row = await trx
       .insertInto('bookings')
       .values({
@@ -84,7 +113,7 @@ export async function createBooking(ctx: RequestContext, input: NewBooking): Pro
         name: input.name,
         party_size: input.partySize,
         starts_at: startsAt,
-        duration_minutes: input.durationMinutes ?? DEFAULT_DURATION_MINUTES,
+        duration_minutes: durationMinutes,
         contact: input.contact ?? null,
         notes: input.notes ?? null,
         status: 'confirmed',
@@ -199,6 +228,8 @@ export async function updateBooking(ctx: RequestContext, bookingId: string, chan
       k === 'starts_at' ? next.starts_at.getTime() !== row.starts_at.getTime() : next[k] !== row[k],
     );
     if (!changed.length) return toBooking(row);
+    if (changed.some((k) => k === 'starts_at' || k === 'party_size' || k === 'duration_minutes'))
+      await checkRules(trx, ctx, next, row.id);
     const updated = await trx
       .updateTable('bookings')
       .set({ ...next, updated_at: now })
@@ -239,4 +270,14 @@ export async function cancelBooking(ctx: RequestContext, bookingId: string, reas
     );
     return toBooking(updated);
   });
+}
+
+/** Sets the opening hours and covers per slot that bookings are checked against. */
+export async function updateBookingSettings(ctx: RequestContext, settings: BookingSettings): Promise<Workspace> {
+  const now = ctx.clock.now();
+  return transact(ctx.db, async (trx) => {
+    const workspace = await writeSettingsSection(trx, ctx.workspace.id, 'bookings', settings, 'replace', now);
+    await appendEvent(trx, ctx, 'workspace.settings_updated', { section: 'bookings' }, { at: now });
+    return workspace;
+  }).finally(() => ctx.workspaceCache.forget(ctx.workspace.id));
 }

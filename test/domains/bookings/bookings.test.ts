@@ -6,7 +6,9 @@ import {
   getBooking,
   listBookings,
   updateBooking,
+  updateBookingSettings,
 } from '../../../src/domains/bookings/bookings.service.js';
+import { BookingSettings, localTime } from '../../../src/domains/bookings/capacity.js';
 import { type TestApp, addKey, addWorkspace, contextFor, createOrg, createTestApp } from '../../helpers/app.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -147,5 +149,53 @@ describe('bookings', () => {
     await expect(listBookings(ctx, { from: inDays(5), to: inDays(3) }, {})).rejects.toMatchObject({
       code: 'invalid_request',
     });
+  });
+
+  it('keeps to the opening hours and the covers per 15-minute slot of the workspace settings', async () => {
+    const org = await createOrg(t.app, 'Bistro');
+    const ws = await addWorkspace(t.app, org, 'bistro');
+    // A fixed UTC+01:00 zone, so "19:30+01:00" is 19:30 there whatever the season.
+    await t.app.db.updateTable('workspaces').set({ timezone: 'Etc/GMT-1' }).where('id', '=', ws.id).execute();
+    const key = await addKey(t.app, org, ['*'], [ws]);
+    const day = inDays(10).slice(0, 10);
+    const local = (time: string, d = day) => `${d}T${time}:00+01:00`;
+    const weekday = localTime(new Date(local('19:30')), 'Etc/GMT-1').weekday;
+    await updateBookingSettings(await contextFor(t.app, key), {
+      max_covers_per_slot: 10,
+      opening_hours: { [weekday]: [{ open: '19:00', close: '22:00' }] },
+    });
+    const c = await contextFor(t.app, key);
+    const book = (time: string, partySize: number, d = day) =>
+      createBooking(c, { name: `p${partySize}`, partySize, startsAt: local(time, d) });
+
+    const six = await book('19:30', 6);
+    await expect(book('20:00', 5)).rejects.toMatchObject({
+      code: 'conflict',
+      message: /Fully booked at .*4 of 10 covers left/,
+    });
+    const four = await book('20:00', 4);
+    await book('21:00', 1); // 19:30 + 90 min has ended by 21:00: only the party of 4 is seated then
+    await expect(book('18:30', 2)).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: /outside the opening hours/,
+    });
+    await expect(book('22:00', 2)).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(book('19:30', 2, inDays(11).slice(0, 10))).rejects.toMatchObject({ message: /: closed\)/ });
+
+    await cancelBooking(c, six.id);
+    await book('20:00', 5);
+    await expect(updateBooking(c, four.id, { partySize: 6 })).rejects.toMatchObject({ code: 'conflict' });
+    // Moved past the party of 5, it fits again; its own covers are not counted against it.
+    expect((await updateBooking(c, four.id, { startsAt: local('21:30') })).starts_at).toBe(
+      new Date(local('21:30')).toISOString(),
+    );
+    expect((await updateBooking(c, four.id, { partySize: 9 })).party_size).toBe(9); // 9 + the party of 1 = 10
+    expect(BookingSettings.safeParse({ opening_hours: { mon: [{ open: '23:00', close: '22:00' }] } }).success).toBe(
+      false,
+    );
+    expect(BookingSettings.safeParse({ opening_hours: { mon: [{ open: '7:00', close: '22:00' }] } }).success).toBe(
+      false,
+    );
+    expect(BookingSettings.safeParse({ opening_hours: { monday: [] } }).success).toBe(false);
   });
 });
