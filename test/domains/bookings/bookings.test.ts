@@ -190,6 +190,13 @@ describe('bookings', () => {
       new Date(local('21:30')).toISOString(),
     );
     expect((await updateBooking(c, four.id, { partySize: 9 })).party_size).toBe(9); // 9 + the party of 1 = 10
+
+    // Two guests racing for the last 5 covers at 20:00: one gets them, the other is told it is full.
+    const race = await Promise.allSettled([book('19:00', 5), book('19:00', 5)]);
+    expect(race.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((race.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({
+      code: 'conflict',
+    });
     expect(BookingSettings.safeParse({ opening_hours: { mon: [{ open: '23:00', close: '22:00' }] } }).success).toBe(
       false,
     );
