@@ -96,6 +96,35 @@ describe('bookings over REST and MCP, and taken by a restaurant agent (the real 
     expect((await api('POST', '/bookings', body, readOnlyKey)).status).toBe(403);
   });
 
+  it('refuses over REST what the bookings settings do not allow, with 400 and 409', async () => {
+    const ws = (await api('GET', '/workspaces')).body.workspaces[0];
+    const put = await api('PUT', `/workspaces/${ws.id}/bookings`, {
+      bookings: { max_covers_per_slot: 8, opening_hours: { mon: [{ open: '19:00', close: '18:00' }] } },
+    });
+    expect(put.status).toBe(400);
+    const everyDay = Object.fromEntries(
+      ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ open: '17:00', close: '23:00' }]]),
+    );
+    const ok = await api('PUT', `/workspaces/${ws.id}/bookings`, {
+      bookings: { max_covers_per_slot: 8, opening_hours: everyDay },
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.workspace.settings.bookings.max_covers_per_slot).toBe(8);
+    const base = { name: 'Leroy', starts_at: at(20) }; // 19:30+01:00 is 18:30 in the workspace's UTC
+    expect((await api('POST', '/bookings', { ...base, party_size: 6 })).status).toBe(201);
+    const full = await api('POST', '/bookings', { ...base, party_size: 3 });
+    expect(full.status).toBe(409);
+    expect(full.body.error.message).toMatch(/2 of 8 covers left/);
+    const early = await api('POST', '/bookings', {
+      ...base,
+      starts_at: at(20).replace('19:30', '12:00'),
+      party_size: 2,
+    });
+    expect(early.status).toBe(400);
+    expect(early.body.error.message).toMatch(/outside the opening hours/);
+    await api('PUT', `/workspaces/${ws.id}/bookings`, { bookings: { max_covers_per_slot: null, opening_hours: null } });
+  });
+
   it('books and lists over MCP with the same operations', async () => {
     const { booking } = await callOk(client, 'create_booking', { name: 'Moreau', party_size: 2, starts_at: at(10) });
     const { bookings } = await callOk(client, 'list_bookings', { status: 'confirmed' });
