@@ -66,6 +66,9 @@ export interface EventMap {
   'conversation.deleted': { conversation_id: string; channel: string; message_count: number };
   'escalation.assigned': { escalation_id: string; conversation_id: string; assignee: string | null };
   'escalation.resolved': { escalation_id: string; conversation_id: string };
+  'booking.created': { booking_id: string; conversation_id: string | null; party_size: number; starts_at: string };
+  'booking.updated': { booking_id: string; changed_fields: string[]; starts_at: string };
+  'booking.cancelled': { booking_id: string; starts_at: string; reason: string | null };
   'webhook.created': { webhook_id: string; url: string; events: string[] | null };
   'webhook.updated': { webhook_id: string; changed_fields: string[] };
   'webhook.deleted': { webhook_id: string; url: string };
@@ -158,6 +161,9 @@ export const EVENT_TYPES = [
   'conversation.deleted',
   'escalation.assigned',
   'escalation.resolved',
+  'booking.created',
+  'booking.updated',
+  'booking.cancelled',
   'webhook.created',
   'webhook.updated',
   'webhook.deleted',

@@ -4,6 +4,7 @@ import { draftOperations, outreachSettingsOperations } from '../domains/outreach
 import { conversationOperations } from '../domains/conversations/index.js';
 import { chatOperations } from '../domains/chat/index.js';
 import { escalationOperations } from '../domains/escalations/index.js';
+import { bookingOperations } from '../domains/bookings/index.js';
 import { agentOperations } from '../domains/agents/index.js';
 import { kpiOperations } from '../domains/kpis/index.js';
 import { webhookOperations } from '../domains/webhooks/index.js';
@@ -35,6 +36,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...conversationOperations,
   ...chatOperations,
   ...escalationOperations,
+  ...bookingOperations,
   ...kpiOperations,
   ...webhookOperations,
   ...knowledgeOperations,

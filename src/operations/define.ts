@@ -13,6 +13,7 @@ export const TOOLSETS = {
   conversations: 'Conversations and replies: inbound mail, its classification, the threads',
   chat: 'Chat with the model over a stored conversation (completions; streams over REST)',
   escalations: 'Hand a conversation to a person, and the inbox of those waiting',
+  bookings: 'Table bookings: take, change, cancel and list them',
   kpis: 'Outreach numbers: sent, opened, replied, rates and a daily series',
   webhooks: 'Signed webhooks: endpoints that receive workspace events, and their delivery log',
   agents: 'Conversational agents: configure them, message them in sessions, run them, read their executions',

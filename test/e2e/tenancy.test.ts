@@ -18,6 +18,7 @@ import { createWebhook } from '../../src/domains/webhooks/webhooks.service.js';
 import { createAgent } from '../../src/domains/agents/agents.service.js';
 import { sendMessage } from '../../src/domains/agents/messages.service.js';
 import { completeChat } from '../../src/domains/chat/chat.service.js';
+import { createBooking } from '../../src/domains/bookings/bookings.service.js';
 import type { CompiledOperation } from '../../src/operations/catalog.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { REST_PREFIX, pathParams } from '../../src/transport/http/rest.js';
@@ -48,6 +49,7 @@ interface Records {
   sessionId: string;
   /** A chat conversation (channel chat): what the chat tool continues. */
   chatConversationId: string;
+  bookingId: string;
 }
 
 const MISSING_WORKSPACE = 'ws_doesnotexist';
@@ -67,6 +69,7 @@ const MISSING_RECORDS: Records = {
   agentId: 'agt_doesnotexist',
   sessionId: 'cnv_nosuchsession',
   chatConversationId: 'cnv_doesnotexist',
+  bookingId: 'bkg_doesnotexist',
 };
 
 /** Inputs that name a record living in one workspace. */
@@ -86,6 +89,7 @@ const RECORD_PARAMS = [
   'webhook_id',
   'agent_id',
   'session_id',
+  'booking_id',
 ] as const;
 
 /** How to fill each required input. A new operation with an unknown required input fails loudly here. */
@@ -102,6 +106,9 @@ const FILL: Record<string, (r: Records) => unknown> = {
   webhook_id: (r) => r.webhookId,
   agent_id: (r) => r.agentId,
   session_id: (r) => r.sessionId,
+  booking_id: (r) => r.bookingId,
+  party_size: () => 2,
+  starts_at: () => FUTURE,
   content: () => 'tenancy probe',
   // A public IP literal: passes the SSRF rule without DNS; no worker runs here, so nothing is sent to it.
   url: () => 'https://93.184.216.34/hook',
@@ -110,6 +117,7 @@ const FILL: Record<string, (r: Records) => unknown> = {
   assignee: () => 'probe',
   resolution: () => 'tenancy probe',
   escalations: () => ({ notify_email: null }),
+  bookings: () => ({ max_covers_per_slot: null, opening_hours: null }),
   template_key: () => 'welcome',
   outreach: () => ({ sender: { email: 'probe@sender.example' } }),
   email: (r) => r.suppressedEmail,
@@ -135,6 +143,8 @@ const OPTIONAL_FILL: Record<string, (schema: { properties?: Record<string, unkno
   failed_since: () => '2000-01-01T00:00:00Z',
 };
 let probeKeys = 0;
+/** A booking time ahead of any run of this suite. */
+const FUTURE = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
 
 function argsFor(
   schema: { properties?: Record<string, unknown>; required?: string[] },
@@ -232,7 +242,15 @@ async function seed(ctx: RequestContext, label: string): Promise<Records> {
   });
   const { agentId, sessionId } = await seedAgent(ctx, label, kb.id);
   const chat = await completeChat(ctx, { message: `${label}-chatsecret` });
+  const booking = await createBooking(ctx, {
+    conversationId: reply.conversation_id,
+    name: `${label}-bookingname`,
+    partySize: 4,
+    startsAt: FUTURE,
+    notes: `${label}-bookingsecret`,
+  });
   return {
+    bookingId: booking.id,
     agentId,
     sessionId,
     chatConversationId: chat.conversation_id,
@@ -281,7 +299,8 @@ async function counts(workspaceId: string) {
       | 'inbound_hook_tokens'
       | 'inbound_mailboxes'
       | 'agents'
-      | 'agent_executions',
+      | 'agent_executions'
+      | 'bookings',
   ) =>
     Number(
       (
@@ -309,6 +328,7 @@ async function counts(workspaceId: string) {
     inbound_mailboxes: await count('inbound_mailboxes'),
     agents: await count('agents'),
     agent_executions: await count('agent_executions'),
+    bookings: await count('bookings'),
   };
 }
 
@@ -436,6 +456,14 @@ beforeAll(async () => {
     conversationId: mineReply.reply.conversation_id,
     replyId: mineReply.reply.id,
     escalationId: mineEscalation.escalation.id,
+    bookingId: (
+      await createBooking(mainCtx, {
+        conversationId: mineReply.reply.conversation_id,
+        name: 'main-booking',
+        partySize: 2,
+        startsAt: FUTURE,
+      })
+    ).id,
     webhookId: (await createWebhook(mainCtx, { url: 'https://93.184.216.34/main' })).id,
     prospectId: mine.prospect.id,
     prospectEmail: 'mine@example.com',
@@ -461,7 +489,12 @@ beforeAll(async () => {
       r.agentId,
       r.sessionId,
       r.chatConversationId,
+      r.bookingId,
     ]),
+    'other-bookingname',
+    'theirs-bookingname',
+    'other-bookingsecret',
+    'theirs-bookingsecret',
     'other-agent',
     'theirs-agent',
     'other-agentsecret',
@@ -599,6 +632,7 @@ describe('MCP: every tool, aimed at a workspace the key is not granted', () => {
           r.agentId,
           r.sessionId,
           r.chatConversationId,
+          r.bookingId,
         ];
         expect(shape(text, ...refs(recs)), tool.name).toBe(shape(missing, ...refs(MISSING_RECORDS)));
       }
@@ -823,6 +857,7 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             recs.agentId,
             recs.sessionId,
             recs.chatConversationId,
+            recs.bookingId,
           ),
           c.op.name,
         ).toBe(
@@ -841,6 +876,7 @@ describe('REST: every route, aimed at a workspace the key is not granted', () =>
             MISSING_RECORDS.agentId,
             MISSING_RECORDS.sessionId,
             MISSING_RECORDS.chatConversationId,
+            MISSING_RECORDS.bookingId,
           ),
         );
       }

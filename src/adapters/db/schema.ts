@@ -362,6 +362,24 @@ export interface EscalationTable {
   updated_at: Timestamp;
 }
 
+export interface BookingTable {
+  workspace_id: string;
+  id: string;
+  conversation_id: string | null;
+  name: string;
+  party_size: number;
+  starts_at: Timestamp;
+  duration_minutes: number;
+  contact: string | null;
+  notes: string | null;
+  status: 'confirmed' | 'cancelled';
+  created_by_type: ActorType;
+  created_by_id: string;
+  cancelled_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** A workspace's raw-MIME hook secret, as SHA-256; one per workspace. */
 export interface InboundHookTokenTable {
   workspace_id: string;
@@ -520,6 +538,7 @@ export interface Database {
   messages: MessageTable;
   replies: ReplyTable;
   escalations: EscalationTable;
+  bookings: BookingTable;
   inbound_hook_tokens: InboundHookTokenTable;
   inbound_mailboxes: InboundMailboxTable;
   webhook_endpoints: WebhookEndpointTable;

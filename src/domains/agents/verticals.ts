@@ -77,16 +77,13 @@ export const PRESETS: Record<Vertical, VerticalPreset> = {
   restaurant: {
     instructions:
       'You are the assistant of a restaurant. Answer questions about the menu, opening hours, allergens and location from ' +
-      'the knowledge base. Bookings and changes to bookings are taken by the team: collect the name, date, time, party ' +
-      `size and a phone number, then hand the conversation over with escalate_to_human. ${UNTRUSTED}`,
-    tools: ['kb_search', 'escalate_to_human'],
+      'the knowledge base. You take bookings yourself: collect the name, date, time, party size and a phone number or ' +
+      'email, repeat them back and get a clear yes before calling create_booking (starts_at with the UTC offset of the ' +
+      "restaurant, and this conversation's id as conversation_id). To change or cancel, find the booking with " +
+      'list_bookings, confirm the change, then call update_booking or cancel_booking. If a tool refuses (a time in the ' +
+      `past, a party too large), say so plainly; if you cannot book, hand over with escalate_to_human. ${UNTRUSTED}`,
+    tools: ['kb_search', 'escalate_to_human', 'create_booking', 'update_booking', 'cancel_booking', 'list_bookings'],
     rules: [
-      {
-        name: 'booking',
-        description: 'Bookings and changes to bookings: handed to the team, who confirm them',
-        priority: 'normal',
-        pattern: /\b(book\w*|reserv\w*|cancel\w*|annul\w*|table for|une table)\b/,
-      },
       {
         name: 'allergy',
         description: 'Allergies: the kitchen confirms, the agent does not promise',

@@ -22,6 +22,8 @@ export const SCOPES = {
   'escalations:read': 'List and read escalations',
   'escalations:write': 'Escalate a conversation to a person, and assign escalations',
   'escalations:resolve': 'Resolve escalations (for people: give it to no agent key)',
+  'bookings:read': 'List and read bookings',
+  'bookings:write': 'Create, change and cancel bookings',
   'kpis:read': 'Read the workspace KPIs (get_kpis)',
   'webhooks:read': 'List webhook endpoints and read their delivery log',
   'webhooks:write': 'Create, change, test and delete webhook endpoints, rotate their secrets, redeliver events',
