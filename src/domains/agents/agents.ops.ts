@@ -232,7 +232,7 @@ const executeAgent = defineOperation({
   description:
     'Run an agent once on its goal_template filled with input variables, outside any session. Returns the execution: ' +
     'answer, citations, every step (searches, model and tool calls), tokens and latency. Reports progress over MCP and ' +
-    'stops when cancelled.',
+    'stops when cancelled. Counts one against the monthly message quota (quota_exceeded when it is spent).',
   input: z.object({
     agent_id: AgentId,
     input: freeFormInput(FreeFormValue, { max: 50 }).optional().describe('Values of the goal_template {{variables}}'),
@@ -240,7 +240,7 @@ const executeAgent = defineOperation({
   output: z.object({ execution: Execution }),
   annotations: write,
   http: { method: 'POST', path: '/agents/execute' },
-  errors: ['payload_too_large', 'upstream_error'],
+  errors: ['payload_too_large', 'quota_exceeded', 'upstream_error'],
   handler: async (ctx, { agent_id, input }) => ({
     execution: await executions.executeAgent(ctx, agent_id, input ?? {}),
   }),

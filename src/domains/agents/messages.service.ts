@@ -24,6 +24,7 @@ import { agentRow } from './agents.service.js';
 import { capText } from './claude.js';
 import { INPUT_CAP, crashed, finishExecution, startExecution } from './executions.service.js';
 import { type RunOutcome, runAgent } from './runner.js';
+import { countMessage } from './quota.js';
 import { lastActivity } from './sessions.service.js';
 
 /** How many earlier messages of a session the model is shown. */
@@ -35,34 +36,6 @@ export interface SendMessageInput {
   content: string;
   sender_id?: string | undefined;
   channel?: (typeof SESSION_CHANNELS)[number] | undefined;
-}
-
-const firstOfNextMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-
-/** Counts one message against the organization's monthly quota; quota_exceeded, with the reset date, when spent. */
-async function countMessage(trx: Kysely<Database>, ctx: RequestContext, now: Date): Promise<void> {
-  const limit = ctx.agents.monthlyMessages;
-  const counted =
-    limit > 0 &&
-    (await trx
-      .insertInto('agent_message_usage')
-      .values({ organization_id: ctx.workspace.organization_id, month: now.toISOString().slice(0, 7), messages: 1 })
-      .onConflict((oc) =>
-        oc
-          .columns(['organization_id', 'month'])
-          .doUpdateSet((eb) => ({ messages: eb('agent_message_usage.messages', '+', 1) }))
-          .where('agent_message_usage.messages', '<', limit),
-      )
-      .returning('messages')
-      .executeTakeFirst());
-  if (!counted) {
-    const reset = firstOfNextMonth(now).toISOString();
-    throw new AppError(
-      'quota_exceeded',
-      `This organization has used its ${limit} agent messages for this month; the quota resets on ${reset}`,
-      { limit, resets_at: reset },
-    );
-  }
 }
 
 interface Prepared {
