@@ -308,6 +308,38 @@ describe('chat over REST and MCP', () => {
     });
     expect(await callErr(mcp, 'get_conversation', { conversation_id: first.conversation_id })).toMatch(/^not_found/);
   });
+
+  it('over MCP: a cancelled chat call cancels the upstream request and stores the part received as partial', async () => {
+    claude.respond(() => ({ text: 'alpha beta gamma delta epsilon zeta' }));
+    const hold = claude.holdNextStream(2);
+    const closedBefore = claude.streamsClosedEarly;
+    const controller = new AbortController();
+    const call = mcp.callTool({ name: 'chat', arguments: { message: 'Cancel me over MCP' } }, undefined, {
+      signal: controller.signal,
+    });
+    await hold.held;
+    controller.abort(); // the SDK sends notifications/cancelled
+    await expect(call).rejects.toThrow();
+    await hold.closed; // the fake saw the upstream connection close before the answer ended
+    expect(claude.streamsClosedEarly).toBe(closedBefore + 1);
+    const conversationId = (
+      await t.app.db
+        .selectFrom('messages')
+        .select('conversation_id')
+        .where('body', '=', 'Cancel me over MCP')
+        .executeTakeFirstOrThrow()
+    ).conversation_id;
+    const messages = await until('the partial answer to be stored', async () => {
+      const m = await messagesOf(conversationId);
+      return m.length === 2 && m;
+    });
+    expect(messages[1]).toMatchObject({
+      direction: 'outbound',
+      body: 'alpha beta ',
+      generation: { status: 'partial', stop_reason: 'client_disconnected' },
+    });
+    claude.respond((body) => ({ text: `You said: ${body.messages.at(-1).content}. That is all I know.` }));
+  });
 });
 
 describe('chat without a model', () => {

@@ -283,7 +283,8 @@ async function storeAnswer(
 /** One chat turn answered in full (`chat`, `POST /chat/completions`). */
 export async function completeChat(ctx: RequestContext, input: ChatInput): Promise<ChatOutput> {
   const turn = await openChatTurn(ctx, input);
-  const answer = await runChatTurn(ctx, turn);
+  // An MCP cancellation (or a REST client that disconnects) stops the model; the part received is stored as partial.
+  const answer = await runChatTurn(ctx, turn, { signal: ctx.signal });
   return {
     conversation_id: answer.conversationId,
     message_id: answer.messageId,
