@@ -138,6 +138,36 @@ describe('agent runs: crash recovery, REST cancellation, quota', () => {
     expect(runs[0]!.error).toMatch(/cancelled/);
     expect(await executions('running')).toHaveLength(0);
   });
+
+  it('turns in one session are one at a time: of two concurrent messages one is answered, the other gets 409 conflict', async () => {
+    const first = await api('POST', '/messages', { agent_id: agentId, content: 'First message' });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const session_id = first.body.session_id;
+    claude.delayNext(1, 3000); // the turn that gets in waits for its answer while the other is sent
+    const [a, b] = await Promise.all([
+      api('POST', '/messages', { agent_id: agentId, session_id, content: 'Message A' }),
+      api('POST', '/messages', { agent_id: agentId, session_id, content: 'Message B' }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const lost = a.status === 200 ? b : a;
+    const winner = a.status === 200 ? 'Message A' : 'Message B';
+    expect(lost.body.error).toMatchObject({ code: 'conflict', param: 'session_id' });
+    expect(lost.body.error.message).toMatch(/is still answering message msg_\w+/);
+    const stored = await t.app.db
+      .selectFrom('messages')
+      .select(['direction', 'body'])
+      .where('conversation_id', '=', session_id)
+      .orderBy('id')
+      .execute();
+    expect(stored.map((m) => `${m.direction}:${m.body}`)).toEqual([
+      'inbound:First message',
+      'outbound:We are open from 9:00.',
+      `inbound:${winner}`,
+      'outbound:We are open from 9:00.',
+    ]);
+    // Once answered, the session takes the next message.
+    expect((await api('POST', '/messages', { agent_id: agentId, session_id, content: 'Next' })).status).toBe(200);
+  });
 });
 
 describe('execute_agent and the monthly message quota', () => {
