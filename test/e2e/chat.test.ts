@@ -1,5 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHAT_TURN_CAP_MS } from '../../src/domains/chat/chat.model.js';
 import { type RunningServer, startHttpServer } from '../../src/transport/http/server.js';
 import { type TestApp, addKey, addWorkspace, createOrg, createTestApp } from '../helpers/app.js';
 import { type FakeAnthropicServer, startFakeAnthropic } from '../helpers/fake-anthropic.js';
@@ -307,6 +308,79 @@ describe('chat over REST and MCP', () => {
       id: first.conversation_id,
     });
     expect(await callErr(mcp, 'get_conversation', { conversation_id: first.conversation_id })).toMatch(/^not_found/);
+  });
+
+  it('turns on one conversation are one at a time: of two concurrent sends one is answered, the other gets 409 conflict', async () => {
+    const first = await api('POST', '/chat/completions', { message: 'Turn one' });
+    expect(first.status).toBe(200);
+    const conversation_id = first.body.conversation_id;
+    claude.delayNext(1, 3000); // the turn that gets in waits for its answer while the other is sent
+    const [a, b] = await Promise.all([
+      api('POST', '/chat/completions', { message: 'Turn A', conversation_id }),
+      api('POST', '/chat/completions', { message: 'Turn B', conversation_id }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const [won, lost] = a.status === 200 ? [a, b] : [b, a];
+    const winner = a.status === 200 ? 'Turn A' : 'Turn B';
+    expect(lost.body.error.code).toBe('conflict');
+    expect(lost.body.error.message).toMatch(/is answering message msg_\w+; send the next message once that answer/);
+    expect(won.body.message).toBe(`You said: ${winner}. That is all I know.`);
+    // The refused message was not stored; the history alternates, each answer after its message.
+    const stored = await t.app.db
+      .selectFrom('messages')
+      .select(['direction', 'body'])
+      .where('conversation_id', '=', conversation_id)
+      .orderBy('id')
+      .execute();
+    expect(stored.map((m) => `${m.direction}:${m.body}`)).toEqual([
+      'inbound:Turn one',
+      'outbound:You said: Turn one. That is all I know.',
+      `inbound:${winner}`,
+      `outbound:You said: ${winner}. That is all I know.`,
+    ]);
+    // A failed turn ends the turn too: the next one is accepted.
+    claude.failNext(1, 400, { message: 'bad request' });
+    expect((await api('POST', '/chat/completions', { message: 'Turn C', conversation_id })).status).toBe(502);
+    expect((await api('POST', '/chat/completions', { message: 'Turn D', conversation_id })).status).toBe(200);
+    // A turn whose process died (no answer will come) blocks the conversation only until the cap.
+    await t.app.db
+      .updateTable('conversations')
+      .set({ turn_message_id: 'msg_dead', turn_started_at: new Date(Date.now() - CHAT_TURN_CAP_MS - 1000) })
+      .where('id', '=', conversation_id)
+      .execute();
+    expect((await api('POST', '/chat/completions', { message: 'Turn E', conversation_id })).status).toBe(200);
+  });
+
+  it('over MCP: a cancelled chat call cancels the upstream request and stores the part received as partial', async () => {
+    claude.respond(() => ({ text: 'alpha beta gamma delta epsilon zeta' }));
+    const hold = claude.holdNextStream(2);
+    const closedBefore = claude.streamsClosedEarly;
+    const controller = new AbortController();
+    const call = mcp.callTool({ name: 'chat', arguments: { message: 'Cancel me over MCP' } }, undefined, {
+      signal: controller.signal,
+    });
+    await hold.held;
+    controller.abort(); // the SDK sends notifications/cancelled
+    await expect(call).rejects.toThrow();
+    await hold.closed; // the fake saw the upstream connection close before the answer ended
+    expect(claude.streamsClosedEarly).toBe(closedBefore + 1);
+    const conversationId = (
+      await t.app.db
+        .selectFrom('messages')
+        .select('conversation_id')
+        .where('body', '=', 'Cancel me over MCP')
+        .executeTakeFirstOrThrow()
+    ).conversation_id;
+    const messages = await until('the partial answer to be stored', async () => {
+      const m = await messagesOf(conversationId);
+      return m.length === 2 && m;
+    });
+    expect(messages[1]).toMatchObject({
+      direction: 'outbound',
+      body: 'alpha beta ',
+      generation: { status: 'partial', stop_reason: 'client_disconnected' },
+    });
+    claude.respond((body) => ({ text: `You said: ${body.messages.at(-1).content}. That is all I know.` }));
   });
 });
 

@@ -23,6 +23,7 @@ import type { SecretBox } from '../../kernel/ports.js';
 import * as kbSearch from './migrations/2026_12_05_1200_kb_search.js';
 import * as consolePerson from './migrations/2026_12_05_1300_console.js';
 import * as bookings from './migrations/2026_12_06_1000_bookings.js';
+import * as agentRuns from './migrations/2026_12_06_1100_agent_runs.js';
 
 // Listed statically (not read from disk) so the built CLI, the tests and a bundled image all see
 // the same migrations without depending on the working directory.
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026_12_05_1300_console': consolePerson,
   '2026_12_05_1500_kpi_rollup': kpiRollup,
   '2026_12_06_1000_bookings': bookings,
+  '2026_12_06_1100_agent_runs': agentRuns,
 };
 
 /** What some migrations need from the running server: the secret box, to seal stored secrets. */

@@ -282,6 +282,9 @@ export interface ConversationTable {
   status: 'open' | 'escalated' | 'closed';
   message_count: ColumnType<number, number | undefined, number>;
   last_message_at: Timestamp | null;
+  /** A chat turn waiting for the model's answer: its message and when it began (null when none). */
+  turn_message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  turn_started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -13,6 +13,11 @@ export const SESSION_CHANNELS = ['chat', 'web', 'sms', 'whatsapp'] as const;
 export const MAX_MESSAGE_CHARS = 32_000;
 export const MAX_SESSION_MESSAGES = 1000;
 export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
+/**
+ * The longest an agent run may take: 8 model calls with the SDK's 60 s timeout and retries stay well
+ * under it. An execution still `running` after this is one whose process died (recoverStaleRuns).
+ */
+export const RUN_TIME_CAP_MS = 15 * 60 * 1000;
 
 export const EscalationRuleOutput = z.object({
   name: z.string(),

@@ -166,8 +166,9 @@ const sendAgentMessage = defineOperation({
     "Send a customer's message to an agent and get its answer, in a session: omit session_id to start one, pass it back to " +
     'continue. The answer cites its sources ([n] markers, citations); when the agent must not or cannot answer, the ' +
     'conversation is escalated to a person (status escalated, escalation). Fails with payload_too_large over 32,000 ' +
-    'characters, session_expired after 24 h without activity, conflict for a closed or full (1,000 messages) session or ' +
-    'a paused agent, quota_exceeded when the monthly message quota is spent.',
+    'characters, session_expired after 24 h without activity, conflict for a closed or full (1,000 messages) session, ' +
+    'a paused agent, or a session still answering its previous message (one turn at a time: send the next once the ' +
+    'answer has arrived), quota_exceeded when the monthly message quota is spent.',
   input: z.object({
     agent_id: AgentId,
     session_id: SessionId.optional(),
@@ -232,7 +233,7 @@ const executeAgent = defineOperation({
   description:
     'Run an agent once on its goal_template filled with input variables, outside any session. Returns the execution: ' +
     'answer, citations, every step (searches, model and tool calls), tokens and latency. Reports progress over MCP and ' +
-    'stops when cancelled.',
+    'stops when cancelled. Counts one against the monthly message quota (quota_exceeded when it is spent).',
   input: z.object({
     agent_id: AgentId,
     input: freeFormInput(FreeFormValue, { max: 50 }).optional().describe('Values of the goal_template {{variables}}'),
@@ -240,7 +241,7 @@ const executeAgent = defineOperation({
   output: z.object({ execution: Execution }),
   annotations: write,
   http: { method: 'POST', path: '/agents/execute' },
-  errors: ['payload_too_large', 'upstream_error'],
+  errors: ['payload_too_large', 'quota_exceeded', 'upstream_error'],
   handler: async (ctx, { agent_id, input }) => ({
     execution: await executions.executeAgent(ctx, agent_id, input ?? {}),
   }),

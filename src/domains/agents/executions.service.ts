@@ -1,14 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../adapters/db/schema.js';
-import type { RequestContext } from '../../kernel/context.js';
+import { type RequestContext, type Services, systemActor } from '../../kernel/context.js';
 import { AppError } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { appendEvent } from '../../kernel/outbox.js';
 import { type Page, type PageRequest, keysetPage, newestFirst } from '../../kernel/pagination.js';
 import { transact } from '../../kernel/transact.js';
-import { EXECUTION_COLUMNS, type Execution, MAX_MESSAGE_CHARS, fillTemplate, toExecution } from './agents.model.js';
+import {
+  EXECUTION_COLUMNS,
+  type Execution,
+  MAX_MESSAGE_CHARS,
+  RUN_TIME_CAP_MS,
+  fillTemplate,
+  toExecution,
+} from './agents.model.js';
 import { agentRow } from './agents.service.js';
 import { capText } from './claude.js';
+import { countMessage } from './quota.js';
 import { type RunOutcome, runAgent } from './runner.js';
 
 /** How much of a message or goal the execution log keeps. */
@@ -48,7 +56,11 @@ export async function startExecution(
   return id;
 }
 
-/** Records how a run ended, in the caller's transaction. */
+/**
+ * Records how a run ended, in the caller's transaction. Only a run still `running`: one that
+ * recoverStaleRuns already marked failed stays failed, and the caller's transaction is rolled back
+ * (conflict), so its late answer is not stored beside a failure.
+ */
 export async function finishExecution(
   trx: Kysely<Database>,
   ctx: RequestContext,
@@ -74,9 +86,77 @@ export async function finishExecution(
     })
     .where('workspace_id', '=', ctx.workspace.id)
     .where('id', '=', id)
+    .where('status', '=', 'running')
     .returning(EXECUTION_COLUMNS)
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!row) {
+    throw new AppError(
+      'conflict',
+      `Execution ${id} ran longer than ${RUN_TIME_CAP_MS / 60_000} minutes and was recorded as failed; its answer was not kept`,
+      { execution_id: id },
+    );
+  }
   return toExecution(row);
+}
+
+export const STALE_RUN_ERROR = `interrupted: the run did not finish within ${RUN_TIME_CAP_MS / 60_000} minutes (the server stopped or crashed during it)`;
+
+/**
+ * Marks failed the executions still `running` after the run time cap: their process died between
+ * storing the message and storing the answer, so they would otherwise never finish. A message run
+ * also gets its message.failed event (the message stays in the session; the customer may send it
+ * again). Each execution in its own short transaction, so one bad row does not hold up the others.
+ * Run at start-up and on a timer by the workers. Returns how many it marked.
+ */
+export async function recoverStaleRuns(services: Services): Promise<number> {
+  const now = services.clock.now();
+  const before = new Date(now.getTime() - RUN_TIME_CAP_MS);
+  const stale = await services.db
+    .selectFrom('agent_executions')
+    .select(['workspace_id', 'id'])
+    .where('status', '=', 'running')
+    .where('created_at', '<', before)
+    .orderBy('created_at')
+    .limit(500)
+    .execute();
+  let marked = 0;
+  for (const { workspace_id, id } of stale) {
+    const done = await transact(services.db, async (trx) => {
+      const run = await trx
+        .updateTable('agent_executions')
+        .set({ status: 'failed', error: STALE_RUN_ERROR, finished_at: now })
+        .where('workspace_id', '=', workspace_id)
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .returning(['agent_id', 'conversation_id', 'message_id', 'kind'])
+        .executeTakeFirst();
+      if (!run) return false;
+      const workspace = await trx
+        .selectFrom('workspaces')
+        .select(['id', 'is_test'])
+        .where('id', '=', workspace_id)
+        .executeTakeFirstOrThrow();
+      const source = { workspace, actor: systemActor('agents'), clock: services.clock };
+      if (run.kind === 'message' && run.message_id && run.conversation_id) {
+        await appendEvent(trx, source, 'message.failed', {
+          message_id: run.message_id,
+          session_id: run.conversation_id,
+          agent_id: run.agent_id,
+          execution_id: id,
+          reason: STALE_RUN_ERROR,
+        });
+      } else {
+        await appendEvent(trx, source, 'agent.executed', {
+          agent_id: run.agent_id,
+          execution_id: id,
+          status: 'failed',
+        });
+      }
+      return true;
+    });
+    if (done) marked++;
+  }
+  return marked;
 }
 
 /** A run's outcome when the run itself threw: recorded as failed, the error passed on. */
@@ -120,7 +200,8 @@ export async function listExecutions(
 }
 
 /**
- * A one-shot run: `goal_template` filled with `input` is the task. There is no conversation, so a
+ * A one-shot run: `goal_template` filled with `input` is the task. It counts one against the
+ * organization's monthly message quota, as a message does (quota_exceeded, with the reset date). There is no conversation, so a
  * task the agent must not or cannot answer ends with no answer and the reason, not an escalation.
  */
 export async function executeAgent(
@@ -155,8 +236,10 @@ export async function executeAgent(
       { param: 'input', limit: MAX_MESSAGE_CHARS },
     );
   }
-  const executionId = await transact(ctx.db, (trx) =>
-    startExecution(trx, ctx, {
+  const now = ctx.clock.now();
+  const executionId = await transact(ctx.db, async (trx) => {
+    await countMessage(trx, ctx, now);
+    return startExecution(trx, ctx, {
       agentId,
       conversationId: null,
       messageId: null,
@@ -167,9 +250,9 @@ export async function executeAgent(
         ),
         goal: capText(text, INPUT_CAP),
       },
-      now: ctx.clock.now(),
-    }),
-  );
+      now,
+    });
+  });
   let outcome: RunOutcome;
   try {
     outcome = await runAgent(ctx, { agent, question: text, conversationId: null, history: [] });

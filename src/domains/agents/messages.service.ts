@@ -17,6 +17,7 @@ import {
   MAX_MESSAGE_CHARS,
   MAX_SESSION_MESSAGES,
   type MessageResult,
+  RUN_TIME_CAP_MS,
   type SESSION_CHANNELS,
   SESSION_IDLE_MS,
 } from './agents.model.js';
@@ -24,6 +25,7 @@ import { agentRow } from './agents.service.js';
 import { capText } from './claude.js';
 import { INPUT_CAP, crashed, finishExecution, startExecution } from './executions.service.js';
 import { type RunOutcome, runAgent } from './runner.js';
+import { countMessage } from './quota.js';
 import { lastActivity } from './sessions.service.js';
 
 /** How many earlier messages of a session the model is shown. */
@@ -35,34 +37,6 @@ export interface SendMessageInput {
   content: string;
   sender_id?: string | undefined;
   channel?: (typeof SESSION_CHANNELS)[number] | undefined;
-}
-
-const firstOfNextMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-
-/** Counts one message against the organization's monthly quota; quota_exceeded, with the reset date, when spent. */
-async function countMessage(trx: Kysely<Database>, ctx: RequestContext, now: Date): Promise<void> {
-  const limit = ctx.agents.monthlyMessages;
-  const counted =
-    limit > 0 &&
-    (await trx
-      .insertInto('agent_message_usage')
-      .values({ organization_id: ctx.workspace.organization_id, month: now.toISOString().slice(0, 7), messages: 1 })
-      .onConflict((oc) =>
-        oc
-          .columns(['organization_id', 'month'])
-          .doUpdateSet((eb) => ({ messages: eb('agent_message_usage.messages', '+', 1) }))
-          .where('agent_message_usage.messages', '<', limit),
-      )
-      .returning('messages')
-      .executeTakeFirst());
-  if (!counted) {
-    const reset = firstOfNextMonth(now).toISOString();
-    throw new AppError(
-      'quota_exceeded',
-      `This organization has used its ${limit} agent messages for this month; the quota resets on ${reset}`,
-      { limit, resets_at: reset },
-    );
-  }
 }
 
 interface Prepared {
@@ -126,6 +100,31 @@ async function sessionFor(trx: Kysely<Database>, ctx: RequestContext, input: Sen
 }
 
 /**
+ * Turns on one session are one at a time: a message sent while the agent is still answering the
+ * previous one is refused (conflict), so every message is answered with the history before it and
+ * answers follow their messages. Checked under the session's row lock (sessionFor), so of two
+ * concurrent messages exactly one starts. A run older than the run time cap is not waited for: its
+ * process died, and recoverStaleRuns marks it failed.
+ */
+async function refuseTurnInProgress(trx: Kysely<Database>, ctx: RequestContext, sessionId: string, now: Date) {
+  const running = await trx
+    .selectFrom('agent_executions')
+    .select(['id', 'message_id'])
+    .where('workspace_id', '=', ctx.workspace.id)
+    .where('conversation_id', '=', sessionId)
+    .where('status', '=', 'running')
+    .where('created_at', '>', new Date(now.getTime() - RUN_TIME_CAP_MS))
+    .executeTakeFirst();
+  if (running) {
+    throw new AppError(
+      'conflict',
+      `Session ${sessionId} is still answering message ${running.message_id}; send the next message once that answer has arrived`,
+      { param: 'session_id', execution_id: running.id },
+    );
+  }
+}
+
+/**
  * A customer's message to an agent, and the agent's answer. The message is stored and counted in one
  * transaction, the agent runs outside any (it may call Claude), and its answer, the execution record
  * and any escalation are stored in a second one.
@@ -149,6 +148,7 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
     }
     const { session, expired } = await sessionFor(trx, ctx, input, now);
     if (expired) return { expired: true };
+    await refuseTurnInProgress(trx, ctx, session.id, now);
     await countMessage(trx, ctx, now);
     const history = await recentMessages(trx, ctx.workspace.id, session.id, HISTORY);
     const message = await appendMessage(

@@ -9,6 +9,11 @@ export const MAX_ANSWER_TOKENS = 8192;
 /** How much of a conversation a model is shown: the latest messages, within both bounds. */
 export const MAX_HISTORY_MESSAGES = 40;
 export const MAX_HISTORY_CHARS = 100_000;
+/**
+ * How long a chat turn may wait for its answer before another may start on its conversation: one
+ * whose process died (no answer will come) blocks the conversation no longer than this.
+ */
+export const CHAT_TURN_CAP_MS = 15 * 60 * 1000;
 
 // Anthropic ids (claude-sonnet-4-20250514), and those of gateways behind ANTHROPIC_BASE_URL
 // (Bedrock's anthropic.claude-...-v1:0, Vertex's claude-...@20250514).

@@ -13,7 +13,9 @@ const chatCompletion = defineOperation({
     'is started; with one, the model also sees the latest messages of that conversation. Both the message and the ' +
     'answer are stored (list_conversations, get_conversation). Returns conversation_id, the answer and token usage. ' +
     'Fails with not_configured when the server has no model (ANTHROPIC_API_KEY), upstream_error when the model fails ' +
-    '(the message stays stored), conflict for a conversation that is not a chat, closed, or an agent’s.',
+    '(the message stays stored), conflict for a conversation that is not a chat, closed, an agent’s, or still ' +
+    'answering its previous message (one turn at a time). Cancelling the call stops the model; the part of the answer ' +
+    'received is stored, marked partial.',
   input: ChatInput,
   output: ChatOutput,
   annotations: { ...write, openWorldHint: true },

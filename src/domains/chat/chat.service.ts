@@ -10,6 +10,7 @@ import {
   startChatConversation,
 } from '../conversations/index.js';
 import {
+  CHAT_TURN_CAP_MS,
   type ChatInput,
   type ChatOutput,
   DEFAULT_ANSWER_TOKENS,
@@ -49,7 +50,9 @@ const subjectOf = (message: string) => {
  * Checks the turn, starts or locks the conversation, stores the user's message (with its event) and
  * reads the history the model is shown, in one short transaction: nothing is held while the model
  * answers. Fails with not_configured without a model, not_found for a conversation not in this
- * workspace, conflict for one a chat may not continue.
+ * workspace, conflict for one a chat may not continue, or one whose previous turn is still waiting for
+ * its answer: turns on one conversation are one at a time (the turn is marked on the conversation
+ * row, under its lock, until its answer or failure is stored, or CHAT_TURN_CAP_MS has passed).
  */
 export async function openChatTurn(ctx: RequestContext, input: ChatInput): Promise<OpenedTurn> {
   if (!ctx.llm.streamChat) throw new AppError('not_configured', NO_MODEL);
@@ -64,6 +67,9 @@ export async function openChatTurn(ctx: RequestContext, input: ChatInput): Promi
       if (c.channel !== 'chat') throw refuse(`is a ${c.channel} conversation; chat continues only chat conversations`);
       if (c.agent_id) throw refuse(`belongs to agent ${c.agent_id}; send its messages to the agent instead`);
       if (c.status === 'closed') throw refuse('is closed; start a new conversation');
+      if (c.turn_started_at && now.getTime() - c.turn_started_at.getTime() < CHAT_TURN_CAP_MS) {
+        throw refuse(`is answering message ${c.turn_message_id}; send the next message once that answer has arrived`);
+      }
       conversationId = c.id;
     } else {
       conversationId = await startChatConversation(trx, ws, {
@@ -93,6 +99,12 @@ export async function openChatTurn(ctx: RequestContext, input: ChatInput): Promi
       now,
     );
     const messageId = stored!.id;
+    await trx
+      .updateTable('conversations')
+      .set({ turn_message_id: messageId, turn_started_at: now })
+      .where('workspace_id', '=', ws)
+      .where('id', '=', conversationId)
+      .execute();
     await appendEvent(
       trx,
       ctx,
@@ -218,8 +230,9 @@ export async function runChatTurn(ctx: RequestContext, turn: OpenedTurn, opts: R
 }
 
 /**
- * Stores the model's answer and its message.completed event. A partial answer with no text stores
- * nothing (null). A conversation deleted while the model answered keeps nothing either.
+ * Stores the model's answer and its message.completed event, and ends the turn (the conversation
+ * takes the next one). A partial answer with no text stores nothing (null). A conversation deleted
+ * while the model answered keeps nothing either.
  */
 async function storeAnswer(
   ctx: RequestContext,
@@ -227,17 +240,26 @@ async function storeAnswer(
   text: string,
   generation: MessageGeneration,
 ): Promise<string | null> {
-  if (generation.status === 'partial' && !text) return null;
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const exists = await trx
-      .selectFrom('conversations')
-      .select('id')
+    const ended = await trx
+      .updateTable('conversations')
+      .set({ turn_message_id: null, turn_started_at: null })
       .where('workspace_id', '=', ctx.workspace.id)
       .where('id', '=', turn.conversationId)
-      .forUpdate()
+      .where('turn_message_id', '=', turn.messageId)
+      .returning('id')
       .executeTakeFirst();
-    if (!exists) return null;
+    const exists =
+      ended ??
+      (await trx
+        .selectFrom('conversations')
+        .select('id')
+        .where('workspace_id', '=', ctx.workspace.id)
+        .where('id', '=', turn.conversationId)
+        .forUpdate()
+        .executeTakeFirst());
+    if (!exists || (generation.status === 'partial' && !text)) return null;
     const stored = await appendMessage(
       trx,
       ctx.workspace.id,
@@ -283,7 +305,8 @@ async function storeAnswer(
 /** One chat turn answered in full (`chat`, `POST /chat/completions`). */
 export async function completeChat(ctx: RequestContext, input: ChatInput): Promise<ChatOutput> {
   const turn = await openChatTurn(ctx, input);
-  const answer = await runChatTurn(ctx, turn);
+  // An MCP cancellation (or a REST client that disconnects) stops the model; the part received is stored as partial.
+  const answer = await runChatTurn(ctx, turn, { signal: ctx.signal });
   return {
     conversation_id: answer.conversationId,
     message_id: answer.messageId,

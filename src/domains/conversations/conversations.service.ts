@@ -338,10 +338,17 @@ export async function lockConversationForChat(
   trx: Kysely<Database>,
   workspaceId: string,
   conversationId: string,
-): Promise<{ id: string; channel: Conversation['channel']; agent_id: string | null; status: Status }> {
+): Promise<{
+  id: string;
+  channel: Conversation['channel'];
+  agent_id: string | null;
+  status: Status;
+  turn_message_id: string | null;
+  turn_started_at: Date | null;
+}> {
   const row = await trx
     .selectFrom('conversations')
-    .select(['id', 'channel', 'agent_id', 'status'])
+    .select(['id', 'channel', 'agent_id', 'status', 'turn_message_id', 'turn_started_at'])
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', conversationId)
     .forUpdate()

@@ -154,7 +154,11 @@ export function chatStreamOpenApi(): Record<string, unknown> {
           401: { description: 'unauthorized: no API key, or one that is unknown, revoked or expired', ...error },
           403: { description: 'forbidden: the key lacks chat:write', ...error },
           404: { description: 'not_found: no such workspace or conversation', ...error },
-          409: { description: 'conflict: the conversation is not a chat, is closed, or is an agent’s', ...error },
+          409: {
+            description:
+              'conflict: the conversation is not a chat, is closed, is an agent’s, or is still answering its previous message',
+            ...error,
+          },
           413: { description: 'payload_too_large: the body is larger than the server accepts', ...error },
           415: { description: 'unsupported_media_type: the body is not JSON', ...error },
           429: { description: "rate_limited: over the key's rate limit", ...error },

@@ -151,6 +151,9 @@ export function mountRest(api: Hono<HttpEnv>, app: App): void {
         requestId: c.get('requestId'),
         log: c.get('log'),
         idempotencyKey: idempotencyKeyHeader(c),
+        // Aborted when the client disconnects before the answer: a long operation (an agent run)
+        // stops and records itself cancelled, as an MCP cancellation does.
+        signal: c.req.raw.signal,
       });
       if (replayed) c.header('Idempotent-Replayed', 'true');
       const created =
