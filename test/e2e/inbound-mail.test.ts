@@ -56,6 +56,11 @@ describe('inbound mail end to end: the raw-MIME hook and IMAP polling', () => {
     ).body;
     expect((await api('POST', `/drafts/${draft.id}/approve?workspace_id=sales`)).status).toBe(200);
     const mail = await until(`the email to ${email}`, async () => smtp.received.find((m) => m.to.includes(email)));
+    // The SMTP server has the email before the send job records its Message-ID: a reply threads only after that.
+    await until(
+      `the draft to ${email} to be recorded as sent`,
+      async () => (await api('GET', `/drafts/${draft.id}?workspace_id=sales`)).body.draft.status === 'sent',
+    );
     return { prospect, draft, messageId: mail.headers['message-id']! };
   };
 
