@@ -1,40 +1,12 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { DatabaseLockLostError } from './pglite-lock.js';
+import type { DatabaseEvents, DatabaseHandle, DatabaseTarget } from './handle.js';
 import type { Database } from './schema.js';
 import { databaseUnavailable, guardedClient, isConnectionFailure, mappedPool } from './unavailable.js';
 
 export { DatabaseLockedError, DatabaseLockLostError, DEFAULT_LOCK_STALE_MS } from './pglite-lock.js';
 
-export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
-  /** `dataDir` is a directory, or `memory://` for a throwaway database. */
-  | {
-      kind: 'pglite';
-      dataDir: string;
-      loadDataDir?: Blob;
-      lockStaleMs?: number;
-      /** PostgreSQL's buffer cache, e.g. `16MB`; PGlite's default (128 MB) when absent. */
-      sharedBuffers?: string;
-    };
-
-export interface DatabaseHandle {
-  db: Kysely<Database>;
-  /** The pool under `db`, for clients that speak SQL text (the job queue). */
-  pool: pg.Pool;
-  kind: DatabaseTarget['kind'];
-  close(): Promise<void>;
-}
-
-export interface DatabaseEvents {
-  /** Connection lost and regained (PostgreSQL): worth a log line each, not a crash. */
-  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
-  /**
-   * This process lost its lock on a PGlite directory: every query already fails; the process
-   * should stop (the CLI exits). Without a handler the error is only logged.
-   */
-  onLockLost?: (err: DatabaseLockLostError) => void;
-}
+export type { DatabaseEvents, DatabaseHandle, DatabaseTarget } from './handle.js';
 
 // A server that does not answer at all (a dropped network path) fails a checkout after this long instead of hanging it.
 const CONNECT_TIMEOUT_MS = 10_000;

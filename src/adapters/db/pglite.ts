@@ -7,7 +7,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../../kernel/errors.js';
-import type { DatabaseEvents, DatabaseHandle, DatabaseTarget } from './connect.js';
+import type { DatabaseEvents, DatabaseHandle, DatabaseTarget } from './handle.js';
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 import type { Database } from './schema.js';
 import { guardedClient } from './unavailable.js';
