@@ -6,12 +6,13 @@
 # The Node.js version is the one pinned in .nvmrc (a test keeps the two equal).
 ARG NODE_VERSION=22.23.3
 
-# ---- build: compile TypeScript, then drop dev dependencies --------------------------------------
+# ---- build: bundle the TypeScript sources (scripts/build.js), then drop dev dependencies ----------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.js ./scripts/build.js
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 

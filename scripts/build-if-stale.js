@@ -1,26 +1,24 @@
 #!/usr/bin/env node
-// Compiles src/ into dist/ only when something the build reads changed since the last successful
-// build, so `npm start` and `npm test` do not pay for tsc (seconds) on every run.
+// Builds dist/ (scripts/build.js) only when something the build reads changed since the last
+// successful build, so `npm start` and `npm test` do not pay for it on every run.
 //
 // Stale means: no dist/cli.js, no stamp of a successful build, or a file or directory under src/
-// (a directory's time changes when an entry is added, removed or renamed), a tsconfig or
-// package-lock.json newer than the stamp. The stamp carries the time the build STARTED, so a file
-// saved while tsc was running is still newer than it. A failed build removes the stamp: the next run
-// builds again. The build itself is tsconfig.build.json's, which is incremental (dist/.tsbuildinfo),
-// so a rebuild after a small change recompiles little. `npm run build` always compiles.
+// (a directory's time changes when an entry is added, removed or renamed), tsconfig.json,
+// package-lock.json or the build script newer than the stamp. The stamp carries the time the build
+// STARTED, so a file saved while the build was running is still newer than it. A failed build removes
+// the stamp: the next run builds again. `npm run build` always builds.
 //
 // Runs in the current directory (the package root under npm); plain JavaScript, so it needs no
 // compiler to decide that none is needed.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const BUILD = fileURLToPath(new URL('./build.js', import.meta.url));
+const INPUTS = ['src', 'tsconfig.json', 'package-lock.json', BUILD];
 const STAMP = path.join('dist', '.build-stamp');
 const ENTRY = path.join('dist', 'cli.js');
-/** tsconfig.build.json's tsBuildInfoFile. */
-const BUILD_INFO = path.join('dist', '.tsbuildinfo');
 
 /** Modification time in ms, or undefined when the path does not exist. */
 function mtime(p) {
@@ -44,14 +42,13 @@ function newest(p) {
   return t;
 }
 
-/** Why dist/ must be built, and whether incrementally; undefined when it is up to date. */
+/** Why dist/ must be built; undefined when it is up to date. */
 function why() {
   const built = mtime(STAMP);
-  // tsc --incremental trusts its build info, not dist/: it would not write again a file deleted from dist/.
-  if (built === undefined) return { reason: 'no successful build recorded', full: true };
-  if (mtime(ENTRY) === undefined) return { reason: `${ENTRY} is missing`, full: true };
+  if (built === undefined) return 'no successful build recorded';
+  if (mtime(ENTRY) === undefined) return `${ENTRY} is missing`;
   const changed = INPUTS.find((input) => newest(input) > built);
-  return changed ? { reason: `${changed} changed`, full: false } : undefined;
+  return changed ? `${path.relative('.', changed)} changed` : undefined;
 }
 
 const stale = why();
@@ -60,12 +57,10 @@ if (!stale) {
   process.exit(0);
 }
 
-process.stderr.write(`building dist/ (${stale.reason})\n`);
+process.stderr.write(`building dist/ (${stale})\n`);
 const started = new Date();
 rmSync(STAMP, { force: true });
-if (stale.full) rmSync(BUILD_INFO, { force: true });
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, [BUILD], { stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 writeFileSync(STAMP, `${started.toISOString()}\n`);
 utimesSync(STAMP, started, started);

@@ -58,8 +58,8 @@ export interface CompiledOperation {
   outputCheck(): ValidateFunction;
   /** The input as callers send it: strict (unknown fields are errors), with workspace_id on workspace operations and idempotency_key on writes. */
   input: z.ZodObject;
-  inputJsonSchema: Record<string, unknown>;
-  outputJsonSchema: Record<string, unknown>;
+  readonly inputJsonSchema: Record<string, unknown>;
+  readonly outputJsonSchema: Record<string, unknown>;
   acceptsIdempotencyKey: boolean;
 }
 
@@ -164,17 +164,27 @@ function compile(op: Operation): CompiledOperation {
     op.tenancy === 'workspace' ? z.object({ workspace_id: WorkspaceIdInput }).extend(op.input.shape) : op.input;
   if (acceptsIdempotencyKey) input = input.extend({ idempotency_key: IdempotencyKeyInput });
   input = input.strict();
-  const outputJsonSchema = jsonSchema(op.output, 'output');
+  // The JSON Schemas and the output check are made on first use: making all of them at start took
+  // about a fifth of a stdio start-up, and a process answers for few of them (bench/README.md).
+  let inputJson: Json | undefined;
+  let outputJson: Json | undefined;
   let check: ValidateFunction | undefined;
-  // Compiled on first use: compiling every schema at start would slow down start-up (stdio) for tools never called.
-  // From the same schema with its type unions folded: it accepts the same values without the garbage of anyOf.
-  const outputCheck = () => (check ??= ajv.compile(foldTypeUnions(outputJsonSchema) as Json));
   return {
     op,
     input,
-    inputJsonSchema: jsonSchema(input, 'input'),
-    outputJsonSchema,
-    outputCheck,
+    get inputJsonSchema() {
+      inputJson ??= jsonSchema(input, 'input');
+      return inputJson;
+    },
+    get outputJsonSchema() {
+      outputJson ??= jsonSchema(op.output, 'output');
+      return outputJson;
+    },
+    // From the same schema with its type unions folded: it accepts the same values without the garbage of anyOf.
+    outputCheck() {
+      check ??= ajv.compile(foldTypeUnions(this.outputJsonSchema) as Json);
+      return check;
+    },
     acceptsIdempotencyKey,
   };
 }

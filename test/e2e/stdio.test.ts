@@ -11,6 +11,7 @@ import type { Workspace } from '../../src/kernel/context.js';
 import { addKey, addWorkspace, createOrg, silentLog, testConfig } from '../helpers/app.js';
 import { TEST_DB_KIND, createSharedTestDatabase } from '../helpers/db.js';
 import { callErr, callOk } from '../helpers/mcp.js';
+import { until } from '../helpers/wait.js';
 
 const CLI = path.resolve('bin/switchboard.js');
 
@@ -98,6 +99,38 @@ describe('MCP over stdio (the built CLI)', () => {
     const { results } = await callOk(client, 'kb_search', { query: 'background jobs' });
     expect(results[0].document_id).toBe(document.id);
     await client.close();
+  });
+
+  // Starting the queue at once held initialize back (on PGlite every query runs on the server's thread).
+  it('starts its job queue after the first answers: after tools/list, or two seconds after connecting', async () => {
+    const started = async (list: boolean) => {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'stdio'],
+        env: { ...env, SWITCHBOARD_API_KEY: fullKey, LOG_LEVEL: 'debug' },
+        stderr: 'pipe',
+      });
+      let stderr = '';
+      transport.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+      await client.connect(transport);
+      clients.push(client);
+      const connected = Date.now();
+      expect(stderr).not.toContain('job queue started');
+      if (list) {
+        await client.listTools();
+        expect(stderr).not.toContain('job queue started');
+      }
+      await until('the job queue to start', () => stderr.includes('job queue started'));
+      const ms = Date.now() - connected;
+      await client.close();
+      return ms;
+    };
+    // Two seconds after the server connected, which is a little before the client's connect resolved.
+    expect(await started(false)).toBeGreaterThanOrEqual(1000);
+    await started(true);
   });
 
   it('narrows the tools with --toolsets, --exclude-tools and --read-only', async () => {

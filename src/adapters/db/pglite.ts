@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
@@ -11,6 +12,12 @@ import type { DatabaseEvents, DatabaseHandle, DatabaseTarget } from './handle.js
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 import type { Database } from './schema.js';
 import { guardedClient } from './unavailable.js';
+
+// PGlite and its extensions are WebAssembly. Compiled asynchronously (V8's default), they leave the
+// main thread unable to answer anything for 100-200 ms after PGlite has started, while V8 finishes
+// with them; compiled on the spot they do not, and a stdio start-up answers `initialize` that much
+// sooner (bench/README.md). Only this module's WebAssembly is compiled in the server's process.
+setFlagsFromString('--no-wasm-async-compilation');
 
 /** PGlite in this process, behind the same Kysely and pg-pool surface as PostgreSQL. Loaded by `openDatabase` only for a PGlite target. */
 export async function openPglite(

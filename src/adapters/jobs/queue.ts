@@ -96,6 +96,7 @@ export class PgBossQueue implements JobQueue {
       this.log,
     );
     this.started = true;
+    this.log.debug({ queues: names.length }, 'job queue started');
   }
 
   /**

@@ -41,7 +41,9 @@ function errorResponse(c: Context<HttpEnv>, err: unknown): Response {
 /** The hono application: /api/v1 (generated from the registry), health, OpenAPI, tracking links and hooks. */
 function createHonoApp(app: App): Hono<HttpEnv> {
   const hono = new Hono<HttpEnv>();
-  const openApi = buildOpenApi(app.registry);
+  // Built on first request: every operation's JSON Schemas, kept for good, would otherwise enlarge the
+  // heap that each of V8's major collections marks, for a document few servers are ever asked for.
+  let openApi: Record<string, unknown> | undefined;
 
   hono.use('*', async (c, next) => {
     const requestId = requestIdOf(c.req.header('x-request-id'));
@@ -80,7 +82,10 @@ function createHonoApp(app: App): Hono<HttpEnv> {
       );
     }
   });
-  hono.get('/api/openapi.json', (c) => c.json(openApi));
+  hono.get('/api/openapi.json', (c) => {
+    openApi ??= buildOpenApi(app.registry);
+    return c.json(openApi);
+  });
   mountTracking(hono, app);
   mountResendHook(hono, app);
   mountInboundHook(hono, app);

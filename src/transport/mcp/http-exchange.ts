@@ -62,15 +62,20 @@ export class Exchange {
     const response = isResponse(message);
     // Anything but an answer needs a stream to reach the client; without one it is dropped.
     if (!response && !this.stream()) return;
-    if (this.streaming) this.res.write(`event: message\ndata: ${wireJson(message)}\n\n`);
+    if (this.streaming) this.res.write(`event: message\ndata: ${wireJson(message).join('')}\n\n`);
     if (!response) return;
     this.answers.set(message.id, message);
     if (this.answers.size < this.ids.length) return;
     if (this.streaming) this.res.end();
     else {
       this.beforeAnswer?.(message);
-      const body = wireJson(this.batch ? this.ids.map((id) => this.answers.get(id)!) : message);
-      this.res.writeHead(200, { ...this.headers, ...JSON_HEADERS }).end(body);
+      const parts = wireJson(this.batch ? this.ids.map((id) => this.answers.get(id)!) : message);
+      let length = 0;
+      for (const part of parts) length += Buffer.byteLength(part);
+      // Corked, node:http sends the pieces in one writev, after the headers.
+      this.res.writeHead(200, { ...this.headers, ...JSON_HEADERS, 'content-length': length }).cork();
+      for (const part of parts) this.res.write(part);
+      this.res.end();
     }
     this.finish();
   }

@@ -45,12 +45,19 @@ function toTool(c: CompiledOperation): Tool {
   };
 }
 
+/** What a (scopes, filter) pair may call, and its tools/list answer, made on first use. */
+interface CatalogEntry {
+  byName: Map<string, CompiledOperation>;
+  readonly tools: Tool[];
+}
+
 /**
  * The tools/list answers, built once per (scopes, filter): the list only changes with those, and
- * building it (JSON Schemas included) per request would dominate the cost of a call.
+ * building it (JSON Schemas included) per request would dominate the cost of a call. A client that
+ * only calls tools never makes it.
  */
 export class ToolCatalog {
-  private readonly cache = new Map<string, { tools: Tool[]; byName: Map<string, CompiledOperation> }>();
+  private readonly cache = new Map<string, CatalogEntry>();
 
   /** Written from the catalog once: the same text for every server of this process. */
   readonly instructions: string;
@@ -59,12 +66,19 @@ export class ToolCatalog {
     this.instructions = instructions(app.registry);
   }
 
-  get(principal: Principal, filter: ToolFilter) {
+  get(principal: Principal, filter: ToolFilter): CatalogEntry {
     const cacheKey = `${[...principal.scopes].sort().join(' ')}|${JSON.stringify(filter)}`;
     let entry = this.cache.get(cacheKey);
     if (!entry) {
       const ops = this.app.registry.select(principal, filter, 'mcp');
-      entry = { tools: ops.map(toTool), byName: new Map(ops.map((c) => [c.op.name, c])) };
+      let tools: Tool[] | undefined;
+      entry = {
+        byName: new Map(ops.map((c) => [c.op.name, c])),
+        get tools() {
+          tools ??= ops.map(toTool);
+          return tools;
+        },
+      };
       if (this.cache.size > 1000) this.cache.clear();
       this.cache.set(cacheKey, entry);
     }
@@ -75,18 +89,24 @@ export class ToolCatalog {
 /** Builds the MCP server of an HTTP session (or of one stateless request). */
 export type McpServerFactory = (app: App, catalog: ToolCatalog, filter: ToolFilter) => Server;
 
-/**
- * An MCP server exposing the operations a principal may use under a filter. `beforeCall`, if given,
- * is awaited before each tool call (stdio: until its job queue is up), not before tools/list.
- */
+/** What differs between the HTTP transport's servers and stdio's. */
+export interface McpServerOptions {
+  /** Where the caller comes from: the HTTP request's auth info by default. */
+  callerOf?: CallerSource;
+  /** Awaited before each tool call, not before tools/list (stdio: until its job queue is up). */
+  beforeCall?: () => Promise<unknown>;
+  /** Told once a tools/list answer is ready to send (stdio starts its job queue then). */
+  onListed?: () => void;
+  /** Counts each tool call against the key's rate limits (stdio; over HTTP the endpoint counts requests); returns the in-flight release. */
+  limit?: (principal: Principal) => Promise<() => void>;
+}
+
+/** An MCP server exposing the operations a principal may use under a filter. */
 export function createMcpServer(
   app: App,
   catalog: ToolCatalog,
   filter: ToolFilter,
-  callerOf: CallerSource = callerFromAuthInfo,
-  beforeCall?: () => Promise<unknown>,
-  /** Counts each tool call against the key's rate limits (stdio; over HTTP the endpoint counts requests); returns the in-flight release. */
-  limit?: (principal: Principal) => Promise<() => void>,
+  { callerOf = callerFromAuthInfo, beforeCall, onListed, limit }: McpServerOptions = {},
 ): Server {
   const server = new Server(
     { name: 'switchboard', title: 'Switchboard', version: VERSION },
@@ -97,9 +117,11 @@ export function createMcpServer(
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
-    tools: catalog.get((await callerOf(extra.authInfo)).principal, filter).tools,
-  }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
+    const { tools } = catalog.get((await callerOf(extra.authInfo)).principal, filter);
+    onListed?.();
+    return { tools };
+  });
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     await beforeCall?.();

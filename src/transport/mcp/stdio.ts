@@ -18,14 +18,20 @@ function limitCalls(app: App): ((principal: Principal) => Promise<() => void>) |
     (await limiter.admit(principal.keyId, principal.rateLimits ?? DEFAULT_RATE_LIMITS)).release;
 }
 
+/** Without a tools/list or a tool call, the job queue starts this long after the client connected. */
+const BACKGROUND_AT_THE_LATEST_MS = 2000;
+
 /**
  * MCP over stdin/stdout for one key. The key is checked again on every request (through the key
  * cache), so revoking it or letting it expire stops a client that is already connected. Resolves
  * when the client disconnects.
  *
- * `background` (the job queue and its workers) starts once the transport is connected, so a client
- * gets `initialize` and `tools/list` answered without waiting for it; tool calls wait for it, since
- * they may enqueue jobs. Its failure rejects the returned promise.
+ * `background` (the job queue and its workers) starts once the client has its first answers: when
+ * the first tools/list answer is ready, at the first tool call (which waits for it, since it may
+ * enqueue jobs), or two seconds after connecting, whichever comes first. Starting it at once would
+ * delay even `initialize`: on PGlite every query runs on this thread, and the queue's own set-up
+ * queries held the answer back by about 400 ms (bench/README.md). Its failure rejects the returned
+ * promise.
  */
 export async function runStdio(
   app: App,
@@ -34,13 +40,19 @@ export async function runStdio(
   background: () => Promise<void> = async () => {},
 ): Promise<void> {
   app.registry.validateFilter(filter);
+  let failBackground: (err: unknown) => void = () => {};
+  // Fails the command at once, not only the next tool call, if the queue cannot start.
+  const failed = new Promise<never>((_, reject) => (failBackground = reject));
   let ready: Promise<void> | undefined;
-  const started = () => (ready ??= background());
-  const server = createMcpServer(
-    app,
-    new ToolCatalog(app),
-    filter,
-    async () => {
+  const started = () =>
+    (ready ??= background().catch((err: unknown) => {
+      failBackground(err);
+      throw err;
+    }));
+  // Later than the answer it follows: tools/list is sent before the queue's first query blocks the thread.
+  const startSoon = () => void setImmediate(() => started().catch(() => {}));
+  const server = createMcpServer(app, new ToolCatalog(app), filter, {
+    callerOf: async () => {
       const principal = await app.keyCache.authenticate(apiKey);
       if (!principal)
         throw new McpError(
@@ -49,19 +61,23 @@ export async function runStdio(
         );
       return { principal };
     },
-    started,
-    limitCalls(app),
-  );
+    beforeCall: started,
+    onListed: startSoon,
+    limit: limitCalls(app),
+  });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     server.onclose = resolve;
     process.stdin.once('end', resolve);
   });
   await server.connect(transport);
-  // Fails the command at once, not only the next tool call, if the queue cannot start.
-  const failed = new Promise<never>((_, reject) => void started().catch(reject));
-  await Promise.race([closed, failed]);
+  const latest = setTimeout(startSoon, BACKGROUND_AT_THE_LATEST_MS);
+  try {
+    await Promise.race([closed, failed]);
+  } finally {
+    clearTimeout(latest);
+  }
   // Closing the database under a queue still starting would fail it: let it finish first.
-  await started();
+  await ready?.catch(() => {});
   await server.close();
 }

@@ -10,20 +10,34 @@ const PLACEHOLDER = '\u0000structured';
 // the NUL in the value (escaped as \u0000 by JSON.stringify) is one no caller's data holds.
 const SLOT = `"structuredContent":${JSON.stringify(PLACEHOLDER)}`;
 
-/** A JSON-RPC message (or batch) as JSON, with each tool result's structured content written once. */
-export function wireJson(message: JSONRPCMessage | JSONRPCMessage[]): string {
-  return Array.isArray(message) ? `[${message.map(one).join(',')}]` : one(message);
+const KEY = '"structuredContent":';
+
+/**
+ * A JSON-RPC message (or batch) as JSON, in pieces to write one after the other, with each tool
+ * result's structured content written once. Pieces, not one string: joining them would copy the
+ * whole answer once more on the JavaScript heap (node:http measures a joined string by flattening
+ * it), where writing them as they are copies them only into the socket's buffer.
+ */
+export function wireJson(message: JSONRPCMessage | JSONRPCMessage[]): string[] {
+  if (!Array.isArray(message)) return one(message);
+  const parts = ['['];
+  for (const [i, m] of message.entries()) {
+    if (i) parts.push(',');
+    parts.push(...one(m));
+  }
+  parts.push(']');
+  return parts;
 }
 
-function one(message: JSONRPCMessage): string {
+function one(message: JSONRPCMessage): string[] {
   const result =
     'result' in message
       ? (message.result as { structuredContent?: unknown; content?: { type?: string; text?: unknown }[] })
       : undefined;
   const only = result?.content?.length === 1 ? result.content[0] : undefined;
   if (typeof result?.structuredContent !== 'object' || only?.type !== 'text' || typeof only.text !== 'string')
-    return JSON.stringify(message);
+    return [JSON.stringify(message)];
   const json = JSON.stringify({ ...message, result: { ...result, structuredContent: PLACEHOLDER } });
   const at = json.indexOf(SLOT);
-  return `${json.slice(0, at)}"structuredContent":${only.text}${json.slice(at + SLOT.length)}`;
+  return [json.slice(0, at + KEY.length), only.text, json.slice(at + SLOT.length)];
 }

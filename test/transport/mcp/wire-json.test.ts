@@ -26,12 +26,12 @@ describe('wireJson', () => {
       { jsonrpc: '2.0' as const, id: 2, error: { code: -32600, message: 'bad' } },
       { jsonrpc: '2.0' as const, method: 'notifications/progress', params: { progress: 1 } },
     ];
-    for (const m of messages) expect(JSON.parse(wireJson(m as never))).toEqual(JSON.parse(JSON.stringify(m)));
-    expect(JSON.parse(wireJson(messages as never))).toEqual(JSON.parse(JSON.stringify(messages)));
+    for (const m of messages) expect(JSON.parse(wireJson(m as never).join(''))).toEqual(JSON.parse(JSON.stringify(m)));
+    expect(JSON.parse(wireJson(messages as never).join(''))).toEqual(JSON.parse(JSON.stringify(messages)));
   });
 
   it('takes the structured content from the text, which the server made from it', () => {
-    const wire = JSON.parse(wireJson(result({ a: 1 }, '{"a":1}') as never));
+    const wire = JSON.parse(wireJson(result({ a: 1 }, '{"a":1}') as never).join(''));
     expect(wire.result.structuredContent).toEqual({ a: 1 });
     expect(wire.result.content[0].text).toBe('{"a":1}');
   });
