@@ -49,6 +49,11 @@ export class Exchange {
     this.done = new Promise((r) => (this.resolve = r));
   }
 
+  /** Whether every request it carried has its answer: no handler of them is still running. */
+  get answered(): boolean {
+    return this.answers.size === this.ids.length;
+  }
+
   /** Switches to SSE (once); false when this exchange cannot stream. */
   stream(): boolean {
     if (this.streaming || !this.canStream || this.finished) return this.streaming;
