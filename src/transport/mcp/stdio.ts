@@ -49,8 +49,12 @@ export async function runStdio(
       failBackground(err);
       throw err;
     }));
+  let closing = false;
   // Later than the answer it follows: tools/list is sent before the queue's first query blocks the thread.
-  const startSoon = () => void setImmediate(() => started().catch(() => {}));
+  const startSoon = () =>
+    void setImmediate(() => {
+      if (!closing) started().catch(() => {});
+    });
   const server = createMcpServer(app, new ToolCatalog(app), filter, {
     callerOf: async () => {
       const principal = await app.keyCache.authenticate(apiKey);
@@ -75,6 +79,7 @@ export async function runStdio(
   try {
     await Promise.race([closed, failed]);
   } finally {
+    closing = true;
     clearTimeout(latest);
   }
   // Closing the database under a queue still starting would fail it: let it finish first.

@@ -8,9 +8,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 const PLACEHOLDER = '\u0000structured';
 // Unescaped quotes around the key: this can only be an object key, never text inside a string, and
 // the NUL in the value (escaped as \u0000 by JSON.stringify) is one no caller's data holds.
-const SLOT = `"structuredContent":${JSON.stringify(PLACEHOLDER)}`;
-
 const KEY = '"structuredContent":';
+const SLOT = `${KEY}${JSON.stringify(PLACEHOLDER)}`;
 
 /**
  * A JSON-RPC message (or batch) as JSON, in pieces to write one after the other, with each tool
