@@ -16,6 +16,7 @@ import {
   RpcHttpError,
   checkPostHeaders,
 } from './endpoint.js';
+import { InFlight } from './in-flight.js';
 import { Exchange, HttpServerTransport, isRequest } from './http-exchange.js';
 import { type SessionEntry, SessionRegistry } from './sessions.js';
 
@@ -96,7 +97,7 @@ function protocolVersion(header: string | undefined, negotiated: string | undefi
 export class McpHttpHandler extends McpEndpoint {
   private readonly sessions: SessionRegistry<Session> | undefined;
   /** Calls in flight, for the keep-alive ticker (only tracked when keep-alives are on). */
-  private readonly inFlight = new Set<Exchange>();
+  private readonly inFlight = new InFlight<Exchange>();
   private readonly ticker: NodeJS.Timeout | undefined;
 
   constructor(app: App, options: EndpointOptions = {}) {
@@ -105,7 +106,7 @@ export class McpHttpHandler extends McpEndpoint {
     const every = app.config.mcp.sseKeepAliveMs;
     if (every > 0)
       this.ticker = setInterval(() => {
-        for (const exchange of this.inFlight) exchange.tick();
+        for (const exchange of this.inFlight.values()) exchange.tick();
       }, every).unref();
   }
 
@@ -236,14 +237,14 @@ export class McpHttpHandler extends McpEndpoint {
       transport.forget(exchange);
       exchange.finish();
     });
-    if (this.ticker) this.inFlight.add(exchange);
+    const untrack = this.ticker ? this.inFlight.add(exchange) : undefined;
     try {
       if (messages.some((m) => isRequest(m) && m.params?._meta?.progressToken !== undefined)) exchange.stream();
       transport.receive(messages, exchange, extra);
       await exchange.done;
       return exchange.answered;
     } finally {
-      this.inFlight.delete(exchange);
+      untrack?.();
     }
   }
 
