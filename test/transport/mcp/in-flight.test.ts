@@ -27,7 +27,7 @@ describe('InFlight', () => {
     const seen: number[] = [];
     for (const n of list.values()) {
       seen.push(n);
-      if (n === 4) removers.forEach((remove) => remove());
+      if (n === 4) for (const remove of removers) remove();
     }
     expect(seen.sort()).toEqual([1, 3, 4]);
     expect(list.values()).toEqual([]);
