@@ -11,6 +11,7 @@ import {
   lockAgentConversation,
   openAgentConversation,
   recentMessages,
+  sessionMessage,
 } from '../conversations/index.js';
 import { openEscalation } from '../escalations/index.js';
 import {
@@ -155,20 +156,13 @@ export async function sendMessage(ctx: RequestContext, input: SendMessageInput):
       trx,
       ctx.workspace.id,
       session.id,
-      {
+      sessionMessage({
         direction: 'inbound',
         sender: session.contact,
         recipient: agent.id,
-        subject: null,
         body: input.content,
-        messageId: null,
-        inReplyTo: null,
-        references: [],
-        provider: null,
-        providerMessageId: null,
-        draftId: null,
         sentAt: now,
-      },
+      }),
       now,
     );
     const messageId = message!.id;
@@ -234,20 +228,13 @@ async function finishMessage(
       trx,
       ctx.workspace.id,
       session.id,
-      {
+      sessionMessage({
         direction: 'outbound',
         sender: agent.id,
         recipient: session.contact,
-        subject: null,
         body: outcome.answer,
-        messageId: null,
-        inReplyTo: null,
-        references: [],
-        provider: null,
-        providerMessageId: null,
-        draftId: null,
         sentAt: now,
-      },
+      }),
       now,
     );
     let escalation = outcome.escalation;

@@ -7,6 +7,7 @@ import {
   appendMessage,
   lockConversationForChat,
   recentMessages,
+  sessionMessage,
   startChatConversation,
 } from '../conversations/index.js';
 import {
@@ -82,20 +83,7 @@ export async function openChatTurn(ctx: RequestContext, input: ChatInput): Promi
       trx,
       ws,
       conversationId,
-      {
-        direction: 'inbound',
-        sender: ctx.actor.id,
-        recipient: null,
-        subject: null,
-        body: input.message,
-        messageId: null,
-        inReplyTo: null,
-        references: [],
-        provider: null,
-        providerMessageId: null,
-        draftId: null,
-        sentAt: now,
-      },
+      sessionMessage({ direction: 'inbound', sender: ctx.actor.id, recipient: null, body: input.message, sentAt: now }),
       now,
     );
     const messageId = stored!.id;
@@ -264,21 +252,14 @@ async function storeAnswer(
       trx,
       ctx.workspace.id,
       turn.conversationId,
-      {
+      sessionMessage({
         direction: 'outbound',
         sender: generation.model,
         recipient: ctx.actor.id,
-        subject: null,
         body: text,
-        messageId: null,
-        inReplyTo: null,
-        references: [],
-        provider: null,
-        providerMessageId: null,
-        draftId: null,
         sentAt: now,
         generation,
-      },
+      }),
       now,
     );
     await appendEvent(

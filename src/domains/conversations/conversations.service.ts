@@ -86,6 +86,20 @@ export interface NewMessage {
   generation?: MessageGeneration | null;
 }
 
+/** A message of a chat or agent session: it has none of an email's fields. */
+export const sessionMessage = (
+  m: Pick<NewMessage, 'direction' | 'sender' | 'recipient' | 'body' | 'sentAt' | 'generation'>,
+): NewMessage => ({
+  ...m,
+  subject: null,
+  messageId: null,
+  inReplyTo: null,
+  references: [],
+  provider: null,
+  providerMessageId: null,
+  draftId: null,
+});
+
 /**
  * Appends a message to a conversation. A message whose Message-ID (or draft) is already stored is
  * not stored again: null is returned and nothing changes.

@@ -3,6 +3,7 @@ export { conversationOperations } from './conversations.ops.js';
 export {
   type NewMessage,
   appendMessage,
+  sessionMessage,
   bare,
   deleteConversation,
   emailConversation,
