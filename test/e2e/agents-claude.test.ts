@@ -41,12 +41,7 @@ describe('agents with Claude (the real SDK against a fake Messages API): the too
   beforeAll(async () => {
     claude = await startFakeAnthropic();
     t = await createTestApp({
-      anthropic: {
-        apiKey: claude.apiKey,
-        baseUrl: claude.url,
-        generationModel: undefined,
-        classificationModel: undefined,
-      },
+      anthropic: claude.config,
     });
     const org = await createOrg(t.app);
     const ws = await addWorkspace(t.app, org, 'clinic');

@@ -44,12 +44,7 @@ describe('agent runs: crash recovery, REST cancellation, quota', () => {
     claude.respond(() => ({ text: 'We are open from 9:00.' }));
     t = await createTestApp(
       {
-        anthropic: {
-          apiKey: claude.apiKey,
-          baseUrl: claude.url,
-          generationModel: undefined,
-          classificationModel: undefined,
-        },
+        anthropic: claude.config,
         agents: { monthlyMessages: 1000, maxSteps: 4, maxTokensPerRun: 100_000 },
       },
       { clock },

@@ -35,12 +35,7 @@ describe('bookings over REST and MCP, and taken by a restaurant agent (the real 
   beforeAll(async () => {
     claude = await startFakeAnthropic();
     t = await createTestApp({
-      anthropic: {
-        apiKey: claude.apiKey,
-        baseUrl: claude.url,
-        generationModel: undefined,
-        classificationModel: undefined,
-      },
+      anthropic: claude.config,
     });
     const org = await createOrg(t.app);
     const ws = await addWorkspace(t.app, org, 'bistro');

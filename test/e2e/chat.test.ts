@@ -28,12 +28,7 @@ describe('chat over REST and MCP', () => {
       return { text: `You said: ${last}. That is all I know.` };
     });
     t = await createTestApp({
-      anthropic: {
-        apiKey: claude.apiKey,
-        baseUrl: claude.url,
-        generationModel: undefined,
-        classificationModel: undefined,
-      },
+      anthropic: claude.config,
     });
     const org = await createOrg(t.app);
     const ws = await addWorkspace(t.app, org, 'main');
@@ -418,12 +413,7 @@ describe('chat streams and rate limits', () => {
     claude.respond(() => ({ text: 'one two three four' }));
     const t = await createTestApp({
       rateLimits: true,
-      anthropic: {
-        apiKey: claude.apiKey,
-        baseUrl: claude.url,
-        generationModel: undefined,
-        classificationModel: undefined,
-      },
+      anthropic: claude.config,
     });
     const server = await startHttpServer(t.app, { port: 0 });
     try {

@@ -221,12 +221,7 @@ beforeAll(async () => {
   );
   t = await createTestApp(
     {
-      anthropic: {
-        apiKey: claude.apiKey,
-        baseUrl: claude.url,
-        generationModel: undefined,
-        classificationModel: undefined,
-      },
+      anthropic: claude.config,
     },
     { embeddings: null },
     captured.log,

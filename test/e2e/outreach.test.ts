@@ -55,12 +55,7 @@ describe('outreach end to end: an agent drafts over MCP, a human approves over R
     t = await createTestApp(
       {
         publicUrl: PUBLIC_URL,
-        anthropic: {
-          apiKey: claude.apiKey,
-          baseUrl: claude.url,
-          generationModel: undefined,
-          classificationModel: undefined,
-        },
+        anthropic: claude.config,
       },
       { mail: { live: new SmtpSender(smtp.url()), sink } },
     );

@@ -396,12 +396,7 @@ beforeAll(async () => {
       : { text: 'tenancy probe answer' },
   );
   t = await createTestApp({
-    anthropic: {
-      apiKey: claude.apiKey,
-      baseUrl: claude.url,
-      generationModel: undefined,
-      classificationModel: undefined,
-    },
+    anthropic: claude.config,
   });
   tn = await twoTenants(t.app);
   otherRecs = await seed(await contextFor(t.app, tn.acmeAllKey, 'other'), 'other');

@@ -25,6 +25,8 @@ export interface FakeAnthropicServer {
   url: string;
   /** The only key the fake accepts. */
   apiKey: string;
+  /** The app's `anthropic` settings that reach this fake, with the default models. */
+  config: { apiKey: string; baseUrl: string; generationModel: undefined; classificationModel: undefined };
   requests: FakeAnthropicRequest[];
   /** Script the model: called with each accepted request body. */
   respond(fn: (body: any) => FakeReply): void;
@@ -285,6 +287,7 @@ export async function startFakeAnthropic(apiKey = 'sk-ant-test-fake-key-01234567
   return {
     url: base,
     apiKey,
+    config: { apiKey, baseUrl: base, generationModel: undefined, classificationModel: undefined },
     requests,
     respond: (fn) => {
       script = fn;

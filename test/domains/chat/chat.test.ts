@@ -19,12 +19,7 @@ let otherCtx: RequestContext;
 beforeAll(async () => {
   claude = await startFakeAnthropic();
   t = await createTestApp({
-    anthropic: {
-      apiKey: claude.apiKey,
-      baseUrl: claude.url,
-      generationModel: undefined,
-      classificationModel: undefined,
-    },
+    anthropic: claude.config,
   });
   const tn = await twoTenants(t.app);
   ctx = await contextFor(t.app, tn.mainKey);

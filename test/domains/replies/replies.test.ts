@@ -230,12 +230,7 @@ describe('with ANTHROPIC_API_KEY: Claude classifies through the real SDK', () =>
   beforeAll(async () => {
     claude = await startFakeAnthropic();
     t = await createTestApp({
-      anthropic: {
-        apiKey: claude.apiKey,
-        baseUrl: claude.url,
-        generationModel: undefined,
-        classificationModel: undefined,
-      },
+      anthropic: claude.config,
     });
     const org = await createOrg(t.app);
     await addWorkspace(t.app, org, 'sales');
